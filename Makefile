@@ -1,0 +1,36 @@
+# The two commands a new user needs: `make demo` and `make test`. Both install what is missing
+# (scripts/bootstrap.sh), configure and build first.
+PRESET ?= release
+BUILD_DIR := build/$(PRESET)
+JOBS ?= $(shell nproc)
+
+.PHONY: all bootstrap configure build demo test test-asan bench lint-bench format clean
+
+all: build
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+configure: bootstrap
+	@cmake --preset $(PRESET) >/dev/null
+
+build: configure
+	@cmake --build --preset $(PRESET) -j $(JOBS)
+
+demo: build
+	@$(BUILD_DIR)/zerodown demo $(DEMO_ARGS)
+
+test: build
+	@ctest --preset $(PRESET) -j $(JOBS) --timeout 900
+
+test-asan:
+	@$(MAKE) test PRESET=asan
+
+bench: build
+	@bench/w1.sh $(BENCH_ARGS)
+
+format:
+	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+clean:
+	@rm -rf build
