@@ -1,0 +1,80 @@
+// Catalog introspection: what a table looks like right now, read from pg_catalog. Every query
+// takes the names as parameters. It reads only; nothing here changes the database.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "zerodown/pg/connection.hpp"
+
+namespace zerodown::pg {
+
+struct ColumnInfo {
+  std::string name;
+  std::string type;  // format_type(), e.g. "character varying(20)", "bigint"
+  bool not_null = false;
+  std::optional<std::string> default_expr;
+  bool identity = false;
+  bool generated = false;
+  int attnum = 0;
+};
+
+struct ConstraintInfo {
+  std::string name;
+  char type = '?';         // pg_constraint.contype: p, u, f, c, x
+  std::string definition;  // pg_get_constraintdef()
+  bool validated = true;
+  std::vector<std::string> columns;
+};
+
+struct IndexInfo {
+  std::string name;
+  std::string definition;  // pg_get_indexdef()
+  bool valid = true;
+  bool unique = false;
+  bool primary = false;
+  std::vector<std::string> columns;  // empty for expression-only indexes
+};
+
+struct TriggerInfo {
+  std::string name;
+  std::string definition;
+};
+
+struct TableInfo {
+  std::uint32_t oid = 0;
+  std::string schema;
+  std::string name;
+  char kind = 'r';  // pg_class.relkind
+  std::vector<ColumnInfo> columns;
+  std::vector<std::string> primary_key;
+  std::vector<ConstraintInfo> constraints;
+  std::vector<IndexInfo> indexes;
+  std::vector<TriggerInfo> triggers;  // user triggers only (not constraint triggers)
+  std::int64_t estimated_rows = 0;    // pg_class.reltuples, -1 when never analysed
+  std::int64_t table_bytes = 0;
+  std::int64_t index_bytes = 0;
+
+  const ColumnInfo* FindColumn(std::string_view column) const;
+  const ConstraintInfo* FindConstraint(std::string_view constraint) const;
+  const IndexInfo* FindIndex(std::string_view index) const;
+};
+
+// The table or view `schema.name`, or nullopt when there is none.
+std::optional<TableInfo> DescribeTable(Connection& conn, const std::string& schema,
+                                       const std::string& name);
+std::vector<std::string> ListTables(Connection& conn, const std::string& schema);
+bool SchemaExists(Connection& conn, const std::string& schema);
+// The canonical name of `type` (format_type of to_regtype), or nullopt when no such type exists.
+std::optional<std::string> CanonicalType(Connection& conn, const std::string& type);
+// Whether an index of that name exists in `schema`, and whether it is valid.
+std::optional<bool> IndexIsValid(Connection& conn, const std::string& schema,
+                                 const std::string& index);
+bool IsInRecovery(Connection& conn);
+// Sequences owned by columns of the table (serial / identity), as "schema.sequence".
+std::vector<std::string> OwnedSequences(Connection& conn, const std::string& schema,
+                                        const std::string& table);
+
+}  // namespace zerodown::pg

@@ -1,0 +1,155 @@
+#include "zerodown/pg/catalog.hpp"
+
+#include <algorithm>
+
+namespace zerodown::pg {
+
+namespace {
+
+template <typename T>
+const T* FindByName(const std::vector<T>& items, std::string_view name) {
+  auto it = std::find_if(items.begin(), items.end(), [&](const T& t) { return t.name == name; });
+  return it == items.end() ? nullptr : &*it;
+}
+
+// Postgres arrays of names come back as text; array_to_json gives a parseable form without a
+// hand-written array parser, but the names here are simple enough to fetch as rows instead.
+std::vector<std::string> NamesOf(Connection& conn, std::string_view sql, std::uint32_t oid,
+                                 const std::string& extra) {
+  Rows rows = conn.Exec(sql, {std::to_string(oid), extra});
+  std::vector<std::string> names;
+  for (int i = 0; i < rows.size(); ++i) names.push_back(rows.Text(i, 0));
+  return names;
+}
+
+}  // namespace
+
+const ColumnInfo* TableInfo::FindColumn(std::string_view column) const {
+  return FindByName(columns, column);
+}
+const ConstraintInfo* TableInfo::FindConstraint(std::string_view constraint) const {
+  return FindByName(constraints, constraint);
+}
+const IndexInfo* TableInfo::FindIndex(std::string_view index) const {
+  return FindByName(indexes, index);
+}
+
+std::optional<TableInfo> DescribeTable(Connection& conn, const std::string& schema,
+                                       const std::string& name) {
+  Rows rel = conn.Exec(
+      "SELECT c.oid, c.relkind, c.reltuples::bigint, pg_table_size(c.oid), "
+      "pg_indexes_size(c.oid) "
+      "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+      "WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p', 'v')",
+      {schema, name});
+  if (rel.empty()) return std::nullopt;
+  TableInfo table;
+  table.oid = static_cast<std::uint32_t>(rel.Int(0, 0));
+  table.schema = schema;
+  table.name = name;
+  table.kind = rel.Text(0, 1)[0];
+  table.estimated_rows = rel.Int(0, 2);
+  table.table_bytes = rel.Int(0, 3);
+  table.index_bytes = rel.Int(0, 4);
+  std::string oid = std::to_string(table.oid);
+
+  Rows cols = conn.Exec(
+      "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, "
+      "pg_get_expr(d.adbin, d.adrelid), a.attidentity <> '', a.attgenerated <> '', a.attnum "
+      "FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+      "WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+      {oid});
+  for (int i = 0; i < cols.size(); ++i) {
+    table.columns.push_back({cols.Text(i, 0), cols.Text(i, 1), cols.Bool(i, 2), cols.Optional(i, 3),
+                             cols.Bool(i, 4), cols.Bool(i, 5), static_cast<int>(cols.Int(i, 6))});
+  }
+
+  constexpr std::string_view kConstraintColumns =
+      "SELECT a.attname FROM pg_constraint c, unnest(c.conkey) WITH ORDINALITY k(attnum, ord) "
+      "JOIN pg_attribute a ON a.attnum = k.attnum "
+      "WHERE c.conrelid = $1::oid AND a.attrelid = $1::oid AND c.conname = $2 ORDER BY k.ord";
+  Rows cons = conn.Exec(
+      "SELECT conname, contype, pg_get_constraintdef(oid), convalidated FROM pg_constraint "
+      "WHERE conrelid = $1::oid ORDER BY conname",
+      {oid});
+  for (int i = 0; i < cons.size(); ++i) {
+    ConstraintInfo c{cons.Text(i, 0), cons.Text(i, 1)[0], cons.Text(i, 2), cons.Bool(i, 3), {}};
+    c.columns = NamesOf(conn, kConstraintColumns, table.oid, c.name);
+    if (c.type == 'p') table.primary_key = c.columns;
+    table.constraints.push_back(std::move(c));
+  }
+
+  constexpr std::string_view kIndexColumns =
+      "SELECT a.attname FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid, "
+      "unnest(i.indkey) WITH ORDINALITY k(attnum, ord) "
+      "JOIN pg_attribute a ON a.attnum = k.attnum "
+      "WHERE i.indrelid = $1::oid AND a.attrelid = $1::oid AND ic.relname = $2 ORDER BY k.ord";
+  Rows idx = conn.Exec(
+      "SELECT ic.relname, pg_get_indexdef(i.indexrelid), i.indisvalid, i.indisunique, "
+      "i.indisprimary FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid "
+      "WHERE i.indrelid = $1::oid ORDER BY ic.relname",
+      {oid});
+  for (int i = 0; i < idx.size(); ++i) {
+    IndexInfo index{idx.Text(i, 0), idx.Text(i, 1), idx.Bool(i, 2),
+                    idx.Bool(i, 3), idx.Bool(i, 4), {}};
+    index.columns = NamesOf(conn, kIndexColumns, table.oid, index.name);
+    table.indexes.push_back(std::move(index));
+  }
+
+  Rows trg = conn.Exec(
+      "SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger "
+      "WHERE tgrelid = $1::oid AND NOT tgisinternal ORDER BY tgname",
+      {oid});
+  for (int i = 0; i < trg.size(); ++i) table.triggers.push_back({trg.Text(i, 0), trg.Text(i, 1)});
+  return table;
+}
+
+std::vector<std::string> ListTables(Connection& conn, const std::string& schema) {
+  Rows rows = conn.Exec(
+      "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+      "WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') ORDER BY c.relname",
+      {schema});
+  std::vector<std::string> names;
+  for (int i = 0; i < rows.size(); ++i) names.push_back(rows.Text(i, 0));
+  return names;
+}
+
+bool SchemaExists(Connection& conn, const std::string& schema) {
+  return !conn.Exec("SELECT 1 FROM pg_namespace WHERE nspname = $1", {schema}).empty();
+}
+
+std::optional<std::string> CanonicalType(Connection& conn, const std::string& type) {
+  Result<Rows> rows = conn.TryExec("SELECT format_type(to_regtype($1), NULL)", {type});
+  if (!rows.ok() || rows->IsNull(0, 0)) return std::nullopt;
+  // format_type without a typmod drops "(20)"; keep what the user wrote when it resolved.
+  return type;
+}
+
+std::optional<bool> IndexIsValid(Connection& conn, const std::string& schema,
+                                 const std::string& index) {
+  Rows rows = conn.Exec(
+      "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+      "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2",
+      {schema, index});
+  if (rows.empty()) return std::nullopt;
+  return rows.Bool(0, 0);
+}
+
+bool IsInRecovery(Connection& conn) { return conn.Exec("SELECT pg_is_in_recovery()").Bool(0, 0); }
+
+std::vector<std::string> OwnedSequences(Connection& conn, const std::string& schema,
+                                        const std::string& table) {
+  Rows rows = conn.Exec(
+      "SELECT quote_ident(sn.nspname) || '.' || quote_ident(s.relname) FROM pg_depend d "
+      "JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S' "
+      "JOIN pg_namespace sn ON sn.oid = s.relnamespace "
+      "JOIN pg_class t ON t.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = t.relnamespace "
+      "WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass "
+      "AND tn.nspname = $1 AND t.relname = $2",
+      {schema, table});
+  std::vector<std::string> names;
+  for (int i = 0; i < rows.size(); ++i) names.push_back(rows.Text(i, 0));
+  return names;
+}
+
+}  // namespace zerodown::pg

@@ -1,0 +1,212 @@
+#include "zerodown/pg/connection.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cstdlib>
+
+namespace zerodown::pg {
+
+std::string Rows::Text(int row, int column) const {
+  return {PQgetvalue(result_.get(), row, column),
+          static_cast<std::size_t>(PQgetlength(result_.get(), row, column))};
+}
+
+std::optional<std::string> Rows::Optional(int row, int column) const {
+  if (IsNull(row, column)) return std::nullopt;
+  return Text(row, column);
+}
+
+std::int64_t Rows::Int(int row, int column) const {
+  const char* text = PQgetvalue(result_.get(), row, column);
+  std::int64_t value = 0;
+  std::from_chars(text, text + PQgetlength(result_.get(), row, column), value);
+  return value;
+}
+
+double Rows::Double(int row, int column) const {
+  return std::strtod(PQgetvalue(result_.get(), row, column), nullptr);
+}
+
+bool Rows::Bool(int row, int column) const {
+  return PQgetvalue(result_.get(), row, column)[0] == 't';
+}
+
+std::int64_t Rows::Affected() const {
+  const char* text = PQcmdTuples(result_.get());
+  std::int64_t value = 0;
+  std::from_chars(text, text + std::char_traits<char>::length(text), value);
+  return value;
+}
+
+namespace {
+
+std::string Trimmed(const char* text) {
+  std::string s = text ? text : "";
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// The fix for a failed connection depends on why it failed; libpq only gives text.
+std::string ConnectionFix(const std::string& reason) {
+  if (reason.find("password") != std::string::npos) {
+    return "Check the user and password in --postgres-url, PGPASSWORD or ~/.pgpass.";
+  }
+  if (reason.find("does not exist") != std::string::npos) {
+    return "Create the database or user first, or name an existing one in --postgres-url.";
+  }
+  if (reason.find("No such file") != std::string::npos ||
+      reason.find("Connection refused") != std::string::npos ||
+      reason.find("could not translate host") != std::string::npos ||
+      reason.find("timeout") != std::string::npos) {
+    return "Check that the server is running and that host and port in --postgres-url (or "
+           "PGHOST/PGPORT) are right.";
+  }
+  return "Check --postgres-url (a libpq URL such as postgres://user@host:5432/db, or a conninfo "
+         "string) or the PG* environment variables.";
+}
+
+void ForwardNotice(void* arg, const char* message) {
+  auto* handler = static_cast<std::function<void(std::string_view)>*>(arg);
+  if (handler && *handler) (*handler)(Trimmed(message));
+}
+
+void DropNotice(void*, const char*) {}
+
+}  // namespace
+
+Connection Connection::Open(const std::string& conninfo, std::string_view application_name) {
+  // Keywords mode lets the application name ride along with any URL or conninfo string.
+  std::string app(application_name);
+  const char* keywords[] = {"dbname", "fallback_application_name", "connect_timeout", nullptr};
+  const char* values[] = {conninfo.c_str(), app.c_str(), "10", nullptr};
+  PGconn* raw = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
+  Connection conn(raw);
+  if (raw == nullptr) throw Error(ErrorKind::kConnection, "out of memory while connecting");
+  if (PQstatus(raw) != CONNECTION_OK) {
+    std::string reason = Trimmed(PQerrorMessage(raw));
+    throw Error(ErrorKind::kConnection, "cannot connect to PostgreSQL: " + reason,
+                ConnectionFix(reason));
+  }
+  PQsetNoticeProcessor(raw, &DropNotice, nullptr);
+  return conn;
+}
+
+void Connection::SetNoticeHandler(std::function<void(std::string_view)> handler) {
+  notice_handler_ = std::make_shared<std::function<void(std::string_view)>>(std::move(handler));
+  PQsetNoticeProcessor(conn_.get(), &ForwardNotice, notice_handler_.get());
+}
+
+Error Connection::ErrorFrom(const PGresult* result, std::string_view sql) const {
+  auto field = [&](int code) -> std::string {
+    const char* value = result ? PQresultErrorField(result, code) : nullptr;
+    return value ? value : "";
+  };
+  std::string message = field(PG_DIAG_MESSAGE_PRIMARY);
+  if (message.empty()) message = Trimmed(PQerrorMessage(conn_.get()));
+  std::string detail = field(PG_DIAG_MESSAGE_DETAIL);
+  if (!detail.empty()) message += " (" + detail + ")";
+  std::string sqlstate = field(PG_DIAG_SQLSTATE);
+  ErrorKind kind = sqlstate == kLockNotAvailable ? ErrorKind::kLockTimeout : ErrorKind::kDatabase;
+  if (PQstatus(conn_.get()) == CONNECTION_BAD) kind = ErrorKind::kConnection;
+  std::string hint = field(PG_DIAG_MESSAGE_HINT);
+  Error error(kind, message, hint);
+  std::string first_line(sql.substr(0, sql.find('\n')));
+  if (first_line.size() > 120) first_line = first_line.substr(0, 117) + "...";
+  error = error.WithWhere("while running `" + first_line + "`");
+  return sqlstate.empty() ? error : error.WithSqlstate(sqlstate);
+}
+
+Result<Rows> Connection::TryExec(std::string_view sql, const std::vector<Param>& params) {
+  if (hook_) hook_(sql);
+  std::string text(sql);
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  PGresult* result = PQexecParams(conn_.get(), text.c_str(), static_cast<int>(params.size()),
+                                  nullptr, values.data(), nullptr, nullptr, 0);
+  ExecStatusType status = PQresultStatus(result);
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return Rows(result);
+  Error error = ErrorFrom(result, sql);
+  PQclear(result);
+  return error;
+}
+
+Rows Connection::Exec(std::string_view sql, const std::vector<Param>& params) {
+  return TryExec(sql, params).ValueOrThrow();
+}
+
+void Connection::Run(std::string_view sql) {
+  if (hook_) hook_(sql);
+  std::string text(sql);
+  if (PQsendQuery(conn_.get(), text.c_str()) == 0) throw ErrorFrom(nullptr, sql);
+  std::optional<Error> first_error;
+  while (PGresult* result = PQgetResult(conn_.get())) {
+    ExecStatusType status = PQresultStatus(result);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && !first_error) {
+      first_error = ErrorFrom(result, sql);
+    }
+    PQclear(result);
+  }
+  if (first_error) throw *first_error;
+}
+
+std::string Connection::Ident(std::string_view name) const {
+  char* quoted = PQescapeIdentifier(conn_.get(), name.data(), name.size());
+  if (quoted == nullptr) {
+    throw Error(ErrorKind::kUsage, "cannot quote identifier '" + std::string(name) + "'",
+                "Identifiers must be valid text in the database encoding.");
+  }
+  std::string result(quoted);
+  PQfreemem(quoted);
+  return result;
+}
+
+std::string Connection::Ident(std::string_view schema, std::string_view name) const {
+  return Ident(schema) + "." + Ident(name);
+}
+
+std::string Connection::Literal(std::string_view value) const {
+  char* quoted = PQescapeLiteral(conn_.get(), value.data(), value.size());
+  if (quoted == nullptr) {
+    throw Error(ErrorKind::kUsage, "cannot quote literal",
+                "Values must be valid text in the database encoding.");
+  }
+  std::string result(quoted);
+  PQfreemem(quoted);
+  return result;
+}
+
+bool Connection::InTransaction() const { return PQtransactionStatus(conn_.get()) != PQTRANS_IDLE; }
+
+void Connection::Cancel() const {
+  PGcancel* cancel = PQgetCancel(conn_.get());
+  if (cancel == nullptr) return;
+  char buffer[256];
+  PQcancel(cancel, buffer, sizeof buffer);
+  PQfreeCancel(cancel);
+}
+
+Transaction::Transaction(Connection& conn, std::string_view begin) : conn_(conn) {
+  conn_.Exec(begin);
+}
+
+Transaction::~Transaction() {
+  if (!open_) return;
+  try {
+    conn_.Exec("ROLLBACK");
+  } catch (...) {  // NOLINT(bugprone-empty-catch): a failed rollback leaves nothing to undo
+  }
+}
+
+void Transaction::Commit() {
+  open_ = false;
+  conn_.Exec("COMMIT");
+}
+
+void Transaction::Rollback() {
+  open_ = false;
+  conn_.Exec("ROLLBACK");
+}
+
+}  // namespace zerodown::pg

@@ -1,0 +1,51 @@
+#include "support/database.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cstdio>
+#include <memory>
+
+namespace zerodown::testing {
+
+pg::TempCluster& SharedCluster() {
+  static auto cluster = std::make_unique<pg::TempCluster>();
+  return *cluster;
+}
+
+std::string FreshDatabase() {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string name = info ? std::string(info->test_suite_name()) + "_" + info->name() : "test";
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) {
+    return std::isalnum(c) ? static_cast<char>(std::tolower(c)) : '_';
+  });
+  name = name.substr(0, 60);
+  auto& cluster = SharedCluster();
+  pg::Connection admin = pg::Connection::Open(cluster.ConnInfo("postgres"));
+  admin.Exec("DROP DATABASE IF EXISTS " + admin.Ident(name) + " WITH (FORCE)");
+  return cluster.CreateDatabase(name);
+}
+
+pg::Connection Connect(const std::string& conninfo) { return pg::Connection::Open(conninfo); }
+
+int RunZerodown(const std::string& args, std::string* output) {
+#ifdef ZERODOWN_BINARY
+  std::string command = std::string(ZERODOWN_BINARY) + " " + args + " 2>&1";
+#else
+  std::string command = "zerodown " + args + " 2>&1";
+#endif
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return -1;
+  std::array<char, 4096> buffer{};
+  std::string text;
+  while (std::size_t n = fread(buffer.data(), 1, buffer.size(), pipe))
+    text.append(buffer.data(), n);
+  int status = pclose(pipe);
+  if (output) *output = text;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+}  // namespace zerodown::testing

@@ -1,0 +1,26 @@
+// Test support for integration tests: one throwaway PostgreSQL 15 per test binary, started on
+// first use and torn down at exit (or by its watchdog if the binary crashes), and a fresh
+// database per test.
+#pragma once
+
+#include <string>
+
+#include "zerodown/pg/cluster.hpp"
+#include "zerodown/pg/connection.hpp"
+
+namespace zerodown::testing {
+
+// The binary's shared cluster.
+pg::TempCluster& SharedCluster();
+
+// Creates a database named after the running test and returns its conninfo.
+std::string FreshDatabase();
+
+// Opens a connection to `conninfo` (a thin alias that reads well in tests).
+pg::Connection Connect(const std::string& conninfo);
+
+// Runs the zerodown binary with `args` (shell words, already quoted) and returns its exit code;
+// stdout and stderr are captured into `output`.
+int RunZerodown(const std::string& args, std::string* output = nullptr);
+
+}  // namespace zerodown::testing
