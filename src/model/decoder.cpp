@@ -738,13 +738,12 @@ CreateIndex Decoder::DecodeCreateIndex(const Object& o) {
                                                            "nulls"};
   if (columns->is_object()) {
     // pgroll 0.10 to 0.14 wrote {"<column>": {settings}}; the file's key order is the index order.
-    size_t i = 0;
     for (const auto& [name, settings] : columns->items()) {
-      ++i;
       std::string path = o.Field("columns") + "." + name;
       std::vector<std::string_view> keys(kFieldKeys.begin() + 1, kFieldKeys.end());
-      Object s(*this, settings.is_null() ? Json::object() : settings, path, "an index column",
-               keys);
+      // `column: ~` (no settings) is as good as `column: {}`.
+      static const Json kNoSettings = Json::object();
+      Object s(*this, settings.is_null() ? kNoSettings : settings, path, "an index column", keys);
       op.columns.push_back(DecodeIndexField(s, name));
     }
   } else if (columns->is_array()) {
