@@ -1,0 +1,113 @@
+// What a load run measured, and how it is shown: a per-second timeline, phase marks, and
+// before / during / after windows with throughput, latency percentiles, slow and failed
+// transactions, and the transactions the change cost. Renders a terminal table, JSON and an SVG
+// chart. It does not run anything: LoadRunner fills the tallies, BuildReport does the arithmetic.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "zerodown/common/error.hpp"
+#include "zerodown/load/histogram.hpp"
+
+namespace zerodown::load {
+
+// A transaction slower than this counts as slow (the "> 100 ms" column).
+inline constexpr std::uint64_t kSlowMicros = 100'000;
+
+// Counts of finished transactions over some span of time. Not thread-safe.
+struct Tally {
+  LatencyHistogram latency;        // every finished attempt, committed or failed
+  std::uint64_t transactions = 0;  // committed
+  std::uint64_t failed = 0;
+  std::uint64_t slow = 0;                       // attempts above kSlowMicros, counted exactly
+  std::map<std::string, std::uint64_t> errors;  // failed attempts by SQLSTATE
+
+  // Counts one attempt; `sqlstate` empty means it committed.
+  void Record(std::uint64_t micros, const std::string& sqlstate);
+  void Merge(const Tally& other);
+};
+
+// A named instant on the run's clock, in seconds since the load started.
+struct PhaseMark {
+  std::string name;
+  double at_s = 0;
+};
+
+// The tally between two consecutive marks (or the run's start / end).
+struct Segment {
+  double begin_s = 0;
+  double end_s = 0;
+  Tally tally;
+};
+
+// One second of the timeline (second `index` covers [index, index+1) on the run's clock).
+struct SecondStats {
+  int index = 0;
+  std::uint64_t transactions = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t slow = 0;
+  std::map<std::string, std::uint64_t> errors;
+  double p50_ms = 0, p95_ms = 0, p99_ms = 0, max_ms = 0;
+};
+
+// Figures for one window of the run.
+struct WindowStats {
+  std::string name;  // "before", "during", "after", "total"
+  double begin_s = 0, end_s = 0;
+  std::uint64_t transactions = 0, failed = 0, slow = 0;
+  std::map<std::string, std::uint64_t> errors;
+  double tps = 0;
+  double p50_ms = 0, p95_ms = 0, p99_ms = 0, max_ms = 0;
+  double duration_s() const { return end_s - begin_s; }
+};
+
+// Which marks bound the "during" window; empty names mean the first and the last mark.
+struct WindowChoice {
+  std::string from;
+  std::string to;
+};
+
+struct LoadReport {
+  std::string label;     // e.g. the W1 variant, "(b) native ALTER"
+  std::string workload;  // "tpcb" or the script names
+  int clients = 0;
+  std::vector<PhaseMark> phases;
+  std::vector<SecondStats> timeline;
+  WindowStats before, during, after, total;
+  bool has_change = false;  // false when no phase was marked: only `total`/`before` mean anything
+  // TPS during as a percentage of TPS before; 0 when there was no before.
+  double during_tps_percent = 0;
+  // TPS before × duration of the change − transactions done during it (can be negative).
+  double lost_transactions = 0;
+  std::string note;  // e.g. "not available yet" for a variant that could not run
+};
+
+// Builds the report from the segments between marks (`segments.size() == marks.size() + 1`,
+// in time order) and the finished seconds. "during" spans from the `choice.from` mark (first mark
+// by default) to the `choice.to` mark (last mark by default; the end of the run when there is only
+// one mark). Fails with kUsage when a named mark does not exist or `to` precedes `from`.
+Result<LoadReport> BuildReport(const std::vector<Segment>& segments,
+                               const std::vector<PhaseMark>& marks,
+                               std::vector<SecondStats> timeline, const WindowChoice& choice = {});
+
+// Per-window figures from a tally over [begin_s, end_s].
+WindowStats MakeWindow(std::string name, double begin_s, double end_s, const Tally& tally);
+
+// The before / during / after table with the change's cost underneath, for a terminal.
+std::string RenderTable(const LoadReport& report);
+// One row per report (a W1 variant): duration of the change, TPS during as % of before, p99,
+// max latency, transactions > 100 ms, failed, transactions lost during the change.
+std::string RenderComparison(const std::vector<LoadReport>& reports);
+// The whole report as JSON, and back (timeline included; histograms are not kept).
+nlohmann::json ToJson(const LoadReport& report);
+Result<LoadReport> ReportFromJson(const nlohmann::json& json);
+// A self-contained SVG: TPS (top) and p99 / max latency on a log scale (bottom) per second, with
+// the phases shaded and labelled.
+std::string RenderSvg(const LoadReport& report);
+
+}  // namespace zerodown::load

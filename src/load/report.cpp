@@ -1,0 +1,286 @@
+#include "zerodown/load/report.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace zerodown::load {
+
+void Tally::Record(std::uint64_t micros, const std::string& sqlstate) {
+  latency.Record(micros);
+  if (micros > kSlowMicros) ++slow;
+  if (sqlstate.empty()) {
+    ++transactions;
+  } else {
+    ++failed;
+    ++errors[sqlstate];
+  }
+}
+
+void Tally::Merge(const Tally& other) {
+  latency.Merge(other.latency);
+  transactions += other.transactions;
+  failed += other.failed;
+  slow += other.slow;
+  for (const auto& [state, count] : other.errors) errors[state] += count;
+}
+
+WindowStats MakeWindow(std::string name, double begin_s, double end_s, const Tally& tally) {
+  WindowStats window;
+  window.name = std::move(name);
+  window.begin_s = begin_s;
+  window.end_s = std::max(begin_s, end_s);
+  window.transactions = tally.transactions;
+  window.failed = tally.failed;
+  window.slow = tally.slow;
+  window.errors = tally.errors;
+  double seconds = window.duration_s();
+  window.tps = seconds > 0 ? static_cast<double>(tally.transactions) / seconds : 0;
+  window.p50_ms = tally.latency.Percentile(50) / 1000.0;
+  window.p95_ms = tally.latency.Percentile(95) / 1000.0;
+  window.p99_ms = tally.latency.Percentile(99) / 1000.0;
+  window.max_ms = tally.latency.max() / 1000.0;
+  return window;
+}
+
+namespace {
+
+// Index of the first (or last) mark called `name`; -1 when there is none.
+int FindMark(const std::vector<PhaseMark>& marks, const std::string& name, bool last) {
+  int found = -1;
+  for (int i = 0; i < static_cast<int>(marks.size()); ++i) {
+    if (marks[i].name != name) continue;
+    found = i;
+    if (!last) break;
+  }
+  return found;
+}
+
+// Merges segments [first, last] (inclusive, clamped) into one window.
+WindowStats Span(std::string name, const std::vector<Segment>& segments, int first, int last,
+                 double fallback_s) {
+  Tally tally;
+  double begin = fallback_s, end = fallback_s;
+  first = std::max(first, 0);
+  last = std::min(last, static_cast<int>(segments.size()) - 1);
+  if (first <= last) {
+    begin = segments[first].begin_s;
+    end = segments[last].end_s;
+    for (int i = first; i <= last; ++i) tally.Merge(segments[i].tally);
+  }
+  return MakeWindow(std::move(name), begin, end, tally);
+}
+
+}  // namespace
+
+Result<LoadReport> BuildReport(const std::vector<Segment>& segments,
+                               const std::vector<PhaseMark>& marks,
+                               std::vector<SecondStats> timeline, const WindowChoice& choice) {
+  if (segments.size() != marks.size() + 1)
+    return Error(ErrorKind::kInternal,
+                 fmt::format("{} segments for {} phase marks", segments.size(), marks.size()));
+  LoadReport report;
+  report.phases = marks;
+  report.timeline = std::move(timeline);
+  int count = static_cast<int>(segments.size());
+  double end_s = segments.back().end_s;
+  report.total = Span("total", segments, 0, count - 1, 0);
+  if (marks.empty()) {
+    report.before = Span("before", segments, 0, count - 1, 0);
+    report.during = MakeWindow("during", end_s, end_s, {});
+    report.after = MakeWindow("after", end_s, end_s, {});
+    return report;
+  }
+
+  // Segment i runs from mark i-1 to mark i; mark m therefore ends segment m.
+  int from = choice.from.empty() ? 0 : FindMark(marks, choice.from, false);
+  int to =
+      choice.to.empty() ? static_cast<int>(marks.size()) - 1 : FindMark(marks, choice.to, true);
+  if (from < 0 || to < 0)
+    return Error(ErrorKind::kUsage,
+                 "no phase mark named `" + (from < 0 ? choice.from : choice.to) + "`",
+                 "Name a phase the run marked (see the report's phase list).");
+  if (to < from)
+    return Error(ErrorKind::kUsage, "phase `" + choice.to + "` comes before `" + choice.from + "`");
+  // With one mark and no explicit end the change runs until the end of the load.
+  int last_during = (marks.size() == 1 && choice.to.empty()) ? count - 1 : to;
+  report.has_change = true;
+  report.before = Span("before", segments, 0, from, 0);
+  report.during = Span("during", segments, from + 1, last_during, marks[from].at_s);
+  report.after = Span("after", segments, last_during + 1, count - 1, end_s);
+  if (report.before.tps > 0) {
+    report.during_tps_percent = 100.0 * report.during.tps / report.before.tps;
+    report.lost_transactions = report.before.tps * report.during.duration_s() -
+                               static_cast<double>(report.during.transactions);
+  }
+  return report;
+}
+
+namespace {
+
+std::string ErrorList(const std::map<std::string, std::uint64_t>& errors) {
+  std::string text;
+  for (const auto& [state, count] : errors)
+    text += fmt::format("{}{} x{}", text.empty() ? "" : ", ", state, count);
+  return text;
+}
+
+}  // namespace
+
+std::string RenderTable(const LoadReport& report) {
+  std::string out;
+  if (!report.label.empty()) out += report.label + "\n";
+  out += fmt::format("{:<8} {:>8} {:>9} {:>8} {:>8} {:>8} {:>9} {:>8} {:>7}\n", "window", "seconds",
+                     "TPS", "p50 ms", "p95 ms", "p99 ms", "max ms", ">100 ms", "failed");
+  auto row = [&](const WindowStats& w) {
+    out += fmt::format("{:<8} {:>8.1f} {:>9.1f} {:>8.2f} {:>8.2f} {:>8.2f} {:>9.1f} {:>8} {:>7}\n",
+                       w.name, w.duration_s(), w.tps, w.p50_ms, w.p95_ms, w.p99_ms, w.max_ms,
+                       w.slow, w.failed);
+  };
+  if (report.has_change) {
+    row(report.before);
+    row(report.during);
+    if (report.after.duration_s() > 0) row(report.after);
+  }
+  row(report.total);
+  if (report.has_change) {
+    out += fmt::format(
+        "change: {:.2f} s; TPS during {:.0f}% of before; transactions lost during the change: "
+        "{:.0f}\n",
+        report.during.duration_s(), report.during_tps_percent, report.lost_transactions);
+    std::string phases;
+    for (const auto& mark : report.phases)
+      phases += fmt::format("{}{} @{:.1f}s", phases.empty() ? "" : ", ", mark.name, mark.at_s);
+    out += "phases: " + phases + "\n";
+  }
+  if (!report.total.errors.empty())
+    out += "failed by SQLSTATE: " + ErrorList(report.total.errors) + "\n";
+  return out;
+}
+
+std::string RenderComparison(const std::vector<LoadReport>& reports) {
+  std::size_t width = 7;
+  for (const auto& report : reports) width = std::max(width, report.label.size());
+  std::string out =
+      fmt::format("{:<{}}  {:>9} {:>11} {:>8} {:>9} {:>8} {:>7} {:>9}\n", "variant", width,
+                  "change s", "TPS during", "p99 ms", "max ms", ">100 ms", "failed", "lost tx");
+  for (const auto& report : reports) {
+    if (!report.note.empty()) {
+      out += fmt::format("{:<{}}  {}\n", report.label, width, report.note);
+      continue;
+    }
+    const WindowStats& during = report.has_change ? report.during : report.total;
+    out += fmt::format("{:<{}}  {:>9.2f} {:>10.0f}% {:>8.2f} {:>9.1f} {:>8} {:>7} {:>9.0f}\n",
+                       report.label, width, report.has_change ? during.duration_s() : 0.0,
+                       report.during_tps_percent, during.p99_ms, during.max_ms, during.slow,
+                       during.failed, report.lost_transactions);
+  }
+  out +=
+      "TPS during = TPS while the change ran, as % of the same run's TPS before it; p99, max,\n"
+      ">100 ms and failed are for the change window; lost tx = TPS before x change duration -\n"
+      "transactions done during the change.\n";
+  return out;
+}
+
+namespace {
+
+nlohmann::json WindowJson(const WindowStats& w) {
+  return {{"begin_s", w.begin_s},      {"end_s", w.end_s},
+          {"seconds", w.duration_s()}, {"transactions", w.transactions},
+          {"failed", w.failed},        {"slow", w.slow},
+          {"errors", w.errors},        {"tps", w.tps},
+          {"p50_ms", w.p50_ms},        {"p95_ms", w.p95_ms},
+          {"p99_ms", w.p99_ms},        {"max_ms", w.max_ms}};
+}
+
+WindowStats WindowFromJson(const std::string& name, const nlohmann::json& j) {
+  WindowStats w;
+  w.name = name;
+  w.begin_s = j.at("begin_s").get<double>();
+  w.end_s = j.at("end_s").get<double>();
+  w.transactions = j.at("transactions").get<std::uint64_t>();
+  w.failed = j.at("failed").get<std::uint64_t>();
+  w.slow = j.at("slow").get<std::uint64_t>();
+  w.errors = j.at("errors").get<std::map<std::string, std::uint64_t>>();
+  w.tps = j.at("tps").get<double>();
+  w.p50_ms = j.at("p50_ms").get<double>();
+  w.p95_ms = j.at("p95_ms").get<double>();
+  w.p99_ms = j.at("p99_ms").get<double>();
+  w.max_ms = j.at("max_ms").get<double>();
+  return w;
+}
+
+}  // namespace
+
+nlohmann::json ToJson(const LoadReport& report) {
+  nlohmann::json phases = nlohmann::json::array();
+  for (const auto& mark : report.phases)
+    phases.push_back({{"name", mark.name}, {"at_s", mark.at_s}});
+  nlohmann::json timeline = nlohmann::json::array();
+  for (const auto& s : report.timeline)
+    timeline.push_back({{"second", s.index},
+                        {"transactions", s.transactions},
+                        {"failed", s.failed},
+                        {"slow", s.slow},
+                        {"errors", s.errors},
+                        {"p50_ms", s.p50_ms},
+                        {"p95_ms", s.p95_ms},
+                        {"p99_ms", s.p99_ms},
+                        {"max_ms", s.max_ms}});
+  return {{"label", report.label},
+          {"note", report.note},
+          {"workload", report.workload},
+          {"clients", report.clients},
+          {"has_change", report.has_change},
+          {"change_seconds", report.has_change ? report.during.duration_s() : 0.0},
+          {"during_tps_percent", report.during_tps_percent},
+          {"lost_transactions", report.lost_transactions},
+          {"windows",
+           {{"before", WindowJson(report.before)},
+            {"during", WindowJson(report.during)},
+            {"after", WindowJson(report.after)},
+            {"total", WindowJson(report.total)}}},
+          {"phases", phases},
+          {"timeline", timeline}};
+}
+
+Result<LoadReport> ReportFromJson(const nlohmann::json& json) {
+  try {
+    LoadReport report;
+    report.label = json.value("label", "");
+    report.note = json.value("note", "");
+    report.workload = json.value("workload", "");
+    report.clients = json.value("clients", 0);
+    report.has_change = json.value("has_change", false);
+    report.during_tps_percent = json.value("during_tps_percent", 0.0);
+    report.lost_transactions = json.value("lost_transactions", 0.0);
+    if (json.contains("windows")) {
+      const auto& windows = json.at("windows");
+      report.before = WindowFromJson("before", windows.at("before"));
+      report.during = WindowFromJson("during", windows.at("during"));
+      report.after = WindowFromJson("after", windows.at("after"));
+      report.total = WindowFromJson("total", windows.at("total"));
+    }
+    for (const auto& mark : json.value("phases", nlohmann::json::array()))
+      report.phases.push_back({mark.at("name").get<std::string>(), mark.at("at_s").get<double>()});
+    for (const auto& s : json.value("timeline", nlohmann::json::array())) {
+      SecondStats second;
+      second.index = s.at("second").get<int>();
+      second.transactions = s.at("transactions").get<std::uint64_t>();
+      second.failed = s.at("failed").get<std::uint64_t>();
+      second.slow = s.at("slow").get<std::uint64_t>();
+      second.errors = s.at("errors").get<std::map<std::string, std::uint64_t>>();
+      second.p50_ms = s.at("p50_ms").get<double>();
+      second.p95_ms = s.at("p95_ms").get<double>();
+      second.p99_ms = s.at("p99_ms").get<double>();
+      second.max_ms = s.at("max_ms").get<double>();
+      report.timeline.push_back(std::move(second));
+    }
+    return report;
+  } catch (const nlohmann::json::exception& e) {
+    return Error(ErrorKind::kUsage, std::string("not a zerodown bench report: ") + e.what(),
+                 "Pass files written by `zerodown bench --json`.");
+  }
+}
+
+}  // namespace zerodown::load
