@@ -57,6 +57,9 @@ std::uint64_t LatencyHistogram::Percentile(double percent) const {
   percent = std::clamp(percent, 0.0, 100.0);
   auto rank = static_cast<std::uint64_t>(std::ceil(percent / 100.0 * static_cast<double>(count_)));
   rank = std::clamp<std::uint64_t>(rank, 1, count_);
+  // The extremes are known exactly; only ranks in between need a bucket.
+  if (rank == count_) return max_;
+  if (rank == 1) return min();
   std::uint64_t seen = 0;
   for (int i = 0; i < kBucketCount; ++i) {
     seen += buckets_[i];

@@ -1,0 +1,120 @@
+// Report arithmetic: windows follow the phase marks, TPS is per second of window, and the
+// transactions lost during a change are TPS before × change duration − transactions done.
+#include "zerodown/load/report.hpp"
+
+#include <gtest/gtest.h>
+
+namespace zerodown::load {
+namespace {
+
+Tally Steady(std::uint64_t transactions, std::uint64_t micros) {
+  Tally tally;
+  for (std::uint64_t i = 0; i < transactions; ++i) tally.Record(micros, "");
+  return tally;
+}
+
+TEST(ReportTest, LostTransactionsAreBeforeRateTimesChangeMinusDone) {
+  // 10 s at 100 TPS, a 4 s change at 50 TPS with one 2.5 s stall, 6 s after at 100 TPS.
+  Tally during = Steady(200, 5'000);
+  during.Record(2'500'000, "");
+  during.Record(30'000, "40P01");
+  std::vector<Segment> segments = {
+      {0, 10, Steady(1000, 4'000)}, {10, 14, during}, {14, 20, Steady(600, 4'000)}};
+  std::vector<PhaseMark> marks = {{"start", 10}, {"end", 14}};
+  auto report = BuildReport(segments, marks, {}).value();
+  ASSERT_TRUE(report.has_change);
+  EXPECT_DOUBLE_EQ(report.before.tps, 100);
+  EXPECT_DOUBLE_EQ(report.during.duration_s(), 4);
+  EXPECT_EQ(report.during.transactions, 201u);
+  EXPECT_DOUBLE_EQ(report.lost_transactions, 100.0 * 4 - 201);
+  EXPECT_NEAR(report.during_tps_percent, 100.0 * (201 / 4.0) / 100.0, 1e-9);
+  EXPECT_EQ(report.during.failed, 1u);
+  EXPECT_EQ(report.during.errors.at("40P01"), 1u);
+  EXPECT_EQ(report.during.slow, 1u);
+  EXPECT_NEAR(report.during.max_ms, 2500, 1e-9);
+  EXPECT_DOUBLE_EQ(report.after.tps, 100);
+  EXPECT_EQ(report.total.transactions, 1000u + 201 + 600);
+  EXPECT_DOUBLE_EQ(report.total.duration_s(), 20);
+}
+
+TEST(ReportTest, DuringSpansFirstToLastMarkThroughInnerPhases) {
+  std::vector<Segment> segments = {{0, 5, Steady(500, 1000)},
+                                   {5, 6, Steady(50, 1000)},
+                                   {6, 9, Steady(90, 1000)},
+                                   {9, 10, Steady(100, 1000)}};
+  std::vector<PhaseMark> marks = {{"start", 5}, {"backfill", 6}, {"end", 9}};
+  auto report = BuildReport(segments, marks, {}).value();
+  EXPECT_DOUBLE_EQ(report.during.begin_s, 5);
+  EXPECT_DOUBLE_EQ(report.during.end_s, 9);
+  EXPECT_EQ(report.during.transactions, 140u);
+  EXPECT_DOUBLE_EQ(report.lost_transactions, 100.0 * 4 - 140);
+
+  auto backfill = BuildReport(segments, marks, {}, {"backfill", "end"}).value();
+  EXPECT_DOUBLE_EQ(backfill.during.duration_s(), 3);
+  EXPECT_EQ(backfill.before.transactions, 550u);
+  EXPECT_DOUBLE_EQ(backfill.before.tps, 550.0 / 6);
+}
+
+TEST(ReportTest, OneMarkMeansTheChangeRunsToTheEnd) {
+  std::vector<Segment> segments = {{0, 4, Steady(400, 1000)}, {4, 10, Steady(300, 1000)}};
+  auto report = BuildReport(segments, {{"start", 4}}, {}).value();
+  EXPECT_DOUBLE_EQ(report.during.duration_s(), 6);
+  EXPECT_DOUBLE_EQ(report.after.duration_s(), 0);
+  EXPECT_DOUBLE_EQ(report.lost_transactions, 600 - 300);
+}
+
+TEST(ReportTest, NoMarksMeansNoChange) {
+  auto report = BuildReport({{0, 3, Steady(30, 1000)}}, {}, {}).value();
+  EXPECT_FALSE(report.has_change);
+  EXPECT_DOUBLE_EQ(report.total.tps, 10);
+  EXPECT_DOUBLE_EQ(report.lost_transactions, 0);
+}
+
+TEST(ReportTest, UnknownOrReversedMarksAreUsageErrors) {
+  std::vector<Segment> segments = {{0, 1, {}}, {1, 2, {}}, {2, 3, {}}};
+  std::vector<PhaseMark> marks = {{"start", 1}, {"end", 2}};
+  auto missing = BuildReport(segments, marks, {}, {"cutover", ""});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().kind(), ErrorKind::kUsage);
+  EXPECT_FALSE(BuildReport(segments, marks, {}, {"end", "start"}).ok());
+  EXPECT_EQ(BuildReport({{0, 1, {}}}, marks, {}).error().kind(), ErrorKind::kInternal);
+}
+
+TEST(ReportTest, JsonRoundTripKeepsFigures) {
+  std::vector<Segment> segments = {
+      {0, 10, Steady(1000, 4'000)}, {10, 12, Steady(50, 9'000)}, {12, 20, Steady(800, 4'000)}};
+  SecondStats second;
+  second.index = 3;
+  second.transactions = 99;
+  second.errors["57014"] = 2;
+  second.max_ms = 12.5;
+  auto report = BuildReport(segments, {{"start", 10}, {"end", 12}}, {second}).value();
+  report.label = "(b) native ALTER";
+  auto back = ReportFromJson(ToJson(report)).value();
+  EXPECT_EQ(back.label, report.label);
+  EXPECT_DOUBLE_EQ(back.lost_transactions, report.lost_transactions);
+  EXPECT_DOUBLE_EQ(back.during.duration_s(), 2);
+  EXPECT_EQ(back.timeline.at(0).errors.at("57014"), 2u);
+  EXPECT_EQ(back.phases.at(1).name, "end");
+  EXPECT_FALSE(ReportFromJson(nlohmann::json{{"windows", 3}}).ok());
+}
+
+TEST(ReportTest, RenderersNameTheFigures) {
+  std::vector<Segment> segments = {
+      {0, 10, Steady(1000, 4'000)}, {10, 12, Steady(50, 9'000)}, {12, 20, Steady(800, 4'000)}};
+  auto report = BuildReport(segments, {{"start", 10}, {"end", 12}}, {}).value();
+  report.label = "a<b";
+  std::string table = RenderTable(report);
+  EXPECT_NE(table.find("transactions lost during the change: 150"), std::string::npos) << table;
+  std::string svg = RenderSvg(report);
+  EXPECT_NE(svg.find("a&lt;b"), std::string::npos);
+  EXPECT_NE(svg.find(">end</text>"), std::string::npos);
+  LoadReport missing;
+  missing.label = "(e) zerodown, SQL";
+  missing.note = "not available yet";
+  std::string rows = RenderComparison({report, missing});
+  EXPECT_NE(rows.find("not available yet"), std::string::npos) << rows;
+}
+
+}  // namespace
+}  // namespace zerodown::load
