@@ -1,0 +1,259 @@
+#include "zerodown/sql/parse.hpp"
+
+#include <pg_query.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+namespace zerodown::sql {
+namespace {
+
+// Token numbers of comments in libpg_query's ScanToken (pg_query.proto, enum Token). The
+// protobuf-c headers that name them are not packaged with libpg-query-dev on Debian 12, so the
+// scan result is read with the small wire-format reader below instead.
+constexpr int kSqlCommentToken = 275;
+constexpr int kCCommentToken = 276;
+
+struct Token {
+  std::size_t begin = 0;
+  std::size_t end = 0;
+  bool comment = false;
+};
+
+// Reads protobuf varints and length-delimited fields; just enough for ScanResult/ScanToken.
+class WireReader {
+ public:
+  WireReader(const std::uint8_t* data, std::size_t size) : pos_(data), end_(data + size) {}
+  bool Done() const { return pos_ >= end_; }
+
+  bool Varint(std::uint64_t& out) {
+    out = 0;
+    for (int shift = 0; shift < 64 && pos_ < end_; shift += 7) {
+      const std::uint8_t byte = *pos_++;
+      out |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+      if ((byte & 0x80) == 0) return true;
+    }
+    return false;
+  }
+
+  // Reads one field header and, for length-delimited fields, the payload bounds.
+  bool Field(int& number, int& wire_type) {
+    std::uint64_t key = 0;
+    if (!Varint(key)) return false;
+    number = static_cast<int>(key >> 3);
+    wire_type = static_cast<int>(key & 7);
+    return true;
+  }
+
+  bool Bytes(const std::uint8_t*& data, std::size_t& size) {
+    std::uint64_t length = 0;
+    if (!Varint(length) || length > static_cast<std::uint64_t>(end_ - pos_)) return false;
+    data = pos_;
+    size = static_cast<std::size_t>(length);
+    pos_ += length;
+    return true;
+  }
+
+  bool Skip(int wire_type) {
+    std::uint64_t ignored = 0;
+    const std::uint8_t* data = nullptr;
+    std::size_t size = 0;
+    switch (wire_type) {
+      case 0:
+        return Varint(ignored);
+      case 1:
+        pos_ += 8;
+        return pos_ <= end_;
+      case 2:
+        return Bytes(data, size);
+      case 5:
+        pos_ += 4;
+        return pos_ <= end_;
+      default:
+        return false;
+    }
+  }
+
+ private:
+  const std::uint8_t* pos_;
+  const std::uint8_t* end_;
+};
+
+bool DecodeToken(const std::uint8_t* data, std::size_t size, Token& token) {
+  WireReader reader(data, size);
+  while (!reader.Done()) {
+    int number = 0;
+    int wire_type = 0;
+    if (!reader.Field(number, wire_type)) return false;
+    if (wire_type != 0) {
+      if (!reader.Skip(wire_type)) return false;
+      continue;
+    }
+    std::uint64_t value = 0;
+    if (!reader.Varint(value)) return false;
+    if (number == 1) token.begin = static_cast<std::size_t>(value);
+    if (number == 2) token.end = static_cast<std::size_t>(value);
+    if (number == 4) {
+      const int kind = static_cast<int>(value);
+      token.comment = kind == kSqlCommentToken || kind == kCCommentToken;
+    }
+  }
+  return true;
+}
+
+// Every token of `text` as the PostgreSQL scanner sees it, comments included.
+Result<std::vector<Token>> Scan(const std::string& text) {
+  PgQueryScanResult result = pg_query_scan(text.c_str());
+  if (result.error != nullptr) {
+    Error error(ErrorKind::kInvalidMigration, result.error->message);
+    pg_query_free_scan_result(result);
+    return error;
+  }
+  std::vector<Token> tokens;
+  WireReader reader(reinterpret_cast<const std::uint8_t*>(result.pbuf.data), result.pbuf.len);
+  bool ok = true;
+  while (ok && !reader.Done()) {
+    int number = 0;
+    int wire_type = 0;
+    ok = reader.Field(number, wire_type);
+    if (!ok) break;
+    if (number == 2 && wire_type == 2) {
+      const std::uint8_t* data = nullptr;
+      std::size_t size = 0;
+      Token token;
+      ok = reader.Bytes(data, size) && DecodeToken(data, size, token);
+      tokens.push_back(token);
+    } else {
+      ok = reader.Skip(wire_type);
+    }
+  }
+  pg_query_free_scan_result(result);
+  if (!ok) return Error(ErrorKind::kInternal, "cannot decode the libpg_query scan result");
+  return tokens;
+}
+
+std::string Where(const std::string& path, Position position) {
+  return path + ":" + std::to_string(position.line) + ":" + std::to_string(position.column);
+}
+
+bool IsContinuationByte(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+
+}  // namespace
+
+LineIndex::LineIndex(std::string_view text) : text_(text) {
+  line_starts_.push_back(0);
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\n') line_starts_.push_back(i + 1);
+  }
+}
+
+Position LineIndex::At(std::size_t offset) const {
+  offset = std::min(offset, text_.size());
+  auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
+  const std::size_t line = static_cast<std::size_t>(std::distance(line_starts_.begin(), it));
+  const std::size_t start = line_starts_[line - 1];
+  int column = 1;
+  for (std::size_t i = start; i < offset; ++i) {
+    if (!IsContinuationByte(text_[i])) ++column;
+  }
+  return {static_cast<int>(line), column};
+}
+
+std::size_t LineIndex::ByteOffsetOfChar(int char_pos) const {
+  int seen = 0;
+  for (std::size_t i = 0; i < text_.size(); ++i) {
+    if (IsContinuationByte(text_[i])) continue;
+    if (++seen == char_pos) return i;
+  }
+  return text_.size();
+}
+
+Result<ParsedFile> ParseSql(std::string path, std::string text) {
+  ParsedFile file;
+  file.path = std::move(path);
+  file.text = std::make_unique<std::string>(std::move(text));
+  const std::string& sql = *file.text;
+  file.lines = std::make_unique<LineIndex>(sql);
+
+  PgQueryParseResult parsed = pg_query_parse(sql.c_str());
+  if (parsed.error != nullptr) {
+    // libpg_query reports the error position in characters, 1-based (0: unknown).
+    const int cursor = parsed.error->cursorpos;
+    const std::size_t offset = cursor > 0 ? file.lines->ByteOffsetOfChar(cursor) : 0;
+    Error error = Error(ErrorKind::kInvalidMigration, parsed.error->message,
+                        "fix the SQL: zerodown lints what PostgreSQL 15 would parse")
+                      .WithWhere(Where(file.path, file.lines->At(offset)));
+    pg_query_free_parse_result(parsed);
+    return error;
+  }
+  nlohmann::json tree = nlohmann::json::parse(parsed.parse_tree);
+  pg_query_free_parse_result(parsed);
+
+  auto tokens = Scan(sql);
+  if (!tokens.ok()) return tokens.error().WithWhere(file.path);
+
+  for (const Token& token : *tokens) {
+    if (!token.comment) continue;
+    Comment comment;
+    comment.begin = token.begin;
+    comment.end = token.end;
+    comment.start = file.lines->At(token.begin);
+    comment.finish = file.lines->At(token.end);
+    comment.text = std::string_view(sql).substr(token.begin, token.end - token.begin);
+    file.comments.push_back(comment);
+  }
+
+  auto& stmts = tree["stmts"];
+  file.statements.reserve(stmts.size());
+  for (auto& raw : stmts) {
+    // libpg_query leaves out stmt_location when it is 0 and stmt_len when the statement runs to
+    // the end of the input; the range starts right after the previous ';', so it includes
+    // leading whitespace and comments, which the scanner tokens let us skip.
+    const std::size_t location = raw.value("stmt_location", std::size_t{0});
+    const std::size_t length = raw.value("stmt_len", std::size_t{0});
+    const std::size_t range_end = length == 0 ? sql.size() : location + length;
+    auto first = std::lower_bound(
+        tokens->begin(), tokens->end(), location,
+        [](const Token& token, std::size_t offset) { return token.begin < offset; });
+    while (first != tokens->end() && first->comment) ++first;
+    Statement statement;
+    statement.begin = first != tokens->end() ? first->begin : location;
+    statement.end = statement.begin;
+    for (auto it = first; it != tokens->end() && it->begin < range_end; ++it) {
+      if (!it->comment) statement.end = it->end;
+    }
+    statement.start = file.lines->At(statement.begin);
+    statement.finish = file.lines->At(statement.end);
+    statement.text = std::string_view(sql).substr(statement.begin, statement.end - statement.begin);
+    auto& node = raw["stmt"];
+    if (node.is_object() && !node.empty()) {
+      statement.kind = node.begin().key();
+      statement.node = std::move(node);
+    }
+    file.statements.push_back(std::move(statement));
+  }
+  return file;
+}
+
+Result<ParsedFile> ParseSqlFile(const std::string& path) {
+  std::string text;
+  if (path == "-") {
+    std::ostringstream buffer;
+    buffer << std::cin.rdbuf();
+    text = buffer.str();
+    return ParseSql("<stdin>", std::move(text));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return Error(ErrorKind::kNotFound, "cannot read " + path,
+                 "check the path; use - to read the SQL from standard input");
+  }
+  text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return ParseSql(path, std::move(text));
+}
+
+}  // namespace zerodown::sql

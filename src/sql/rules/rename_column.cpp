@@ -1,0 +1,44 @@
+// rename-column: the rename itself is a catalog change, but every running application instance
+// still names the old column, and its queries fail from the commit on.
+#include "sql/rules/rule.hpp"
+
+namespace zerodown::sql::rules {
+namespace {
+
+class RenameColumn final : public Rule {
+ public:
+  const RuleInfo& Info() const override { return info_; }
+
+  void Check(const LintContext& context, Reporter& reporter) const override {
+    for (std::size_t i = 0; i < context.statements().size(); ++i) {
+      const Statement& statement = *context.statements()[i].statement;
+      if (statement.kind != "RenameStmt") continue;
+      const Json& node = Inner(statement.node);
+      if (GetString(node, "renameType") != "OBJECT_COLUMN") continue;
+      const std::string table = RelationName(Get(node, "relation"));
+      if (context.CreatedBefore(table, i)) continue;
+      const std::string from = QuoteIdent(GetString(node, "subname"));
+      const std::string to = QuoteIdent(GetString(node, "newname"));
+      reporter.Add(
+          statement, -1,
+          "RENAME COLUMN " + from + " TO " + to + " takes an ACCESS EXCLUSIVE lock on " + table +
+              " (brief) and breaks every running application instance that still reads or "
+              "writes " +
+              from + ": its queries fail from the commit until it is redeployed.",
+          "-- expand/contract keeps both names working while old and new versions run:\n"
+          "zerodown start migration.sql   -- new version's schema sees " +
+              to + ", old version's sees " + from +
+              "\nzerodown complete              -- once no instance of the old version runs");
+    }
+  }
+
+ private:
+  RuleInfo info_{"rename-column", Severity::kError,
+                 "RENAME COLUMN breaks the application version that is still running"};
+};
+
+}  // namespace
+
+std::unique_ptr<Rule> MakeRenameColumn() { return std::make_unique<RenameColumn>(); }
+
+}  // namespace zerodown::sql::rules
