@@ -29,6 +29,11 @@ test-asan:
 bench: build
 	@bench/w1.sh $(BENCH_ARGS)
 
+# Lints 10,000 statements with zerodown and with squawk (installed on demand) and prints both times.
+lint-bench: export ZERODOWN_BOOTSTRAP_BENCH := 1
+lint-bench: build
+	@bench/lint/run.sh $(BUILD_DIR)/zerodown
+
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
 

@@ -11,12 +11,25 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev gnuplot-nox
 )
 
+# Opt-in (ZERODOWN_BOOTSTRAP_BENCH=1, set by `make lint-bench`): squawk, the linter that
+# bench/lint compares zerodown with, from npm (the squawk-cli package ships its binary).
+if [ "${ZERODOWN_BOOTSTRAP_BENCH:-0}" = 1 ] && ! command -v npm > /dev/null; then
+  packages+=(nodejs npm)
+fi
+install_bench_tools() {
+  if [ "${ZERODOWN_BOOTSTRAP_BENCH:-0}" = 1 ] && ! command -v squawk > /dev/null; then
+    echo "bootstrap: installing squawk-cli (npm)"
+    npm install -g --no-fund --no-audit squawk-cli > /dev/null
+  fi
+}
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
+  install_bench_tools
   exit 0
 fi
 
@@ -29,4 +42,5 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+install_bench_tools
 echo "bootstrap: done"
