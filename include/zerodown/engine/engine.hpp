@@ -1,0 +1,63 @@
+// The expand/contract engine: start, complete and rollback of a migration on one schema, each
+// resumable after a kill and serialised by an advisory lock. It plans through planner.hpp, runs
+// the plan's actions with the lock-timeout retry, and records every finished action in the
+// zerodown state schema.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "zerodown/engine/backfill.hpp"
+#include "zerodown/engine/plan.hpp"
+#include "zerodown/engine/progress.hpp"
+#include "zerodown/engine/state.hpp"
+#include "zerodown/model/operations.hpp"
+#include "zerodown/pg/connection.hpp"
+#include "zerodown/pg/lock_retry.hpp"
+
+namespace zerodown::engine {
+
+struct EngineOptions {
+  std::string schema = "public";
+  pg::LockRetryPolicy lock;
+  BackfillOptions backfill;
+  bool wait_for_other_run = true;  // false: refuse at once when another zerodown holds the schema
+};
+
+// What `status` shows.
+struct MigrationStatus {
+  bool initialized = false;
+  std::optional<MigrationRecord> active;
+  std::optional<MigrationRecord> latest_complete;
+  std::vector<StepRecord> steps;
+  std::string search_path;  // for the newest usable version
+};
+
+class Engine {
+ public:
+  Engine(pg::Connection& conn, EngineOptions options, ProgressSink& progress);
+
+  // The plan `start` would run for `migration`, after every check. Changes nothing.
+  Plan PlanOnly(const model::Migration& migration);
+  // Expand: validates, records and runs the start actions. Resumes a killed start of the same
+  // migration. On a failure that retrying cannot fix, rolls back what it did and throws
+  // kMigrationFailed with the cause.
+  MigrationRecord Start(const model::Migration& migration);
+  // Contract: runs the active migration's complete actions. Resumes a killed complete.
+  MigrationRecord Complete();
+  // Back to the old schema, before complete; resumes a killed rollback.
+  MigrationRecord Rollback();
+  MigrationStatus Status();
+
+ private:
+  void RunPhase(const MigrationRecord& record, const std::string& phase,
+                const std::vector<Action>& actions);
+  void RunAction(const MigrationRecord& record, const std::string& phase, const Action& action);
+
+  pg::Connection& conn_;
+  EngineOptions options_;
+  ProgressSink& progress_;
+  State state_;
+};
+
+}  // namespace zerodown::engine

@@ -1,0 +1,34 @@
+#include <iostream>
+
+#include "cli/support.hpp"
+
+namespace zerodown::cli {
+namespace {
+
+const CommandRegistration kRegistration{
+    50, [](CLI::App& app, GlobalOptions& global) {
+      auto flags = std::make_shared<EngineFlags>();
+      auto* cmd = app.add_subcommand(
+          "complete",
+          "Contract: finish the migration in progress. The previous version's views, the sync "
+          "triggers and the old columns go away; each change is a short catalog update under "
+          "--lock-timeout. Run it once no application instance uses the old version.\n\n"
+          "Example:\n  zerodown complete --postgres-url postgres://app@db/shop");
+      AddEngineFlags(cmd, *flags);
+      cmd->callback([&global, flags] {
+        pg::Connection conn = Connect(global);
+        auto progress = MakeProgress(global);
+        engine::Engine engine(conn, MakeEngineOptions(global, *flags), *progress);
+        auto record = engine.Complete();
+        if (global.json) {
+          std::cout << nlohmann::json{{"migration", record.name}, {"phase", record.phase}}.dump()
+                    << "\n";
+        } else {
+          std::cout << "migration \"" << record.name << "\" completed; the schema is now version "
+                    << record.plan.version_schema << ".\n";
+        }
+      });
+    }};
+
+}  // namespace
+}  // namespace zerodown::cli

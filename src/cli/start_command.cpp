@@ -1,0 +1,57 @@
+#include <iostream>
+
+#include "cli/support.hpp"
+
+namespace zerodown::cli {
+namespace {
+
+struct StartFlags {
+  std::string file;
+  EngineFlags engine;
+  bool complete = false;
+};
+
+const CommandRegistration kRegistration{
+    40, [](CLI::App& app, GlobalOptions& global) {
+      auto flags = std::make_shared<StartFlags>();
+      auto* cmd = app.add_subcommand(
+          "start",
+          "Expand: apply a migration so that the old and the new schema version both work. New "
+          "columns are added beside old ones, kept in step by triggers and backfilled in small "
+          "batches; the new version reads and writes through views in its own schema. Run "
+          "`complete` when every application instance uses the new version, or `rollback`.\n\n"
+          "Examples:\n  zerodown start migrations/004_balance_bigint.yaml\n"
+          "  zerodown start --chunk-time 20 migrations/004.json   # gentler backfill\n"
+          "  zerodown start --complete migrations/005.yaml         # start and complete at once");
+      cmd->add_option("file", flags->file, "migration file (.yaml, .yml, .json)")
+          ->required()
+          ->check(CLI::ExistingFile);
+      cmd->add_flag("--complete", flags->complete, "complete the migration right after start");
+      AddEngineFlags(cmd, flags->engine);
+      cmd->callback([&global, flags] {
+        model::Migration migration = LoadMigration(flags->file);
+        pg::Connection conn = Connect(global);
+        auto progress = MakeProgress(global);
+        engine::Engine engine(conn, MakeEngineOptions(global, flags->engine), *progress);
+        auto record = engine.Start(migration);
+        if (flags->complete) record = engine.Complete();
+        if (global.json) {
+          std::cout << nlohmann::json{{"migration", record.name},
+                                      {"phase", record.phase},
+                                      {"search_path", record.plan.version_schema}}
+                           .dump()
+                    << "\n";
+        } else if (!flags->complete) {
+          std::cout << "migration \"" << record.name
+                    << "\" started: old and new versions both work now.\n"
+                    << "new version: SET search_path TO " << record.plan.version_schema << "\n"
+                    << "next: `zerodown complete` once every instance uses it, or `zerodown "
+                       "rollback`.\n";
+        } else {
+          std::cout << "migration \"" << record.name << "\" applied and completed.\n";
+        }
+      });
+    }};
+
+}  // namespace
+}  // namespace zerodown::cli

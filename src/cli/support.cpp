@@ -1,0 +1,154 @@
+#include "cli/support.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "zerodown/model/migration_reader.hpp"
+
+namespace zerodown::cli {
+
+pg::Connection Connect(const GlobalOptions& global) {
+  pg::Connection conn = pg::Connection::Open(global.postgres_url);
+  if (global.verbose) {
+    conn.SetStatementHook([](std::string_view sql) { std::cerr << "sql: " << sql << "\n"; });
+  }
+  conn.SetNoticeHandler([verbose = global.verbose](std::string_view notice) {
+    if (verbose) std::cerr << "server: " << notice << "\n";
+  });
+  return conn;
+}
+
+void AddEngineFlags(CLI::App* command, EngineFlags& flags) {
+  command
+      ->add_option("--chunk-time", flags.chunk_time_ms,
+                   "target milliseconds per backfill batch; the batch size adapts to it, and "
+                   "it bounds how long a batch holds the rows it touches")
+      ->capture_default_str()
+      ->check(CLI::Range(5, 10000));
+  command
+      ->add_option("--max-lock-attempts", flags.max_lock_attempts,
+                   "how many times a DDL retries after lock_timeout before giving up")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  command->add_flag("--no-wait", flags.no_wait,
+                    "refuse at once, instead of waiting, when another zerodown is working on "
+                    "the same schema");
+}
+
+engine::EngineOptions MakeEngineOptions(const GlobalOptions& global, const EngineFlags& flags) {
+  engine::EngineOptions options;
+  options.schema = global.schema;
+  options.lock.lock_timeout = std::chrono::milliseconds(global.lock_timeout_ms);
+  options.lock.max_attempts = flags.max_lock_attempts;
+  options.backfill.chunk_time = std::chrono::milliseconds(flags.chunk_time_ms);
+  options.wait_for_other_run = !flags.no_wait;
+  return options;
+}
+
+namespace {
+
+class TextProgress final : public engine::ProgressSink {
+ public:
+  explicit TextProgress(bool tty) : tty_(tty) {}
+  ~TextProgress() override { EndLine(); }
+
+  void OnAction(const std::string& phase, int index, int total, const std::string& description,
+                bool skipped) override {
+    EndLine();
+    std::cerr << fmt::format("{} [{}/{}] {}{}\n", phase, index, total, description,
+                             skipped ? " (done before, skipped)" : "");
+  }
+
+  void OnBackfill(const engine::BackfillProgress& p) override {
+    double pct = p.rows_total > 0 ? 100.0 * p.rows_done / p.rows_total : 100.0;
+    std::string line = fmt::format(
+        "  backfill {}: {} / ~{} rows ({:.0f}%), {:.0f} rows/s, ETA {:.0f}s, batch {} ({:.0f} ms)",
+        p.table, p.rows_done, p.rows_total, std::min(pct, 100.0), p.rows_per_second, p.eta_seconds,
+        p.batch_size, p.last_chunk_ms);
+    if (tty_) {
+      std::cerr << "\r\033[K" << line << std::flush;
+      open_line_ = true;
+    } else {
+      auto now = std::chrono::steady_clock::now();
+      if (now - last_plain_ >= std::chrono::seconds(2) || p.rows_done >= p.rows_total) {
+        std::cerr << line << "\n";
+        last_plain_ = now;
+      }
+    }
+  }
+
+  void OnLockRetry(const std::string& description, int attempt,
+                   std::chrono::milliseconds delay) override {
+    EndLine();
+    std::cerr << fmt::format(
+        "  lock not granted within lock_timeout for \"{}\"; the application goes first, retry {} "
+        "in {} ms\n",
+        description, attempt, delay.count());
+  }
+
+  void OnMessage(const std::string& message) override {
+    EndLine();
+    std::cerr << message << "\n";
+  }
+
+ private:
+  void EndLine() {
+    if (open_line_) std::cerr << "\n";
+    open_line_ = false;
+  }
+  bool tty_;
+  bool open_line_ = false;
+  std::chrono::steady_clock::time_point last_plain_{};
+};
+
+class JsonProgress final : public engine::ProgressSink {
+ public:
+  void OnAction(const std::string& phase, int index, int total, const std::string& description,
+                bool skipped) override {
+    Emit({{"event", "action"},
+          {"phase", phase},
+          {"index", index},
+          {"total", total},
+          {"description", description},
+          {"skipped", skipped}});
+  }
+  void OnBackfill(const engine::BackfillProgress& p) override {
+    Emit({{"event", "backfill"},
+          {"table", p.table},
+          {"rows_done", p.rows_done},
+          {"rows_total", p.rows_total},
+          {"rows_per_second", p.rows_per_second},
+          {"eta_seconds", p.eta_seconds},
+          {"batch_size", p.batch_size},
+          {"chunk_ms", p.last_chunk_ms}});
+  }
+  void OnLockRetry(const std::string& description, int attempt,
+                   std::chrono::milliseconds delay) override {
+    Emit({{"event", "lock_retry"},
+          {"description", description},
+          {"attempt", attempt},
+          {"delay_ms", delay.count()}});
+  }
+  void OnMessage(const std::string& message) override {
+    Emit({{"event", "message"}, {"message", message}});
+  }
+
+ private:
+  static void Emit(const nlohmann::json& event) { std::cerr << event.dump() << "\n"; }
+};
+
+}  // namespace
+
+std::unique_ptr<engine::ProgressSink> MakeProgress(const GlobalOptions& global) {
+  if (global.json) return std::make_unique<JsonProgress>();
+  return std::make_unique<TextProgress>(isatty(STDERR_FILENO) != 0);
+}
+
+model::Migration LoadMigration(const std::string& path) {
+  return model::ReadMigrationFile(path).ValueOrThrow();
+}
+
+}  // namespace zerodown::cli

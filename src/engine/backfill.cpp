@@ -1,0 +1,164 @@
+#include "zerodown/engine/backfill.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <thread>
+
+namespace zerodown::engine {
+
+using Clock = std::chrono::steady_clock;
+
+nlohmann::json BackfillCheckpoint::ToJson() const {
+  return {{"last_key", last_key}, {"rows_done", rows_done}};
+}
+
+BackfillCheckpoint BackfillCheckpoint::FromJson(const nlohmann::json& json) {
+  BackfillCheckpoint c;
+  if (json.is_object()) {
+    c.last_key = json.value("last_key", std::vector<std::string>{});
+    c.rows_done = json.value("rows_done", std::int64_t{0});
+  }
+  return c;
+}
+
+int NextBatchSize(int current, std::chrono::microseconds elapsed, const BackfillOptions& options) {
+  double target = std::chrono::duration<double, std::micro>(options.chunk_time).count();
+  double took = std::max<double>(static_cast<double>(elapsed.count()), 1.0);
+  double factor = std::clamp(target / took, 0.5, 2.0);
+  int next = static_cast<int>(current * factor);
+  return std::clamp(next, options.min_batch, options.max_batch);
+}
+
+namespace {
+
+struct KeySql {
+  std::string columns;      // "k1", "k2"
+  std::string descending;   // "k1" DESC, "k2" DESC
+  std::string touch;        // "k1" = "k1"
+  std::string text_select;  // "k1"::text, "k2"::text
+  std::vector<std::string> types;
+
+  // ("k1", "k2") <op> ($first::t1, $first+1::t2)
+  std::string Compare(std::string_view op, std::size_t first) const {
+    std::string params;
+    for (std::size_t i = 0; i < types.size(); ++i) {
+      params += fmt::format("{}${}::{}", i ? ", " : "", first + i, types[i]);
+    }
+    return fmt::format("({}) {} ({})", columns, op, params);
+  }
+};
+
+KeySql BuildKeySql(pg::Connection& conn, const std::string& schema, const std::string& table,
+                   const std::vector<std::string>& key_columns) {
+  KeySql k;
+  for (std::size_t i = 0; i < key_columns.size(); ++i) {
+    k.types.push_back(conn.Exec("SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+                                "WHERE a.attrelid = $1::regclass AND a.attname = $2",
+                                {conn.Ident(schema, table), key_columns[i]})
+                          .Text(0, 0));
+    std::string col = conn.Ident(key_columns[i]);
+    std::string sep = i ? ", " : "";
+    k.columns += sep + col;
+    k.descending += sep + col + " DESC";
+    // Aliased: ORDER BY "id" would otherwise sort by the text output column of the same name.
+    k.text_select += sep + fmt::format("{}::text AS _zd_key{}", col, i);
+    if (i == 0) k.touch = col + " = " + col;
+  }
+  return k;
+}
+
+bool IsTransient(const Error& error) {
+  return error.sqlstate() == "55P03" || error.sqlstate() == "40P01" || error.sqlstate() == "40001";
+}
+
+}  // namespace
+
+void RunBackfill(pg::Connection& conn, const std::string& schema, const std::string& table,
+                 const std::vector<std::string>& key_columns, const BackfillOptions& options,
+                 BackfillCheckpoint from,
+                 const std::function<void(const BackfillCheckpoint&, std::int64_t)>& save,
+                 ProgressSink& progress) {
+  KeySql key = BuildKeySql(conn, schema, table, key_columns);
+  std::string qualified = conn.Ident(schema, table);
+  std::int64_t total = conn.Exec(
+                               "SELECT greatest(reltuples, 0)::bigint FROM pg_class "
+                               "WHERE oid = $1::regclass",
+                               {qualified})
+                           .Int(0, 0);
+  // Row locks a batch waits for are the application's; give up on them fast and retry smaller
+  // rather than hold the application's rows hostage.
+  std::string lock_timeout =
+      fmt::format("{}ms", std::max<std::int64_t>(options.chunk_time.count(), 10));
+  std::size_t width = key_columns.size();
+  std::string end_first = fmt::format("SELECT {} FROM {} ORDER BY {} OFFSET $1 LIMIT 1",
+                                      key.text_select, qualified, key.columns);
+  std::string end_next =
+      fmt::format("SELECT {} FROM {} WHERE {} ORDER BY {} OFFSET ${} LIMIT 1", key.text_select,
+                  qualified, key.Compare(">", 1), key.columns, width + 1);
+  std::string max_key = fmt::format("SELECT {} FROM {} ORDER BY {} LIMIT 1", key.text_select,
+                                    qualified, key.descending);
+  std::string touch_first =
+      fmt::format("UPDATE {} SET {} WHERE {}", qualified, key.touch, key.Compare("<=", 1));
+  std::string touch_next = fmt::format("UPDATE {} SET {} WHERE {} AND {}", qualified, key.touch,
+                                       key.Compare(">", 1), key.Compare("<=", width + 1));
+  auto started = Clock::now();
+  std::int64_t done_at_start = from.rows_done;
+  int batch = options.first_batch;
+  BackfillCheckpoint checkpoint = std::move(from);
+  while (true) {
+    if (options.before_batch) options.before_batch();
+    std::vector<pg::Param> params;
+    for (const auto& v : checkpoint.last_key) params.emplace_back(v);
+    params.emplace_back(std::to_string(batch - 1));
+    pg::Rows end = checkpoint.last_key.empty() ? conn.Exec(end_first, {params.back()})
+                                               : conn.Exec(end_next, params);
+    params.pop_back();
+    bool last = end.empty();
+    std::vector<std::string> end_key;
+    // The last batch runs to the current maximum key; rows inserted after it already went
+    // through the trigger.
+    pg::Rows bound = last ? conn.Exec(max_key) : end;
+    if (bound.empty()) break;  // empty table
+    for (int i = 0; i < bound.columns(); ++i) end_key.push_back(bound.Text(0, i));
+    if (last && checkpoint.last_key == end_key) break;
+    std::vector<pg::Param> update_params = params;
+    for (const auto& v : end_key) update_params.emplace_back(v);
+    auto chunk_start = Clock::now();
+    std::int64_t touched = 0;
+    try {
+      pg::Transaction tx(conn);
+      conn.Exec("SELECT set_config('lock_timeout', $1, true)", {lock_timeout});
+      touched = conn.Exec(checkpoint.last_key.empty() ? touch_first : touch_next, update_params)
+                    .Affected();
+      tx.Commit();
+    } catch (const Error& error) {
+      if (!IsTransient(error)) throw;
+      batch = std::max(options.min_batch, batch / 2);
+      std::this_thread::sleep_for(options.chunk_time);
+      continue;
+    }
+    auto elapsed =
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - chunk_start);
+    checkpoint.last_key = end_key;
+    checkpoint.rows_done += touched;
+    total = std::max(total, checkpoint.rows_done);
+    save(checkpoint, total);
+    double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    BackfillProgress p;
+    p.table = table;
+    p.rows_done = checkpoint.rows_done;
+    p.rows_total = last ? checkpoint.rows_done : total;
+    p.rows_per_second = seconds > 0 ? (checkpoint.rows_done - done_at_start) / seconds : 0;
+    p.eta_seconds = p.rows_per_second > 0
+                        ? std::max<double>(0, (p.rows_total - p.rows_done) / p.rows_per_second)
+                        : 0;
+    p.batch_size = batch;
+    p.last_chunk_ms = elapsed.count() / 1000.0;
+    progress.OnBackfill(p);
+    if (last) break;
+    batch = NextBatchSize(batch, elapsed, options);
+  }
+}
+
+}  // namespace zerodown::engine

@@ -1,0 +1,219 @@
+#include "zerodown/engine/engine.hpp"
+
+#include <fmt/format.h>
+
+#include "zerodown/engine/planner.hpp"
+#include "zerodown/model/migration_reader.hpp"
+#include "zerodown/pg/advisory_lock.hpp"
+
+namespace zerodown::engine {
+
+namespace {
+
+constexpr std::string_view kStart = "start";
+constexpr std::string_view kComplete = "complete";
+constexpr std::string_view kRollback = "rollback";
+
+Error NoActiveMigration(const std::string& schema, std::string_view command) {
+  return Error(
+      ErrorKind::kConflict,
+      fmt::format("there is no migration in progress on schema \"{}\" to {}", schema, command),
+      "Start one with `zerodown start FILE`; `zerodown status` shows the history.");
+}
+
+}  // namespace
+
+Engine::Engine(pg::Connection& conn, EngineOptions options, ProgressSink& progress)
+    : conn_(conn), options_(std::move(options)), progress_(progress), state_(conn) {}
+
+Plan Engine::PlanOnly(const model::Migration& migration) {
+  PlanOptions plan_options{options_.schema, std::nullopt};
+  if (state_.Initialized()) {
+    if (auto latest = state_.LatestComplete(options_.schema)) {
+      plan_options.previous_version_schema = latest->plan.version_schema;
+    }
+  }
+  return PlanMigration(conn_, migration, plan_options).ValueOrThrow();
+}
+
+MigrationRecord Engine::Start(const model::Migration& migration) {
+  state_.RequireInitialized();
+  pg::AdvisoryLock lock(conn_, options_.schema, options_.wait_for_other_run, [&](int pid) {
+    progress_.OnMessage(fmt::format("waiting for another zerodown (pid {}) to finish", pid));
+  });
+  auto active = state_.Active(options_.schema);
+  MigrationRecord record;
+  if (active) {
+    if (active->name != migration.name) {
+      throw Error(ErrorKind::kConflict,
+                  fmt::format("migration \"{}\" is in progress (phase {}) on schema \"{}\"",
+                              active->name, active->phase, options_.schema),
+                  "Finish it with `zerodown complete` or undo it with `zerodown rollback` first.");
+    }
+    if (active->phase != "starting") {
+      throw Error(ErrorKind::kConflict,
+                  fmt::format("migration \"{}\" is already started (phase {})", active->name,
+                              active->phase),
+                  active->phase == "active"
+                      ? "Run `zerodown complete` to finish it or `zerodown rollback` to undo it."
+                      : "Run `zerodown " +
+                            std::string(active->phase == "completing" ? "complete" : "rollback") +
+                            "` again to finish what was interrupted.");
+    }
+    progress_.OnMessage(fmt::format("resuming the interrupted start of \"{}\"", active->name));
+    record = *active;
+  } else {
+    auto existing = state_.Find(options_.schema, migration.name);
+    if (existing && existing->phase == "complete") {
+      throw Error(ErrorKind::kConflict,
+                  fmt::format("migration \"{}\" was already completed on schema \"{}\"",
+                              migration.name, options_.schema),
+                  "Give the new migration a name of its own (the `name` key or the file name).");
+    }
+    // Every check happens here, before the first change.
+    Plan plan = PlanOnly(migration);
+    auto parent = state_.LatestComplete(options_.schema);
+    record.schema = options_.schema;
+    record.name = migration.name;
+    record.parent = parent ? std::optional(parent->name) : std::nullopt;
+    record.migration = model::ToJson(migration);
+    record.plan = plan;
+    record.phase = "starting";
+    if (existing) {
+      state_.Reset(options_.schema, migration.name, record.migration, plan, record.parent);
+    } else {
+      state_.Insert(record);
+    }
+  }
+  try {
+    RunPhase(record, std::string(kStart), record.plan.start);
+  } catch (const Error& error) {
+    // Lock timeouts and lost connections are worth a rerun; anything else will fail again.
+    if (error.kind() == ErrorKind::kLockTimeout || error.kind() == ErrorKind::kConnection) throw;
+    progress_.OnMessage("start failed; rolling back what it did");
+    state_.SetPhase(record.schema, record.name, "rolling_back");
+    RunPhase(record, std::string(kRollback), record.plan.rollback);
+    state_.SetPhase(record.schema, record.name, "rolled_back");
+    throw Error(ErrorKind::kMigrationFailed,
+                fmt::format("migration \"{}\" failed and was rolled back: {}", record.name,
+                            error.Describe()),
+                "Fix the migration and run `zerodown start` again.");
+  }
+  state_.SetPhase(record.schema, record.name, "active");
+  record.phase = "active";
+  return record;
+}
+
+MigrationRecord Engine::Complete() {
+  state_.RequireInitialized();
+  pg::AdvisoryLock lock(conn_, options_.schema, options_.wait_for_other_run, [&](int pid) {
+    progress_.OnMessage(fmt::format("waiting for another zerodown (pid {}) to finish", pid));
+  });
+  auto active = state_.Active(options_.schema);
+  if (!active) throw NoActiveMigration(options_.schema, "complete");
+  if (active->phase == "starting" || active->phase == "rolling_back") {
+    throw Error(ErrorKind::kConflict,
+                fmt::format("migration \"{}\" is in phase {}, not ready to complete", active->name,
+                            active->phase),
+                active->phase == "starting"
+                    ? "Its start was interrupted: run `zerodown start` with the same file to "
+                      "finish it, or `zerodown rollback`."
+                    : "Its rollback was interrupted: run `zerodown rollback` again.");
+  }
+  state_.SetPhase(active->schema, active->name, "completing");
+  RunPhase(*active, std::string(kComplete), active->plan.complete);
+  state_.SetPhase(active->schema, active->name, "complete");
+  active->phase = "complete";
+  return *active;
+}
+
+MigrationRecord Engine::Rollback() {
+  state_.RequireInitialized();
+  pg::AdvisoryLock lock(conn_, options_.schema, options_.wait_for_other_run, [&](int pid) {
+    progress_.OnMessage(fmt::format("waiting for another zerodown (pid {}) to finish", pid));
+  });
+  auto active = state_.Active(options_.schema);
+  if (!active) throw NoActiveMigration(options_.schema, "roll back");
+  if (active->phase == "completing") {
+    throw Error(ErrorKind::kConflict,
+                fmt::format("migration \"{}\" is half-way through complete", active->name),
+                "The old version is already gone; run `zerodown complete` again to finish.");
+  }
+  state_.SetPhase(active->schema, active->name, "rolling_back");
+  RunPhase(*active, std::string(kRollback), active->plan.rollback);
+  state_.SetPhase(active->schema, active->name, "rolled_back");
+  active->phase = "rolled_back";
+  return *active;
+}
+
+MigrationStatus Engine::Status() {
+  MigrationStatus status;
+  status.initialized = state_.Initialized();
+  if (!status.initialized) return status;
+  status.active = state_.Active(options_.schema);
+  status.latest_complete = state_.LatestComplete(options_.schema);
+  if (status.active) {
+    status.steps = state_.Steps(options_.schema, status.active->name);
+    status.search_path = status.active->plan.version_schema;
+  } else if (status.latest_complete) {
+    status.search_path = status.latest_complete->plan.version_schema;
+  }
+  return status;
+}
+
+void Engine::RunPhase(const MigrationRecord& record, const std::string& phase,
+                      const std::vector<Action>& actions) {
+  int index = 0;
+  for (const auto& action : actions) {
+    ++index;
+    auto step = state_.Step(record.schema, record.name, phase, action.id);
+    bool done = step && step->done;
+    progress_.OnAction(phase, index, static_cast<int>(actions.size()), action.description, done);
+    if (!done) RunAction(record, phase, action);
+  }
+}
+
+void Engine::RunAction(const MigrationRecord& record, const std::string& phase,
+                       const Action& action) {
+  auto observer = [&](int attempt, std::chrono::milliseconds delay, const Error&) {
+    progress_.OnLockRetry(action.description, attempt, delay);
+  };
+  switch (action.kind) {
+    case ActionKind::kTransactional:
+      // The step is marked done in the same transaction as its DDL: a kill leaves both or
+      // neither.
+      pg::RunWithLockRetry(
+          conn_, options_.lock, action.description,
+          [&](pg::Connection& c) {
+            for (const auto& sql : action.sql) c.Exec(sql);
+            state_.MarkDone(record.schema, record.name, phase, action.id);
+          },
+          observer);
+      return;
+    case ActionKind::kNonTransactional:
+      pg::RunOutsideTransactionWithLockRetry(
+          conn_, options_.lock, action.description,
+          [&](pg::Connection& c) {
+            for (const auto& sql : action.sql) c.Run(sql);
+          },
+          observer);
+      state_.MarkDone(record.schema, record.name, phase, action.id);
+      return;
+    case ActionKind::kBackfill: {
+      auto step = state_.Step(record.schema, record.name, phase, action.id);
+      BackfillCheckpoint from =
+          step ? BackfillCheckpoint::FromJson(step->checkpoint) : BackfillCheckpoint{};
+      RunBackfill(
+          conn_, action.schema, action.table, action.key_columns, options_.backfill, from,
+          [&](const BackfillCheckpoint& checkpoint, std::int64_t total) {
+            state_.SaveProgress(record.schema, record.name, phase, action.id, checkpoint.rows_done,
+                                total, checkpoint.ToJson());
+          },
+          progress_);
+      state_.MarkDone(record.schema, record.name, phase, action.id);
+      return;
+    }
+  }
+}
+
+}  // namespace zerodown::engine

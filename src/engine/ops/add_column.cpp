@@ -1,0 +1,178 @@
+// add_column: the column is added under its real name, nullable and without a volatile default,
+// so ADD COLUMN is a catalog change. NOT NULL is a NOT VALID check until complete validates it
+// without blocking writes; `up` fills existing rows and rows the old version inserts.
+#include "engine/ops/op_support.hpp"
+#include "engine/ops/registry.hpp"
+#include "engine/sync_trigger.hpp"
+
+namespace zerodown::engine::ops {
+
+namespace {
+
+class AddColumnPlanner final : public OperationPlanner {
+ public:
+  explicit AddColumnPlanner(model::AddColumn op) : op_(std::move(op)) {}
+
+  Status Validate(PlanContext& context) override {
+    auto table = context.Table(op_.table);
+    if (!table.ok()) return table.error().WithWhere("field table");
+    const model::Column& c = op_.column;
+    if (Status s = RequireNoColumn(**table, c.name, "column.name"); !s.ok()) return s;
+    if (Status s = context.CheckType(c.type, "column.type"); !s.ok()) return s;
+    if (c.pk || c.generated || c.references || c.check) {
+      return Error(ErrorKind::kInvalidMigration,
+                   "add_column with pk, generated, references or check is not supported by this "
+                   "version of zerodown",
+                   "Add the plain column here and the constraint in a later migration (`sql` "
+                   "with NOT VALID, then VALIDATE).")
+          .WithWhere("field column");
+    }
+    if (!c.nullable && !c.default_value && !op_.up) {
+      return Error(ErrorKind::kInvalidMigration,
+                   fmt::format("column \"{}\" is NOT NULL but has neither a default nor `up`",
+                               c.name),
+                   "Existing rows need a value: give `default`, or `up` (an expression over the "
+                   "table's other columns), or `nullable: true`.")
+          .WithWhere("field column.nullable");
+    }
+    if (c.default_value) {
+      if (Status s =
+              context.CheckExpression(**table, {}, *c.default_value, c.type, "column.default");
+          !s.ok()) {
+        return s;
+      }
+      constant_default_ = IsConstantDefault(context, *c.default_value);
+    }
+    if (op_.up) {
+      if ((*table)->key_columns.empty()) return NeedsKey(**table);
+      return context.CheckExpression(**table, (*table)->columns, *op_.up, c.type, "up");
+    }
+    if (c.default_value && !constant_default_ && (*table)->key_columns.empty()) {
+      return NeedsKey(**table);
+    }
+    return {};
+  }
+
+  void Plan(PlanContext& context) override {
+    VirtualTable& table = *context.FindTable(op_.table);
+    pg::Connection& conn = context.conn();
+    const model::Column& c = op_.column;
+    std::string qualified = context.Qualified(table);
+    std::string column = conn.Ident(c.name);
+    std::string check_name = PlanContext::TempName("_zd_nn_", c.name);
+    // A non-volatile default is stored once in the catalog (PostgreSQL 11+); a volatile one
+    // would rewrite the table, so it becomes `up` for existing rows instead.
+    std::optional<std::string> up = op_.up;
+    if (!up && c.default_value && !constant_default_) up = c.default_value;
+
+    std::vector<std::string> add = {
+        fmt::format("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}{}", qualified, column, c.type,
+                    c.default_value && constant_default_ ? " DEFAULT " + *c.default_value : "")};
+    if (c.default_value && !constant_default_) {
+      add.push_back(fmt::format("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}", qualified, column,
+                                *c.default_value));
+    }
+    if (c.comment) {
+      add.push_back(fmt::format("COMMENT ON COLUMN {}.{} IS {}", qualified, column,
+                                conn.Literal(*c.comment)));
+    }
+    std::vector<std::string> undo;
+    bool backfill = false;
+    if (up) {
+      SyncSpec spec;
+      spec.old_column = c.name;
+      spec.new_column = c.name;
+      spec.up = *up;
+      spec.mode = SyncMode::kUpOnly;
+      spec.old_version_columns = table.columns;
+      SyncTrigger sync = BuildSyncTrigger(context, table, spec).ValueOrThrow();
+      add.insert(add.end(), sync.create_sql.begin(), sync.create_sql.end());
+      backfill = true;
+      context.AddComplete(context.Ddl("drop_trigger", "drop the up trigger",
+                                      "ACCESS EXCLUSIVE, instant", sync.drop_sql));
+      undo = sync.drop_sql;
+    }
+    // The NOT NULL check goes in with the trigger, never before it: the old version's inserts
+    // leave the column NULL and only the trigger fills it.
+    if (!c.nullable) {
+      add.push_back(fmt::format("ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID",
+                                qualified, conn.Ident(check_name), column));
+    }
+    context.AddStart(context.Ddl(
+        "add_column", fmt::format("add column {} ({}) to {}", c.name, c.type, table.physical),
+        "ACCESS EXCLUSIVE, instant (catalog only)", add));
+    if (backfill) {
+      context.AddStart(
+          BackfillAction(context, table, "backfill", fmt::format("{}.{}", table.physical, c.name)));
+    }
+    if (c.unique) {
+      std::string index = PlanContext::TempName("", table.physical + "_" + c.name + "_key");
+      Action create;
+      create.id = context.ActionId("unique_index");
+      create.kind = ActionKind::kNonTransactional;
+      create.description = fmt::format("build unique index {} concurrently", index);
+      create.lock = "SHARE UPDATE EXCLUSIVE while it builds (reads and writes go on)";
+      create.sql = {
+          fmt::format("DROP INDEX CONCURRENTLY IF EXISTS {}", conn.Ident(context.schema(), index)),
+          fmt::format("CREATE UNIQUE INDEX CONCURRENTLY {} ON {} ({})", conn.Ident(index),
+                      qualified, column)};
+      context.AddStart(create);
+      context.AddComplete(
+          context.Ddl("unique", fmt::format("attach {} as the UNIQUE constraint", index),
+                      "ACCESS EXCLUSIVE, instant (the index exists)",
+                      {fmt::format("ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {}",
+                                   qualified, conn.Ident(index), conn.Ident(index))}));
+    }
+    if (!c.nullable) {
+      context.AddComplete(
+          context.Ddl("validate", fmt::format("validate NOT NULL of {}", c.name),
+                      "SHARE UPDATE EXCLUSIVE while it scans (reads and writes go on)",
+                      {fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT {}", qualified,
+                                   conn.Ident(check_name))}));
+      context.AddComplete(context.Ddl(
+          "set_not_null", fmt::format("SET NOT NULL on {} (no scan: the check proves it)", c.name),
+          "ACCESS EXCLUSIVE, instant",
+          {fmt::format("ALTER TABLE {} ALTER COLUMN {} SET NOT NULL", qualified, column),
+           fmt::format("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}", qualified,
+                       conn.Ident(check_name))}));
+    }
+    undo.push_back(fmt::format("ALTER TABLE {} DROP COLUMN IF EXISTS {}", qualified, column));
+    context.AddRollback({context.Ddl("drop_column", fmt::format("drop column {}", c.name),
+                                     "ACCESS EXCLUSIVE, instant", undo)});
+    table.columns.push_back(
+        {c.name, c.name, c.type, c.nullable, std::nullopt, true, c.default_value});
+  }
+
+ private:
+  // Whether PostgreSQL would store this default as a "missing value" instead of rewriting the
+  // table: asked of the server on a throwaway temp table in a rolled-back transaction, so the
+  // answer is the server's own volatility rule.
+  bool IsConstantDefault(PlanContext& context, const std::string& expression) {
+    pg::Connection& conn = context.conn();
+    pg::Transaction tx(conn);
+    bool constant = false;
+    if (conn.TryExec("CREATE TEMP TABLE _zd_default_probe (x int) ON COMMIT DROP").ok() &&
+        conn.TryExec("INSERT INTO _zd_default_probe VALUES (1)").ok() &&
+        conn.TryExec(fmt::format("ALTER TABLE _zd_default_probe ADD COLUMN y {} DEFAULT {}",
+                                 op_.column.type, expression))
+            .ok()) {
+      auto rows = conn.TryExec(
+          "SELECT atthasmissing FROM pg_attribute WHERE attrelid = '_zd_default_probe'::regclass "
+          "AND attname = 'y'");
+      constant = rows.ok() && !rows->empty() && rows->Bool(0, 0);
+    }
+    tx.Rollback();
+    return constant;
+  }
+
+  model::AddColumn op_;
+  bool constant_default_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<OperationPlanner> MakeAddColumn(const model::AddColumn& op) {
+  return std::make_unique<AddColumnPlanner>(op);
+}
+
+}  // namespace zerodown::engine::ops

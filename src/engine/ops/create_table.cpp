@@ -1,0 +1,146 @@
+// create_table: a new table nobody uses yet, so it is created directly under its real name; the
+// new version's view exposes it, and rollback drops it.
+#include <set>
+
+#include "engine/ops/op_support.hpp"
+#include "engine/ops/registry.hpp"
+
+namespace zerodown::engine::ops {
+
+namespace {
+
+std::string ColumnList(pg::Connection& conn, const std::vector<std::string>& columns) {
+  std::string list;
+  for (const auto& c : columns) list += (list.empty() ? "" : ", ") + conn.Ident(c);
+  return list;
+}
+
+std::string ForeignKeyClause(pg::Connection& conn, const std::string& schema,
+                             const model::ForeignKeyReference& ref) {
+  return fmt::format("CONSTRAINT {} REFERENCES {} ({}) MATCH {} ON DELETE {} ON UPDATE {}{}{}",
+                     conn.Ident(ref.name), conn.Ident(schema, ref.table), conn.Ident(ref.column),
+                     model::ToString(ref.match_type), model::ToString(ref.on_delete),
+                     model::ToString(ref.on_update), ref.deferrable ? " DEFERRABLE" : "",
+                     ref.initially_deferred ? " INITIALLY DEFERRED" : "");
+}
+
+class CreateTablePlanner final : public OperationPlanner {
+ public:
+  explicit CreateTablePlanner(model::CreateTable op) : op_(std::move(op)) {}
+
+  Status Validate(PlanContext& context) override {
+    if (Status s = RequireNoTable(context, op_.name, "name"); !s.ok()) return s;
+    for (std::size_t i = 0; i < op_.columns.size(); ++i) {
+      const auto& c = op_.columns[i];
+      std::string field = fmt::format("columns[{}].type", i);
+      if (Status s = context.CheckType(c.type, field); !s.ok()) return s;
+      if (c.references && !context.FindTable(c.references->table)) {
+        return Error(ErrorKind::kNotFound,
+                     fmt::format("referenced table \"{}\" does not exist", c.references->table),
+                     "Create it first, in this migration or an earlier one.")
+            .WithWhere(fmt::format("field columns[{}].references.table", i));
+      }
+    }
+    for (const auto& constraint : op_.constraints) {
+      if (constraint.type == model::ConstraintType::kExclude) {
+        return Error(ErrorKind::kInvalidMigration,
+                     "exclusion constraints in create_table are not supported by this version",
+                     "Add it afterwards with an `sql` operation.");
+      }
+    }
+    return {};
+  }
+
+  void Plan(PlanContext& context) override {
+    pg::Connection& conn = context.conn();
+    std::string table = conn.Ident(context.schema(), op_.name);
+    std::vector<std::string> parts;
+    std::vector<std::string> pk;
+    VirtualTable virtual_table{op_.name, op_.name, {}, {}, true};
+    for (const auto& c : op_.columns) {
+      std::string def = conn.Ident(c.name) + " " + c.type;
+      if (c.generated && c.generated->expression) {
+        def += fmt::format(" GENERATED ALWAYS AS ({}) STORED", *c.generated->expression);
+      } else if (c.generated && c.generated->identity) {
+        def += fmt::format(" GENERATED {} AS IDENTITY",
+                           model::ToString(c.generated->identity->user_specified_values));
+        if (c.generated->identity->sequence_options) {
+          def += " (" + *c.generated->identity->sequence_options + ")";
+        }
+      }
+      if (!c.nullable) def += " NOT NULL";
+      if (c.default_value) def += " DEFAULT " + *c.default_value;
+      if (c.unique) def += " UNIQUE";
+      if (c.check) {
+        def += fmt::format(" CONSTRAINT {} CHECK ({})", conn.Ident(c.check->name),
+                           c.check->constraint);
+      }
+      if (c.references) def += " " + ForeignKeyClause(conn, context.schema(), *c.references);
+      if (c.pk) pk.push_back(c.name);
+      parts.push_back(def);
+      virtual_table.columns.push_back(
+          {c.name, c.name, c.type, c.nullable && !c.pk, std::nullopt, true, c.default_value});
+    }
+    for (const auto& k : op_.constraints) {
+      std::string name = "CONSTRAINT " + conn.Ident(k.name) + " ";
+      switch (k.type) {
+        case model::ConstraintType::kPrimaryKey:
+          pk = k.columns;
+          break;
+        case model::ConstraintType::kUnique:
+          parts.push_back(name + "UNIQUE " + (k.nulls_not_distinct ? "NULLS NOT DISTINCT " : "") +
+                          "(" + ColumnList(conn, k.columns) + ")");
+          break;
+        case model::ConstraintType::kCheck:
+          parts.push_back(name + "CHECK (" + k.check.value_or("true") + ")" +
+                          (k.no_inherit ? " NO INHERIT" : ""));
+          break;
+        case model::ConstraintType::kForeignKey:
+          if (k.references) {
+            parts.push_back(fmt::format(
+                "{}FOREIGN KEY ({}) REFERENCES {} ({}) MATCH {} ON DELETE {} ON UPDATE {}", name,
+                ColumnList(conn, k.columns), conn.Ident(context.schema(), k.references->table),
+                ColumnList(conn, k.references->columns), model::ToString(k.references->match_type),
+                model::ToString(k.references->on_delete),
+                model::ToString(k.references->on_update)));
+          }
+          break;
+        case model::ConstraintType::kExclude:
+          break;
+      }
+    }
+    if (!pk.empty()) parts.push_back("PRIMARY KEY (" + ColumnList(conn, pk) + ")");
+    std::string body;
+    for (const auto& p : parts) body += (body.empty() ? "" : ", ") + p;
+    std::vector<std::string> sql = {fmt::format("CREATE TABLE IF NOT EXISTS {} ({})", table, body)};
+    if (op_.comment) {
+      sql.push_back(fmt::format("COMMENT ON TABLE {} IS {}", table, conn.Literal(*op_.comment)));
+    }
+    for (const auto& c : op_.columns) {
+      if (c.comment) {
+        sql.push_back(fmt::format("COMMENT ON COLUMN {}.{} IS {}", table, conn.Ident(c.name),
+                                  conn.Literal(*c.comment)));
+      }
+    }
+    context.AddStart(context.Ddl("create", fmt::format("create table {}", op_.name),
+                                 "none on existing tables (SHARE ROW EXCLUSIVE on referenced "
+                                 "tables for foreign keys), instant",
+                                 sql));
+    context.AddRollback({context.Ddl("drop", fmt::format("drop table {}", op_.name),
+                                     "ACCESS EXCLUSIVE on the new table only",
+                                     {fmt::format("DROP TABLE IF EXISTS {}", table)})});
+    virtual_table.key_columns = pk;
+    context.AddTable(std::move(virtual_table));
+  }
+
+ private:
+  model::CreateTable op_;
+};
+
+}  // namespace
+
+std::unique_ptr<OperationPlanner> MakeCreateTable(const model::CreateTable& op) {
+  return std::make_unique<CreateTablePlanner>(op);
+}
+
+}  // namespace zerodown::engine::ops

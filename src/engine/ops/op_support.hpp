@@ -1,0 +1,72 @@
+// Small helpers the operation planners share: the checks every operation repeats (table and
+// column exist, names free) with errors that carry the field and the fix.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <string>
+
+#include "zerodown/engine/operation.hpp"
+
+namespace zerodown::engine::ops {
+
+inline Result<VirtualColumn*> RequireColumn(VirtualTable& table, const std::string& column,
+                                            std::string_view field) {
+  if (auto* c = table.FindColumn(column)) return c;
+  std::string names;
+  for (const auto& c : table.columns) names += (names.empty() ? "" : ", ") + c.name;
+  return Error(ErrorKind::kNotFound,
+               fmt::format("column \"{}\" does not exist in table \"{}\"", column, table.name),
+               fmt::format("The table has: {}.", names))
+      .WithWhere(fmt::format("field {}", field));
+}
+
+inline Status RequireNoColumn(VirtualTable& table, const std::string& column,
+                              std::string_view field) {
+  if (table.FindColumn(column) == nullptr) return {};
+  return Error(ErrorKind::kInvalidMigration,
+               fmt::format("column \"{}\" already exists in table \"{}\"", column, table.name),
+               "Pick another name, or drop the existing column in an earlier migration.")
+      .WithWhere(fmt::format("field {}", field));
+}
+
+inline Status RequireNoTable(PlanContext& context, const std::string& table,
+                             std::string_view field) {
+  if (context.FindTable(table) == nullptr) return {};
+  return Error(ErrorKind::kInvalidMigration,
+               fmt::format("table \"{}\" already exists in schema \"{}\"", table, context.schema()),
+               "Pick another name.")
+      .WithWhere(fmt::format("field {}", field));
+}
+
+inline bool IsKeyColumn(const VirtualTable& table, const VirtualColumn& column) {
+  for (const auto& k : table.key_columns) {
+    if (k == column.physical) return true;
+  }
+  return false;
+}
+
+// The first action of a backfill over `table` (fires the row triggers on every row in key order).
+inline Action BackfillAction(PlanContext& context, const VirtualTable& table, std::string_view id,
+                             std::string what) {
+  Action action;
+  action.id = context.ActionId(id);
+  action.kind = ActionKind::kBackfill;
+  action.description = fmt::format("backfill {} in key-ordered batches", what);
+  action.lock = "ROW EXCLUSIVE; each batch holds its rows' locks for about one chunk time";
+  action.schema = context.schema();
+  action.table = table.physical;
+  action.key_columns = table.key_columns;
+  return action;
+}
+
+inline Error NeedsKey(const VirtualTable& table) {
+  return Error(ErrorKind::kInvalidMigration,
+               fmt::format("table \"{}\" has no primary key, so its rows cannot be backfilled in "
+                           "batches",
+                           table.name),
+               "Add a primary key first (create a unique index CONCURRENTLY, then ADD PRIMARY KEY "
+               "USING INDEX).");
+}
+
+}  // namespace zerodown::engine::ops

@@ -1,0 +1,216 @@
+#include "zerodown/engine/planner.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <functional>
+
+#include "zerodown/engine/operation.hpp"
+#include "zerodown/pg/catalog.hpp"
+
+namespace zerodown::engine {
+
+VirtualColumn* VirtualTable::FindColumn(std::string_view column) {
+  auto it = std::find_if(columns.begin(), columns.end(),
+                         [&](const VirtualColumn& c) { return c.name == column; });
+  return it == columns.end() ? nullptr : &*it;
+}
+
+PlanContext::PlanContext(pg::Connection& conn, std::string schema, std::string migration_name,
+                         std::string version_schema)
+    : conn_(conn), schema_(std::move(schema)), migration_(std::move(migration_name)) {
+  plan_.version_schema = std::move(version_schema);
+  for (const auto& name : pg::ListTables(conn_, schema_)) {
+    auto info = pg::DescribeTable(conn_, schema_, name);
+    if (!info) continue;
+    VirtualTable table{name, name, {}, info->primary_key, false};
+    for (const auto& c : info->columns) {
+      table.columns.push_back(
+          {c.name, c.name, c.type, !c.not_null, std::nullopt, false, c.default_expr});
+    }
+    tables_.emplace(name, std::move(table));
+  }
+}
+
+Result<VirtualTable*> PlanContext::Table(const std::string& name) {
+  if (auto* table = FindTable(name)) return table;
+  return Error(ErrorKind::kNotFound,
+               fmt::format("table \"{}\" does not exist in schema \"{}\"", name, schema_),
+               "Check the table name, or pass --schema if the table lives in another schema.");
+}
+
+VirtualTable* PlanContext::FindTable(const std::string& name) {
+  auto it = tables_.find(name);
+  return it == tables_.end() ? nullptr : &it->second;
+}
+
+void PlanContext::AddTable(VirtualTable table) {
+  std::string name = table.name;
+  tables_.insert_or_assign(name, std::move(table));
+}
+
+void PlanContext::RemoveTable(const std::string& name) { tables_.erase(name); }
+
+std::string PlanContext::Qualified(const VirtualTable& table) const {
+  return conn_.Ident(schema_, table.physical);
+}
+
+std::string PlanContext::TempName(std::string_view prefix, std::string_view base) {
+  std::string name = std::string(prefix) + std::string(base);
+  if (name.size() <= 63) return name;
+  // Keep names unique when truncated: a short hash of the full name replaces the tail.
+  std::size_t hash = std::hash<std::string>{}(name);
+  return name.substr(0, 54) + fmt::format("_{:08x}", static_cast<std::uint32_t>(hash));
+}
+
+std::string PlanContext::ActionId(std::string_view suffix) const {
+  return fmt::format("{}.{}", operation_index_, suffix);
+}
+
+void PlanContext::AddStart(Action action) { plan_.start.push_back(std::move(action)); }
+void PlanContext::AddComplete(Action action) { plan_.complete.push_back(std::move(action)); }
+void PlanContext::AddRollback(std::vector<Action> actions) {
+  plan_.rollback.insert(plan_.rollback.begin(), actions.begin(), actions.end());
+}
+
+Action PlanContext::Ddl(std::string_view id, std::string description, std::string lock,
+                        std::vector<std::string> sql) const {
+  Action action;
+  action.id = ActionId(id);
+  action.kind = ActionKind::kTransactional;
+  action.description = std::move(description);
+  action.lock = std::move(lock);
+  action.sql = std::move(sql);
+  return action;
+}
+
+Status PlanContext::CheckType(const std::string& type, std::string_view field) {
+  if (pg::CanonicalType(conn_, type)) return {};
+  return Error(ErrorKind::kNotFound, fmt::format("type \"{}\" does not exist", type),
+               "Use a type the server knows (e.g. bigint, text, numeric(10,2), timestamptz), or "
+               "create it in an earlier migration.")
+      .WithWhere(fmt::format("field {}", field));
+}
+
+Status PlanContext::CheckExpression(const VirtualTable& table,
+                                    const std::vector<VirtualColumn>& columns,
+                                    const std::string& expression, const std::string& type,
+                                    std::string_view field) {
+  std::string select;
+  for (const auto& c : columns) {
+    if (!select.empty()) select += ", ";
+    if (c.pending || table.created) {
+      select += fmt::format("CAST(NULL AS {}) AS {}", c.type, conn_.Ident(c.name));
+    } else {
+      select += conn_.Ident(c.physical) + " AS " + conn_.Ident(c.name);
+    }
+  }
+  std::string from = table.created ? "" : " FROM " + Qualified(table);
+  std::string sql = fmt::format("EXPLAIN SELECT CAST(({}) AS {}) FROM (SELECT {}{}) AS t",
+                                expression, type, select, from);
+  pg::Transaction tx(conn_);
+  auto result = conn_.TryExec(sql);
+  tx.Rollback();
+  if (result.ok()) return {};
+  return Error(ErrorKind::kInvalidMigration,
+               fmt::format("the expression `{}` does not compile: {}", expression,
+                           result.error().message()),
+               "Write it as an SQL expression over the table's columns as that version names "
+               "them, e.g. `CAST(abalance AS bigint)` or `COALESCE(name, 'unknown')`.")
+      .WithWhere(fmt::format("field {}", field));
+}
+
+std::string VersionSchemaName(const model::Migration& migration, const std::string& schema) {
+  if (migration.version_schema) return *migration.version_schema;
+  return PlanContext::TempName("", schema + "_" + migration.name);
+}
+
+namespace {
+
+// The new version's views: one per table, showing each column under the name the new version
+// uses. Simple views like these are auto-updatable, so the new version writes through them.
+std::vector<Action> VersionSchemaActions(PlanContext& context) {
+  pg::Connection& conn = context.conn();
+  const std::string& version = context.plan().version_schema;
+  Action create{"views",
+                ActionKind::kTransactional,
+                fmt::format("create version schema {} with one view per table", version),
+                "ACCESS SHARE on each table, instant",
+                {},
+                {},
+                {},
+                {}};
+  create.sql.push_back(fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", conn.Ident(version)));
+  create.sql.push_back(fmt::format("CREATE SCHEMA {}", conn.Ident(version)));
+  for (const auto& [name, table] : context.tables()) {
+    std::string columns;
+    for (const auto& c : table.columns) {
+      if (!columns.empty()) columns += ", ";
+      columns += c.physical == c.name ? conn.Ident(c.name)
+                                      : conn.Ident(c.physical) + " AS " + conn.Ident(c.name);
+    }
+    std::string view = conn.Ident(version, name);
+    create.sql.push_back(fmt::format("CREATE VIEW {} AS SELECT {} FROM {}", view, columns,
+                                     context.Qualified(table)));
+    for (const auto& c : table.columns) {
+      if (c.view_default) {
+        create.sql.push_back(fmt::format("ALTER VIEW {} ALTER COLUMN {} SET DEFAULT {}", view,
+                                         conn.Ident(c.name), *c.view_default));
+      }
+    }
+  }
+  return {create};
+}
+
+}  // namespace
+
+Result<Plan> PlanMigration(pg::Connection& conn, const model::Migration& migration,
+                           const PlanOptions& options) {
+  if (!pg::SchemaExists(conn, options.schema)) {
+    return Error(ErrorKind::kNotFound, fmt::format("schema \"{}\" does not exist", options.schema),
+                 "Pass --schema with the schema your tables live in.")
+        .WithWhere(migration.source);
+  }
+  std::string version = VersionSchemaName(migration, options.schema);
+  PlanContext context(conn, options.schema, migration.name, version);
+  for (std::size_t i = 0; i < migration.operations.size(); ++i) {
+    const auto& operation = migration.operations[i];
+    std::string where = fmt::format("{}, operation {} ({})", migration.source, i + 1,
+                                    model::OperationName(operation));
+    auto planner = MakePlanner(operation);
+    if (!planner.ok()) return planner.error().WithWhere(where);
+    context.SetOperationIndex(static_cast<int>(i + 1));
+    Status valid = planner.value()->Validate(context);
+    if (!valid.ok()) return valid.error().WithWhere(where);
+    planner.value()->Plan(context);
+  }
+  Plan plan = context.plan();
+  auto views = VersionSchemaActions(context);
+  plan.start.insert(plan.start.end(), views.begin(), views.end());
+
+  Action drop_new{"views",
+                  ActionKind::kTransactional,
+                  fmt::format("drop version schema {}", version),
+                  "none on tables, instant",
+                  {fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", conn.Ident(version))},
+                  {},
+                  {},
+                  {}};
+  plan.rollback.insert(plan.rollback.begin(), drop_new);  // views first: they pin the columns
+  if (options.previous_version_schema && *options.previous_version_schema != version) {
+    Action drop_old{
+        "previous_views",
+        ActionKind::kTransactional,
+        fmt::format("drop the previous version schema {}", *options.previous_version_schema),
+        "none on tables, instant",
+        {fmt::format("DROP SCHEMA IF EXISTS {} CASCADE",
+                     conn.Ident(*options.previous_version_schema))},
+        {},
+        {},
+        {}};
+    plan.complete.insert(plan.complete.begin(), drop_old);
+  }
+  return plan;
+}
+
+}  // namespace zerodown::engine

@@ -1,0 +1,45 @@
+// The row trigger that keeps an old and a new physical column in step while both application
+// versions run. Which version wrote a row is read from the row itself (which of the two columns
+// changed), not from a per-row setting lookup: a current_setting() per row made a peer's
+// backfill an order of magnitude slower, and the column test is exact for the old version, which
+// cannot see the new column at all.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "zerodown/engine/operation.hpp"
+
+namespace zerodown::engine {
+
+enum class SyncMode {
+  kBoth,      // alter_column: up fills new from old, down fills old from new
+  kUpOnly,    // add_column with up: fill the new column when the old version leaves it NULL
+  kDownOnly,  // drop_column with down: fill the dropped column when the new version omits it
+};
+
+struct SyncSpec {
+  std::string old_column;  // physical
+  std::string new_column;  // physical
+  std::string up;          // SQL over the old version's column names
+  std::string down;        // SQL over the new version's column names
+  SyncMode mode = SyncMode::kBoth;
+  // Names each version uses for the table's columns: (name, physical, type).
+  std::vector<VirtualColumn> old_version_columns;
+  std::vector<VirtualColumn> new_version_columns;
+};
+
+struct SyncTrigger {
+  std::string function;  // qualified, quoted
+  std::string trigger;   // quoted
+  std::vector<std::string> create_sql;
+  std::vector<std::string> drop_sql;
+};
+
+// Builds the function and trigger SQL for `spec` on `table`. The names derive from the
+// migration, table and column so that a rerun finds and replaces the same objects.
+Result<SyncTrigger> BuildSyncTrigger(PlanContext& context, const VirtualTable& table,
+                                     const SyncSpec& spec);
+
+}  // namespace zerodown::engine
