@@ -1,0 +1,62 @@
+// The catalog queries behind the throttler and the health checks: replication lag per standby,
+// sessions kept waiting by the migration, active connections, transaction counters, and a timed
+// probe query. Each is one read-only statement on a connection the caller owns (a monitoring
+// connection of its own, never the one doing the migration's work). No decisions here.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "zerodown/monitor/throttle_policy.hpp"
+#include "zerodown/pg/connection.hpp"
+
+namespace zerodown::monitor {
+
+// Every standby streaming from the server `conn` is on (pg_stat_replication), with its byte and
+// time lag. Empty on a standby or without the pg_monitor role (the view shows NULLs then).
+std::vector<StandbyLag> SampleReplicationLag(pg::Connection& conn);
+
+// Sessions of other clients waiting on a lock for longer than `min_wait` that either a zerodown
+// session blocks (any connection whose application_name starts with "zerodown") or that wait on
+// one of `tables` (qualified, quoted names, e.g. conn.Ident("public", "users")). zerodown's own
+// sessions are not counted: our waits are the lock-timeout retry's business.
+int CountLockWaiters(pg::Connection& conn, const std::vector<std::string>& tables,
+                     std::chrono::milliseconds min_wait);
+
+// Sessions of the current database in state 'active', `conn` itself excluded.
+int CountActiveConnections(pg::Connection& conn);
+
+// pg_stat_database counters of the current database. The server flushes them about once a
+// second per busy backend (PostgreSQL 15), so deltas are meaningful over a second or more.
+struct TransactionCounters {
+  std::int64_t commits = 0;
+  std::int64_t rollbacks = 0;
+};
+TransactionCounters SampleTransactionCounters(pg::Connection& conn);
+
+// Times a probe query on its own connection. The baseline is the median of a few runs, so one
+// slow run at start does not make every later run look fast.
+class LatencyProbe {
+ public:
+  // `query` defaults to SELECT 1. Measures nothing yet.
+  LatencyProbe(pg::Connection& conn, std::string query = "SELECT 1");
+
+  // Runs the query `runs` times and remembers the median as the baseline. Throws the query's
+  // Error (a probe that fails at start is a configuration mistake).
+  std::chrono::microseconds MeasureBaseline(int runs = 5);
+  // One timed run; failures are thrown as the query's Error.
+  std::chrono::microseconds Measure();
+  std::chrono::microseconds baseline() const { return baseline_; }
+
+ private:
+  pg::Connection& conn_;
+  std::string query_;
+  std::chrono::microseconds baseline_{0};
+};
+
+// The median of `values` (the upper one for an even count); 0 for none.
+std::chrono::microseconds Median(std::vector<std::chrono::microseconds> values);
+
+}  // namespace zerodown::monitor

@@ -1,0 +1,191 @@
+#include "zerodown/monitor/throttler.hpp"
+
+#include <filesystem>
+#include <thread>
+
+#include "zerodown/monitor/signals.hpp"
+#include "zerodown/pg/connection.hpp"
+
+namespace zerodown::monitor {
+
+namespace {
+
+class DatabaseSignals final : public SignalSource {
+ public:
+  DatabaseSignals(std::string conninfo, const ThrottlerOptions& options)
+      : conninfo_(std::move(conninfo)),
+        options_(options),
+        conn_(pg::Connection::Open(conninfo_, "zerodown-monitor")),
+        probe_(std::make_unique<LatencyProbe>(conn_, options.probe_query)) {
+    baseline_ = probe_->MeasureBaseline();
+  }
+
+  ThrottleSignals Sample() override {
+    Reconnect();
+    ThrottleSignals s;
+    s.standbys = SampleReplicationLag(conn_);
+    if (options_.limits.max_lock_waiters > 0) {
+      s.lock_waiters = CountLockWaiters(conn_, options_.tables, options_.min_lock_wait);
+    }
+    if (options_.limits.max_probe_latency_ratio > 0) {
+      // The median of the last three runs: one slow run is noise, three are a trend.
+      recent_.push_back(probe_->Measure());
+      if (recent_.size() > 3) recent_.erase(recent_.begin());
+      s.probe_latency = Median(recent_);
+      s.probe_baseline = baseline_;
+    }
+    if (options_.limits.max_active > 0) s.active_connections = CountActiveConnections(conn_);
+    return s;
+  }
+
+  ControlValues ReadControl(const std::string& schema) override {
+    Reconnect();
+    return monitor::ReadControl(conn_, schema);
+  }
+
+ private:
+  // A dropped monitoring connection must not end the migration: open a new one and go on.
+  void Reconnect() {
+    if (PQstatus(conn_.raw()) == CONNECTION_OK) return;
+    // Move-assigned in place, so probe_ (which refers to conn_) stays valid.
+    conn_ = pg::Connection::Open(conninfo_, "zerodown-monitor");
+  }
+
+  std::string conninfo_;
+  ThrottlerOptions options_;
+  pg::Connection conn_;
+  std::unique_ptr<LatencyProbe> probe_;
+  std::chrono::microseconds baseline_{0};
+  std::vector<std::chrono::microseconds> recent_;
+};
+
+}  // namespace
+
+std::unique_ptr<SignalSource> MakeDatabaseSignals(const std::string& conninfo,
+                                                  const ThrottlerOptions& options) {
+  return std::make_unique<DatabaseSignals>(conninfo, options);
+}
+
+Throttler::Throttler(std::unique_ptr<SignalSource> source, ThrottlerOptions options)
+    : source_(std::move(source)), options_(std::move(options)) {}
+
+ThrottleDecision Throttler::Evaluate() {
+  auto now = Clock::now();
+  if (now >= next_control_) {
+    next_control_ = now + options_.control_interval;
+    try {
+      control_ = source_->ReadControl(options_.schema);
+    } catch (const Error& error) {
+      for (auto* o : observers_) o->OnSampleError(error);
+    }
+  }
+  bool fresh = false;
+  if (now >= next_sample_) {
+    next_sample_ = now + options_.sample_interval;
+    try {
+      sampled_ = source_->Sample();
+      fresh = true;
+    } catch (const Error& error) {
+      sampled_ = {};
+      for (auto* o : observers_) o->OnSampleError(error);
+    }
+  }
+  ThrottleSignals signals = sampled_;
+  signals.paused_by_control = control_.paused;
+  if (!options_.pause_file.empty()) {
+    std::error_code ignored;
+    signals.pause_file = options_.pause_file;
+    signals.pause_file_present = std::filesystem::exists(options_.pause_file, ignored);
+  }
+  ThrottleLimits limits = options_.limits;
+  // `zerodown set max-lag=` replaces the limit of its own kind and lifts the other one, so the
+  // operator's latest word is the only lag limit in force.
+  if (control_.max_lag_bytes) {
+    limits.max_lag_bytes = *control_.max_lag_bytes;
+    limits.max_lag_seconds = 0;
+  } else if (control_.max_lag_seconds) {
+    limits.max_lag_seconds = *control_.max_lag_seconds;
+    limits.max_lag_bytes = 0;
+  }
+  if (fresh) {
+    for (auto* o : observers_) o->OnSample(signals);
+  }
+  {
+    std::lock_guard lock(mutex_);
+    chunk_time_ = control_.chunk_time;
+    last_ = signals;
+  }
+  return Decide(signals, limits);
+}
+
+ThrottleDecision Throttler::Check() { return Evaluate(); }
+
+void Throttler::WaitIfNeeded() {
+  {
+    std::lock_guard lock(mutex_);
+    if (cancelled_) return;
+  }
+  ThrottleDecision decision = Evaluate();
+  if (!decision.wait) return;
+  auto started = Clock::now();
+  std::string reported;
+  auto finish = [&] {
+    std::chrono::duration<double> waited = Clock::now() - started;
+    {
+      std::lock_guard lock(mutex_);
+      throttled_ += waited;
+      reason_.clear();
+    }
+    for (auto* o : observers_) o->OnResume(waited);
+  };
+  try {
+    while (decision.wait) {
+      if (decision.reason != reported) {
+        reported = decision.reason;
+        {
+          std::lock_guard lock(mutex_);
+          reason_ = reported;
+        }
+        for (auto* o : observers_) o->OnThrottle(reported);
+      }
+      std::this_thread::sleep_for(options_.poll_interval);
+      {
+        std::lock_guard lock(mutex_);
+        if (cancelled_) break;
+      }
+      if (options_.while_waiting) options_.while_waiting();
+      decision = Evaluate();
+    }
+  } catch (...) {
+    finish();
+    throw;
+  }
+  finish();
+}
+
+void Throttler::Cancel() {
+  std::lock_guard lock(mutex_);
+  cancelled_ = true;
+}
+
+std::chrono::duration<double> Throttler::ThrottledTime() const {
+  std::lock_guard lock(mutex_);
+  return throttled_;
+}
+
+std::string Throttler::Reason() const {
+  std::lock_guard lock(mutex_);
+  return reason_;
+}
+
+std::optional<std::chrono::milliseconds> Throttler::ChunkTime() const {
+  std::lock_guard lock(mutex_);
+  return chunk_time_;
+}
+
+ThrottleSignals Throttler::LastSignals() const {
+  std::lock_guard lock(mutex_);
+  return last_;
+}
+
+}  // namespace zerodown::monitor
