@@ -1,0 +1,149 @@
+#include "zerodown/monitor/throttle_policy.hpp"
+
+#include <gtest/gtest.h>
+
+namespace zerodown::monitor {
+namespace {
+
+using std::chrono::microseconds;
+
+ThrottleLimits Limits() {
+  ThrottleLimits limits;
+  limits.max_lag_bytes = 1000;
+  limits.max_lag_seconds = 5;
+  limits.max_lock_waiters = 2;
+  limits.max_probe_latency_ratio = 2;
+  limits.min_probe_baseline = microseconds(100);
+  limits.max_active = 10;
+  return limits;
+}
+
+TEST(ThrottlePolicy, NothingMeasuredNeverWaits) {
+  auto d = Decide(ThrottleSignals{}, Limits());
+  EXPECT_FALSE(d.wait);
+  EXPECT_EQ(d.reason, "");
+}
+
+struct Case {
+  const char* name;
+  ThrottleSignals signals;
+  bool wait;
+  const char* reason_part;
+};
+
+class DecideTest : public ::testing::TestWithParam<Case> {};
+
+TEST_P(DecideTest, WaitsOnlyOverTheLimitAndSaysWhy) {
+  const Case& c = GetParam();
+  auto d = Decide(c.signals, Limits());
+  EXPECT_EQ(d.wait, c.wait) << d.reason;
+  if (c.wait) {
+    EXPECT_NE(d.reason.find(c.reason_part), std::string::npos) << d.reason;
+  } else {
+    EXPECT_EQ(d.reason, "");
+  }
+}
+
+ThrottleSignals Lag(std::optional<std::int64_t> bytes, std::optional<double> seconds) {
+  ThrottleSignals s;
+  s.standbys.push_back({"replica1", std::nullopt, std::nullopt});
+  s.standbys.push_back({"replica2", bytes, seconds});
+  return s;
+}
+
+ThrottleSignals Locks(int waiters) {
+  ThrottleSignals s;
+  s.lock_waiters = waiters;
+  return s;
+}
+
+ThrottleSignals Probe(int latency_us, int baseline_us) {
+  ThrottleSignals s;
+  s.probe_latency = microseconds(latency_us);
+  s.probe_baseline = microseconds(baseline_us);
+  return s;
+}
+
+ThrottleSignals Active(int n) {
+  ThrottleSignals s;
+  s.active_connections = n;
+  return s;
+}
+
+ThrottleSignals PauseFile(bool present) {
+  ThrottleSignals s;
+  s.pause_file = "/tmp/stop";
+  s.pause_file_present = present;
+  return s;
+}
+
+ThrottleSignals Paused() {
+  ThrottleSignals s;
+  s.paused_by_control = true;
+  return s;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Signals, DecideTest,
+    ::testing::Values(Case{"lag_bytes_at_limit", Lag(1000, 0.1), false, ""},
+                      Case{"lag_bytes_over", Lag(1001, 0.1), true, "replication lag 1001 B on replica2"},
+                      Case{"lag_seconds_over", Lag(10, 6.5), true, "6.5 s on replica2 > 5 s"},
+                      Case{"lag_unknown", Lag(std::nullopt, std::nullopt), false, ""},
+                      Case{"locks_at_limit", Locks(2), false, ""},
+                      Case{"locks_over", Locks(3), true, "3 sessions wait on locks"},
+                      Case{"probe_at_ratio", Probe(400, 200), false, ""},
+                      Case{"probe_over_ratio", Probe(401, 200), true, "probe latency"},
+                      // A 20 µs baseline is lifted to the 100 µs floor: 150 µs is 1.5x, fine.
+                      Case{"probe_floor", Probe(150, 20), false, ""},
+                      Case{"probe_over_floor", Probe(250, 20), true, "2.5x"},
+                      Case{"active_at_limit", Active(10), false, ""},
+                      Case{"active_over", Active(11), true, "11 active connections > 10"},
+                      Case{"pause_file_absent", PauseFile(false), false, ""},
+                      Case{"pause_file_present", PauseFile(true), true, "pause file /tmp/stop"},
+                      Case{"control_pause", Paused(), true, "zerodown pause"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(ThrottlePolicy, ZeroTurnsALimitOff) {
+  ThrottleLimits off;
+  off.max_lag_bytes = 0;
+  off.max_lag_seconds = 0;
+  off.max_lock_waiters = 0;
+  off.max_probe_latency_ratio = 0;
+  off.max_active = 0;
+  ThrottleSignals s = Lag(1LL << 40, 3600);
+  s.lock_waiters = 100;
+  s.probe_latency = microseconds(1000000);
+  s.probe_baseline = microseconds(10);
+  s.active_connections = 1000;
+  EXPECT_FALSE(Decide(s, off).wait);
+}
+
+TEST(ThrottlePolicy, EveryReasonIsListed) {
+  ThrottleSignals s = Lag(5000, 1);
+  s.lock_waiters = 9;
+  s.paused_by_control = true;
+  auto d = Decide(s, Limits());
+  ASSERT_TRUE(d.wait);
+  EXPECT_EQ(d.reason.find("paused by"), 0u) << d.reason;
+  EXPECT_NE(d.reason.find("; replication lag 4.9 kB on replica2 > 1000 B"), std::string::npos)
+      << d.reason;
+  EXPECT_NE(d.reason.find("; 9 sessions"), std::string::npos) << d.reason;
+}
+
+TEST(ThrottlePolicy, MaxLagOverStandbys) {
+  ThrottleSignals s;
+  s.standbys = {{"a", 10, 0.5}, {"b", 30, std::nullopt}, {"c", std::nullopt, 2.0}};
+  EXPECT_EQ(s.MaxLagBytes(), 30);
+  EXPECT_EQ(s.MaxLagSeconds(), 2.0);
+  EXPECT_FALSE(ThrottleSignals{}.MaxLagBytes().has_value());
+}
+
+TEST(ThrottlePolicy, FormatBytes) {
+  EXPECT_EQ(FormatBytes(512), "512 B");
+  EXPECT_EQ(FormatBytes(1536), "1.5 kB");
+  EXPECT_EQ(FormatBytes(128LL * 1024 * 1024), "128 MB");
+  EXPECT_EQ(FormatBytes(3LL * 1024 * 1024 * 1024), "3.0 GB");
+}
+
+}  // namespace
+}  // namespace zerodown::monitor
