@@ -41,8 +41,11 @@ struct LoadRunner::Client {
   int id = 0;
   std::optional<pg::Connection> conn;
   std::mt19937_64 rng;
-  std::mutex mutex;  // guards tally: the client records, the ticker collects
-  Tally tally;
+  std::mutex mutex;  // guards pending: the client records, the ticker collects
+  // Counts since the last collection, keyed by the segment (number of marks) in force when each
+  // transaction started: a transaction that a change blocked belongs to the change even if it
+  // finishes after the change's last mark. Usually one entry, two around a mark.
+  std::vector<std::pair<std::size_t, Tally>> pending;
 };
 
 LoadRunner::LoadRunner(LoadOptions options) : options_(std::move(options)) {}
@@ -121,11 +124,13 @@ void LoadRunner::RunClient(Client& client) {
   auto backoff = std::chrono::milliseconds(50);
   std::vector<pg::Param> params;
 
-  auto record = [&](Clock::time_point began, const std::string& sqlstate) {
+  auto record = [&](Clock::time_point began, std::size_t segment, const std::string& sqlstate) {
     auto micros = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - began);
     std::lock_guard lock(client.mutex);
-    client.tally.Record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, micros.count())),
-                        sqlstate);
+    auto& pending = client.pending;
+    if (pending.empty() || pending.back().first != segment) pending.emplace_back(segment, Tally());
+    pending.back().second.Record(
+        static_cast<std::uint64_t>(std::max<std::int64_t>(0, micros.count())), sqlstate);
   };
 
   while (!stop_.load(std::memory_order_relaxed)) {
@@ -133,12 +138,13 @@ void LoadRunner::RunClient(Client& client) {
       // Each failed attempt to get back in counts as one failed transaction: an application
       // would see exactly that.
       Clock::time_point began = Clock::now();
+      std::size_t segment = mark_count_.load();
       try {
         client.conn.reset();
         client.conn = pg::Connection::Open(options_.conninfo, options_.application_name);
         backoff = std::chrono::milliseconds(50);
       } catch (const Error& error) {
-        record(began, error.sqlstate().empty() ? kCannotConnect : error.sqlstate());
+        record(began, segment, error.sqlstate().empty() ? kCannotConnect : error.sqlstate());
         std::this_thread::sleep_for(backoff);
         backoff = std::min(backoff * 2, kMaxReconnectBackoff);
         continue;
@@ -156,6 +162,7 @@ void LoadRunner::RunClient(Client& client) {
       began = scheduled;
     }
 
+    std::size_t segment = mark_count_.load();
     const Script& script = scripts_[pick(client.rng)];
     std::string sqlstate;
     for (const auto& command : script.commands) {
@@ -178,7 +185,7 @@ void LoadRunner::RunClient(Client& client) {
       if (sqlstate.empty()) sqlstate = kUnclassified;
       break;
     }
-    record(began, sqlstate);
+    record(began, segment, sqlstate);
   }
 }
 
@@ -205,13 +212,20 @@ void LoadRunner::RunTicker() {
 
 void LoadRunner::CollectLocked() {
   for (auto& client : clients_) {
-    Tally taken;
+    std::vector<std::pair<std::size_t, Tally>> taken;
     {
       std::lock_guard lock(client->mutex);
-      std::swap(taken, client->tally);
+      std::swap(taken, client->pending);
     }
-    second_.Merge(taken);
-    segment_.Merge(taken);
+    // The timeline counts a transaction in the second it finished; the windows in the segment it
+    // started in (segments before the current one are already closed: add to them).
+    for (auto& [segment, tally] : taken) {
+      second_.Merge(tally);
+      if (segment < segments_.size())
+        segments_[segment].tally.Merge(tally);
+      else
+        segment_.Merge(tally);
+    }
   }
 }
 
@@ -231,6 +245,7 @@ void LoadRunner::MarkPhase(std::string name) {
   segment_ = Tally();
   segment_begin_s_ = now;
   marks_.push_back({std::move(name), now});
+  mark_count_ = marks_.size();
 }
 
 void LoadRunner::Wait() {

@@ -2,8 +2,11 @@
 // pgbench TPC-B-like transaction or weighted user scripts) against a live database, open loop or
 // rate-limited, and tally every attempt per second and per phase. A failed transaction is counted
 // by SQLSTATE and the client goes on (reconnecting if its connection dropped): failures are what
-// it exists to count. Memory is flat: counts and histograms, never per-transaction records. It
-// does not change the schema or create tables (`zerodown bench --init` calls pgbench for that).
+// it exists to count. The per-second timeline counts a transaction in the second it finished;
+// the before / during / after windows in the phase it started in, so a transaction a change held
+// up belongs to the change even when it finishes after the change's last mark. Memory is flat:
+// counts and histograms, never per-transaction records. It does not change the schema or create
+// tables (`zerodown bench --init` calls pgbench for that).
 #pragma once
 
 #include <atomic>
@@ -88,6 +91,7 @@ class LoadRunner {
   std::atomic<bool> running_{false};
   std::chrono::steady_clock::time_point start_time_;
   std::atomic<double> stopped_at_s_{-1};
+  std::atomic<std::size_t> mark_count_{0};  // read by clients at each transaction's start
 
   mutable std::mutex state_mutex_;  // guards everything below
   std::mutex stop_mutex_;           // serialises Stop()

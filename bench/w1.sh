@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Workload W1 (issues 6 and 11): pgbench's TPC-B-like transaction on pgbench_accounts under N
+# clients while `abalance` changes from int to bigint, by every way a user could do it, all in
+# one run on the same machine and data. Prints one table; saves bench/results/<date>.json and one
+# SVG chart per variant. See docs/bench.md for what each column means.
+#
+#   bench/w1.sh [--scale 20] [--clients 8] [--warmup 10] [--cooldown 10] [--variants a,b,c,d,e]
+#               [--zerodown build/release/zerodown] [--results bench/results]
+#
+# Variants: a = no change (baseline: `sleep 5` under load), b = native ALTER … TYPE bigint,
+# c = pg_repack --table (a rebuild only: the reference cost of an online rewrite), d = zerodown
+# expand/contract from the pgroll-format file, e = zerodown on the plain SQL ALTER.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+scale=20
+clients=8
+warmup=10
+cooldown=10
+variants=a,b,c,d,e
+zerodown=$root/build/release/zerodown
+results=$root/bench/results
+
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
+while [ $# -gt 0 ]; do
+  case $1 in
+    --scale) scale=$2; shift 2 ;;
+    --clients) clients=$2; shift 2 ;;
+    --warmup) warmup=$2; shift 2 ;;
+    --cooldown) cooldown=$2; shift 2 ;;
+    --variants) variants=$2; shift 2 ;;
+    --zerodown) zerodown=$(realpath "$2"); shift 2 ;;
+    --results) results=$2; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "w1: unknown argument $1" >&2; usage >&2; exit 2 ;;
+  esac
+done
+if [ ! -x "$zerodown" ]; then
+  echo "w1: $zerodown is missing; build it first (make build, or cmake --build build/release --target zerodown)" >&2
+  exit 2
+fi
+
+# shellcheck source=bench/lib/cluster.sh
+source "$root/bench/lib/cluster.sh"
+mkdir -p "$results"
+stamp=$(date +%Y-%m-%dT%H%M%S)
+work=$(mktemp -d /tmp/zerodown-w1.XXXXXX)
+started=$(date +%s)
+
+cluster_start
+trap 'cluster_stop; rm -rf "$work"' EXIT
+echo "w1: PostgreSQL $("$PG_BINDIR/postgres" --version | awk '{print $3}') in $CLUSTER_DIR; pgbench scale $scale ($((scale * 100000)) accounts), $clients clients, $(nproc) cores"
+
+# One template, copied per variant: CREATE DATABASE … TEMPLATE is a file copy, far faster than
+# pgbench -i, and every variant starts from the same bytes.
+cluster_sql postgres "CREATE DATABASE w1_template"
+if ! "$PG_BINDIR/pgbench" -i -q -s "$scale" "$(cluster_url w1_template)" >"$work/pgbench.log" 2>&1; then
+  cat "$work/pgbench.log" >&2
+  exit 1
+fi
+have_repack=1
+cluster_sql w1_template "CREATE EXTENSION pg_repack" || have_repack=0
+url=$(cluster_url w1_run)
+zd=("$zerodown" --postgres-url "$url")
+
+# Whether this zerodown binary can run `start` on this file yet (the engine is growing): pointed
+# at a server that does not exist, a command that understood the file fails to connect (exit 3);
+# one that cannot read the file yet fails before that.
+zerodown_can_start() {
+  local rc=0
+  "$zerodown" --postgres-url "host=$work port=1 dbname=none connect_timeout=1" start "$1" \
+    >"$work/probe.log" 2>&1 || rc=$?
+  [ "$rc" -eq 3 ]
+}
+
+run_variant() {  # id, label, command…
+  local id=$1 label=$2
+  shift 2
+  echo "w1: ($id) $label"
+  cluster_sql postgres "DROP DATABASE IF EXISTS w1_run WITH (FORCE)"
+  cluster_sql postgres "CREATE DATABASE w1_run TEMPLATE w1_template"
+  cluster_sql w1_run "VACUUM ANALYZE; CHECKPOINT"
+  if [ "$id" = d ] || [ "$id" = e ]; then
+    # The state schema is one-time setup, not part of the change: outside the measured window.
+    "${zd[@]}" init >/dev/null
+  fi
+  local status=0
+  "$zerodown" --postgres-url "$url" --json bench --clients "$clients" --warmup "$warmup" \
+    --cooldown "$cooldown" --label "($id) $label" --svg "$results/$stamp-$id.svg" -- "$@" \
+    >"$work/$id.json" || status=$?
+  if [ ! -s "$work/$id.json" ]; then
+    echo "w1: ($id) produced no report (exit $status)" >&2
+    printf '{"label": "(%s) %s", "note": "benchmark failed (exit %s)"}\n' "$id" "$label" "$status" \
+      >"$work/$id.json"
+  fi
+}
+
+not_available() {  # id, label, why
+  echo "w1: ($1) $2: $3"
+  printf '{"label": "(%s) %s", "note": "%s"}\n' "$1" "$2" "$3" >"$work/$1.json"
+}
+
+IFS=, read -r -a chosen <<<"$variants"
+for id in "${chosen[@]}"; do
+  case $id in
+    a) run_variant a "no change (baseline)" sleep 5 ;;
+    b) run_variant b "native ALTER TYPE bigint" "$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 \
+         -d "$url" -c "ALTER TABLE pgbench_accounts ALTER COLUMN abalance TYPE bigint" ;;
+    c) if [ "$have_repack" = 1 ] && [ -x "$PG_BINDIR/pg_repack" ]; then
+         run_variant c "pg_repack --table (rebuild only)" "$PG_BINDIR/pg_repack" --no-order \
+           -h "$CLUSTER_DIR" -p "$CLUSTER_PORT" -U postgres -d w1_run --table=pgbench_accounts
+       else
+         not_available c "pg_repack --table (rebuild only)" "not installed (apt-get install postgresql-15-repack)"
+       fi ;;
+    d) if zerodown_can_start "$root/bench/w1/alter_abalance.yaml"; then
+         run_variant d "zerodown expand/contract" bash -c \
+           '"$@" start "$0" && "$@" complete' "$root/bench/w1/alter_abalance.yaml" "${zd[@]}"
+       else
+         not_available d "zerodown expand/contract" "not available yet"
+       fi ;;
+    e) if zerodown_can_start "$root/bench/w1/alter_abalance.sql"; then
+         run_variant e "zerodown on plain SQL" bash -c \
+           '"$@" start "$0" && "$@" complete' "$root/bench/w1/alter_abalance.sql" "${zd[@]}"
+       else
+         not_available e "zerodown on plain SQL" "not available yet"
+       fi ;;
+    *) echo "w1: unknown variant $id (a-e)" >&2; exit 2 ;;
+  esac
+done
+
+files=()
+for id in "${chosen[@]}"; do files+=("$work/$id.json"); done
+{
+  printf '{"workload": "W1", "scale": %d, "clients": %d, "warmup_s": %s, "cooldown_s": %s, ' \
+    "$scale" "$clients" "$warmup" "$cooldown"
+  printf '"cores": %d, "date": "%s", "results": ' "$(nproc)" "$stamp"
+  "$zerodown" --json bench --summarize "${files[@]}"
+  printf '}\n'
+} >"$results/$stamp.json"
+
+echo
+echo "W1: pgbench scale $scale, $clients clients, $(nproc) cores, abalance int -> bigint ($(($(date +%s) - started)) s)"
+"$zerodown" bench --summarize "${files[@]}"
+echo "saved: $results/$stamp.json and $results/$stamp-<variant>.svg"

@@ -1,0 +1,302 @@
+// `zerodown bench`: runs a workload against a database, optionally around a command (a migration,
+// an ALTER, pg_repack…), and prints throughput and latency before, during and after it. Phase
+// lines the command prints (`phase: NAME`) become marks on the timeline. `--summarize` turns
+// saved JSON reports into one comparison table (what bench/w1.sh prints).
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "cli/command.hpp"
+#include "zerodown/load/runner.hpp"
+
+extern char** environ;
+
+namespace zerodown::cli {
+namespace {
+
+struct BenchFlags {
+  bool init = false;
+  int scale = 1;
+  int clients = 8;
+  double duration_s = 60;
+  double warmup_s = 10;
+  double cooldown_s = 10;
+  double rate = 0;
+  std::vector<std::string> scripts;
+  std::string svg_path;
+  std::string label;
+  std::string during_from, during_to;
+  std::vector<std::string> summarize;
+  bool quiet = false;
+  std::vector<std::string> command;
+};
+
+constexpr std::string_view kPhasePrefix = "phase: ";
+
+std::string PgBinDir() {
+  const char* env = std::getenv("ZERODOWN_PG_BINDIR");
+  return env && *env ? env : "/usr/lib/postgresql/15/bin";
+}
+
+// Runs argv (looked up in PATH) and waits; returns its exit status, 128 + signal when killed, 127
+// when it could not start. With `on_line`, each line of its stdout goes there instead; its stderr
+// is always inherited.
+int Spawn(const std::vector<std::string>& args, const std::function<void(std::string)>& on_line) {
+  std::vector<char*> argv;
+  for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+  int pipe_fds[2] = {-1, -1};
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  if (on_line) {
+    if (pipe2(pipe_fds, O_CLOEXEC) != 0)
+      throw Error(ErrorKind::kInternal, "cannot create a pipe for the benchmarked command");
+    posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
+  }
+  pid_t pid = 0;
+  int rc = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (on_line) close(pipe_fds[1]);
+  if (rc != 0) {
+    if (on_line) close(pipe_fds[0]);
+    return 127;
+  }
+  if (on_line) {
+    FILE* in = fdopen(pipe_fds[0], "r");
+    char* line = nullptr;
+    size_t capacity = 0;
+    ssize_t length;
+    while ((length = getline(&line, &capacity, in)) >= 0) {
+      std::string text(line, static_cast<std::size_t>(length));
+      if (!text.empty() && text.back() == '\n') text.pop_back();
+      on_line(std::move(text));
+    }
+    free(line);
+    fclose(in);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
+}
+
+void InitPgbench(const GlobalOptions& global, int scale) {
+  std::string pgbench = PgBinDir() + "/pgbench";
+  if (access(pgbench.c_str(), X_OK) != 0)
+    throw Error(ErrorKind::kNotFound, "pgbench not found at " + pgbench,
+                "Install postgresql-15 (Debian: apt-get install postgresql-15), or set "
+                "ZERODOWN_PG_BINDIR to the directory that holds pgbench.");
+  std::vector<std::string> args = {pgbench, "-i", "-q", "-s", std::to_string(scale)};
+  if (!global.postgres_url.empty()) args.push_back(global.postgres_url);
+  std::cerr << fmt::format("bench: creating pgbench tables at scale {} ({} accounts)\n", scale,
+                           static_cast<long long>(scale) * 100000);
+  int status = Spawn(args, nullptr);
+  if (status != 0)
+    throw Error(ErrorKind::kDatabase, fmt::format("pgbench -i exited with status {}", status),
+                "Read pgbench's message above; the database must exist and accept the user.");
+}
+
+// Prints a progress line to stderr every few seconds until stopped.
+class Progress {
+ public:
+  Progress(const load::LoadRunner& runner, bool quiet) : runner_(runner) {
+    if (!quiet) thread_ = std::thread([this] { Run(); });
+  }
+  ~Progress() {
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void Run() {
+    std::unique_lock lock(mutex_);
+    while (!wake_.wait_for(lock, std::chrono::seconds(5), [this] { return done_; })) {
+      auto second = runner_.LastSecond();
+      if (!second) continue;
+      std::cerr << fmt::format(
+          "bench: {:>5.0f} s  {:>7} tps  p99 {:>7.2f} ms  max {:>8.1f} ms  failed {}\n",
+          runner_.elapsed_s(), second->transactions, second->p99_ms, second->max_ms,
+          second->failed);
+    }
+  }
+
+  const load::LoadRunner& runner_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+void SleepSeconds(double seconds) {
+  std::this_thread::sleep_for(std::chrono::duration<double>(std::max(0.0, seconds)));
+}
+
+int Summarize(const GlobalOptions& global, const BenchFlags& flags) {
+  std::vector<load::LoadReport> reports;
+  for (const auto& path : flags.summarize) {
+    std::ifstream in(path);
+    if (!in) throw Error(ErrorKind::kUsage, "cannot read " + path);
+    nlohmann::json json;
+    try {
+      json = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(ErrorKind::kUsage, path + " is not JSON: " + e.what());
+    }
+    auto report = load::ReportFromJson(json);
+    if (!report.ok()) throw report.error().WithWhere(path);
+    reports.push_back(std::move(report).value());
+  }
+  if (global.json) {
+    nlohmann::json variants = nlohmann::json::array();
+    for (const auto& report : reports) variants.push_back(load::ToJson(report));
+    std::cout << nlohmann::json{{"variants", variants}}.dump(2) << "\n";
+  } else {
+    std::cout << load::RenderComparison(reports);
+  }
+  return 0;
+}
+
+int Bench(const GlobalOptions& global, const BenchFlags& flags) {
+  if (!flags.summarize.empty()) return Summarize(global, flags);
+  if (flags.init) InitPgbench(global, flags.scale);
+
+  load::LoadOptions options;
+  options.conninfo = global.postgres_url;
+  options.clients = flags.clients;
+  options.rate = flags.rate;
+  options.duration_s = flags.command.empty() ? flags.duration_s : 0;
+  for (const auto& spec : flags.scripts)
+    options.scripts.push_back(load::ReadScriptSpec(spec).ValueOrThrow());
+
+  load::LoadRunner runner(options);
+  runner.Start().ThrowIfError();
+  int command_status = 0;
+  {
+    Progress progress(runner, flags.quiet);
+    if (flags.command.empty()) {
+      runner.Wait();
+    } else {
+      SleepSeconds(flags.warmup_s);
+      std::cerr << "bench: running";
+      for (const auto& arg : flags.command) std::cerr << " " << arg;
+      std::cerr << "\n";
+      runner.MarkPhase("start");
+      command_status = Spawn(flags.command, [&](std::string line) {
+        if (line.starts_with(kPhasePrefix)) runner.MarkPhase(line.substr(kPhasePrefix.size()));
+        // The command's own output stays visible, on stderr so that --json stays parseable.
+        std::cerr << line << "\n";
+      });
+      runner.MarkPhase("end");
+      if (command_status != 0)
+        std::cerr << fmt::format("bench: the command exited with status {}\n", command_status);
+      SleepSeconds(flags.cooldown_s);
+    }
+    runner.Stop();
+  }
+
+  auto report = runner.Report({flags.during_from, flags.during_to}).ValueOrThrow();
+  report.label = flags.label;
+  if (command_status == 127)
+    report.note = "command not found: " + flags.command.front();
+  else if (command_status != 0)
+    report.note = fmt::format("command failed (exit {})", command_status);
+  if (!flags.svg_path.empty()) {
+    std::ofstream svg(flags.svg_path);
+    if (!svg) throw Error(ErrorKind::kUsage, "cannot write " + flags.svg_path);
+    svg << load::RenderSvg(report);
+  }
+  if (global.json) {
+    auto json = load::ToJson(report);
+    json["command"] = flags.command;
+    json["command_exit"] = command_status;
+    std::cout << json.dump(2) << "\n";
+  } else {
+    std::cout << load::RenderTable(report);
+    if (!flags.svg_path.empty()) std::cout << "chart: " << flags.svg_path << "\n";
+  }
+  // A failed command is a failed benchmark: scripts must not mistake it for a measurement.
+  return command_status == 0 ? 0 : 1;
+}
+
+const CommandRegistration kRegistration{
+    80, [](CLI::App& app, GlobalOptions& global) {
+      auto flags = std::make_shared<BenchFlags>();
+      auto* cmd = app.add_subcommand(
+          "bench",
+          "Run a workload (pgbench's TPC-B-like transaction, or your scripts) and report TPS and "
+          "latency before, during and after a command run under it: a migration, an ALTER, "
+          "pg_repack. Each failed transaction is counted by SQLSTATE; the load never stops for "
+          "it.\n"
+          "Lines `phase: NAME` on the command's stdout mark phases on the timeline.\n\n"
+          "Examples:\n"
+          "  zerodown bench --postgres-url postgres:///shop --init --scale 20 --duration 30\n"
+          "  zerodown bench --postgres-url postgres:///shop --svg out.svg -- \\\n"
+          "      zerodown --postgres-url postgres:///shop start migrations/004.yaml\n"
+          "  zerodown bench --script reads.sql@9 --script writes.sql@1 --rate 500 --duration 60\n"
+          "  zerodown bench --summarize bench/results/a.json bench/results/b.json\n\n"
+          "Script syntax: SQL statements ending in `;`, `\\set NAME random(LOW, HIGH)`, `\\set "
+          "NAME "
+          "N * :scale`; `:NAME` in SQL is sent as a parameter; :scale and :client_id are "
+          "predefined.");
+      cmd->add_flag("--init", flags->init,
+                    "create the pgbench tables first (runs `pgbench -i -s SCALE` from PostgreSQL's "
+                    "bindir, $ZERODOWN_PG_BINDIR or /usr/lib/postgresql/15/bin)");
+      cmd->add_option("--scale", flags->scale, "pgbench scale for --init (100,000 accounts each)")
+          ->capture_default_str()
+          ->check(CLI::Range(1, 100000));
+      cmd->add_option("-c,--clients", flags->clients, "client connections, one thread each")
+          ->capture_default_str()
+          ->check(CLI::Range(1, 1000));
+      cmd->add_option("-T,--duration", flags->duration_s, "seconds to run when no command is given")
+          ->capture_default_str()
+          ->check(CLI::PositiveNumber);
+      cmd->add_option("--warmup", flags->warmup_s, "seconds of load before the command starts")
+          ->capture_default_str()
+          ->check(CLI::NonNegativeNumber);
+      cmd->add_option("--cooldown", flags->cooldown_s, "seconds of load after the command ends")
+          ->capture_default_str()
+          ->check(CLI::NonNegativeNumber);
+      cmd->add_option("-R,--rate", flags->rate,
+                      "total transactions per second (Poisson arrivals); 0 = as fast as possible")
+          ->capture_default_str()
+          ->check(CLI::NonNegativeNumber);
+      cmd->add_option("-f,--script", flags->scripts,
+                      "FILE[@WEIGHT]: a workload script, repeatable; default: built-in tpcb");
+      cmd->add_option("--svg", flags->svg_path, "write a chart of TPS and latency over time");
+      cmd->add_option("--label", flags->label, "name of this run in tables, charts and JSON");
+      cmd->add_option("--during-from", flags->during_from,
+                      "phase that opens the `during` window (default: the first mark)");
+      cmd->add_option("--during-to", flags->during_to,
+                      "phase that closes the `during` window (default: the last mark)");
+      cmd->add_option("--summarize", flags->summarize,
+                      "print one comparison table of reports saved with --json, and exit")
+          ->expected(1, -1);
+      cmd->add_flag("-q,--quiet", flags->quiet, "no progress lines on stderr");
+      cmd->add_option("command", flags->command, "command to run under load (after `--`)");
+      cmd->callback([&global, flags] {
+        int code = Bench(global, *flags);
+        if (code != 0) throw CommandExit{code};
+      });
+    }};
+
+}  // namespace
+}  // namespace zerodown::cli
