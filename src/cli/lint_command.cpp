@@ -147,7 +147,8 @@ const CommandRegistration kRegistration{
           ->check(CLI::Range(9, 17))
           ->capture_default_str();
       cmd->add_option("--exclude", flags->exclude, "rule ids not to run, comma-separated")
-          ->delimiter(',');
+          ->delimiter(',')
+          ->allow_extra_args(false);
       cmd->add_option("--fail-on", flags->fail_on,
                       "exit 1 when a finding of this severity or higher exists")
           ->check(CLI::IsMember({"error", "warning", "info"}))
