@@ -11,43 +11,37 @@ class ConstraintWithoutNotValid final : public Rule {
   const RuleInfo& Info() const override { return info_; }
 
   void Check(const LintContext& context, Reporter& reporter) const override {
-    for (std::size_t i = 0; i < context.statements().size(); ++i) {
-      const Statement& statement = *context.statements()[i].statement;
-      if (statement.kind != "AlterTableStmt") continue;
-      const std::string table = RelationName(Get(Inner(statement.node), "relation"));
-      if (context.CreatedBefore(table, i)) continue;
-      const auto commands = AlterTableCommands(statement.node);
-      for (const Json* cmd : commands) {
-        if (GetString(*cmd, "subtype") != "AT_AddConstraint") continue;
-        const Json& constraint = Get(Get(*cmd, "def"), "Constraint");
-        const std::string contype = GetString(constraint, "contype");
-        if (contype != "CONSTR_FOREIGN" && contype != "CONSTR_CHECK") continue;
-        if (GetBool(constraint, "skip_validation")) continue;
-        const bool foreign = contype == "CONSTR_FOREIGN";
-        std::string name = GetString(constraint, "conname");
-        std::string definition(TextFrom(statement, LocationOf(constraint)));
-        if (commands.size() != 1 || definition.empty()) {
-          definition = "CONSTRAINT <name> " +
-                       std::string(foreign ? "FOREIGN KEY (...) REFERENCES ..." : "CHECK (...)");
-        }
-        if (name.empty()) name = "<name>";
-        std::string message =
-            foreign ? "ADD FOREIGN KEY checks every row of " + table +
-                          " while it holds SHARE ROW EXCLUSIVE locks on " + table + " and on " +
-                          RelationName(Get(constraint, "pktable")) +
-                          ", which block INSERT, UPDATE and DELETE on both tables until the "
-                          "scan ends."
-                    : "ADD CHECK checks every row of " + table +
-                          " while it holds an ACCESS EXCLUSIVE lock, which blocks every read "
-                          "and write of the table until the scan ends.";
-        std::string fix = "ALTER TABLE " + table + " ADD " + definition +
-                          " NOT VALID;  -- new rows are checked from now on\n"
-                          "-- then, in a separate transaction (SHARE UPDATE EXCLUSIVE: reads "
-                          "and writes go on):\nALTER TABLE " +
-                          table + " VALIDATE CONSTRAINT " + name + ";";
-        reporter.Add(statement, LocationOf(constraint), std::move(message), std::move(fix));
-      }
-    }
+    ForEachAlterOfExistingTable(
+        context, [&](const Statement& statement, const std::string& table, const Json& cmd) {
+          if (GetString(cmd, "subtype") != "AT_AddConstraint") return;
+          const Json& constraint = Get(Get(cmd, "def"), "Constraint");
+          const std::string contype = GetString(constraint, "contype");
+          if (contype != "CONSTR_FOREIGN" && contype != "CONSTR_CHECK") return;
+          if (GetBool(constraint, "skip_validation")) return;
+          const bool foreign = contype == "CONSTR_FOREIGN";
+          std::string name = GetString(constraint, "conname");
+          std::string definition(TextFrom(statement, LocationOf(constraint)));
+          if (AlterTableCommands(statement.node).size() != 1 || definition.empty()) {
+            definition = "CONSTRAINT <name> " +
+                         std::string(foreign ? "FOREIGN KEY (...) REFERENCES ..." : "CHECK (...)");
+          }
+          if (name.empty()) name = "<name>";
+          std::string message =
+              foreign ? "ADD FOREIGN KEY checks every row of " + table +
+                            " while it holds SHARE ROW EXCLUSIVE locks on " + table + " and on " +
+                            RelationName(Get(constraint, "pktable")) +
+                            ", which block INSERT, UPDATE and DELETE on both tables until the "
+                            "scan ends."
+                      : "ADD CHECK checks every row of " + table +
+                            " while it holds an ACCESS EXCLUSIVE lock, which blocks every read "
+                            "and write of the table until the scan ends.";
+          std::string fix = "ALTER TABLE " + table + " ADD " + definition +
+                            " NOT VALID;  -- new rows are checked from now on\n"
+                            "-- then, in a separate transaction (SHARE UPDATE EXCLUSIVE: reads "
+                            "and writes go on):\nALTER TABLE " +
+                            table + " VALIDATE CONSTRAINT " + name + ";";
+          reporter.Add(statement, LocationOf(constraint), std::move(message), std::move(fix));
+        });
   }
 
  private:

@@ -57,7 +57,7 @@ StatementLock LockOf(const Statement& statement) {
     }
     const Json& objects = Get(node, "objects");
     std::string name = objects.is_array() && !objects.empty()
-                           ? JoinNames(Get(Get(objects[0], "List"), "items"))
+                           ? QualifiedName(Get(Get(objects[0], "List"), "items"))
                            : std::string();
     if (type == "OBJECT_INDEX") name = "the table of index " + name;
     return {GetBool(node, "concurrent") ? LockLevel::kShareUpdateExclusive

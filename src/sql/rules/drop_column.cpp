@@ -10,24 +10,19 @@ class DropColumn final : public Rule {
   const RuleInfo& Info() const override { return info_; }
 
   void Check(const LintContext& context, Reporter& reporter) const override {
-    for (std::size_t i = 0; i < context.statements().size(); ++i) {
-      const Statement& statement = *context.statements()[i].statement;
-      if (statement.kind != "AlterTableStmt") continue;
-      const std::string table = RelationName(Get(Inner(statement.node), "relation"));
-      if (context.CreatedBefore(table, i)) continue;
-      for (const Json* cmd : AlterTableCommands(statement.node)) {
-        if (GetString(*cmd, "subtype") != "AT_DropColumn") continue;
-        const std::string column = QuoteIdent(GetString(*cmd, "name"));
-        reporter.Add(statement, -1,
-                     "DROP COLUMN " + column + " takes an ACCESS EXCLUSIVE lock on " + table +
-                         " (brief, no rewrite) and breaks every running application instance "
-                         "that still reads or writes " +
-                         column + " (including ORMs that list every column).",
-                     "-- first deploy an application version that no longer uses " + column +
-                         ", then drop it;\n-- or let zerodown hide it from the new version "
-                         "and drop it at `zerodown complete`:\nzerodown start migration.sql");
-      }
-    }
+    ForEachAlterOfExistingTable(
+        context, [&](const Statement& statement, const std::string& table, const Json& cmd) {
+          if (GetString(cmd, "subtype") != "AT_DropColumn") return;
+          const std::string column = QuoteIdent(GetString(cmd, "name"));
+          reporter.Add(statement, -1,
+                       "DROP COLUMN " + column + " takes an ACCESS EXCLUSIVE lock on " + table +
+                           " (brief, no rewrite) and breaks every running application instance "
+                           "that still reads or writes " +
+                           column + " (including ORMs that list every column).",
+                       "-- first deploy an application version that no longer uses " + column +
+                           ", then drop it;\n-- or let zerodown hide it from the new version "
+                           "and drop it at `zerodown complete`:\nzerodown start migration.sql");
+        });
   }
 
  private:

@@ -18,7 +18,7 @@ class DropTable final : public Rule {
       const Json& objects = Get(node, "objects");
       if (!objects.is_array()) continue;
       for (const Json& object : objects) {
-        const std::string table = JoinNames(Get(Get(object, "List"), "items"));
+        const std::string table = QualifiedName(Get(Get(object, "List"), "items"));
         if (context.CreatedBefore(table, i)) continue;
         reporter.Add(statement, -1,
                      "DROP TABLE " + table +

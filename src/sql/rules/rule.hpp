@@ -119,6 +119,11 @@ class Rule {
   virtual void Check(const LintContext& context, Reporter& reporter) const = 0;
 };
 
+// Calls visit(statement, table, command) for every ALTER TABLE subcommand (inner AlterTableCmd)
+// on a table that the file did not create earlier. Rules about ALTER TABLE forms start here.
+template <typename Visit>
+void ForEachAlterOfExistingTable(const LintContext& context, Visit&& visit);
+
 // Every rule, in registry order (registry.cpp: one line per rule).
 const std::vector<std::unique_ptr<Rule>>& Registry();
 
@@ -142,6 +147,8 @@ int LocationOf(const Json& node);
 std::string RelationName(const Json& range_var);
 // A String node list (["pg_catalog", "int4"]) joined with '.'.
 std::string JoinNames(const Json& names);
+// A String node list naming an object, each part quoted where needed ("public"."Orders").
+std::string QualifiedName(const Json& names);
 // Double-quotes an identifier unless it is a plain lower-case name.
 std::string QuoteIdent(std::string_view name);
 
@@ -184,5 +191,18 @@ std::string ExpressionSql(const Json& expression);
 // "rule-id" -> "`-- zerodown-ignore: rule-id`" advice appended to messages where the linter
 // cannot know (a function's volatility, a column's current type).
 std::string IgnoreHint(std::string_view rule_id);
+
+template <typename Visit>
+void ForEachAlterOfExistingTable(const LintContext& context, Visit&& visit) {
+  for (std::size_t i = 0; i < context.statements().size(); ++i) {
+    const Statement& statement = *context.statements()[i].statement;
+    if (statement.kind != "AlterTableStmt") continue;
+    const std::string table = RelationName(Get(Inner(statement.node), "relation"));
+    if (context.CreatedBefore(table, i)) continue;
+    for (const Json* command : AlterTableCommands(statement.node)) {
+      visit(statement, table, *command);
+    }
+  }
+}
 
 }  // namespace zerodown::sql::rules

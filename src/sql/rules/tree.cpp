@@ -87,6 +87,16 @@ std::string JoinNames(const Json& names) {
   return out;
 }
 
+std::string QualifiedName(const Json& names) {
+  std::string out;
+  if (!names.is_array()) return out;
+  for (const Json& item : names) {
+    if (!out.empty()) out += '.';
+    out += QuoteIdent(GetString(Get(item, "String"), "sval"));
+  }
+  return out;
+}
+
 std::string TypeRef::Display() const {
   static const std::map<std::string, std::string, std::less<>> kSqlNames = {
       {"int2", "smallint"}, {"int4", "integer"},

@@ -22,25 +22,20 @@ class UniqueWithoutIndex final : public Rule {
   const RuleInfo& Info() const override { return info_; }
 
   void Check(const LintContext& context, Reporter& reporter) const override {
-    for (std::size_t i = 0; i < context.statements().size(); ++i) {
-      const Statement& statement = *context.statements()[i].statement;
-      if (statement.kind != "AlterTableStmt") continue;
-      const std::string table = RelationName(Get(Inner(statement.node), "relation"));
-      if (context.CreatedBefore(table, i)) continue;
-      for (const Json* cmd : AlterTableCommands(statement.node)) {
-        const std::string subtype = GetString(*cmd, "subtype");
-        if (subtype == "AT_AddConstraint") {
-          const Json& constraint = Get(Get(*cmd, "def"), "Constraint");
-          Consider(statement, table, constraint, KeyList(constraint), reporter);
-        } else if (subtype == "AT_AddColumn") {
-          const Json& column = Get(Get(*cmd, "def"), "ColumnDef");
-          for (const Json* constraint : ColumnConstraints(column)) {
-            Consider(statement, table, *constraint, QuoteIdent(GetString(column, "colname")),
-                     reporter);
+    ForEachAlterOfExistingTable(
+        context, [&](const Statement& statement, const std::string& table, const Json& cmd) {
+          const std::string subtype = GetString(cmd, "subtype");
+          if (subtype == "AT_AddConstraint") {
+            const Json& constraint = Get(Get(cmd, "def"), "Constraint");
+            Consider(statement, table, constraint, KeyList(constraint), reporter);
+          } else if (subtype == "AT_AddColumn") {
+            const Json& column = Get(Get(cmd, "def"), "ColumnDef");
+            for (const Json* constraint : ColumnConstraints(column)) {
+              Consider(statement, table, *constraint, QuoteIdent(GetString(column, "colname")),
+                       reporter);
+            }
           }
-        }
-      }
-    }
+        });
   }
 
  private:

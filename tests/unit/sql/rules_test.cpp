@@ -386,3 +386,18 @@ TEST(Severity, ThresholdsCompareAtOrAbove) {
 
 }  // namespace
 }  // namespace zerodown::sql
+
+namespace zerodown::sql {
+namespace {
+
+TEST(Names, QuotedAndQualifiedTablesMatchTheirCreateTable) {
+  auto findings = testing::LintOrDie(
+      "CREATE TABLE app.\"Orders\" (id bigint PRIMARY KEY);\n"
+      "CREATE INDEX i ON app.\"Orders\" (id);\n"
+      "DROP TABLE app.\"Orders\";\n");
+  EXPECT_EQ(testing::CountRule(findings, "require-concurrent-index"), 0);
+  EXPECT_EQ(testing::CountRule(findings, "drop-table"), 0);
+}
+
+}  // namespace
+}  // namespace zerodown::sql
