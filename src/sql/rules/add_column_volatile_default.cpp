@@ -96,7 +96,7 @@ class AddColumnVolatileDefault final : public Rule {
     for (std::size_t i = 0; i < context.statements().size(); ++i) {
       const Statement& statement = *context.statements()[i].statement;
       if (statement.kind != "AlterTableStmt") continue;
-      for (const ColumnSite& site : ColumnSites(statement)) {
+      for (const ColumnSite& site : context.statements()[i].columns) {
         if (site.kind != ColumnSite::Kind::kAddColumn) continue;
         if (context.CreatedBefore(site.table, i)) continue;
         CheckColumn(context, statement, site, reporter);

@@ -69,7 +69,7 @@ class ColumnTypeRewrite final : public Rule {
     for (std::size_t i = 0; i < context.statements().size(); ++i) {
       const Statement& statement = *context.statements()[i].statement;
       if (statement.kind == "AlterTableStmt") {
-        for (const ColumnSite& site : ColumnSites(statement)) {
+        for (const ColumnSite& site : context.statements()[i].columns) {
           if (site.kind != ColumnSite::Kind::kAlterType) continue;
           if (context.CreatedBefore(site.table, i)) continue;
           auto it = types.find(site.table + "." + QuoteIdent(site.column));

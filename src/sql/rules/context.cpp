@@ -178,6 +178,7 @@ LintContext::LintContext(const ParsedFile& file, const LintOptions& options,
     facts.transaction = transaction;
     facts.lock_timeout_set = session_timeout || local_timeout;
     facts.lock = LockOf(statement);
+    facts.columns = ColumnSites(statement);
     if (facts.lock.level != LockLevel::kNone && CreatedBefore(facts.lock.table, i)) {
       facts.lock = {};
     }

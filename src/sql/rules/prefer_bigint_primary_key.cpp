@@ -16,7 +16,7 @@ class PreferBigintPrimaryKey final : public Rule {
 
   void Check(const LintContext& context, Reporter& reporter) const override {
     for (const StatementFacts& facts : context.statements()) {
-      for (const ColumnSite& site : ColumnSites(*facts.statement)) {
+      for (const ColumnSite& site : facts.columns) {
         if (!site.primary_key || !IsSmallInteger(site.type.name)) continue;
         const bool serial = site.type.name.find("serial") != std::string::npos;
         reporter.Add(

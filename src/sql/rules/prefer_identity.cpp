@@ -13,7 +13,7 @@ class PreferIdentity final : public Rule {
   void Check(const LintContext& context, Reporter& reporter) const override {
     if (context.pg_version() < 10) return;
     for (const StatementFacts& facts : context.statements()) {
-      for (const ColumnSite& site : ColumnSites(*facts.statement)) {
+      for (const ColumnSite& site : facts.columns) {
         const std::string& name = site.type.name;
         if (name.find("serial") == std::string::npos) continue;
         const bool big = name == "bigserial" || name == "serial8";

@@ -12,7 +12,7 @@ class PreferText final : public Rule {
 
   void Check(const LintContext& context, Reporter& reporter) const override {
     for (const StatementFacts& facts : context.statements()) {
-      for (const ColumnSite& site : ColumnSites(*facts.statement)) {
+      for (const ColumnSite& site : facts.columns) {
         if (site.type.name != "varchar" || site.type.mods.empty()) continue;
         const std::string column = QuoteIdent(site.column);
         reporter.Add(*facts.statement, site.location,

@@ -12,7 +12,7 @@ class PreferTimestamptz final : public Rule {
 
   void Check(const LintContext& context, Reporter& reporter) const override {
     for (const StatementFacts& facts : context.statements()) {
-      for (const ColumnSite& site : ColumnSites(*facts.statement)) {
+      for (const ColumnSite& site : facts.columns) {
         if (site.type.name != "timestamp") continue;
         TypeRef better = site.type;
         better.name = "timestamptz";

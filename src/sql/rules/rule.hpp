@@ -36,6 +36,27 @@ std::string_view LockName(LockLevel level);
 // "blocks every read and write of the table", for messages.
 std::string_view LockBlocks(LockLevel level);
 
+// A column type as written: the last name component ("int4", "varchar", "serial"),
+// its modifiers (varchar(20) -> {20}; numeric(10,2) -> {10, 2}), whether it is an array.
+struct TypeRef {
+  std::string name;
+  std::vector<int> mods;
+  bool array = false;
+  std::string Display() const;  // "varchar(20)", "numeric(10,2)", "bigint"
+};
+// A column as a statement defines or retypes it: CREATE TABLE columns, ALTER TABLE ... ADD
+// COLUMN and ALTER COLUMN ... TYPE.
+struct ColumnSite {
+  enum class Kind { kCreateTable, kAddColumn, kAlterType };
+  Kind kind = Kind::kCreateTable;
+  std::string table;
+  std::string column;
+  TypeRef type;
+  int location = -1;                 // of the type name
+  const Json* definition = nullptr;  // the inner ColumnDef
+  const Json* command = nullptr;     // the inner AlterTableCmd, for ADD COLUMN / ALTER TYPE
+  bool primary_key = false;          // PRIMARY KEY on the column or naming it in the table
+};
 // The strongest table lock a statement takes on an existing table, and which table.
 struct StatementLock {
   LockLevel level = LockLevel::kNone;
@@ -48,16 +69,10 @@ struct StatementFacts {
   int transaction = -1;           // index of the explicit BEGIN it is inside, -1 when none
   bool lock_timeout_set = false;  // a non-zero `SET lock_timeout` is in force
   StatementLock lock;             // kNone for tables created earlier in the file
+  std::vector<ColumnSite>
+      columns;  // the columns it defines or retypes (ColumnSites), computed once
 };
 
-// A column type as written: the last name component ("int4", "varchar", "serial"),
-// its modifiers (varchar(20) -> {20}; numeric(10,2) -> {10, 2}), whether it is an array.
-struct TypeRef {
-  std::string name;
-  std::vector<int> mods;
-  bool array = false;
-  std::string Display() const;  // "varchar(20)", "numeric(10,2)", "bigint"
-};
 // Column types the linter has seen defined: "table.column" -> type.
 using ColumnTypes = std::map<std::string, TypeRef, std::less<>>;
 
@@ -161,19 +176,6 @@ std::vector<const Json*> CreateTableColumns(const Json& statement_node);
 // The constraints of a ColumnDef (inner Constraint objects).
 std::vector<const Json*> ColumnConstraints(const Json& column_def);
 
-// A column as a statement defines or retypes it: CREATE TABLE columns, ALTER TABLE ... ADD
-// COLUMN and ALTER COLUMN ... TYPE.
-struct ColumnSite {
-  enum class Kind { kCreateTable, kAddColumn, kAlterType };
-  Kind kind = Kind::kCreateTable;
-  std::string table;
-  std::string column;
-  TypeRef type;
-  int location = -1;                 // of the type name
-  const Json* definition = nullptr;  // the inner ColumnDef
-  const Json* command = nullptr;     // the inner AlterTableCmd, for ADD COLUMN / ALTER TYPE
-  bool primary_key = false;          // PRIMARY KEY on the column or naming it in the table
-};
 std::vector<ColumnSite> ColumnSites(const Statement& statement);
 // Records the column types `statement` defines (CREATE TABLE, ADD COLUMN, ALTER COLUMN TYPE).
 void RecordColumnTypes(const Statement& statement, ColumnTypes& types);
