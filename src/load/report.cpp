@@ -219,6 +219,7 @@ nlohmann::json ToJson(const LoadReport& report) {
   nlohmann::json timeline = nlohmann::json::array();
   for (const auto& s : report.timeline)
     timeline.push_back({{"second", s.index},
+                        {"length_s", s.length_s},
                         {"transactions", s.transactions},
                         {"failed", s.failed},
                         {"slow", s.slow},
@@ -266,6 +267,7 @@ Result<LoadReport> ReportFromJson(const nlohmann::json& json) {
     for (const auto& s : json.value("timeline", nlohmann::json::array())) {
       SecondStats second;
       second.index = s.at("second").get<int>();
+      second.length_s = s.value("length_s", 1.0);
       second.transactions = s.at("transactions").get<std::uint64_t>();
       second.failed = s.at("failed").get<std::uint64_t>();
       second.slow = s.at("slow").get<std::uint64_t>();

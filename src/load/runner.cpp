@@ -271,9 +271,12 @@ void LoadRunner::Stop() {
   std::lock_guard lock(state_mutex_);
   CollectLocked();
   double now = Now();
-  // The last partial second is kept only if anything finished in it; its rate is per second of
-  // wall time, so the chart shows it as a short second rather than a dip.
-  if (second_.latency.count() > 0) CloseSecondLocked(second_index_);
+  // The last partial second is kept only if anything finished in it, with its true length, so
+  // that the chart shows its rate rather than a dip.
+  if (second_.latency.count() > 0) {
+    CloseSecondLocked(second_index_);
+    timeline_.back().length_s = std::max(0.001, now - timeline_.back().index);
+  }
   segments_.push_back({segment_begin_s_, now, std::move(segment_)});
   segment_ = Tally();
   segment_begin_s_ = now;

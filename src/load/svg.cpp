@@ -14,6 +14,8 @@ constexpr double kWidth = 960, kHeight = 500;
 constexpr double kLeft = 70, kRight = 20;
 constexpr double kTpsTop = 70, kTpsBottom = 250;
 constexpr double kLatTop = 290, kLatBottom = 460;
+// A final partial second shorter than this is left off the chart: its rate is mostly noise.
+constexpr double kMinPlottedSecond = 0.5;
 
 std::string Escape(const std::string& text) {
   std::string out;
@@ -61,14 +63,15 @@ std::string Polyline(const std::vector<std::pair<double, double>>& points, const
 
 std::string RenderSvg(const LoadReport& report) {
   double seconds = std::max(1.0, report.total.end_s);
-  for (const auto& s : report.timeline) seconds = std::max(seconds, s.index + 1.0);
+  for (const auto& s : report.timeline) seconds = std::max(seconds, s.index + s.length_s);
   double plot_width = kWidth - kLeft - kRight;
   auto x = [&](double t) { return kLeft + plot_width * t / seconds; };
 
   double max_tps = 1;
   double max_ms = 1, min_ms = 1e9;
   for (const auto& s : report.timeline) {
-    max_tps = std::max(max_tps, static_cast<double>(s.transactions + s.failed));
+    if (s.length_s >= kMinPlottedSecond)
+      max_tps = std::max(max_tps, static_cast<double>(s.transactions + s.failed) / s.length_s);
     max_ms = std::max(max_ms, s.max_ms);
     if (s.p99_ms > 0) min_ms = std::min(min_ms, s.p99_ms);
   }
@@ -149,9 +152,10 @@ std::string RenderSvg(const LoadReport& report) {
   std::vector<std::pair<double, double>> tps, failed, p99, max;
   bool any_failed = false;
   for (const auto& s : report.timeline) {
-    double px = x(s.index + 0.5);
-    tps.emplace_back(px, y_tps(static_cast<double>(s.transactions)));
-    failed.emplace_back(px, y_tps(static_cast<double>(s.failed)));
+    double px = x(s.index + s.length_s / 2);
+    if (s.length_s < kMinPlottedSecond) continue;
+    tps.emplace_back(px, y_tps(static_cast<double>(s.transactions) / s.length_s));
+    failed.emplace_back(px, y_tps(static_cast<double>(s.failed) / s.length_s));
     any_failed = any_failed || s.failed > 0;
     if (s.transactions + s.failed > 0) {
       p99.emplace_back(px, y_lat(s.p99_ms));

@@ -48,6 +48,7 @@ struct Segment {
 // One second of the timeline (second `index` covers [index, index+1) on the run's clock).
 struct SecondStats {
   int index = 0;
+  double length_s = 1;  // shorter for the last, partial second of a run
   std::uint64_t transactions = 0;
   std::uint64_t failed = 0;
   std::uint64_t slow = 0;
