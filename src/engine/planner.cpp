@@ -129,7 +129,10 @@ namespace {
 
 // The new version's views: one per table, showing each column under the name the new version
 // uses. Simple views like these are auto-updatable, so the new version writes through them.
-std::vector<Action> VersionSchemaActions(PlanContext& context) {
+// `known` holds the physical tables the plan accounts for (existing before start, or created by
+// it); any other table at start time was made by the migration's raw SQL and is shown as it is.
+std::vector<Action> VersionSchemaActions(PlanContext& context,
+                                         const std::vector<std::string>& known) {
   pg::Connection& conn = context.conn();
   const std::string& version = context.plan().version_schema;
   Action create{"views",
@@ -159,7 +162,52 @@ std::vector<Action> VersionSchemaActions(PlanContext& context) {
       }
     }
   }
+  std::string names;
+  for (const auto& name : known) names += (names.empty() ? "" : ", ") + conn.Literal(name);
+  create.sql.push_back(fmt::format(
+      "DO $zd_views$ DECLARE r record; BEGIN FOR r IN SELECT c.relname FROM pg_class c JOIN "
+      "pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = {schema} AND c.relkind IN ('r', "
+      "'p') AND c.relname <> ALL (ARRAY[{names}]::text[]) LOOP EXECUTE format('CREATE VIEW %I.%I "
+      "AS SELECT * FROM %I.%I', {version}, r.relname, {schema}, r.relname); END LOOP; END "
+      "$zd_views$",
+      fmt::arg("schema", conn.Literal(context.schema())), fmt::arg("names", names),
+      fmt::arg("version", conn.Literal(version))));
   return {create};
+}
+
+// A VALIDATE CONSTRAINT scans the table: it must never run in a transaction that already holds
+// ACCESS EXCLUSIVE, so it is never merged with catalog changes.
+bool IsValidate(const Action& action) {
+  return action.kind == ActionKind::kTransactional &&
+         std::any_of(action.sql.begin(), action.sql.end(), [](const std::string& sql) {
+           return sql.find("VALIDATE CONSTRAINT") != std::string::npos;
+         });
+}
+
+// Complete in two steps. First the VALIDATE scans, which block no reads or writes (they name the
+// tables physically: nothing is renamed yet). Then each run of catalog changes in one
+// transaction: a sync trigger binds every column of its table by name, so a rename or a column
+// swap committed on its own would leave another operation's trigger naming a column that is
+// gone, and every write to the table would fail until that operation's own swap committed.
+std::vector<Action> ArrangeComplete(const std::vector<Action>& actions) {
+  std::vector<Action> arranged;
+  for (const auto& a : actions) {
+    if (IsValidate(a)) arranged.push_back(a);
+  }
+  bool merging = false;
+  for (const auto& a : actions) {
+    if (IsValidate(a)) continue;
+    if (a.kind == ActionKind::kTransactional && merging) {
+      Action& into = arranged.back();
+      into.id += "+" + a.id;
+      into.description += "; " + a.description;
+      into.sql.insert(into.sql.end(), a.sql.begin(), a.sql.end());
+      continue;
+    }
+    arranged.push_back(a);
+    merging = a.kind == ActionKind::kTransactional;
+  }
+  return arranged;
 }
 
 }  // namespace
@@ -173,6 +221,7 @@ Result<Plan> PlanMigration(pg::Connection& conn, const model::Migration& migrati
   }
   std::string version = VersionSchemaName(migration, options.schema);
   PlanContext context(conn, options.schema, migration.name, version);
+  std::vector<std::string> known = pg::ListTables(conn, options.schema);
   for (std::size_t i = 0; i < migration.operations.size(); ++i) {
     const auto& operation = migration.operations[i];
     std::string where = fmt::format("{}, operation {} ({})", migration.source, i + 1,
@@ -185,7 +234,10 @@ Result<Plan> PlanMigration(pg::Connection& conn, const model::Migration& migrati
     planner.value()->Plan(context);
   }
   Plan plan = context.plan();
-  auto views = VersionSchemaActions(context);
+  for (const auto& [name, table] : context.tables()) {
+    if (table.created) known.push_back(table.physical);
+  }
+  auto views = VersionSchemaActions(context, known);
   plan.start.insert(plan.start.end(), views.begin(), views.end());
 
   Action drop_new{"views",
@@ -210,6 +262,7 @@ Result<Plan> PlanMigration(pg::Connection& conn, const model::Migration& migrati
         {}};
     plan.complete.insert(plan.complete.begin(), drop_old);
   }
+  plan.complete = ArrangeComplete(plan.complete);
   return plan;
 }
 

@@ -34,12 +34,27 @@ struct SyncTrigger {
   std::string function;  // qualified, quoted
   std::string trigger;   // quoted
   std::vector<std::string> create_sql;
-  std::vector<std::string> drop_sql;
+  std::vector<std::string> drop_sql;  // at start or rollback: the table has its physical name
+  std::vector<std::string> complete_drop_sql;  // at complete: the table has its virtual name
+};
+
+// A CHECK the trigger enforces on every row it writes, raised as a check violation (23514)
+// naming the constraint, e.g. for a check the new version expects before the NOT VALID one is
+// validated.
+struct TriggerCheck {
+  std::string name;        // the constraint's name, reported in the error
+  std::string expression;  // SQL boolean over `columns` as the new version names them
+  std::vector<VirtualColumn> columns;
 };
 
 // Builds the function and trigger SQL for `spec` on `table`. The names derive from the
 // migration, table and column so that a rerun finds and replaces the same objects.
 Result<SyncTrigger> BuildSyncTrigger(PlanContext& context, const VirtualTable& table,
                                      const SyncSpec& spec);
+// One trigger for several column pairs of one table (named after the first), then `checks` on
+// the row it leaves. kInvalidMigration when `specs` is empty.
+Result<SyncTrigger> BuildSyncTrigger(PlanContext& context, const VirtualTable& table,
+                                     const std::vector<SyncSpec>& specs,
+                                     const std::vector<TriggerCheck>& checks);
 
 }  // namespace zerodown::engine

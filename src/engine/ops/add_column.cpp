@@ -58,17 +58,23 @@ class AddColumnPlanner final : public OperationPlanner {
     pg::Connection& conn = context.conn();
     const model::Column& c = op_.column;
     std::string qualified = context.Qualified(table);
+    std::string at_complete = CompleteQualified(context, table);
     std::string column = conn.Ident(c.name);
     std::string check_name = PlanContext::TempName("_zd_nn_", c.name);
     // A non-volatile default is stored once in the catalog (PostgreSQL 11+); a volatile one
     // would rewrite the table, so it becomes `up` for existing rows instead.
     std::optional<std::string> up = op_.up;
     if (!up && c.default_value && !constant_default_) up = c.default_value;
+    // With `up`, the default is the new version's alone until complete: a physical default would
+    // fill existing rows and the old version's inserts, and the trigger only computes `up` for
+    // NULLs, so `up` would never run.
+    bool default_on_view = op_.up && c.default_value;
 
-    std::vector<std::string> add = {
-        fmt::format("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}{}", qualified, column, c.type,
-                    c.default_value && constant_default_ ? " DEFAULT " + *c.default_value : "")};
-    if (c.default_value && !constant_default_) {
+    std::vector<std::string> add = {fmt::format(
+        "ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}{}", qualified, column, c.type,
+        c.default_value && constant_default_ && !default_on_view ? " DEFAULT " + *c.default_value
+                                                                 : "")};
+    if (c.default_value && !constant_default_ && !default_on_view) {
       add.push_back(fmt::format("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}", qualified, column,
                                 *c.default_value));
     }
@@ -88,8 +94,15 @@ class AddColumnPlanner final : public OperationPlanner {
       SyncTrigger sync = BuildSyncTrigger(context, table, spec).ValueOrThrow();
       add.insert(add.end(), sync.create_sql.begin(), sync.create_sql.end());
       backfill = true;
-      context.AddComplete(context.Ddl("drop_trigger", "drop the up trigger",
-                                      "ACCESS EXCLUSIVE, instant", sync.drop_sql));
+      std::vector<std::string> finish = sync.complete_drop_sql;
+      if (default_on_view) {
+        finish.insert(finish.begin(), fmt::format("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}",
+                                                  at_complete, column, *c.default_value));
+      }
+      context.AddComplete(context.Ddl(
+          "drop_trigger",
+          default_on_view ? "set the default, drop the up trigger" : "drop the up trigger",
+          "ACCESS EXCLUSIVE, instant", finish));
       undo = sync.drop_sql;
     }
     // The NOT NULL check goes in with the trigger, never before it: the old version's inserts
@@ -121,7 +134,7 @@ class AddColumnPlanner final : public OperationPlanner {
           context.Ddl("unique", fmt::format("attach {} as the UNIQUE constraint", index),
                       "ACCESS EXCLUSIVE, instant (the index exists)",
                       {fmt::format("ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {}",
-                                   qualified, conn.Ident(index), conn.Ident(index))}));
+                                   at_complete, conn.Ident(index), conn.Ident(index))}));
     }
     if (!c.nullable) {
       context.AddComplete(
@@ -132,15 +145,16 @@ class AddColumnPlanner final : public OperationPlanner {
       context.AddComplete(context.Ddl(
           "set_not_null", fmt::format("SET NOT NULL on {} (no scan: the check proves it)", c.name),
           "ACCESS EXCLUSIVE, instant",
-          {fmt::format("ALTER TABLE {} ALTER COLUMN {} SET NOT NULL", qualified, column),
-           fmt::format("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}", qualified,
+          {fmt::format("ALTER TABLE {} ALTER COLUMN {} SET NOT NULL", at_complete, column),
+           fmt::format("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}", at_complete,
                        conn.Ident(check_name))}));
     }
     undo.push_back(fmt::format("ALTER TABLE {} DROP COLUMN IF EXISTS {}", qualified, column));
     context.AddRollback({context.Ddl("drop_column", fmt::format("drop column {}", c.name),
                                      "ACCESS EXCLUSIVE, instant", undo)});
-    table.columns.push_back(
-        {c.name, c.name, c.type, c.nullable, std::nullopt, true, c.default_value});
+    table.columns.push_back({c.name, c.name, c.type, c.nullable,
+                             default_on_view ? c.default_value : std::nullopt, true,
+                             c.default_value});
   }
 
  private:

@@ -1,5 +1,7 @@
 // create_table: a new table nobody uses yet, so it is created directly under its real name; the
 // new version's view exposes it, and rollback drops it.
+#include <cctype>
+#include <map>
 #include <set>
 
 #include "engine/ops/op_support.hpp"
@@ -24,6 +26,19 @@ std::string ForeignKeyClause(pg::Connection& conn, const std::string& schema,
                      ref.initially_deferred ? " INITIALLY DEFERRED" : "");
 }
 
+// serial and friends are not types but a column shorthand (integer + sequence + default), so
+// to_regtype does not know them; the views and expression checks need the real type.
+std::optional<std::string> SerialType(const std::string& type) {
+  static const std::map<std::string, std::string> kSerials = {
+      {"smallserial", "smallint"}, {"serial2", "smallint"}, {"serial", "integer"},
+      {"serial4", "integer"},      {"bigserial", "bigint"}, {"serial8", "bigint"}};
+  std::string lower;
+  for (char ch : type) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  auto it = kSerials.find(lower);
+  if (it == kSerials.end()) return std::nullopt;
+  return it->second;
+}
+
 class CreateTablePlanner final : public OperationPlanner {
  public:
   explicit CreateTablePlanner(model::CreateTable op) : op_(std::move(op)) {}
@@ -33,7 +48,9 @@ class CreateTablePlanner final : public OperationPlanner {
     for (std::size_t i = 0; i < op_.columns.size(); ++i) {
       const auto& c = op_.columns[i];
       std::string field = fmt::format("columns[{}].type", i);
-      if (Status s = context.CheckType(c.type, field); !s.ok()) return s;
+      if (!SerialType(c.type)) {
+        if (Status s = context.CheckType(c.type, field); !s.ok()) return s;
+      }
       if (c.references && !context.FindTable(c.references->table)) {
         return Error(ErrorKind::kNotFound,
                      fmt::format("referenced table \"{}\" does not exist", c.references->table),
@@ -78,8 +95,8 @@ class CreateTablePlanner final : public OperationPlanner {
       if (c.references) def += " " + ForeignKeyClause(conn, context.schema(), *c.references);
       if (c.pk) pk.push_back(c.name);
       parts.push_back(def);
-      virtual_table.columns.push_back(
-          {c.name, c.name, c.type, c.nullable && !c.pk, std::nullopt, true, c.default_value});
+      virtual_table.columns.push_back({c.name, c.name, SerialType(c.type).value_or(c.type),
+                                       c.nullable && !c.pk, std::nullopt, true, c.default_value});
     }
     for (const auto& k : op_.constraints) {
       std::string name = "CONSTRAINT " + conn.Ident(k.name) + " ";

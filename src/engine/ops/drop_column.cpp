@@ -60,13 +60,13 @@ class DropColumnPlanner final : public OperationPlanner {
       context.AddStart(context.Ddl("trigger",
                                    fmt::format("trigger filling {} from down", column.physical),
                                    "SHARE ROW EXCLUSIVE, instant", sync.create_sql));
-      drop_trigger = sync.drop_sql;
+      drop_trigger = sync.complete_drop_sql;
       context.AddRollback({context.Ddl("drop_trigger", "drop the down trigger",
                                        "ACCESS EXCLUSIVE, instant", sync.drop_sql)});
     }
     std::vector<std::string> sql = drop_trigger;
-    sql.push_back(fmt::format("ALTER TABLE {} DROP COLUMN IF EXISTS {}", context.Qualified(table),
-                              context.conn().Ident(column.physical)));
+    sql.push_back(fmt::format("ALTER TABLE {} DROP COLUMN IF EXISTS {}",
+                              CompleteQualified(context, table), context.conn().Ident(op_.column)));
     context.AddComplete(context.Ddl(
         "drop_column", fmt::format("drop column {}.{}", table.physical, column.physical),
         "ACCESS EXCLUSIVE, catalog only (no rewrite)", sql));

@@ -20,7 +20,7 @@ class DropTablePlanner final : public OperationPlanner {
     VirtualTable& table = *context.FindTable(op_.name);
     context.AddComplete(context.Ddl(
         "drop", fmt::format("drop table {}", table.physical), "ACCESS EXCLUSIVE, instant",
-        {fmt::format("DROP TABLE IF EXISTS {}", context.Qualified(table))}));
+        {fmt::format("DROP TABLE IF EXISTS {}", CompleteQualified(context, table))}));
     context.RemoveTable(op_.name);
   }
 

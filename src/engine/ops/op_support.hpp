@@ -39,6 +39,16 @@ inline Status RequireNoTable(PlanContext& context, const std::string& table,
       .WithWhere(fmt::format("field {}", field));
 }
 
+// The table as complete finds it when this operation's catalog changes run. Complete runs the
+// operations in order and each gives its table and columns their final names, so an earlier
+// operation's rename is done by then: complete actions name the table (and columns) as the
+// virtual schema does at planning time, start and rollback actions by their physical names.
+// Exception: VALIDATE CONSTRAINT actions run first in complete (planner.cpp), so they use the
+// physical names.
+inline std::string CompleteQualified(PlanContext& context, const VirtualTable& table) {
+  return context.conn().Ident(context.schema(), table.name);
+}
+
 inline bool IsKeyColumn(const VirtualTable& table, const VirtualColumn& column) {
   for (const auto& k : table.key_columns) {
     if (k == column.physical) return true;

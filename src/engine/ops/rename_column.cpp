@@ -27,7 +27,7 @@ class RenameColumnPlanner final : public OperationPlanner {
     context.AddComplete(context.Ddl(
         "rename", fmt::format("rename column {}.{} to {}", table.physical, op_.from, op_.to),
         "ACCESS EXCLUSIVE, instant",
-        {fmt::format("ALTER TABLE {} RENAME COLUMN {} TO {}", context.Qualified(table),
+        {fmt::format("ALTER TABLE {} RENAME COLUMN {} TO {}", CompleteQualified(context, table),
                      context.conn().Ident(op_.from), context.conn().Ident(op_.to))}));
     column.name = op_.to;
   }

@@ -30,7 +30,7 @@ class RenameConstraintPlanner final : public OperationPlanner {
     context.AddComplete(context.Ddl(
         "rename_constraint", fmt::format("rename constraint {} to {}", op_.from, op_.to),
         "ACCESS EXCLUSIVE, instant",
-        {fmt::format("ALTER TABLE {} RENAME CONSTRAINT {} TO {}", context.Qualified(table),
+        {fmt::format("ALTER TABLE {} RENAME CONSTRAINT {} TO {}", CompleteQualified(context, table),
                      context.conn().Ident(op_.from), context.conn().Ident(op_.to))}));
   }
 
