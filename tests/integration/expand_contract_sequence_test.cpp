@@ -1,0 +1,165 @@
+// Migrations one after another: the previous migration's version schema is the old version while
+// the next one runs, and the next complete drops it; and the tutorial migration set applied by
+// the zerodown binary with `migrate` leaves the catalog a plain CREATE/ALTER script would.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "support/database.hpp"
+#include "zerodown/engine/engine.hpp"
+#include "zerodown/model/migration_reader.hpp"
+#include "zerodown/pg/catalog.hpp"
+
+namespace zerodown::engine {
+namespace {
+
+model::Migration Parse(const std::string& name, const std::string& operations) {
+  std::string json = fmt::format(R"zd({{"name": "{}", "operations": [{}]}})zd", name, operations);
+  return model::ParseMigration(json, model::Format::kJson, name + ".json").ValueOrThrow();
+}
+
+EngineOptions Options() {
+  EngineOptions options;
+  options.lock.lock_timeout = std::chrono::milliseconds(200);
+  options.backfill.chunk_time = std::chrono::milliseconds(20);
+  return options;
+}
+
+pg::Connection OnVersion(const std::string& db, const std::string& schema) {
+  pg::Connection conn = testing::Connect(db);
+  conn.Exec("SELECT set_config('search_path', $1, false)", {schema});
+  return conn;
+}
+
+std::string Column(pg::Connection& conn, const std::string& schema, const std::string& table,
+                   const std::string& column) {
+  auto info = pg::DescribeTable(conn, schema, table);
+  if (!info) return "(no table)";
+  const pg::ColumnInfo* c = info->FindColumn(column);
+  if (!c) return "(no column)";
+  return c->type + (c->not_null ? " not null" : "") +
+         (c->default_expr ? " default " + *c->default_expr : "");
+}
+
+TEST(ExpandContractSequenceTest, SecondMigrationRunsBesideTheFirstsViewsAndCompleteDropsThem) {
+  std::string db = testing::FreshDatabase();
+  pg::Connection conn = testing::Connect(db);
+  conn.Run(
+      "CREATE TABLE users (id int PRIMARY KEY, name text NOT NULL, age int);"
+      "INSERT INTO users VALUES (1, 'ann', 30), (2, 'bob', 40);");
+  State(conn).Init();
+  SilentProgress progress;
+  Engine engine(conn, Options(), progress);
+  engine.Start(Parse("m1", R"zd({"add_column": {"table": "users", "column": {"name": "email",
+      "type": "text", "nullable": true}}})zd"));
+  engine.Complete();
+  ASSERT_TRUE(pg::SchemaExists(conn, "public_m1"));
+
+  // m2 drops the physical `age` on complete, which public_m1's view still shows: complete must
+  // drop the previous version's views before it can drop the column.
+  auto record = engine.Start(Parse("m2", R"zd({"alter_column": {"table": "users", "column": "age",
+      "type": "bigint", "up": "age", "down": "age::integer"}})zd"));
+  EXPECT_EQ(record.plan.version_schema, "public_m2");
+  pg::Connection v1 = OnVersion(db, "public_m1");
+  pg::Connection v2 = OnVersion(db, "public_m2");
+  v1.Exec("INSERT INTO users (id, name, age, email) VALUES (3, 'cy', 33, 'c@x')");
+  EXPECT_EQ(v2.Exec("SELECT age, email FROM users WHERE id = 3").Text(0, 0), "33");
+  v2.Exec("UPDATE users SET age = 44, email = 'b@x' WHERE id = 2");
+  pg::Rows seen = v1.Exec("SELECT age, email FROM users WHERE id = 2");
+  EXPECT_EQ(seen.Text(0, 0), "44");
+  EXPECT_EQ(seen.Text(0, 1), "b@x");
+
+  engine.Complete();
+  EXPECT_FALSE(pg::SchemaExists(conn, "public_m1")) << "the previous version goes on complete";
+  EXPECT_TRUE(pg::SchemaExists(conn, "public_m2"));
+  EXPECT_EQ(Column(conn, "public", "users", "age"), "bigint");
+  EXPECT_EQ(v2.Exec("SELECT string_agg(id || ':' || age, ',' ORDER BY id) FROM users").Text(0, 0),
+            "1:30,2:44,3:33");
+  EXPECT_FALSE(v1.TryExec("SELECT 1 FROM users").ok()) << "the old version's views are gone";
+}
+
+TEST(ExpandContractSequenceTest, RollbackOfTheSecondKeepsTheFirstVersionWorking) {
+  std::string db = testing::FreshDatabase();
+  pg::Connection conn = testing::Connect(db);
+  conn.Run(
+      "CREATE TABLE users (id int PRIMARY KEY, name text NOT NULL);"
+      "INSERT INTO users VALUES (1, 'ann');");
+  State(conn).Init();
+  SilentProgress progress;
+  Engine engine(conn, Options(), progress);
+  engine.Start(Parse("m1", R"zd({"rename_column": {"table": "users", "from": "name",
+      "to": "full_name"}})zd"));
+  engine.Complete();
+  engine.Start(Parse("m2", R"zd({"drop_column": {"table": "users", "column": "full_name",
+      "down": "'?'"}})zd"));
+  pg::Connection v2 = OnVersion(db, "public_m2");
+  v2.Exec("INSERT INTO users (id) VALUES (2)");
+  engine.Rollback();
+  EXPECT_FALSE(pg::SchemaExists(conn, "public_m2"));
+  pg::Connection v1 = OnVersion(db, "public_m1");
+  EXPECT_EQ(
+      v1.Exec("SELECT string_agg(id || ':' || full_name, ',' ORDER BY id) FROM users").Text(0, 0),
+      "1:ann,2:?");
+  EXPECT_EQ(engine.Status().search_path, "public_m1");
+}
+
+// examples/tutorial on a database that already holds pgbench's tables: migrate applies the four
+// steps, leaves customers as the plain DDL would, keeps pgbench's tables reachable through the
+// final version, and a second run has nothing to do.
+TEST(ExpandContractSequenceTest, MigrateAppliesTheTutorialLikeAPlainScript) {
+  std::string db = testing::FreshDatabase();
+  pg::Connection conn = testing::Connect(db);
+  conn.Run(
+      "CREATE TABLE pgbench_branches (bid int PRIMARY KEY, bbalance int, filler char(88));"
+      "CREATE TABLE pgbench_accounts (aid int PRIMARY KEY, bid int, abalance int, filler "
+      "char(84));"
+      "INSERT INTO pgbench_branches VALUES (1, 0, '');"
+      "INSERT INTO pgbench_accounts SELECT g, 1, g % 100, '' FROM generate_series(1, 2000) g;");
+  std::string out;
+  ASSERT_EQ(testing::RunZerodown("--postgres-url '" + db + "' init", &out), 0) << out;
+  ASSERT_EQ(
+      testing::RunZerodown(
+          "--postgres-url '" + db + "' migrate " ZERODOWN_SOURCE_DIR "/examples/tutorial", &out),
+      0)
+      << out;
+  EXPECT_NE(out.find("4 migration(s) applied"), std::string::npos) << out;
+
+  auto customers = pg::DescribeTable(conn, "public", "customers");
+  ASSERT_TRUE(customers);
+  EXPECT_EQ(Column(conn, "public", "customers", "id"), "bigint not null");
+  EXPECT_EQ(Column(conn, "public", "customers", "name"), "text not null");
+  EXPECT_EQ(Column(conn, "public", "customers", "balance"), "bigint not null default 0");
+  EXPECT_EQ(Column(conn, "public", "customers", "created_at"),
+            "timestamp with time zone not null default now()");
+  EXPECT_EQ(Column(conn, "public", "customers", "tier"), "text not null default 'standard'::text");
+  ASSERT_NE(customers->FindIndex("customers_tier_balance_idx"), nullptr);
+  EXPECT_EQ(customers->FindIndex("customers_tier_balance_idx")->definition,
+            "CREATE INDEX customers_tier_balance_idx ON public.customers USING btree (tier, "
+            "balance DESC)");
+  EXPECT_TRUE(customers->triggers.empty());
+  EXPECT_EQ(customers->constraints.size(), 1u) << "only the primary key";
+
+  pg::Rows history = conn.Exec(
+      "SELECT string_agg(name || ':' || phase, ',' ORDER BY created_at) FROM zerodown.migrations");
+  EXPECT_EQ(history.Text(0, 0),
+            "01_create_customers:complete,02_add_tier:complete,03_balance_to_bigint:complete,"
+            "04_index_tier_balance:complete");
+  pg::Rows schemas = conn.Exec(
+      "SELECT string_agg(nspname, ',') FROM pg_namespace WHERE nspname LIKE 'public\\_%'");
+  EXPECT_EQ(schemas.Text(0, 0), "public_04_index_tier_balance") << "only the last version";
+
+  pg::Connection app = OnVersion(db, "public_04_index_tier_balance");
+  EXPECT_EQ(app.Exec("SELECT sum(abalance) FROM pgbench_accounts").Int(0, 0), 99000);
+  app.Exec("INSERT INTO customers (id, name, balance) VALUES (1, 'ann', 5000000000)");
+  EXPECT_EQ(conn.Exec("SELECT tier || ' ' || balance FROM customers").Text(0, 0),
+            "standard 5000000000");
+
+  ASSERT_EQ(
+      testing::RunZerodown(
+          "--postgres-url '" + db + "' migrate " ZERODOWN_SOURCE_DIR "/examples/tutorial", &out),
+      0)
+      << out;
+  EXPECT_NE(out.find("nothing to apply"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace zerodown::engine
