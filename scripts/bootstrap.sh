@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config ccache clang-format
   postgresql-15 postgresql-contrib postgresql-15-repack libpq-dev
-  libpg-query-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev
+  libpg-query-dev libprotobuf-c-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   prometheus-cpp-dev libasio-dev libssl-dev zlib1g-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev gnuplot-nox
 )

@@ -20,7 +20,8 @@ const CommandRegistration kRegistration{
           "Apply every pending migration of a directory in file-name order, each started and "
           "completed. Migrations already completed are skipped, so it is safe to run on every "
           "deploy.\n\nExample:\n  zerodown migrate migrations/");
-      cmd->add_option("directory", flags->directory, "directory of .yaml/.yml/.json migrations")
+      cmd->add_option("directory", flags->directory,
+                      "directory of migrations (.yaml, .yml, .json, .sql)")
           ->required()
           ->check(CLI::ExistingDirectory);
       AddEngineFlags(cmd, flags->engine);

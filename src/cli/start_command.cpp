@@ -9,6 +9,7 @@ struct StartFlags {
   std::string file;
   EngineFlags engine;
   bool complete = false;
+  bool allow_blocking = false;
 };
 
 const CommandRegistration kRegistration{
@@ -21,15 +22,20 @@ const CommandRegistration kRegistration{
           "batches; the new version reads and writes through views in its own schema. Run "
           "`complete` when every application instance uses the new version, or `rollback`.\n\n"
           "Examples:\n  zerodown start migrations/004_balance_bigint.yaml\n"
+          "  zerodown start migrations/004_balance_bigint.sql    # plain SQL, run online\n"
           "  zerodown start --chunk-time 20 migrations/004.json   # gentler backfill\n"
           "  zerodown start --complete migrations/005.yaml         # start and complete at once");
-      cmd->add_option("file", flags->file, "migration file (.yaml, .yml, .json)")
+      cmd->add_option("file", flags->file,
+                      "migration file: operations (.yaml, .yml, .json) or plain SQL DDL (.sql)")
           ->required()
           ->check(CLI::ExistingFile);
       cmd->add_flag("--complete", flags->complete, "complete the migration right after start");
+      cmd->add_flag("--allow-blocking", flags->allow_blocking,
+                    "run SQL statements that have no online form as they are (they may block the "
+                    "application)");
       AddEngineFlags(cmd, flags->engine);
       cmd->callback([&global, flags] {
-        model::Migration migration = LoadMigration(flags->file);
+        model::Migration migration = LoadMigration(flags->file, flags->allow_blocking);
         pg::Connection conn = Connect(global);
         auto progress = MakeProgress(global);
         engine::Engine engine(conn, MakeEngineOptions(global, flags->engine), *progress);

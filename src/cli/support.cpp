@@ -3,10 +3,12 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "zerodown/model/migration_reader.hpp"
+#include "zerodown/sql/translate.hpp"
 
 namespace zerodown::cli {
 
@@ -147,8 +149,16 @@ std::unique_ptr<engine::ProgressSink> MakeProgress(const GlobalOptions& global) 
   return std::make_unique<TextProgress>(isatty(STDERR_FILENO) != 0);
 }
 
-model::Migration LoadMigration(const std::string& path) {
+model::Migration LoadMigration(const std::string& path, bool allow_blocking) {
+  if (std::filesystem::path(path).extension() == ".sql") {
+    return sql::TranslateSqlFile(path, {allow_blocking}).ValueOrThrow();
+  }
   return model::ReadMigrationFile(path).ValueOrThrow();
+}
+
+bool IsMigrationFile(const std::string& path) {
+  auto ext = std::filesystem::path(path).extension().string();
+  return ext == ".yaml" || ext == ".yml" || ext == ".json" || ext == ".sql";
 }
 
 }  // namespace zerodown::cli

@@ -896,7 +896,11 @@ Operation Decoder::DecodeOperation(const Json& json) {
     Fail("", "each operation is an object with exactly one key, its name; found " + what,
          "Write each operation as its own list item, e.g. `- add_column: {...}`.");
   }
-  const auto& [name, body] = *json.items().begin();
+  // Through the iterator, not items(): a structured binding to items()'s temporary proxy value
+  // leaves `name` dangling (GCC 12 -O2 warns, rightly).
+  auto first = json.begin();
+  const std::string name = first.key();
+  const Json& body = first.value();
   op_name_ = name;
   std::vector<std::string_view> names(std::begin(kOperationNames), std::end(kOperationNames));
   if (std::find(names.begin(), names.end(), name) == names.end()) {

@@ -1,0 +1,419 @@
+#include "zerodown/sql/translate.hpp"
+
+#include <fmt/format.h>
+#include <pg_query.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <set>
+
+#include "sql/tokens.hpp"
+#include "zerodown/model/migration_reader.hpp"
+
+namespace zerodown::sql {
+
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr int kComma = ',';
+constexpr int kSemicolon = ';';
+constexpr int kOpen = '(';
+constexpr int kClose = ')';
+constexpr int kOpenBracket = '[';
+constexpr int kCloseBracket = ']';
+
+// The smallest "location" in a parse-tree node: where its text begins. (A TypeCast's or an
+// operator's own location is that of `::` or the operator, not of the expression's first token.)
+std::size_t StartOf(const Json& node) {
+  std::size_t start = std::numeric_limits<std::size_t>::max();
+  if (node.is_object()) {
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      if (it.key() == "location" && it.value().is_number_integer() && it.value().get<int>() >= 0) {
+        start = std::min(start, it.value().get<std::size_t>());
+      } else {
+        start = std::min(start, StartOf(it.value()));
+      }
+    }
+  } else if (node.is_array()) {
+    for (const auto& child : node) start = std::min(start, StartOf(child));
+  }
+  return start;
+}
+
+std::string Str(const Json& node) { return node.at("String").at("sval").get<std::string>(); }
+
+class Translator {
+ public:
+  Translator(const ParsedFile& file, const TranslateOptions& options)
+      : file_(file), options_(options) {}
+
+  Result<model::Migration> Run() {
+    auto tokens = ScanTokens(*file_.text);
+    if (!tokens.ok()) return tokens.error().WithWhere(file_.path);
+    tokens_ = std::move(tokens).ValueOrThrow();
+    for (const auto& statement : file_.statements) {
+      statement_ = &statement;
+      if (Status s = Translate(statement); !s.ok()) return s.error();
+    }
+    std::filesystem::path path(file_.path);
+    Json migration = {{"name", path.stem().string()}, {"operations", operations_}};
+    if (operations_.empty()) {
+      return Error(ErrorKind::kInvalidMigration, "the file has no schema change to run",
+                   "Write DDL statements (ALTER TABLE, CREATE INDEX, …).")
+          .WithWhere(file_.path);
+    }
+    return model::FromJson(migration, file_.path);
+  }
+
+ private:
+  Status Translate(const Statement& statement) {
+    const Json& body = statement.node.at(statement.kind);
+    if (statement.kind == "VariableSetStmt" || statement.kind == "TransactionStmt") {
+      return {};  // zerodown sets lock_timeout and transactions itself
+    }
+    if (statement.kind == "AlterTableStmt") return AlterTable(body);
+    if (statement.kind == "RenameStmt") return Rename(body);
+    if (statement.kind == "IndexStmt") return CreateIndex(body);
+    if (statement.kind == "DropStmt") return Drop(body);
+    if (statement.kind == "CreateStmt") return CreateTable(body);
+    static const std::set<std::string> kHarmless = {
+        "CreateFunctionStmt",  "CommentStmt",      "GrantStmt", "CreateSeqStmt", "InsertStmt",
+        "CreateExtensionStmt", "CreateSchemaStmt", "ViewStmt",  "CreateEnumStmt"};
+    if (kHarmless.count(statement.kind)) return RawSql();
+    return Blocking(fmt::format("{} has no online form in zerodown", statement.kind),
+                    "Run it in a maintenance window, or rewrite it with the operations in "
+                    "docs/migrations.md.");
+  }
+
+  Status Blocking(const std::string& why, const std::string& fix) {
+    if (options_.allow_blocking) return RawSql();
+    return Error(ErrorKind::kInvalidMigration,
+                 fmt::format("`{}` cannot run online: {}", Excerpt(), why),
+                 fix + " Pass --allow-blocking to run it as given anyway.")
+        .WithWhere(Where());
+  }
+
+  Status RawSql() {
+    operations_.push_back({{"sql", {{"up", std::string(statement_->text)}}}});
+    return {};
+  }
+
+  Status AlterTable(const Json& body) {
+    std::string table = body.at("relation").at("relname");
+    const Json& cmds = body.at("cmds");
+    for (std::size_t i = 0; i < cmds.size(); ++i) {
+      const Json& cmd = cmds[i].at("AlterTableCmd");
+      std::string subtype = cmd.at("subtype");
+      std::string column = cmd.value("name", "");
+      if (subtype == "AT_AlterColumnType") {
+        const Json& def = cmd.at("def").at("ColumnDef");
+        Json op = {{"table", table}, {"column", column}, {"type", TypeName(def.at("typeName"))}};
+        op["up"] =
+            def.contains("raw_default") ? ExprText(def.at("raw_default")) : QuoteIdent(column);
+        op["down"] = QuoteIdent(column);
+        operations_.push_back({{"alter_column", op}});
+      } else if (subtype == "AT_AddColumn") {
+        auto column_json = ColumnJson(table, cmd.at("def").at("ColumnDef"));
+        if (!column_json.ok()) return column_json.error();
+        operations_.push_back(
+            {{"add_column", {{"table", table}, {"column", column_json.value()}}}});
+      } else if (subtype == "AT_DropColumn") {
+        operations_.push_back({{"drop_column", {{"table", table}, {"column", column}}}});
+      } else if (subtype == "AT_SetNotNull" || subtype == "AT_DropNotNull") {
+        bool nullable = subtype == "AT_DropNotNull";
+        operations_.push_back({{"alter_column",
+                                {{"table", table},
+                                 {"column", column},
+                                 {"nullable", nullable},
+                                 {"up", QuoteIdent(column)},
+                                 {"down", QuoteIdent(column)}}}});
+      } else if (subtype == "AT_ColumnDefault") {
+        Json op = {{"table", table}, {"column", column}};
+        op["default"] = cmd.contains("def") ? Json(ExprText(cmd.at("def"))) : Json(nullptr);
+        operations_.push_back({{"alter_column", op}});
+      } else {
+        return Blocking(fmt::format("ALTER TABLE … {} is not translated to an online operation",
+                                    subtype.substr(3)),
+                        "`zerodown lint` names the safe form of this statement.");
+      }
+    }
+    return {};
+  }
+
+  Status Rename(const Json& body) {
+    std::string type = body.at("renameType");
+    if (type == "OBJECT_COLUMN") {
+      operations_.push_back({{"rename_column",
+                              {{"table", body.at("relation").at("relname")},
+                               {"from", body.at("subname")},
+                               {"to", body.at("newname")}}}});
+      return {};
+    }
+    if (type == "OBJECT_TABLE") {
+      operations_.push_back(
+          {{"rename_table",
+            {{"from", body.at("relation").at("relname")}, {"to", body.at("newname")}}}});
+      return {};
+    }
+    if (type == "OBJECT_TABCONSTRAINT") {
+      operations_.push_back({{"rename_constraint",
+                              {{"table", body.at("relation").at("relname")},
+                               {"from", body.at("subname")},
+                               {"to", body.at("newname")}}}});
+      return {};
+    }
+    return Blocking("only columns, tables and constraints are renamed online", "");
+  }
+
+  Status CreateIndex(const Json& body) {
+    if (!body.contains("idxname")) {
+      return Error(ErrorKind::kInvalidMigration, "the index has no name",
+                   "Name it (CREATE INDEX name ON …): rollback and later migrations need the name.")
+          .WithWhere(Where());
+    }
+    Json columns = Json::array();
+    for (const auto& param : body.at("indexParams")) {
+      const Json& elem = param.at("IndexElem");
+      if (!elem.contains("name")) {
+        return Blocking("expression indexes are not translated",
+                        "Use an `sql` operation with CREATE INDEX CONCURRENTLY.");
+      }
+      Json field = {{"column", elem.at("name")}};
+      std::string ordering = elem.value("ordering", "SORTBY_DEFAULT");
+      if (ordering == "SORTBY_DESC") field["sort"] = "DESC";
+      if (ordering == "SORTBY_ASC") field["sort"] = "ASC";
+      std::string nulls = elem.value("nulls_ordering", "SORTBY_NULLS_DEFAULT");
+      if (nulls == "SORTBY_NULLS_FIRST") field["nulls"] = "FIRST";
+      if (nulls == "SORTBY_NULLS_LAST") field["nulls"] = "LAST";
+      columns.push_back(field);
+    }
+    Json op = {{"name", body.at("idxname")},
+               {"table", body.at("relation").at("relname")},
+               {"columns", columns}};
+    if (body.value("unique", false)) op["unique"] = true;
+    if (body.contains("accessMethod") && body.at("accessMethod") != "btree") {
+      op["method"] = body.at("accessMethod");
+    }
+    // The shared parse drops WHERE clauses (the lint rules never read them); the predicate
+    // needs one parse of this statement alone, whose locations count from the statement.
+    PgQueryParseResult alone = pg_query_parse(std::string(statement_->text).c_str());
+    if (alone.error == nullptr) {
+      Json tree = Json::parse(alone.parse_tree);
+      const Json& index = tree.at("stmts").at(0).at("stmt").at("IndexStmt");
+      if (index.contains("whereClause")) {
+        op["predicate"] = ExprText(index.at("whereClause"), statement_->end, statement_->begin);
+      }
+    }
+    pg_query_free_parse_result(alone);
+    operations_.push_back({{"create_index", op}});
+    return {};
+  }
+
+  Status Drop(const Json& body) {
+    std::string type = body.at("removeType");
+    if (type != "OBJECT_INDEX" && type != "OBJECT_TABLE") {
+      return Blocking(fmt::format("DROP of {} is not translated", type.substr(7)), "");
+    }
+    for (const auto& object : body.at("objects")) {
+      std::string name = Str(object.at("List").at("items").back());
+      if (type == "OBJECT_INDEX") {
+        operations_.push_back({{"drop_index", {{"name", name}}}});
+      } else {
+        operations_.push_back({{"drop_table", {{"name", name}}}});
+      }
+    }
+    return {};
+  }
+
+  Status CreateTable(const Json& body) {
+    std::string table = body.at("relation").at("relname");
+    Json columns = Json::array();
+    Json constraints = Json::array();
+    for (const auto& element : body.value("tableElts", Json::array())) {
+      if (element.contains("ColumnDef")) {
+        auto column = ColumnJson(table, element.at("ColumnDef"));
+        if (!column.ok()) return column.error();
+        columns.push_back(column.value());
+        continue;
+      }
+      const Json& c = element.at("Constraint");
+      std::string type = c.at("contype");
+      Json keys = Json::array();
+      for (const auto& k : c.value("keys", Json::array())) keys.push_back(Str(k));
+      if (type == "CONSTR_PRIMARY") {
+        for (auto& column : columns) {
+          if (std::find(keys.begin(), keys.end(), column["name"]) != keys.end()) {
+            column["pk"] = true;
+            column.erase("nullable");
+          }
+        }
+      } else if (type == "CONSTR_UNIQUE") {
+        constraints.push_back(
+            {{"name", c.value("conname", table + "_" + keys[0].get<std::string>() + "_key")},
+             {"type", "unique"},
+             {"columns", keys}});
+      } else if (type == "CONSTR_CHECK") {
+        constraints.push_back({{"name", c.value("conname", table + "_check")},
+                               {"type", "check"},
+                               {"check", ExprText(c.at("raw_expr"))}});
+      } else {
+        return Blocking(fmt::format("table constraint {} is not translated", type.substr(7)),
+                        "Add it in a later migration.");
+      }
+    }
+    Json op = {{"name", table}, {"columns", columns}};
+    if (!constraints.empty()) op["constraints"] = constraints;
+    operations_.push_back({{"create_table", op}});
+    return {};
+  }
+
+  Result<Json> ColumnJson(const std::string& table, const Json& def) {
+    std::string name = def.at("colname");
+    Json column = {{"name", name}, {"type", TypeName(def.at("typeName"))}, {"nullable", true}};
+    const Json constraints = def.value("constraints", Json::array());
+    for (std::size_t i = 0; i < constraints.size(); ++i) {
+      const Json& c = constraints[i].at("Constraint");
+      std::string type = c.at("contype");
+      std::size_t bound = i + 1 < constraints.size()
+                              ? constraints[i + 1].at("Constraint").value("location", 0)
+                              : statement_->end;
+      if (type == "CONSTR_NOTNULL") {
+        column["nullable"] = false;
+      } else if (type == "CONSTR_NULL") {
+        column["nullable"] = true;
+      } else if (type == "CONSTR_DEFAULT") {
+        column["default"] = ExprText(c.at("raw_expr"), bound);
+      } else if (type == "CONSTR_PRIMARY") {
+        column["pk"] = true;
+        column.erase("nullable");
+      } else if (type == "CONSTR_UNIQUE") {
+        column["unique"] = true;
+      } else if (type == "CONSTR_IDENTITY") {
+        column["generated"] = {
+            {"identity",
+             {{"user_specified_values",
+               c.value("generated_when", "a") == "a" ? "ALWAYS" : "BY DEFAULT"}}}};
+      } else if (type == "CONSTR_CHECK") {
+        column["check"] = {{"name", c.value("conname", table + "_" + name + "_check")},
+                           {"constraint", ExprText(c.at("raw_expr"), bound)}};
+      } else if (type == "CONSTR_FOREIGN") {
+        std::string target = c.at("pktable").at("relname");
+        std::vector<std::string> pk;
+        for (const auto& k : c.value("pk_attrs", Json::array())) pk.push_back(Str(k));
+        if (pk.size() != 1) {
+          return Error(ErrorKind::kInvalidMigration,
+                       "a column REFERENCES clause must name the referenced column",
+                       fmt::format("Write REFERENCES {} (id).", target))
+              .WithWhere(Where());
+        }
+        column["references"] = {{"name", c.value("conname", table + "_" + name + "_fkey")},
+                                {"table", target},
+                                {"column", pk[0]}};
+      } else {
+        return Error(ErrorKind::kInvalidMigration,
+                     fmt::format("column constraint {} is not translated", type.substr(7)),
+                     "Add it in a later migration.")
+            .WithWhere(Where());
+      }
+    }
+    if (column.value("pk", false)) column.erase("nullable");
+    return column;
+  }
+
+  // The SQL text of an expression node: from its first token to the end of the expression,
+  // which is the first top-level comma or semicolon, or `bound`.
+  // `offset` shifts locations from a parse of the statement alone.
+  std::string ExprText(const Json& node,
+                       std::size_t bound = std::numeric_limits<std::size_t>::max(),
+                       std::size_t offset = 0) {
+    std::size_t start = StartOf(node) + offset;
+    bound = std::min(bound, statement_->end);
+    std::size_t end = start;
+    int depth = 0;
+    for (const auto& t : tokens_) {
+      if (t.begin < start || t.comment) continue;
+      if (t.begin >= bound) break;
+      if (depth == 0 && (t.kind == kComma || t.kind == kSemicolon)) break;
+      if (t.kind == kOpen || t.kind == kOpenBracket) ++depth;
+      if (t.kind == kClose || t.kind == kCloseBracket) {
+        if (depth == 0) break;
+        --depth;
+      }
+      end = t.end;
+    }
+    return file_.text->substr(start, end - start);
+  }
+
+  std::string TypeName(const Json& type) {
+    static const std::map<std::string, std::string> kNames = {
+        {"int8", "bigint"},     {"int4", "integer"},
+        {"int2", "smallint"},   {"float8", "double precision"},
+        {"float4", "real"},     {"bool", "boolean"},
+        {"bpchar", "character"}};
+    std::string name;
+    const Json& names = type.at("names");
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      std::string part = Str(names[i]);
+      if (i == 0 && part == "pg_catalog" && names.size() > 1) continue;
+      if (!name.empty()) name += ".";
+      auto mapped = kNames.find(part);
+      name += names.size() <= 2 && mapped != kNames.end() ? mapped->second : part;
+    }
+    if (type.contains("typmods")) {
+      std::string mods;
+      for (const auto& m : type.at("typmods")) {
+        if (!mods.empty()) mods += ",";
+        mods += std::to_string(m.at("A_Const").at("ival").value("ival", 0));
+      }
+      name += "(" + mods + ")";
+    }
+    for (std::size_t i = 0; i < type.value("arrayBounds", Json::array()).size(); ++i) name += "[]";
+    return name;
+  }
+
+  static std::string QuoteIdent(const std::string& name) {
+    bool plain =
+        !name.empty() && (std::islower(static_cast<unsigned char>(name[0])) || name[0] == '_');
+    for (char c : name) {
+      plain = plain && (std::islower(static_cast<unsigned char>(c)) ||
+                        std::isdigit(static_cast<unsigned char>(c)) || c == '_');
+    }
+    if (plain) return name;
+    std::string quoted = "\"";
+    for (char c : name) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return quoted + "\"";
+  }
+
+  std::string Where() const {
+    return fmt::format("{}:{}:{}", file_.path, statement_->start.line, statement_->start.column);
+  }
+
+  std::string Excerpt() const {
+    std::string text(statement_->text.substr(0, statement_->text.find('\n')));
+    return text.size() > 80 ? text.substr(0, 77) + "..." : text;
+  }
+
+  const ParsedFile& file_;
+  const TranslateOptions& options_;
+  std::vector<Token> tokens_;
+  const Statement* statement_ = nullptr;
+  Json operations_ = Json::array();
+};
+
+}  // namespace
+
+Result<model::Migration> TranslateSql(const ParsedFile& file, const TranslateOptions& options) {
+  return Translator(file, options).Run();
+}
+
+Result<model::Migration> TranslateSqlFile(const std::string& path,
+                                          const TranslateOptions& options) {
+  auto parsed = ParseSqlFile(path);
+  if (!parsed.ok()) return parsed.error();
+  return TranslateSql(parsed.value(), options);
+}
+
+}  // namespace zerodown::sql

@@ -1,0 +1,94 @@
+#include "zerodown/sql/translate.hpp"
+
+#include <gtest/gtest.h>
+
+#include "zerodown/model/migration_reader.hpp"
+
+namespace zerodown::sql {
+namespace {
+
+model::Migration Translate(const std::string& text, bool allow_blocking = false) {
+  auto parsed = ParseSql("004_change.sql", text);
+  EXPECT_TRUE(parsed.ok()) << parsed.error().Describe();
+  return TranslateSql(parsed.value(), {allow_blocking}).ValueOrThrow();
+}
+
+TEST(TranslateTest, TypeChangeBecomesAlterColumnWithUpFromUsing) {
+  auto m = Translate(
+      "SET lock_timeout = '1s';\nBEGIN;\nALTER TABLE accounts ALTER COLUMN balance TYPE bigint "
+      "USING balance::bigint;\nCOMMIT;\n");
+  EXPECT_EQ(m.name, "004_change");
+  ASSERT_EQ(m.operations.size(), 1u) << "SET and BEGIN/COMMIT are zerodown's own business";
+  const auto& op = std::get<model::AlterColumn>(m.operations[0]);
+  EXPECT_EQ(op.table, "accounts");
+  EXPECT_EQ(op.column, "balance");
+  EXPECT_EQ(op.type, "bigint");
+  EXPECT_EQ(op.up, "balance::bigint");
+  EXPECT_EQ(op.down, "balance");
+}
+
+TEST(TranslateTest, ExpressionsEndAtTheNextSubcommandOrConstraint) {
+  auto m = Translate(
+      "ALTER TABLE t ADD COLUMN tags varchar(20)[] NOT NULL DEFAULT '{a,b}', "
+      "ALTER COLUMN note SET DEFAULT 'x, (y)', ALTER COLUMN n TYPE numeric(12,2) USING "
+      "round(n, 2), DROP COLUMN old;");
+  ASSERT_EQ(m.operations.size(), 4u);
+  const auto& add = std::get<model::AddColumn>(m.operations[0]);
+  EXPECT_EQ(add.column.type, "varchar(20)[]");
+  EXPECT_FALSE(add.column.nullable);
+  EXPECT_EQ(add.column.default_value, "'{a,b}'");
+  const auto& set_default = std::get<model::AlterColumn>(m.operations[1]);
+  ASSERT_TRUE(set_default.default_value.HasValue());
+  EXPECT_EQ(set_default.default_value.value(), "'x, (y)'");
+  const auto& type = std::get<model::AlterColumn>(m.operations[2]);
+  EXPECT_EQ(type.type, "numeric(12,2)");
+  EXPECT_EQ(type.up, "round(n, 2)");
+  EXPECT_EQ(std::get<model::DropColumn>(m.operations[3]).column, "old");
+}
+
+TEST(TranslateTest, IndexesRenamesDropsAndTables) {
+  auto m = Translate(
+      "CREATE UNIQUE INDEX orders_ref ON orders (ref DESC) WHERE ref > 0;\n"
+      "DROP INDEX old_idx;\nALTER TABLE orders RENAME COLUMN ref TO reference;\n"
+      "ALTER TABLE orders RENAME TO purchases;\nDROP TABLE scratch;\n"
+      "CREATE TABLE audit (id bigint PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), "
+      "what text CHECK (length(what) < 100));\n");
+  ASSERT_EQ(m.operations.size(), 6u);
+  const auto& index = std::get<model::CreateIndex>(m.operations[0]);
+  EXPECT_TRUE(index.unique);
+  EXPECT_EQ(index.predicate, "ref > 0");
+  ASSERT_EQ(index.columns.size(), 1u);
+  EXPECT_EQ(index.columns[0].sort, model::SortOrder::kDesc);
+  EXPECT_EQ(std::get<model::DropIndex>(m.operations[1]).name, "old_idx");
+  EXPECT_EQ(std::get<model::RenameColumn>(m.operations[2]).to, "reference");
+  EXPECT_EQ(std::get<model::RenameTable>(m.operations[3]).to, "purchases");
+  EXPECT_EQ(std::get<model::DropTable>(m.operations[4]).name, "scratch");
+  const auto& table = std::get<model::CreateTable>(m.operations[5]);
+  ASSERT_EQ(table.columns.size(), 3u);
+  EXPECT_TRUE(table.columns[0].pk);
+  EXPECT_EQ(table.columns[1].default_value, "now()");
+  ASSERT_TRUE(table.columns[2].check.has_value());
+  EXPECT_EQ(table.columns[2].check->constraint, "length(what) < 100");
+}
+
+TEST(TranslateTest, WhatCannotRunOnlineIsRefusedWithTheReasonUnlessAllowed) {
+  auto parsed = ParseSql("m.sql", "ALTER TABLE t ADD COLUMN c int;\nVACUUM FULL t;\n");
+  ASSERT_TRUE(parsed.ok());
+  auto refused = TranslateSql(parsed.value(), {});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().where(), "m.sql:2:1");
+  EXPECT_NE(refused.error().Describe().find("cannot run online"), std::string::npos);
+  EXPECT_NE(refused.error().fix().find("--allow-blocking"), std::string::npos);
+  auto allowed = TranslateSql(parsed.value(), {true}).ValueOrThrow();
+  ASSERT_EQ(allowed.operations.size(), 2u);
+  EXPECT_EQ(std::get<model::RawSql>(allowed.operations[1]).up, "VACUUM FULL t");
+}
+
+TEST(TranslateTest, TheResultRoundTripsAsAPgrollFile) {
+  auto m = Translate("ALTER TABLE a ALTER COLUMN b TYPE text; CREATE INDEX i ON a (b);");
+  auto again = model::FromJson(model::ToJson(m), m.source).ValueOrThrow();
+  EXPECT_EQ(again.operations, m.operations);
+}
+
+}  // namespace
+}  // namespace zerodown::sql
