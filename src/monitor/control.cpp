@@ -156,8 +156,7 @@ void ClearControl(pg::Connection& conn, const std::string& schema, const std::st
 
 ControlValues ReadControl(pg::Connection& conn, const std::string& schema) {
   if (conn.Exec("SELECT to_regclass('zerodown.control')").IsNull(0, 0)) return {};
-  pg::Rows rows =
-      conn.Exec("SELECT key, value FROM zerodown.control WHERE schema = $1", {schema});
+  pg::Rows rows = conn.Exec("SELECT key, value FROM zerodown.control WHERE schema = $1", {schema});
   std::map<std::string, std::string> map;
   for (int i = 0; i < rows.size(); ++i) map[rows.Text(i, 0)] = rows.Text(i, 1);
   return ParseControlRows(map);

@@ -43,7 +43,8 @@ HealthVerdict HealthMonitor::SampleOnce() {
     snap.probe = impl_->probe.Measure();
     auto lag = SampleReplicationLag(impl_->conn);
     for (const auto& s : lag) {
-      if (s.bytes && (!sample.lag_bytes || *s.bytes > *sample.lag_bytes)) sample.lag_bytes = s.bytes;
+      if (s.bytes && (!sample.lag_bytes || *s.bytes > *sample.lag_bytes))
+        sample.lag_bytes = s.bytes;
     }
     history_.push_back(snap);
   } catch (const Error&) {

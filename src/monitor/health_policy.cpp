@@ -68,10 +68,10 @@ HealthVerdict Judge(const HealthSample& sample, const HealthThresholds& t) {
               static_cast<double>(std::max<std::int64_t>(base.count(), 1));
     c.state = Level(c.value, t.alert_latency_ratio, t.rollback_latency_ratio);
     if (c.state != HealthState::kOk) {
-      c.message = fmt::format(
-          "probe latency {:.1f} ms is {:.1f}x its baseline {:.1f} ms > {:g}x",
-          sample.probe_latency->count() / 1000.0, c.value, base.count() / 1000.0,
-          LimitFor(c.state, t.alert_latency_ratio, t.rollback_latency_ratio));
+      c.message =
+          fmt::format("probe latency {:.1f} ms is {:.1f}x its baseline {:.1f} ms > {:g}x",
+                      sample.probe_latency->count() / 1000.0, c.value, base.count() / 1000.0,
+                      LimitFor(c.state, t.alert_latency_ratio, t.rollback_latency_ratio));
     }
     verdict.checks.push_back(std::move(c));
   }

@@ -11,8 +11,8 @@ namespace zerodown::monitor {
 namespace {
 
 // Chunk durations: the backfill aims at tens of milliseconds; seconds mean trouble.
-const prometheus::Histogram::BucketBoundaries kChunkBuckets = {
-    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+const prometheus::Histogram::BucketBoundaries kChunkBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                               0.5,   1,    2.5,   5,    10};
 
 }  // namespace
 
@@ -106,8 +106,8 @@ void Metrics::SetPhase(std::string_view phase) {
   if (!known) phase_->Add({{"phase", std::string(phase)}}).Set(1);
 }
 
-void Metrics::SetBackfill(const std::string& table, std::int64_t rows_done,
-                          std::int64_t rows_total, double rows_per_second) {
+void Metrics::SetBackfill(const std::string& table, std::int64_t rows_done, std::int64_t rows_total,
+                          double rows_per_second) {
   rows_done_->Add({{"table", table}}).Set(static_cast<double>(rows_done));
   rows_total_->Add({{"table", table}}).Set(static_cast<double>(rows_total));
   rows_per_second_->Add({{"table", table}}).Set(rows_per_second);
@@ -117,9 +117,7 @@ void Metrics::ObserveChunk(const std::string& table, std::chrono::duration<doubl
   chunk_duration_->Add({{"table", table}}, kChunkBuckets).Observe(duration.count());
 }
 
-void Metrics::SetReplicationLag(std::int64_t bytes) {
-  lag_bytes_->Set(static_cast<double>(bytes));
-}
+void Metrics::SetReplicationLag(std::int64_t bytes) { lag_bytes_->Set(static_cast<double>(bytes)); }
 
 void Metrics::SetThrottled(bool throttled) { throttled_->Set(throttled ? 1 : 0); }
 
@@ -192,8 +190,8 @@ void ProgressReporter::OnSampleError(const Error& error) {
 
 void ProgressReporter::OnAlert(const HealthVerdict& verdict) {
   std::lock_guard lock(mutex_);
-  queued_.push_back(fmt::format("health {}: {}", HealthStateName(verdict.state),
-                                verdict.Summary()));
+  queued_.push_back(
+      fmt::format("health {}: {}", HealthStateName(verdict.state), verdict.Summary()));
 }
 
 void ProgressReporter::Flush() {

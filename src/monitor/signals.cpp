@@ -62,10 +62,9 @@ int CountLockWaiters(pg::Connection& conn, const std::vector<std::string>& table
 }
 
 int CountActiveConnections(pg::Connection& conn) {
-  return static_cast<int>(
-      conn.Exec("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
-                "AND datname = current_database() AND pid <> pg_backend_pid()")
-          .Int(0, 0));
+  return static_cast<int>(conn.Exec("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
+                                    "AND datname = current_database() AND pid <> pg_backend_pid()")
+                              .Int(0, 0));
 }
 
 TransactionCounters SampleTransactionCounters(pg::Connection& conn) {

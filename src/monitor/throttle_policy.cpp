@@ -63,15 +63,16 @@ ThrottleDecision Decide(const ThrottleSignals& signals, const ThrottleLimits& li
     double ratio = static_cast<double>(signals.probe_latency->count()) /
                    static_cast<double>(std::max<std::int64_t>(base.count(), 1));
     if (ratio > limits.max_probe_latency_ratio) {
-      reasons.push_back(fmt::format("probe latency {:.1f} ms is {:.1f}x its baseline {:.1f} ms > {:g}x",
-                                    signals.probe_latency->count() / 1000.0, ratio,
-                                    base.count() / 1000.0, limits.max_probe_latency_ratio));
+      reasons.push_back(
+          fmt::format("probe latency {:.1f} ms is {:.1f}x its baseline {:.1f} ms > {:g}x",
+                      signals.probe_latency->count() / 1000.0, ratio, base.count() / 1000.0,
+                      limits.max_probe_latency_ratio));
     }
   }
   if (limits.max_active > 0 && signals.active_connections &&
       *signals.active_connections > limits.max_active) {
-    reasons.push_back(fmt::format("{} active connections > {}", *signals.active_connections,
-                                  limits.max_active));
+    reasons.push_back(
+        fmt::format("{} active connections > {}", *signals.active_connections, limits.max_active));
   }
   ThrottleDecision decision;
   decision.wait = !reasons.empty();

@@ -7,8 +7,8 @@
 // back itself: the engine or the CLI asks ShouldRollBack and acts.
 #pragma once
 
-#include <condition_variable>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <memory>

@@ -14,9 +14,9 @@ namespace zerodown::monitor {
 
 // One standby as pg_stat_replication shows it on the primary.
 struct StandbyLag {
-  std::string name;                     // application_name, else client address, else pid
-  std::optional<std::int64_t> bytes;    // pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)
-  std::optional<double> seconds;        // replay_lag; NULL when the standby is caught up
+  std::string name;                   // application_name, else client address, else pid
+  std::optional<std::int64_t> bytes;  // pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)
+  std::optional<double> seconds;      // replay_lag; NULL when the standby is caught up
 };
 
 // What one sample saw. A field left empty was not measured (the signal is off or the query could
@@ -28,7 +28,7 @@ struct ThrottleSignals {
   std::optional<std::chrono::microseconds> probe_baseline;
   std::optional<int> active_connections;  // pg_stat_activity state = 'active', ourselves excluded
   bool pause_file_present = false;
-  std::string pause_file;     // the path, for the reason text
+  std::string pause_file;          // the path, for the reason text
   bool paused_by_control = false;  // `zerodown pause` is in effect
 
   // The largest byte / time lag over every standby; empty when no standby reports one.

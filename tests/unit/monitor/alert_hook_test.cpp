@@ -21,8 +21,9 @@ TEST(AlertHook, RunsTheCommandWithTheVerdictInItsEnvironment) {
   c.message = "error rate 2.0% > 1%";
   v.checks.push_back(c);
   {
-    AlertHook hook("echo \"$ZERODOWN_HEALTH_STATE|$ZERODOWN_HEALTH_CHECKS|$ZERODOWN_HEALTH_MESSAGE\" > " +
-                   out);
+    AlertHook hook(
+        "echo \"$ZERODOWN_HEALTH_STATE|$ZERODOWN_HEALTH_CHECKS|$ZERODOWN_HEALTH_MESSAGE\" > " +
+        out);
     ASSERT_TRUE(hook.enabled());
     hook.Fire(v);
     hook.Wait();

@@ -31,7 +31,7 @@ TEST(HealthPolicy, DefaultsAreTheSeedsThresholds) {
 
 TEST(HealthPolicy, ErrorRateLevels) {
   HealthThresholds t;
-  EXPECT_EQ(Judge(Errors(1000, 10), t).state, HealthState::kOk);  // 0.99%
+  EXPECT_EQ(Judge(Errors(1000, 10), t).state, HealthState::kOk);    // 0.99%
   EXPECT_EQ(Judge(Errors(980, 20), t).state, HealthState::kAlert);  // 2%
   EXPECT_EQ(Judge(Errors(950, 50), t).state, HealthState::kAlert);  // exactly 5%: not over
   auto v = Judge(Errors(900, 100), t);                              // 10%

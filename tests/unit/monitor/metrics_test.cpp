@@ -63,18 +63,19 @@ TEST(Metrics, ProgressEventsBecomeMetricsAndPassThrough) {
   v.checks.push_back(c);
   p.OnHealth(v);
 
-  EXPECT_EQ(inner.events, (std::vector<std::string>{"action start", "backfill users",
-                                                     "retry alter", "retry alter",
-                                                     "message hello"}));
+  EXPECT_EQ(inner.events, (std::vector<std::string>{"action start", "backfill users", "retry alter",
+                                                    "retry alter", "message hello"}));
   std::string text = m.Render();
   EXPECT_TRUE(Has(text, "zerodown_migration_phase{phase=\"start\"} 1")) << text;
   EXPECT_TRUE(Has(text, "zerodown_migration_phase{phase=\"idle\"} 0")) << text;
   EXPECT_TRUE(Has(text, "zerodown_backfill_rows_done{table=\"users\"} 500")) << text;
   EXPECT_TRUE(Has(text, "zerodown_backfill_rows_total{table=\"users\"} 1000")) << text;
   EXPECT_TRUE(Has(text, "zerodown_backfill_rows_per_second{table=\"users\"} 250")) << text;
-  EXPECT_TRUE(Has(text, "zerodown_backfill_chunk_duration_seconds_bucket{table=\"users\",le=\"0.05\"} 1"))
+  EXPECT_TRUE(
+      Has(text, "zerodown_backfill_chunk_duration_seconds_bucket{table=\"users\",le=\"0.05\"} 1"))
       << text;
-  EXPECT_TRUE(Has(text, "zerodown_backfill_chunk_duration_seconds_bucket{table=\"users\",le=\"0.025\"} 0"))
+  EXPECT_TRUE(
+      Has(text, "zerodown_backfill_chunk_duration_seconds_bucket{table=\"users\",le=\"0.025\"} 0"))
       << text;
   EXPECT_TRUE(Has(text, "zerodown_lock_retries_total 2")) << text;
   EXPECT_TRUE(Has(text, "zerodown_throttled_seconds_total 1.5")) << text;
@@ -107,10 +108,10 @@ TEST(Metrics, ReporterQueuesHealthMessagesUntilFlush) {
   r.OnAlert(v);
   EXPECT_EQ(sink.events.size(), 2u);
   r.Flush();
-  EXPECT_EQ(sink.events, (std::vector<std::string>{
-                             "message throttled: pause file /tmp/x exists; waiting",
-                             "message resumed after 2.0 s",
-                             "message health alert: error rate 2.0% > 1%"}));
+  EXPECT_EQ(sink.events,
+            (std::vector<std::string>{"message throttled: pause file /tmp/x exists; waiting",
+                                      "message resumed after 2.0 s",
+                                      "message health alert: error rate 2.0% > 1%"}));
 }
 
 }  // namespace

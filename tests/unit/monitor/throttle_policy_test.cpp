@@ -86,7 +86,8 @@ ThrottleSignals Paused() {
 INSTANTIATE_TEST_SUITE_P(
     Signals, DecideTest,
     ::testing::Values(Case{"lag_bytes_at_limit", Lag(1000, 0.1), false, ""},
-                      Case{"lag_bytes_over", Lag(1001, 0.1), true, "replication lag 1001 B on replica2"},
+                      Case{"lag_bytes_over", Lag(1001, 0.1), true,
+                           "replication lag 1001 B on replica2"},
                       Case{"lag_seconds_over", Lag(10, 6.5), true, "6.5 s on replica2 > 5 s"},
                       Case{"lag_unknown", Lag(std::nullopt, std::nullopt), false, ""},
                       Case{"locks_at_limit", Locks(2), false, ""},

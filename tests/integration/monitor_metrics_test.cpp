@@ -1,0 +1,103 @@
+// The Prometheus endpoint on a real backfill: scraped over HTTP on 127.0.0.1 (plain sockets,
+// loopback only), it shows the phase, the rows done and total, the chunk histogram and the
+// lock-retry counter, in the Prometheus text format.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "support/database.hpp"
+#include "zerodown/engine/backfill.hpp"
+#include "zerodown/monitor/metrics.hpp"
+
+namespace zerodown::monitor {
+namespace {
+
+// GET `path` from 127.0.0.1:`port`; the whole response, headers included.
+std::string HttpGet(int port, const std::string& path) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return {};
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string response;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    std::string request =
+        "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    if (write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size())) {
+      char buffer[4096];
+      ssize_t n;
+      while ((n = read(fd, buffer, sizeof buffer)) > 0) response.append(buffer, n);
+    }
+  }
+  close(fd);
+  return response;
+}
+
+TEST(MonitorMetrics, ScrapedOverHttpDuringABackfill) {
+  std::string db = testing::FreshDatabase();
+  pg::Connection conn = testing::Connect(db);
+  conn.Run(
+      "CREATE TABLE items (id int PRIMARY KEY, v int);"
+      "INSERT INTO items SELECT g, g FROM generate_series(1, 3000) g; ANALYZE items;");
+
+  Metrics metrics;
+  ASSERT_TRUE(metrics.Serve("127.0.0.1:0").ok());
+  ASSERT_GT(metrics.port(), 0);
+  EXPECT_NE(HttpGet(metrics.port(), "/metrics").find("zerodown_migration_phase{phase=\"idle\"} 1"),
+            std::string::npos);
+
+  engine::SilentProgress silent;
+  MetricsProgress progress(metrics, silent);
+  progress.OnAction("start", 1, 2, "add column", false);
+  engine::BackfillOptions options;
+  options.first_batch = 500;
+  options.max_batch = 500;
+  std::string during;
+  options.before_batch = [&] {
+    if (during.empty() &&
+        metrics.Render().find("rows_done{table=\"items\"} 1000") != std::string::npos) {
+      during = HttpGet(metrics.port(), "/metrics");
+    }
+  };
+  engine::RunBackfill(
+      conn, "public", "items", {"id"}, options, {},
+      [](const engine::BackfillCheckpoint&, std::int64_t) {}, progress);
+  progress.OnLockRetry("add column", 1, std::chrono::milliseconds(10));
+
+  EXPECT_NE(during.find("zerodown_backfill_rows_done{table=\"items\"} 1000"), std::string::npos)
+      << during;
+  std::string body = HttpGet(metrics.port(), "/metrics");
+  EXPECT_EQ(body.rfind("HTTP/1.1 200", 0), 0u) << body;
+  EXPECT_NE(body.find("text/plain"), std::string::npos);
+  for (const char* line : {
+           "zerodown_migration_phase{phase=\"start\"} 1",
+           "zerodown_migration_phase{phase=\"idle\"} 0",
+           "zerodown_backfill_rows_done{table=\"items\"} 3000",
+           "zerodown_backfill_rows_total{table=\"items\"} 3000",
+           "zerodown_backfill_chunk_duration_seconds_count{table=\"items\"} ",
+           "zerodown_lock_retries_total 1",
+           "zerodown_throttled_seconds_total 0",
+           "zerodown_replication_lag_bytes 0",
+           "# TYPE zerodown_backfill_chunk_duration_seconds histogram",
+           "# TYPE zerodown_lock_retries_total counter",
+       }) {
+    EXPECT_NE(body.find(line), std::string::npos) << line << "\n" << body;
+  }
+  EXPECT_NE(body.find("zerodown_backfill_rows_per_second{table=\"items\"} "), std::string::npos);
+}
+
+TEST(MonitorMetrics, ABusyPortIsAUsageError) {
+  Metrics first;
+  ASSERT_TRUE(first.Serve("127.0.0.1:0").ok());
+  Metrics second;
+  auto status = second.Serve("127.0.0.1:" + std::to_string(first.port()));
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().kind(), ErrorKind::kUsage);
+  EXPECT_NE(status.error().message().find("cannot serve metrics"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace zerodown::monitor
