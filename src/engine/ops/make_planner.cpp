@@ -28,6 +28,14 @@ Result<std::unique_ptr<OperationPlanner>> MakePlanner(const model::Operation& op
           [](const model::DropIndex& op) -> Ptr { return ops::MakeDropIndex(op); },
           [](const model::RawSql& op) -> Ptr { return ops::MakeRawSql(op); },
           [](const model::RenameConstraint& op) -> Ptr { return ops::MakeRenameConstraint(op); },
+          [](const model::CreateConstraint& op) -> Ptr { return ops::MakeCreateConstraint(op); },
+          [](const model::DropConstraint& op) -> Ptr { return ops::MakeDropConstraint(op); },
+          [](const model::DropMultiColumnConstraint& op) -> Ptr {
+            return ops::MakeDropMultiColumnConstraint(op);
+          },
+          [](const model::SetReplicaIdentity& op) -> Ptr {
+            return ops::MakeSetReplicaIdentity(op);
+          },
           [](const auto&) -> Ptr { return nullptr; },
       },
       operation);

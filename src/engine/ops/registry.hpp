@@ -19,5 +19,10 @@ std::unique_ptr<OperationPlanner> MakeCreateIndex(const model::CreateIndex& op);
 std::unique_ptr<OperationPlanner> MakeDropIndex(const model::DropIndex& op);
 std::unique_ptr<OperationPlanner> MakeRawSql(const model::RawSql& op);
 std::unique_ptr<OperationPlanner> MakeRenameConstraint(const model::RenameConstraint& op);
+std::unique_ptr<OperationPlanner> MakeCreateConstraint(const model::CreateConstraint& op);
+std::unique_ptr<OperationPlanner> MakeDropConstraint(const model::DropConstraint& op);
+std::unique_ptr<OperationPlanner> MakeDropMultiColumnConstraint(
+    const model::DropMultiColumnConstraint& op);
+std::unique_ptr<OperationPlanner> MakeSetReplicaIdentity(const model::SetReplicaIdentity& op);
 
 }  // namespace zerodown::engine::ops

@@ -1,0 +1,121 @@
+// The machinery the operations that change what a column may hold share (alter_column's type,
+// nullable, check, unique and references; create_constraint; drop_constraint and
+// drop_multicolumn_constraint): each changed column gets a physical copy (_zd_new_<column>)
+// beside the original, one row trigger keeps every pair in step (up fills a copy from the row as
+// the old version sees it, down fills an original from the row as the new version sees it) and
+// enforces pending CHECKs, a batched backfill fills existing rows, and the new version's view
+// shows the copies under the columns' names. Constraints on the copies are enforced from start
+// without a long lock: a foreign key NOT VALID, a unique index built CONCURRENTLY, a check in the
+// trigger. complete drops the originals (their constraints and indexes go with them), renames the
+// copies and attaches the constraints under the user's names; rollback drops the copies. No
+// original is ever rewritten. It plans; it runs no DDL.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "zerodown/engine/operation.hpp"
+
+namespace zerodown::engine::ops {
+
+// One column to copy, and what changes about it in the copy.
+struct ColumnChange {
+  std::string column;                          // as both versions name it
+  std::optional<std::string> type;             // the copy's type; the column's own when absent
+  std::optional<bool> nullable;                // whether the copy may hold NULL; as now when absent
+  model::Nullable<std::string> default_value;  // absent: keep the column's default
+  model::Nullable<std::string> comment;        // absent: keep the column's comment
+  std::optional<std::string> up;    // the copy from the old version's row; the column when absent
+  std::optional<std::string> down;  // the original from the new version's row; likewise
+  // Where each part came from in the operation, for error messages.
+  std::string column_field = "column";
+  std::string type_field = "type";
+  std::string up_field = "up";
+  std::string down_field = "down";
+};
+
+// A CHECK the copies must satisfy: enforced by the trigger from start, added NOT VALID and
+// validated after complete's rename (only then do its column names name physical columns).
+struct CopyCheck {
+  std::string name;
+  std::string expression;  // over the columns as the new version names them
+  bool no_inherit = false;
+};
+
+// A UNIQUE constraint over copied columns: an index built CONCURRENTLY after the backfill,
+// attached as the constraint at complete.
+struct CopyUnique {
+  std::string name;
+  std::vector<std::string> columns;  // as the new version names them; each one is copied
+  bool nulls_not_distinct = false;
+  std::optional<model::IndexParameters> parameters;
+};
+
+// A FOREIGN KEY from copied columns: NOT VALID on the copies at start (it follows them through
+// complete's rename), validated at complete.
+struct CopyForeignKey {
+  std::string name;
+  std::vector<std::string> columns;  // as the new version names them; each one is copied
+  std::string table;                 // the referenced table, as the new version names it
+  std::vector<std::string> referenced_columns;
+  model::ForeignKeyAction on_delete = model::ForeignKeyAction::kNoAction;
+  model::ForeignKeyAction on_update = model::ForeignKeyAction::kNoAction;
+  model::MatchType match_type = model::MatchType::kSimple;
+  std::vector<std::string> on_delete_set_columns;
+  bool deferrable = false;
+  bool initially_deferred = false;
+};
+
+// The columns of constraint `name` on `table`, as the new version names them, read from the
+// catalog: kNotFound when the table has no such constraint, kInvalidMigration for a primary key
+// (its columns are the backfill's key and cannot be copied). The drop operations share it.
+Result<std::vector<std::string>> ConstraintColumns(PlanContext& context, VirtualTable& table,
+                                                   const std::string& name);
+
+class ColumnDuplication {
+ public:
+  // Checks every change against the table as the new version sees it and the catalog: the
+  // columns exist, are not key columns, are not used by an index or constraint that the drop of
+  // the original would lose (except `dropping`, the constraint an operation removes), are not
+  // referenced by another table's foreign key; types exist; up and down compile. Nothing changes.
+  Status Validate(PlanContext& context, const std::string& table, std::vector<ColumnChange> changes,
+                  const std::optional<std::string>& dropping = std::nullopt);
+  // Each checks its constraint (name free, columns copied, expression compiles, referenced key
+  // exists) and records it. Call after Validate; `field` names it in errors.
+  Status AddCheck(PlanContext& context, CopyCheck check, std::string_view field);
+  Status AddUnique(PlanContext& context, CopyUnique unique, std::string_view field);
+  Status AddForeignKey(PlanContext& context, CopyForeignKey key, std::string_view field);
+  // Appends start, complete and rollback actions and points the virtual columns at the copies.
+  void Plan(PlanContext& context);
+
+ private:
+  struct Prepared {
+    ColumnChange change;
+    std::string old_physical;
+    std::string new_physical;
+    std::string old_type;
+    std::string new_type;
+    bool not_null = false;
+    std::optional<std::string> final_default;
+    std::optional<std::string> final_comment;
+    std::vector<std::string> owned_sequences;  // qualified, quoted
+  };
+
+  Status ValidateColumn(PlanContext& context, VirtualTable& table, const ColumnChange& change,
+                        const std::optional<std::string>& dropping);
+  Status RequireFreeConstraintName(PlanContext& context, const std::string& name,
+                                   std::string_view field, bool index_too);
+  // The copy's physical name for a column as the new version names it, or an error.
+  Result<std::string> CopyOf(const std::string& column, std::string_view field) const;
+
+  std::string table_;
+  std::vector<Prepared> columns_;
+  std::vector<VirtualColumn> old_columns_;  // the table as the old version names it
+  std::vector<VirtualColumn> new_columns_;  // as the new version does, copies as physicals
+  std::vector<CopyCheck> checks_;
+  std::vector<CopyUnique> uniques_;
+  std::vector<CopyForeignKey> foreign_keys_;
+};
+
+}  // namespace zerodown::engine::ops
