@@ -1,0 +1,64 @@
+// Everything that watches one running migration, bundled for the CLI: the throttler, the health
+// monitor with its automatic rollback policy and --on-alert hook, and the metrics endpoint, all
+// wired to each other and to the progress display. A command builds one Session before it starts
+// the engine and hands the engine progress() and BeforeBatch(). It owns the monitoring
+// connections and threads; it never touches the migration itself.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "zerodown/engine/progress.hpp"
+#include "zerodown/monitor/health.hpp"
+#include "zerodown/monitor/metrics.hpp"
+#include "zerodown/monitor/throttler.hpp"
+
+namespace zerodown::monitor {
+
+struct SessionOptions {
+  std::string conninfo;      // the migrated database ("" = PG* environment, as psql)
+  std::string metrics_addr;  // "host:port"; "" = no endpoint
+  ThrottlerOptions throttle;
+  HealthOptions health;
+  bool health_checks = true;  // false: no health thread (and so no automatic rollback)
+};
+
+class Session {
+ public:
+  // Opens the monitoring connections and measures the probe baselines (so build it before the
+  // migration loads the server), serves metrics, starts the health thread. Throws kUsage when
+  // the metrics address cannot be bound, kConnection when the database cannot be reached.
+  // `base` is not owned and must outlive the session.
+  Session(SessionOptions options, engine::ProgressSink& base);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // The sink to give the engine: records metrics (when served) and passes on to `base`.
+  engine::ProgressSink& progress();
+  // For BackfillOptions::before_batch: prints queued health alerts, throws
+  // Error(kMigrationFailed, "automatic rollback: …") once the policy tripped (the engine then
+  // rolls start back), and otherwise waits while the throttler says so, checking the policy
+  // on every poll of the wait.
+  void BeforeBatch();
+  // Counts a command-ending error in zerodown_errors_total{kind}.
+  void RecordError(const Error& error);
+  // Sets zerodown_migration_phase (e.g. "done" when the command finished).
+  void SetPhase(std::string_view phase);
+
+  Throttler& throttler() { return *throttler_; }
+  HealthMonitor* health() { return health_.get(); }  // null when health checks are off
+  Metrics* metrics() { return metrics_.get(); }      // null without an endpoint
+
+ private:
+  void CheckHealth();
+
+  engine::ProgressSink& base_;
+  std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<MetricsProgress> metrics_progress_;
+  std::unique_ptr<ProgressReporter> reporter_;
+  std::unique_ptr<Throttler> throttler_;
+  std::unique_ptr<HealthMonitor> health_;
+};
+
+}  // namespace zerodown::monitor
