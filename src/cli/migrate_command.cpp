@@ -38,14 +38,15 @@ const CommandRegistration kRegistration{
         std::vector<model::Migration> migrations;
         for (const auto& f : files) migrations.push_back(LoadMigration(f.string()));
         pg::Connection conn = Connect(global);
-        auto progress = MakeProgress(global);
-        engine::Engine engine(conn, MakeEngineOptions(global, flags->engine), *progress);
+        MigrationSession session(global, flags->engine);
+        engine::Engine engine(conn, session.options(), session.progress());
         engine::State state(conn);
         int applied = 0;
         for (const auto& migration : migrations) {
           auto existing = state.Find(global.schema, migration.name);
           if (existing && existing->phase == "complete") continue;
-          progress->OnMessage("applying " + migration.name + " (" + migration.source + ")");
+          session.progress().OnMessage("applying " + migration.name + " (" + migration.source +
+                                       ")");
           engine.Start(migration);
           engine.Complete();
           ++applied;

@@ -16,8 +16,8 @@ const CommandRegistration kRegistration{
       AddEngineFlags(cmd, *flags);
       cmd->callback([&global, flags] {
         pg::Connection conn = Connect(global);
-        auto progress = MakeProgress(global);
-        engine::Engine engine(conn, MakeEngineOptions(global, *flags), *progress);
+        MigrationSession session(global, *flags, /*health_checks=*/false);
+        engine::Engine engine(conn, session.options(), session.progress());
         auto record = engine.Rollback();
         if (global.json) {
           std::cout << nlohmann::json{{"migration", record.name}, {"phase", record.phase}}.dump()

@@ -37,8 +37,8 @@ const CommandRegistration kRegistration{
       cmd->callback([&global, flags] {
         model::Migration migration = LoadMigration(flags->file, flags->allow_blocking);
         pg::Connection conn = Connect(global);
-        auto progress = MakeProgress(global);
-        engine::Engine engine(conn, MakeEngineOptions(global, flags->engine), *progress);
+        MigrationSession session(global, flags->engine);
+        engine::Engine engine(conn, session.options(), session.progress());
         auto record = engine.Start(migration);
         if (flags->complete) record = engine.Complete();
         if (global.json) {

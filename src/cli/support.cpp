@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "zerodown/model/migration_reader.hpp"
+#include "zerodown/monitor/control.hpp"
+#include "zerodown/monitor/session.hpp"
 #include "zerodown/sql/translate.hpp"
 
 namespace zerodown::cli {
@@ -35,6 +37,26 @@ void AddEngineFlags(CLI::App* command, EngineFlags& flags) {
                    "how many times a DDL retries after lock_timeout before giving up")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
+  command->add_option("--pause-file", flags.pause_file,
+                      "no backfill batch runs while this file exists");
+  command->add_option("--max-lag", flags.max_lag,
+                      "pause batches while a standby's replay lags more than this: a size "
+                      "(64MB) or a time (30s); default 128MB and 10s");
+  command
+      ->add_option("--max-probe-latency-ratio", flags.max_probe_latency_ratio,
+                   "pause batches while a probe query is this many times slower than before "
+                   "the migration")
+      ->capture_default_str();
+  command
+      ->add_option("--max-active", flags.max_active,
+                   "pause batches while more sessions than this are active (0: no limit)")
+      ->capture_default_str();
+  command->add_option("--metrics-addr", flags.metrics_addr,
+                      "serve Prometheus metrics on host:port while the command runs");
+  command->add_flag("--auto-rollback", flags.auto_rollback,
+                    "roll the migration back by itself when the database's error rate or "
+                    "latency crosses the rollback thresholds (docs/monitoring.md)");
+  command->add_option("--on-alert", flags.on_alert, "command to run when a health check alerts");
   command->add_flag("--no-wait", flags.no_wait,
                     "refuse at once, instead of waiting, when another zerodown is working on "
                     "the same schema");
@@ -49,6 +71,46 @@ engine::EngineOptions MakeEngineOptions(const GlobalOptions& global, const Engin
   options.wait_for_other_run = !flags.no_wait;
   return options;
 }
+
+struct MigrationSession::Parts {
+  std::unique_ptr<engine::ProgressSink> text;
+  std::unique_ptr<monitor::Session> monitor;
+};
+
+MigrationSession::MigrationSession(const GlobalOptions& global, const EngineFlags& flags,
+                                   bool health_checks)
+    : options_(MakeEngineOptions(global, flags)), parts_(std::make_unique<Parts>()) {
+  parts_->text = MakeProgress(global);
+  monitor::SessionOptions o;
+  o.conninfo = global.postgres_url;
+  o.metrics_addr = flags.metrics_addr;
+  o.health_checks = health_checks;
+  o.throttle.schema = global.schema;
+  o.throttle.pause_file = flags.pause_file;
+  auto& limits = o.throttle.limits;
+  limits.max_probe_latency_ratio = flags.max_probe_latency_ratio;
+  limits.max_active = flags.max_active;
+  if (!flags.max_lag.empty()) {
+    auto lag = monitor::ParseLagLimit(flags.max_lag).ValueOrThrow();
+    if (lag.bytes) {
+      limits.max_lag_bytes = *lag.bytes;
+      limits.max_lag_seconds = 0;
+    } else {
+      limits.max_lag_seconds = *lag.seconds;
+      limits.max_lag_bytes = 0;
+    }
+  }
+  o.health.auto_rollback = flags.auto_rollback;
+  o.health.on_alert = flags.on_alert;
+  // Built before the engine runs, so the probe baselines are taken on an unloaded server.
+  parts_->monitor = std::make_unique<monitor::Session>(std::move(o), *parts_->text);
+  monitor::Session* session = parts_->monitor.get();
+  options_.backfill.before_batch = [session] { session->BeforeBatch(); };
+}
+
+MigrationSession::~MigrationSession() = default;
+
+engine::ProgressSink& MigrationSession::progress() { return parts_->monitor->progress(); }
 
 namespace {
 

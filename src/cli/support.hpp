@@ -19,9 +19,35 @@ struct EngineFlags {
   int chunk_time_ms = 50;
   int max_lock_attempts = 50;
   bool no_wait = false;
+  // Throttling (see docs/monitoring.md) and metrics.
+  std::string pause_file;
+  std::string max_lag;  // "64MB" or "30s"; "" keeps the defaults (128 MB, 10 s)
+  double max_probe_latency_ratio = 3;
+  int max_active = 0;
+  std::string metrics_addr;
+  bool auto_rollback = false;
+  std::string on_alert;
 };
 void AddEngineFlags(CLI::App* command, EngineFlags& flags);
 engine::EngineOptions MakeEngineOptions(const GlobalOptions& global, const EngineFlags& flags);
+
+// What a schema-changing command runs with: the engine's options with the throttler plugged into
+// every backfill batch, and the progress sink (wrapped with Prometheus metrics when asked). Owns
+// the throttler and the metrics endpoint for as long as the command runs.
+class MigrationSession {
+ public:
+  // `health_checks` false for complete/rollback: metrics and throttling only.
+  MigrationSession(const GlobalOptions& global, const EngineFlags& flags,
+                   bool health_checks = true);
+  ~MigrationSession();
+  const engine::EngineOptions& options() const { return options_; }
+  engine::ProgressSink& progress();
+
+ private:
+  struct Parts;
+  engine::EngineOptions options_;
+  std::unique_ptr<Parts> parts_;
+};
 
 // Progress on stderr: a live line on a terminal, one line per event otherwise, JSON events with
 // --json.
