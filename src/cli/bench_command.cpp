@@ -150,6 +150,12 @@ void SleepSeconds(double seconds) {
   std::this_thread::sleep_for(std::chrono::duration<double>(std::max(0.0, seconds)));
 }
 
+void WriteSvg(const std::string& path, const load::LoadReport& report) {
+  std::ofstream svg(path);
+  if (!svg) throw Error(ErrorKind::kUsage, "cannot write " + path);
+  svg << load::RenderSvg(report);
+}
+
 int Summarize(const GlobalOptions& global, const BenchFlags& flags) {
   std::vector<load::LoadReport> reports;
   for (const auto& path : flags.summarize) {
@@ -161,9 +167,22 @@ int Summarize(const GlobalOptions& global, const BenchFlags& flags) {
     } catch (const nlohmann::json::exception& e) {
       throw Error(ErrorKind::kUsage, path + " is not JSON: " + e.what());
     }
-    auto report = load::ReportFromJson(json);
-    if (!report.ok()) throw report.error().WithWhere(path);
-    reports.push_back(std::move(report).value());
+    // A single report (bench --json), a list of them (--summarize --json) or a W1 results file.
+    if (json.contains("results")) json = json["results"];
+    std::vector<nlohmann::json> items = json.contains("variants")
+                                            ? json["variants"].get<std::vector<nlohmann::json>>()
+                                            : std::vector<nlohmann::json>{json};
+    for (const auto& item : items) {
+      auto report = load::ReportFromJson(item);
+      if (!report.ok()) throw report.error().WithWhere(path);
+      reports.push_back(std::move(report).value());
+    }
+  }
+  if (!flags.svg_path.empty()) {
+    if (reports.size() != 1)
+      throw Error(ErrorKind::kUsage, "--svg with --summarize draws one report",
+                  "Pass one report file with one variant.");
+    WriteSvg(flags.svg_path, reports.front());
   }
   if (global.json) {
     nlohmann::json variants = nlohmann::json::array();
@@ -219,11 +238,7 @@ int Bench(const GlobalOptions& global, const BenchFlags& flags) {
     report.note = "command not found: " + flags.command.front();
   else if (command_status != 0)
     report.note = fmt::format("command failed (exit {})", command_status);
-  if (!flags.svg_path.empty()) {
-    std::ofstream svg(flags.svg_path);
-    if (!svg) throw Error(ErrorKind::kUsage, "cannot write " + flags.svg_path);
-    svg << load::RenderSvg(report);
-  }
+  if (!flags.svg_path.empty()) WriteSvg(flags.svg_path, report);
   if (global.json) {
     auto json = load::ToJson(report);
     json["command"] = flags.command;
@@ -288,7 +303,9 @@ const CommandRegistration kRegistration{
       cmd->add_option("--during-to", flags->during_to,
                       "phase that closes the `during` window (default: the last mark)");
       cmd->add_option("--summarize", flags->summarize,
-                      "print one comparison table of reports saved with --json, and exit")
+                      "print one comparison table of reports saved with --json (or W1 results), "
+                      "and exit; with "
+                      "--svg and one report, redraw its chart")
           ->expected(1, -1);
       cmd->add_flag("-q,--quiet", flags->quiet, "no progress lines on stderr");
       cmd->add_option("command", flags->command, "command to run under load (after `--`)");

@@ -49,14 +49,27 @@ double NiceStep(double range, int ticks) {
   return 10 * power;
 }
 
-std::string Polyline(const std::vector<std::pair<double, double>>& points, const char* color,
-                     double width, const char* dash = "") {
+using Points = std::vector<std::pair<double, double>>;
+
+std::string Polyline(const Points& points, const char* color, double width, const char* dash = "") {
   if (points.empty()) return {};
+  if (points.size() == 1)  // a lone point would draw nothing
+    return fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{}\" fill=\"{}\"/>\n",
+                       points[0].first, points[0].second, width + 0.8, color);
   std::string coords;
   for (const auto& [x, y] : points) coords += fmt::format("{:.1f},{:.1f} ", x, y);
   return fmt::format(
       "<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"{}\" {}points=\"{}\"/>\n", color, width,
       *dash ? fmt::format("stroke-dasharray=\"{}\" ", dash) : "", coords);
+}
+
+// One polyline per run of points: a latency line breaks where nothing finished in a second (a
+// full stall) instead of drawing a slope through it.
+std::string Polylines(const std::vector<Points>& runs, const char* color, double width,
+                      const char* dash = "") {
+  std::string out;
+  for (const auto& run : runs) out += Polyline(run, color, width, dash);
+  return out;
 }
 
 }  // namespace
@@ -146,10 +159,13 @@ std::string RenderSvg(const LoadReport& report) {
   svg += fmt::format(
       "<text x=\"{0}\" y=\"{1}\" font-weight=\"bold\">latency, ms (log)</text>"
       "<text x=\"{2}\" y=\"{1}\" fill=\"#6a1b9a\">p99</text>"
-      "<text x=\"{3}\" y=\"{1}\" fill=\"#c62828\">max</text>\n",
-      kLeft, kLatTop - 8, kLeft + 130, kLeft + 170);
+      "<text x=\"{3}\" y=\"{1}\" fill=\"#c62828\">max</text>"
+      "<text x=\"{4}\" y=\"{1}\" fill=\"#777\">(a gap: no transaction finished that "
+      "second)</text>\n",
+      kLeft, kLatTop - 8, kLeft + 130, kLeft + 170, kLeft + 210);
 
-  std::vector<std::pair<double, double>> tps, failed, p99, max;
+  Points tps, failed;
+  std::vector<Points> p99(1), max(1);
   bool any_failed = false;
   for (const auto& s : report.timeline) {
     double px = x(s.index + s.length_s / 2);
@@ -158,14 +174,17 @@ std::string RenderSvg(const LoadReport& report) {
     failed.emplace_back(px, y_tps(static_cast<double>(s.failed) / s.length_s));
     any_failed = any_failed || s.failed > 0;
     if (s.transactions + s.failed > 0) {
-      p99.emplace_back(px, y_lat(s.p99_ms));
-      max.emplace_back(px, y_lat(s.max_ms));
+      p99.back().emplace_back(px, y_lat(s.p99_ms));
+      max.back().emplace_back(px, y_lat(s.max_ms));
+    } else if (!p99.back().empty()) {
+      p99.emplace_back();
+      max.emplace_back();
     }
   }
   svg += Polyline(tps, "#2a6fbb", 1.8);
   if (any_failed) svg += Polyline(failed, "#c62828", 1.5);
-  svg += Polyline(max, "#c62828", 1.2, "4,2");
-  svg += Polyline(p99, "#6a1b9a", 1.8);
+  svg += Polylines(max, "#c62828", 1.2, "4,2");
+  svg += Polylines(p99, "#6a1b9a", 1.8);
 
   for (auto [top, bottom] : {std::pair{kTpsTop, kTpsBottom}, std::pair{kLatTop, kLatBottom}})
     svg += fmt::format(
