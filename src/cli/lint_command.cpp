@@ -105,6 +105,10 @@ int Run(const LintFlags& flags, const CLI::App& cmd, const GlobalOptions& global
 
   sql::Linter linter(options);
   std::vector<sql::Finding> findings;
+  // The parse trees live until the process exits: freeing them one node at a time costs about a
+  // tenth of a large file's lint time, and the process is about to end anyway.
+  // A static pointer keeps them reachable, so LeakSanitizer does not count them as leaked.
+  static auto* keep = new std::vector<sql::ParsedFile>();
   bool failed_to_parse = false;
   for (const auto& path : ExpandPaths(flags.files)) {
     auto parsed = sql::ParseSqlFile(path);
@@ -119,6 +123,7 @@ int Run(const LintFlags& flags, const CLI::App& cmd, const GlobalOptions& global
     auto file_findings = linter.Lint(*parsed);
     findings.insert(findings.end(), std::make_move_iterator(file_findings.begin()),
                     std::make_move_iterator(file_findings.end()));
+    keep->push_back(std::move(parsed).value());
   }
   // "no findings" would read as a pass when a file did not parse.
   if (!(failed_to_parse && findings.empty() && format == sql::ReportFormat::kText)) {
