@@ -177,11 +177,20 @@ std::vector<Action> VersionSchemaActions(PlanContext& context,
 
 // A VALIDATE CONSTRAINT scans the table: it must never run in a transaction that already holds
 // ACCESS EXCLUSIVE, so it is never merged with catalog changes.
+bool Validates(const Action& action) {
+  return std::any_of(action.sql.begin(), action.sql.end(), [](const std::string& sql) {
+    return sql.find("VALIDATE CONSTRAINT") != std::string::npos;
+  });
+}
+
 bool IsValidate(const Action& action) {
-  return action.kind == ActionKind::kTransactional &&
-         std::any_of(action.sql.begin(), action.sql.end(), [](const std::string& sql) {
-           return sql.find("VALIDATE CONSTRAINT") != std::string::npos;
-         });
+  return action.kind == ActionKind::kTransactional && Validates(action);
+}
+
+// A VALIDATE of a constraint that only exists once the catalog changes ran (a check added by a
+// swap): it goes last, so it neither splits a run of catalog changes nor scans under their lock.
+bool IsLateValidate(const Action& action) {
+  return action.kind == ActionKind::kNonTransactional && Validates(action);
 }
 
 // Complete in two steps. First the VALIDATE scans, which block no reads or writes (they name the
@@ -196,7 +205,7 @@ std::vector<Action> ArrangeComplete(const std::vector<Action>& actions) {
   }
   bool merging = false;
   for (const auto& a : actions) {
-    if (IsValidate(a)) continue;
+    if (IsValidate(a) || IsLateValidate(a)) continue;
     if (a.kind == ActionKind::kTransactional && merging) {
       Action& into = arranged.back();
       into.id += "+" + a.id;
@@ -206,6 +215,9 @@ std::vector<Action> ArrangeComplete(const std::vector<Action>& actions) {
     }
     arranged.push_back(a);
     merging = a.kind == ActionKind::kTransactional;
+  }
+  for (const auto& a : actions) {
+    if (IsLateValidate(a)) arranged.push_back(a);
   }
   return arranged;
 }

@@ -10,132 +10,10 @@
 #include <set>
 #include <sstream>
 
+#include "sql/tokens.hpp"
+
 namespace zerodown::sql {
 namespace {
-
-// Token numbers of comments in libpg_query's ScanToken (pg_query.proto, enum Token). The
-// protobuf-c headers that name them are not packaged with libpg-query-dev on Debian 12, so the
-// scan result is read with the small wire-format reader below instead.
-constexpr int kSqlCommentToken = 275;
-constexpr int kCCommentToken = 276;
-
-struct Token {
-  std::size_t begin = 0;
-  std::size_t end = 0;
-  bool comment = false;
-};
-
-// Reads protobuf varints and length-delimited fields; just enough for ScanResult/ScanToken.
-class WireReader {
- public:
-  WireReader(const std::uint8_t* data, std::size_t size) : pos_(data), end_(data + size) {}
-  bool Done() const { return pos_ >= end_; }
-
-  bool Varint(std::uint64_t& out) {
-    out = 0;
-    for (int shift = 0; shift < 64 && pos_ < end_; shift += 7) {
-      const std::uint8_t byte = *pos_++;
-      out |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
-      if ((byte & 0x80) == 0) return true;
-    }
-    return false;
-  }
-
-  // Reads one field header and, for length-delimited fields, the payload bounds.
-  bool Field(int& number, int& wire_type) {
-    std::uint64_t key = 0;
-    if (!Varint(key)) return false;
-    number = static_cast<int>(key >> 3);
-    wire_type = static_cast<int>(key & 7);
-    return true;
-  }
-
-  bool Bytes(const std::uint8_t*& data, std::size_t& size) {
-    std::uint64_t length = 0;
-    if (!Varint(length) || length > static_cast<std::uint64_t>(end_ - pos_)) return false;
-    data = pos_;
-    size = static_cast<std::size_t>(length);
-    pos_ += length;
-    return true;
-  }
-
-  bool Skip(int wire_type) {
-    std::uint64_t ignored = 0;
-    const std::uint8_t* data = nullptr;
-    std::size_t size = 0;
-    switch (wire_type) {
-      case 0:
-        return Varint(ignored);
-      case 1:
-        pos_ += 8;
-        return pos_ <= end_;
-      case 2:
-        return Bytes(data, size);
-      case 5:
-        pos_ += 4;
-        return pos_ <= end_;
-      default:
-        return false;
-    }
-  }
-
- private:
-  const std::uint8_t* pos_;
-  const std::uint8_t* end_;
-};
-
-bool DecodeToken(const std::uint8_t* data, std::size_t size, Token& token) {
-  WireReader reader(data, size);
-  while (!reader.Done()) {
-    int number = 0;
-    int wire_type = 0;
-    if (!reader.Field(number, wire_type)) return false;
-    if (wire_type != 0) {
-      if (!reader.Skip(wire_type)) return false;
-      continue;
-    }
-    std::uint64_t value = 0;
-    if (!reader.Varint(value)) return false;
-    if (number == 1) token.begin = static_cast<std::size_t>(value);
-    if (number == 2) token.end = static_cast<std::size_t>(value);
-    if (number == 4) {
-      const int kind = static_cast<int>(value);
-      token.comment = kind == kSqlCommentToken || kind == kCCommentToken;
-    }
-  }
-  return true;
-}
-
-// Every token of `text` as the PostgreSQL scanner sees it, comments included.
-Result<std::vector<Token>> Scan(const std::string& text) {
-  PgQueryScanResult result = pg_query_scan(text.c_str());
-  if (result.error != nullptr) {
-    Error error(ErrorKind::kInvalidMigration, result.error->message);
-    pg_query_free_scan_result(result);
-    return error;
-  }
-  std::vector<Token> tokens;
-  WireReader reader(reinterpret_cast<const std::uint8_t*>(result.pbuf.data), result.pbuf.len);
-  bool ok = true;
-  while (ok && !reader.Done()) {
-    int number = 0;
-    int wire_type = 0;
-    ok = reader.Field(number, wire_type);
-    if (!ok) break;
-    if (number == 2 && wire_type == 2) {
-      const std::uint8_t* data = nullptr;
-      std::size_t size = 0;
-      Token token;
-      ok = reader.Bytes(data, size) && DecodeToken(data, size, token);
-      tokens.push_back(token);
-    } else {
-      ok = reader.Skip(wire_type);
-    }
-  }
-  pg_query_free_scan_result(result);
-  if (!ok) return Error(ErrorKind::kInternal, "cannot decode the libpg_query scan result");
-  return tokens;
-}
 
 std::string Where(const std::string& path, Position position) {
   return path + ":" + std::to_string(position.line) + ":" + std::to_string(position.column);
@@ -204,7 +82,8 @@ Result<ParsedFile> ParseSql(std::string path, std::string text) {
       });
   pg_query_free_parse_result(parsed);
 
-  auto tokens = Scan(sql);
+  // libpg_query's own protobuf-c decoder reads the scan (libprotobuf-c-dev provides its header).
+  auto tokens = ScanTokens(sql);
   if (!tokens.ok()) return tokens.error().WithWhere(file.path);
 
   for (const Token& token : *tokens) {
