@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "support/database.hpp"
+#include "support/migrations.hpp"
 #include "zerodown/engine/engine.hpp"
 #include "zerodown/model/migration_reader.hpp"
 #include "zerodown/pg/catalog.hpp"
@@ -35,13 +36,6 @@ std::string SetUpAccounts(int rows) {
 model::Migration Migration() {
   return model::ParseMigration(kMigration, model::Format::kJson, "balance_bigint.json")
       .ValueOrThrow();
-}
-
-EngineOptions Options() {
-  EngineOptions options;
-  options.lock.lock_timeout = std::chrono::milliseconds(200);
-  options.backfill.chunk_time = std::chrono::milliseconds(20);
-  return options;
 }
 
 // Writers that add +1 then -1 to random accounts through the old (public) schema, so every
@@ -92,7 +86,7 @@ TEST(AlterColumnUnderLoadTest, NoFailedTransactionsAndBothVersionsWorkThenComple
 
   Workload load(db, 8, kRows);
   SilentProgress progress;
-  Engine engine(conn, Options(), progress);
+  Engine engine(conn, testing::FastEngineOptions(), progress);
   auto record = engine.Start(Migration());
   EXPECT_EQ(record.phase, "active");
   std::string version = record.plan.version_schema;
@@ -154,7 +148,7 @@ TEST(AlterColumnUnderLoadTest, RollbackLeavesCatalogAndRowsAsBefore) {
   pg::Connection conn = testing::Connect(db);
   auto before = pg::DescribeTable(conn, "public", "accounts");
   SilentProgress progress;
-  Engine engine(conn, Options(), progress);
+  Engine engine(conn, testing::FastEngineOptions(), progress);
   auto record = engine.Start(Migration());
   pg::Connection new_app = testing::Connect(db);
   new_app.Exec("SELECT set_config('search_path', $1, false)", {record.plan.version_schema});
@@ -181,7 +175,7 @@ TEST(AlterColumnUnderLoadTest, BadInputFailsBeforeAnythingChanges) {
   std::string db = SetUpAccounts(10);
   pg::Connection conn = testing::Connect(db);
   SilentProgress progress;
-  Engine engine(conn, Options(), progress);
+  Engine engine(conn, testing::FastEngineOptions(), progress);
   auto bad = [&](const std::string& json) {
     return model::ParseMigration(json, model::Format::kJson, "bad.json").ValueOrThrow();
   };

@@ -15,6 +15,7 @@
 #include <algorithm>
 
 #include "support/database.hpp"
+#include "support/migrations.hpp"
 #include "zerodown/engine/engine.hpp"
 #include "zerodown/model/migration_reader.hpp"
 #include "zerodown/pg/catalog.hpp"
@@ -132,18 +133,6 @@ std::string Leftovers(pg::Connection& conn) {
       "UNION ALL SELECT 'constraint ' || conname FROM pg_constraint WHERE conname LIKE '\\_zd\\_%' "
       "UNION ALL SELECT 'relation ' || relname FROM pg_class WHERE relname LIKE '\\_zd\\_%' "
       "ORDER BY 1"));
-}
-
-EngineOptions Options() {
-  EngineOptions options;
-  options.lock.lock_timeout = std::chrono::milliseconds(200);
-  options.backfill.chunk_time = std::chrono::milliseconds(20);
-  return options;
-}
-
-model::Migration Parse(const std::string& name, const std::string& operations) {
-  std::string json = fmt::format(R"({{"name": "{}", "operations": [{}]}})", name, operations);
-  return model::ParseMigration(json, model::Format::kJson, name + ".json").ValueOrThrow();
 }
 
 struct Versions {
@@ -382,8 +371,8 @@ TEST_P(ExpandContractConstraintsTest, BothVersionsWorkThenCompleteLeavesTheConst
   std::string db = SetUp("_c");
   pg::Connection conn = testing::Connect(db);
   SilentProgress progress;
-  Engine engine(conn, Options(), progress);
-  auto record = engine.Start(Parse(c.name, c.operations));
+  Engine engine(conn, testing::FastEngineOptions(), progress);
+  auto record = engine.Start(testing::ParseOperations(c.name, c.operations));
   ASSERT_EQ(record.phase, "active");
   Versions apps(db, record.plan.version_schema);
   apps.Run(c.after_start, "after start");
@@ -401,8 +390,8 @@ TEST_P(ExpandContractConstraintsTest, BothVersionsWorkThenRollbackRestoresCatalo
   pg::Connection conn = testing::Connect(db);
   std::string before = Catalog(conn);
   SilentProgress progress;
-  Engine engine(conn, Options(), progress);
-  auto record = engine.Start(Parse(c.name, c.operations));
+  Engine engine(conn, testing::FastEngineOptions(), progress);
+  auto record = engine.Start(testing::ParseOperations(c.name, c.operations));
   ASSERT_EQ(record.phase, "active");
   {
     Versions apps(db, record.plan.version_schema);
@@ -429,7 +418,7 @@ TEST(ExpandContractConstraintsValidationTest, BadConstraintsFailBeforeAnythingCh
   State(conn).Init();
   std::string before = Catalog(conn);
   SilentProgress progress;
-  Engine engine(conn, Options(), progress);
+  Engine engine(conn, testing::FastEngineOptions(), progress);
   struct Bad {
     std::string operations;
     std::string needle;
@@ -462,7 +451,7 @@ TEST(ExpandContractConstraintsValidationTest, BadConstraintsFailBeforeAnythingCh
   };
   for (const auto& bad : cases) {
     try {
-      engine.Start(Parse("bad", bad.operations));
+      engine.Start(testing::ParseOperations("bad", bad.operations));
       ADD_FAILURE() << "expected an error for " << bad.operations;
     } catch (const Error& error) {
       EXPECT_NE(error.Describe().find(bad.needle), std::string::npos) << error.Describe();

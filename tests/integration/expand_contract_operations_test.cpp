@@ -15,6 +15,7 @@
 #include <functional>
 
 #include "support/database.hpp"
+#include "support/migrations.hpp"
 #include "zerodown/engine/engine.hpp"
 #include "zerodown/model/migration_reader.hpp"
 #include "zerodown/pg/catalog.hpp"
@@ -123,18 +124,6 @@ std::string Leftovers(pg::Connection& conn, const std::string& keep) {
       "('public', 'zerodown', 'information_schema', $1) AND nspname NOT LIKE 'pg\\_%' "
       "ORDER BY 1",
       {keep}));
-}
-
-EngineOptions Options() {
-  EngineOptions options;
-  options.lock.lock_timeout = std::chrono::milliseconds(200);
-  options.backfill.chunk_time = std::chrono::milliseconds(20);
-  return options;
-}
-
-model::Migration Parse(const std::string& name, const std::string& operations) {
-  std::string json = fmt::format(R"zd({{"name": "{}", "operations": [{}]}})zd", name, operations);
-  return model::ParseMigration(json, model::Format::kJson, name + ".json").ValueOrThrow();
 }
 
 // The two application versions: the old one on the physical tables, the new one on the views.
@@ -559,8 +548,8 @@ TEST_P(ExpandContractOperationsTest, BothVersionsWorkThenCompleteLeavesThePlainA
   std::string db = SetUp("_c");
   pg::Connection conn = testing::Connect(db);
   SilentProgress progress;
-  Engine engine(conn, Options(), progress);
-  auto record = engine.Start(Parse(c.name, c.operations));
+  Engine engine(conn, testing::FastEngineOptions(), progress);
+  auto record = engine.Start(testing::ParseOperations(c.name, c.operations));
   ASSERT_EQ(record.phase, "active");
   const std::string version = record.plan.version_schema;
   Versions apps(db, version);
@@ -584,8 +573,8 @@ TEST_P(ExpandContractOperationsTest, BothVersionsWorkThenRollbackRestoresCatalog
   pg::Connection conn = testing::Connect(db);
   std::string before = Catalog(conn);
   SilentProgress progress;
-  Engine engine(conn, Options(), progress);
-  auto record = engine.Start(Parse(c.name, c.operations));
+  Engine engine(conn, testing::FastEngineOptions(), progress);
+  auto record = engine.Start(testing::ParseOperations(c.name, c.operations));
   ASSERT_EQ(record.phase, "active");
   {
     Versions apps(db, record.plan.version_schema);

@@ -5,24 +5,13 @@
 #include <gtest/gtest.h>
 
 #include "support/database.hpp"
+#include "support/migrations.hpp"
 #include "zerodown/engine/engine.hpp"
 #include "zerodown/model/migration_reader.hpp"
 #include "zerodown/pg/catalog.hpp"
 
 namespace zerodown::engine {
 namespace {
-
-model::Migration Parse(const std::string& name, const std::string& operations) {
-  std::string json = fmt::format(R"zd({{"name": "{}", "operations": [{}]}})zd", name, operations);
-  return model::ParseMigration(json, model::Format::kJson, name + ".json").ValueOrThrow();
-}
-
-EngineOptions Options() {
-  EngineOptions options;
-  options.lock.lock_timeout = std::chrono::milliseconds(200);
-  options.backfill.chunk_time = std::chrono::milliseconds(20);
-  return options;
-}
 
 pg::Connection OnVersion(const std::string& db, const std::string& schema) {
   pg::Connection conn = testing::Connect(db);
@@ -48,15 +37,17 @@ TEST(ExpandContractSequenceTest, SecondMigrationRunsBesideTheFirstsViewsAndCompl
       "INSERT INTO users VALUES (1, 'ann', 30), (2, 'bob', 40);");
   State(conn).Init();
   SilentProgress progress;
-  Engine engine(conn, Options(), progress);
-  engine.Start(Parse("m1", R"zd({"add_column": {"table": "users", "column": {"name": "email",
+  Engine engine(conn, testing::FastEngineOptions(), progress);
+  engine.Start(testing::ParseOperations(
+      "m1", R"zd({"add_column": {"table": "users", "column": {"name": "email",
       "type": "text", "nullable": true}}})zd"));
   engine.Complete();
   ASSERT_TRUE(pg::SchemaExists(conn, "public_m1"));
 
   // m2 drops the physical `age` on complete, which public_m1's view still shows: complete must
   // drop the previous version's views before it can drop the column.
-  auto record = engine.Start(Parse("m2", R"zd({"alter_column": {"table": "users", "column": "age",
+  auto record = engine.Start(
+      testing::ParseOperations("m2", R"zd({"alter_column": {"table": "users", "column": "age",
       "type": "bigint", "up": "age", "down": "age::integer"}})zd"));
   EXPECT_EQ(record.plan.version_schema, "public_m2");
   pg::Connection v1 = OnVersion(db, "public_m1");
@@ -85,11 +76,13 @@ TEST(ExpandContractSequenceTest, RollbackOfTheSecondKeepsTheFirstVersionWorking)
       "INSERT INTO users VALUES (1, 'ann');");
   State(conn).Init();
   SilentProgress progress;
-  Engine engine(conn, Options(), progress);
-  engine.Start(Parse("m1", R"zd({"rename_column": {"table": "users", "from": "name",
+  Engine engine(conn, testing::FastEngineOptions(), progress);
+  engine.Start(
+      testing::ParseOperations("m1", R"zd({"rename_column": {"table": "users", "from": "name",
       "to": "full_name"}})zd"));
   engine.Complete();
-  engine.Start(Parse("m2", R"zd({"drop_column": {"table": "users", "column": "full_name",
+  engine.Start(
+      testing::ParseOperations("m2", R"zd({"drop_column": {"table": "users", "column": "full_name",
       "down": "'?'"}})zd"));
   pg::Connection v2 = OnVersion(db, "public_m2");
   v2.Exec("INSERT INTO users (id) VALUES (2)");
