@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "sql/rules/rule.hpp"
 #include "sql/tokens.hpp"
 #include "zerodown/model/migration_reader.hpp"
 
@@ -17,6 +18,8 @@ namespace zerodown::sql {
 namespace {
 
 using Json = nlohmann::json;
+// The lint rules' quoting: a plain lower-case name stays bare, anything else is double-quoted.
+using rules::QuoteIdent;
 
 constexpr int kComma = ',';
 constexpr int kSemicolon = ';';
@@ -372,19 +375,6 @@ class Translator {
     }
     for (std::size_t i = 0; i < type.value("arrayBounds", Json::array()).size(); ++i) name += "[]";
     return name;
-  }
-
-  static std::string QuoteIdent(const std::string& name) {
-    bool plain =
-        !name.empty() && (std::islower(static_cast<unsigned char>(name[0])) || name[0] == '_');
-    for (char c : name) {
-      plain = plain && (std::islower(static_cast<unsigned char>(c)) ||
-                        std::isdigit(static_cast<unsigned char>(c)) || c == '_');
-    }
-    if (plain) return name;
-    std::string quoted = "\"";
-    for (char c : name) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return quoted + "\"";
   }
 
   std::string Where() const {
