@@ -16,6 +16,7 @@
 
 #include "support/database.hpp"
 #include "support/migrations.hpp"
+#include "support/two_versions.hpp"
 #include "zerodown/engine/engine.hpp"
 #include "zerodown/model/migration_reader.hpp"
 #include "zerodown/pg/catalog.hpp"
@@ -23,18 +24,12 @@
 namespace zerodown::engine {
 namespace {
 
-enum class Who { kOld, kNew };
-constexpr Who kOld = Who::kOld;
-constexpr Who kNew = Who::kNew;
-
-// SQL run through one version; `expect` is the result as "a|b;c|d" (NULL for null), "*" to only
-// require success, or "!SQLSTATE" / "!SQLSTATE name" when it must fail with that code (and a
-// message naming `name`).
-struct Step {
-  Who who;
-  std::string sql;
-  std::string expect = "*";
-};
+using testing::Database;
+using testing::kNew;
+using testing::kOld;
+using testing::RowsText;
+using testing::Step;
+using testing::Versions;
 
 struct Case {
   std::string name;
@@ -61,25 +56,6 @@ constexpr const char* kBaseSetup =
 constexpr const char* kConstraints =
     "SELECT conname, contype, convalidated, pg_get_constraintdef(oid) FROM pg_constraint "
     "WHERE conrelid = 'public.users'::regclass AND contype <> 'p' ORDER BY conname";
-
-std::string Database(const std::string& name) {
-  auto& cluster = testing::SharedCluster();
-  pg::Connection admin = testing::Connect(cluster.ConnInfo("postgres"));
-  admin.Exec("DROP DATABASE IF EXISTS " + admin.Ident(name) + " WITH (FORCE)");
-  return cluster.CreateDatabase(name);
-}
-
-std::string RowsText(const pg::Rows& rows) {
-  std::string text;
-  for (int r = 0; r < rows.size(); ++r) {
-    if (r) text += ";";
-    for (int c = 0; c < rows.columns(); ++c) {
-      if (c) text += "|";
-      text += rows.IsNull(r, c) ? "NULL" : rows.Text(r, c);
-    }
-  }
-  return text;
-}
 
 // Columns, constraints, indexes, triggers, comments and replica identity of users and teams, in a
 // canonical order (a copied column moves to the end of the table, which no query by name sees).
@@ -134,41 +110,6 @@ std::string Leftovers(pg::Connection& conn) {
       "UNION ALL SELECT 'relation ' || relname FROM pg_class WHERE relname LIKE '\\_zd\\_%' "
       "ORDER BY 1"));
 }
-
-struct Versions {
-  Versions(const std::string& db, const std::string& version)
-      : old_app(testing::Connect(db)), new_app(testing::Connect(db)) {
-    old_app.Exec("SELECT set_config('search_path', 'public', false)");
-    new_app.Exec("SELECT set_config('search_path', $1, false)", {version});
-  }
-  void Run(const std::vector<Step>& steps, const std::string& phase) {
-    for (const auto& step : steps) {
-      pg::Connection& conn = step.who == kOld ? old_app : new_app;
-      std::string where =
-          fmt::format("{}, {} version: {}", phase, step.who == kOld ? "old" : "new", step.sql);
-      auto result = conn.TryExec(step.sql);
-      if (!step.expect.empty() && step.expect[0] == '!') {
-        std::string state = step.expect.substr(1, 5);
-        std::string name = step.expect.size() > 7 ? step.expect.substr(7) : "";
-        EXPECT_FALSE(result.ok()) << where << " should fail with " << step.expect;
-        if (result.ok()) continue;
-        EXPECT_EQ(result.error().sqlstate(), state) << where << ": " << result.error().Describe();
-        EXPECT_NE(result.error().Describe().find(name), std::string::npos)
-            << where << ": the error names the constraint: " << result.error().Describe();
-        continue;
-      }
-      if (!result.ok()) {
-        ADD_FAILURE() << where << " failed: " << result.error().Describe();
-        continue;
-      }
-      if (step.expect != "*") {
-        EXPECT_EQ(RowsText(*result), step.expect) << where;
-      }
-    }
-  }
-  pg::Connection old_app;
-  pg::Connection new_app;
-};
 
 const std::vector<Case>& Cases() {
   static const std::vector<Case> cases = {

@@ -16,6 +16,7 @@
 
 #include "support/database.hpp"
 #include "support/migrations.hpp"
+#include "support/two_versions.hpp"
 #include "zerodown/engine/engine.hpp"
 #include "zerodown/model/migration_reader.hpp"
 #include "zerodown/pg/catalog.hpp"
@@ -23,17 +24,12 @@
 namespace zerodown::engine {
 namespace {
 
-enum class Who { kOld, kNew };
-constexpr Who kOld = Who::kOld;
-constexpr Who kNew = Who::kNew;
-
-// SQL run through one version; `expect` is the result as "a|b;c|d" (NULL for null), or
-// "!SQLSTATE" when the statement must fail with that code, or "*" to only require success.
-struct Step {
-  Who who;
-  std::string sql;
-  std::string expect = "*";
-};
+using testing::Database;
+using testing::kNew;
+using testing::kOld;
+using testing::RowsText;
+using testing::Step;
+using testing::Versions;
 
 struct Case {
   std::string name;
@@ -51,27 +47,6 @@ constexpr const char* kBaseSetup =
     "CREATE TABLE users (id int PRIMARY KEY, name text NOT NULL, age int, note text DEFAULT 'x');"
     "COMMENT ON COLUMN users.note IS 'free text';"
     "INSERT INTO users VALUES (1, 'ann', 30, 'a'), (2, 'bob', NULL, 'b');";
-
-// A database of its own per (case, phase): the cases share one cluster, and FreshDatabase()
-// derives names from the test name, which parameterised names would truncate into collisions.
-std::string Database(const std::string& name) {
-  auto& cluster = testing::SharedCluster();
-  pg::Connection admin = testing::Connect(cluster.ConnInfo("postgres"));
-  admin.Exec("DROP DATABASE IF EXISTS " + admin.Ident(name) + " WITH (FORCE)");
-  return cluster.CreateDatabase(name);
-}
-
-std::string RowsText(const pg::Rows& rows) {
-  std::string text;
-  for (int r = 0; r < rows.size(); ++r) {
-    if (r) text += ";";
-    for (int c = 0; c < rows.columns(); ++c) {
-      if (c) text += "|";
-      text += rows.IsNull(r, c) ? "NULL" : rows.Text(r, c);
-    }
-  }
-  return text;
-}
 
 // The catalog of `schema` as text, in a canonical order: columns by name (expand/contract moves a
 // changed column to the end of the table, which no query by name can observe), then constraints,
@@ -125,39 +100,6 @@ std::string Leftovers(pg::Connection& conn, const std::string& keep) {
       "ORDER BY 1",
       {keep}));
 }
-
-// The two application versions: the old one on the physical tables, the new one on the views.
-struct Versions {
-  Versions(const std::string& db, const std::string& version)
-      : old_app(testing::Connect(db)), new_app(testing::Connect(db)) {
-    old_app.Exec("SELECT set_config('search_path', 'public', false)");
-    new_app.Exec("SELECT set_config('search_path', $1, false)", {version});
-  }
-  void Run(const std::vector<Step>& steps, const std::string& phase) {
-    for (const auto& step : steps) {
-      pg::Connection& conn = step.who == kOld ? old_app : new_app;
-      std::string where =
-          fmt::format("{}, {} version: {}", phase, step.who == kOld ? "old" : "new", step.sql);
-      auto result = conn.TryExec(step.sql);
-      if (!step.expect.empty() && step.expect[0] == '!') {
-        EXPECT_FALSE(result.ok()) << where << " should fail with " << step.expect;
-        if (!result.ok()) {
-          EXPECT_EQ("!" + result.error().sqlstate(), step.expect) << where;
-        }
-        continue;
-      }
-      if (!result.ok()) {
-        ADD_FAILURE() << where << " failed: " << result.error().Describe();
-        continue;
-      }
-      if (step.expect != "*") {
-        EXPECT_EQ(RowsText(*result), step.expect) << where;
-      }
-    }
-  }
-  pg::Connection old_app;
-  pg::Connection new_app;
-};
 
 const std::vector<Case>& Cases() {
   static const std::vector<Case> cases = {

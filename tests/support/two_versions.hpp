@@ -1,0 +1,86 @@
+// Test support for expand/contract tests: the old and the new application version as two
+// connections (the old on the physical tables, the new on the migration's views), steps run
+// through either with the result they must give, and a database of its own per case.
+#pragma once
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "support/database.hpp"
+
+namespace zerodown::testing {
+
+enum class Who { kOld, kNew };
+constexpr Who kOld = Who::kOld;
+constexpr Who kNew = Who::kNew;
+
+// SQL run through one version; `expect` is the result as "a|b;c|d" (NULL for null), "*" to only
+// require success, or "!SQLSTATE" / "!SQLSTATE name" when it must fail with that code (and a
+// message naming `name`).
+struct Step {
+  Who who;
+  std::string sql;
+  std::string expect = "*";
+};
+
+// A database of its own per (case, phase): the cases share one cluster, and FreshDatabase()
+// derives names from the test name, which parameterised names would truncate into collisions.
+inline std::string Database(const std::string& name) {
+  auto& cluster = testing::SharedCluster();
+  pg::Connection admin = testing::Connect(cluster.ConnInfo("postgres"));
+  admin.Exec("DROP DATABASE IF EXISTS " + admin.Ident(name) + " WITH (FORCE)");
+  return cluster.CreateDatabase(name);
+}
+
+inline std::string RowsText(const pg::Rows& rows) {
+  std::string text;
+  for (int r = 0; r < rows.size(); ++r) {
+    if (r) text += ";";
+    for (int c = 0; c < rows.columns(); ++c) {
+      if (c) text += "|";
+      text += rows.IsNull(r, c) ? "NULL" : rows.Text(r, c);
+    }
+  }
+  return text;
+}
+
+// The two application versions: the old one on the physical tables, the new one on the views.
+struct Versions {
+  Versions(const std::string& db, const std::string& version)
+      : old_app(testing::Connect(db)), new_app(testing::Connect(db)) {
+    old_app.Exec("SELECT set_config('search_path', 'public', false)");
+    new_app.Exec("SELECT set_config('search_path', $1, false)", {version});
+  }
+  void Run(const std::vector<Step>& steps, const std::string& phase) {
+    for (const auto& step : steps) {
+      pg::Connection& conn = step.who == kOld ? old_app : new_app;
+      std::string where =
+          fmt::format("{}, {} version: {}", phase, step.who == kOld ? "old" : "new", step.sql);
+      auto result = conn.TryExec(step.sql);
+      if (!step.expect.empty() && step.expect[0] == '!') {
+        std::string state = step.expect.substr(1, 5);
+        std::string name = step.expect.size() > 7 ? step.expect.substr(7) : "";
+        EXPECT_FALSE(result.ok()) << where << " should fail with " << step.expect;
+        if (result.ok()) continue;
+        EXPECT_EQ(result.error().sqlstate(), state) << where << ": " << result.error().Describe();
+        EXPECT_NE(result.error().Describe().find(name), std::string::npos)
+            << where << ": the error names the constraint: " << result.error().Describe();
+        continue;
+      }
+      if (!result.ok()) {
+        ADD_FAILURE() << where << " failed: " << result.error().Describe();
+        continue;
+      }
+      if (step.expect != "*") {
+        EXPECT_EQ(RowsText(*result), step.expect) << where;
+      }
+    }
+  }
+  pg::Connection old_app;
+  pg::Connection new_app;
+};
+
+}  // namespace zerodown::testing
