@@ -27,7 +27,7 @@ Engine::Engine(pg::Connection& conn, EngineOptions options, ProgressSink& progre
     : conn_(conn), options_(std::move(options)), progress_(progress), state_(conn) {}
 
 Plan Engine::PlanOnly(const model::Migration& migration) {
-  PlanOptions plan_options{options_.schema, std::nullopt};
+  PlanOptions plan_options{options_.schema, std::nullopt, options_.mechanism};
   if (state_.Initialized()) {
     if (auto latest = state_.LatestComplete(options_.schema)) {
       plan_options.previous_version_schema = latest->plan.version_schema;
@@ -213,6 +213,8 @@ void Engine::RunAction(const MigrationRecord& record, const std::string& phase,
       state_.MarkDone(record.schema, record.name, phase, action.id);
       return;
     }
+    case ActionKind::kShadowCopy:
+      throw Error(ErrorKind::kInternal, "the shadow copy is not wired in yet");
   }
 }
 

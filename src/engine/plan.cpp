@@ -14,6 +14,8 @@ std::string_view KindName(ActionKind kind) {
       return "non_transactional";
     case ActionKind::kBackfill:
       return "backfill";
+    case ActionKind::kShadowCopy:
+      return "shadow_copy";
   }
   return "transactional";
 }
@@ -21,6 +23,7 @@ std::string_view KindName(ActionKind kind) {
 ActionKind KindFromName(const std::string& name) {
   if (name == "non_transactional") return ActionKind::kNonTransactional;
   if (name == "backfill") return ActionKind::kBackfill;
+  if (name == "shadow_copy") return ActionKind::kShadowCopy;
   return ActionKind::kTransactional;
 }
 
@@ -32,11 +35,12 @@ nlohmann::json ActionsToJson(const std::vector<Action>& actions) {
                         {"description", a.description},
                         {"lock", a.lock},
                         {"sql", a.sql}};
-    if (a.kind == ActionKind::kBackfill) {
+    if (a.kind == ActionKind::kBackfill || a.kind == ActionKind::kShadowCopy) {
       j["schema"] = a.schema;
       j["table"] = a.table;
       j["key_columns"] = a.key_columns;
     }
+    if (a.kind == ActionKind::kShadowCopy) j["detail"] = a.detail;
     list.push_back(std::move(j));
   }
   return list;
@@ -54,6 +58,7 @@ std::vector<Action> ActionsFromJson(const nlohmann::json& list) {
     a.schema = j.value("schema", "");
     a.table = j.value("table", "");
     a.key_columns = j.value("key_columns", std::vector<std::string>{});
+    if (j.contains("detail")) a.detail = j.at("detail");
     actions.push_back(std::move(a));
   }
   return actions;
@@ -71,11 +76,39 @@ void DescribePhase(std::string& out, std::string_view title, const std::vector<A
 
 }  // namespace
 
+std::optional<Mechanism> MechanismFromName(std::string_view name) {
+  if (name == "auto") return Mechanism::kAuto;
+  if (name == "inplace") return Mechanism::kInPlace;
+  if (name == "shadow") return Mechanism::kShadow;
+  return std::nullopt;
+}
+
+std::string_view MechanismName(Mechanism mechanism) {
+  switch (mechanism) {
+    case Mechanism::kAuto:
+      return "auto";
+    case Mechanism::kInPlace:
+      return "inplace";
+    case Mechanism::kShadow:
+      return "shadow";
+  }
+  return "auto";
+}
+
 nlohmann::json ToJson(const Plan& plan) {
+  nlohmann::json checks = nlohmann::json::array();
+  for (const auto& c : plan.checks) {
+    checks.push_back({{"description", c.description},
+                      {"schema", c.schema},
+                      {"table", c.table},
+                      {"key_columns", c.key_columns},
+                      {"select_sql", c.select_sql}});
+  }
   return {{"version_schema", plan.version_schema},
           {"start", ActionsToJson(plan.start)},
           {"complete", ActionsToJson(plan.complete)},
-          {"rollback", ActionsToJson(plan.rollback)}};
+          {"rollback", ActionsToJson(plan.rollback)},
+          {"checks", checks}};
 }
 
 Plan PlanFromJson(const nlohmann::json& json) {
@@ -84,6 +117,12 @@ Plan PlanFromJson(const nlohmann::json& json) {
   plan.start = ActionsFromJson(json.at("start"));
   plan.complete = ActionsFromJson(json.at("complete"));
   plan.rollback = ActionsFromJson(json.at("rollback"));
+  for (const auto& c : json.value("checks", nlohmann::json::array())) {
+    plan.checks.push_back({c.at("description").get<std::string>(),
+                           c.at("schema").get<std::string>(), c.at("table").get<std::string>(),
+                           c.at("key_columns").get<std::vector<std::string>>(),
+                           c.at("select_sql").get<std::string>()});
+  }
   return plan;
 }
 

@@ -233,6 +233,7 @@ Result<Plan> PlanMigration(pg::Connection& conn, const model::Migration& migrati
   }
   std::string version = VersionSchemaName(migration, options.schema);
   PlanContext context(conn, options.schema, migration.name, version);
+  context.SetMechanism(options.mechanism);
   std::vector<std::string> known = pg::ListTables(conn, options.schema);
   for (std::size_t i = 0; i < migration.operations.size(); ++i) {
     const auto& operation = migration.operations[i];

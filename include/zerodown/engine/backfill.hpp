@@ -23,6 +23,9 @@ struct BackfillOptions {
   int max_batch = 20000;
   // Called before every batch; the throttler blocks here while it wants the pass to wait.
   std::function<void()> before_batch;
+  // Read before every batch when set: the target time an operator changed while the pass runs
+  // (`zerodown set chunk-time=…`); chunk_time otherwise.
+  std::function<std::chrono::milliseconds()> chunk_time_source;
 };
 
 // Where a pass is: the last key done (text of each key column), rows done so far.

@@ -4,11 +4,13 @@
 // zerodown state schema.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 
 #include "zerodown/engine/backfill.hpp"
 #include "zerodown/engine/plan.hpp"
+#include "zerodown/engine/planner.hpp"
 #include "zerodown/engine/progress.hpp"
 #include "zerodown/engine/state.hpp"
 #include "zerodown/model/operations.hpp"
@@ -22,6 +24,10 @@ struct EngineOptions {
   pg::LockRetryPolicy lock;
   BackfillOptions backfill;
   bool wait_for_other_run = true;  // false: refuse at once when another zerodown holds the schema
+  Mechanism mechanism = Mechanism::kAuto;
+  // Called right before a cut-over (the swap of a shadow copy): blocks while the operator has
+  // postponed it (`zerodown postpone-cutover`). Unset: no wait.
+  std::function<void()> before_cutover;
 };
 
 // What `status` shows.

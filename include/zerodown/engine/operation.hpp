@@ -79,6 +79,9 @@ class PlanContext {
   // A unique action id: "<op index>.<suffix>".
   std::string ActionId(std::string_view suffix) const;
   void SetOperationIndex(int index) { operation_index_ = index; }
+  // How operations that rewrite every row move the data (--mechanism).
+  Mechanism mechanism() const { return mechanism_; }
+  void SetMechanism(Mechanism mechanism) { mechanism_ = mechanism; }
 
  private:
   pg::Connection& conn_;
@@ -87,6 +90,7 @@ class PlanContext {
   std::map<std::string, VirtualTable> tables_;
   Plan plan_;
   int operation_index_ = 0;
+  Mechanism mechanism_ = Mechanism::kAuto;
 };
 
 // One operation kind. Validate checks it against the catalog (through the context's virtual

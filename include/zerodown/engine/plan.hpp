@@ -4,7 +4,9 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace zerodown::engine {
@@ -13,7 +15,18 @@ enum class ActionKind {
   kTransactional,     // statements run in one transaction under lock_timeout, retried on timeout
   kNonTransactional,  // statements that refuse a transaction block (… CONCURRENTLY), retried
   kBackfill,          // a batched, throttled pass over every row of a table (fires the triggers)
+  kShadowCopy,        // copy the table into a new heap beside it, then swap (shadow_copy.hpp)
 };
+
+// How an operation that rewrites every row of a table moves the data.
+enum class Mechanism {
+  kAuto,     // the planner picks by the table's size (see docs/migrations.md)
+  kInPlace,  // a new column in the same heap, filled by batched UPDATEs through the triggers
+  kShadow,   // a copy of the table in a new heap, filled by INSERT … SELECT, swapped in at start
+};
+// "auto", "inplace" or "shadow"; nullopt for anything else.
+std::optional<Mechanism> MechanismFromName(std::string_view name);
+std::string_view MechanismName(Mechanism mechanism);
 
 struct Action {
   std::string id;  // unique within its phase; the resume key in zerodown.steps
@@ -26,6 +39,21 @@ struct Action {
   std::string schema;
   std::string table;
   std::vector<std::string> key_columns;
+  // kShadowCopy only: the ShadowCopySpec as JSON.
+  nlohmann::json detail;
+};
+
+// What `zerodown verify` compares while a migration is in progress: for every row of
+// schema.table, the value the new version's column should hold (computed from the old version's
+// row) against the value it holds.
+struct ColumnCheck {
+  std::string description;  // "abalance: up(old row) against _zd_new_abalance"
+  std::string schema;
+  std::string table;                     // physical
+  std::vector<std::string> key_columns;  // physical, in key order
+  // A SELECT yielding per row the key columns (under their physical names), `expected` and
+  // `actual`. It reads schema.table only; a filter on the key columns reaches its index.
+  std::string select_sql;
 };
 
 struct Plan {
@@ -33,6 +61,7 @@ struct Plan {
   std::vector<Action> complete;
   std::vector<Action> rollback;
   std::string version_schema;  // the schema of views the new version uses
+  std::vector<ColumnCheck> checks;  // what `zerodown verify` compares after start
 };
 
 nlohmann::json ToJson(const Plan& plan);

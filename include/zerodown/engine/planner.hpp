@@ -17,6 +17,7 @@ struct PlanOptions {
   // The version schema of the migration that is current now (its views are dropped on complete),
   // if any.
   std::optional<std::string> previous_version_schema;
+  Mechanism mechanism = Mechanism::kAuto;
 };
 
 // The version schema a migration's views live in: `version_schema` when the file sets it,

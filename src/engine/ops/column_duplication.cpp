@@ -265,6 +265,38 @@ Result<std::string> ColumnDuplication::CopyOf(const std::string& column,
       .WithWhere(fmt::format("field {}", field));
 }
 
+ColumnCheck ColumnDuplication::VerifyCheck(PlanContext& context, const VirtualTable& table,
+                                           const Prepared& p) const {
+  pg::Connection& conn = context.conn();
+  // The inner select names every column as the old version does, so `up` reads as it does in the
+  // trigger; the key and the copy ride along under names no user column has.
+  std::string inner;
+  for (const auto& c : old_columns_) {
+    inner += inner.empty() ? "" : ", ";
+    inner += c.pending ? fmt::format("CAST(NULL AS {}) AS {}", c.type, conn.Ident(c.name))
+                       : fmt::format("{} AS {}", conn.Ident(c.physical), conn.Ident(c.name));
+  }
+  std::string outer;
+  for (std::size_t i = 0; i < table.key_columns.size(); ++i) {
+    std::string hidden = fmt::format("_zd_key_{}", i);
+    inner += fmt::format(", {} AS {}", conn.Ident(table.key_columns[i]), conn.Ident(hidden));
+    outer += fmt::format("{} AS {}, ", conn.Ident(hidden), conn.Ident(table.key_columns[i]));
+  }
+  inner += fmt::format(", {} AS \"_zd_actual\"", conn.Ident(p.new_physical));
+  ColumnCheck check;
+  check.description =
+      fmt::format("{}.{}: up(old row) against {}", table.name, p.change.column, p.new_physical);
+  check.schema = context.schema();
+  check.table = table.physical;
+  check.key_columns = table.key_columns;
+  check.select_sql = fmt::format(
+      "SELECT {}CAST(({}) AS {}) AS expected, \"_zd_actual\" AS actual FROM (SELECT {} FROM {}) "
+      "AS {}",
+      outer, p.change.up.value_or(conn.Ident(p.change.column)), p.new_type, inner,
+      context.Qualified(table), conn.Ident(table.name));
+  return check;
+}
+
 Status ColumnDuplication::AddCheck(PlanContext& context, CopyCheck check, std::string_view field) {
   if (Status s = RequireFreeConstraintName(context, check.name, field, false); !s.ok()) return s;
   VirtualTable& table = *context.FindTable(table_);
@@ -550,6 +582,10 @@ void ColumnDuplication::Plan(PlanContext& context) {
   context.AddRollback(
       {context.Ddl("drop_new_column", fmt::format("drop the trigger and the copies of {}", swapped),
                    "ACCESS EXCLUSIVE, catalog only", undo)});
+
+  for (const auto& p : columns_) {
+    context.plan().checks.push_back(VerifyCheck(context, table, p));
+  }
 
   for (const auto& p : columns_) {
     VirtualColumn& column = *table.FindColumn(p.change.column);

@@ -106,6 +106,9 @@ class ColumnDuplication {
                         const std::optional<std::string>& dropping);
   Status RequireFreeConstraintName(PlanContext& context, const std::string& name,
                                    std::string_view field, bool index_too);
+  // What `zerodown verify` compares for one copy: up over the old row against the copy.
+  ColumnCheck VerifyCheck(PlanContext& context, const VirtualTable& table,
+                          const Prepared& p) const;
   // The copy's physical name for a column as the new version names it, or an error.
   Result<std::string> CopyOf(const std::string& column, std::string_view field) const;
 
