@@ -142,6 +142,7 @@ std::vector<Action> VersionSchemaActions(PlanContext& context,
                 {},
                 {},
                 {},
+                {},
                 {}};
   create.sql.push_back(fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", conn.Ident(version)));
   create.sql.push_back(fmt::format("CREATE SCHEMA {}", conn.Ident(version)));
@@ -260,6 +261,7 @@ Result<Plan> PlanMigration(pg::Connection& conn, const model::Migration& migrati
                   {fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", conn.Ident(version))},
                   {},
                   {},
+                  {},
                   {}};
   plan.rollback.insert(plan.rollback.begin(), drop_new);  // views first: they pin the columns
   if (options.previous_version_schema && *options.previous_version_schema != version) {
@@ -270,6 +272,7 @@ Result<Plan> PlanMigration(pg::Connection& conn, const model::Migration& migrati
         "none on tables, instant",
         {fmt::format("DROP SCHEMA IF EXISTS {} CASCADE",
                      conn.Ident(*options.previous_version_schema))},
+        {},
         {},
         {},
         {}};
