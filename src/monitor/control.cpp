@@ -103,10 +103,19 @@ Result<std::chrono::milliseconds> ParseChunkTime(const std::string& text) {
   return std::chrono::milliseconds(ms);
 }
 
+namespace {
+
+bool IsTrue(const std::string& value) { return value == "true" || value == "on" || value == "1"; }
+
+}  // namespace
+
 ControlValues ParseControlRows(const std::map<std::string, std::string>& rows) {
   ControlValues values;
   if (auto it = rows.find(std::string(kPausedKey)); it != rows.end()) {
-    values.paused = it->second == "true" || it->second == "on" || it->second == "1";
+    values.paused = IsTrue(it->second);
+  }
+  if (auto it = rows.find(std::string(kCutoverPostponedKey)); it != rows.end()) {
+    values.cutover_postponed = IsTrue(it->second);
   }
   if (auto it = rows.find(std::string(kChunkTimeKey)); it != rows.end()) {
     if (auto ms = ParseChunkTime(it->second)) values.chunk_time = *ms;
@@ -132,6 +141,11 @@ Status SetControl(pg::Connection& conn, const std::string& schema, const std::st
     if (value != "true" && value != "false") {
       return Error(ErrorKind::kUsage, "paused must be true or false",
                    "Use `zerodown pause` and `zerodown resume`.");
+    }
+  } else if (key == kCutoverPostponedKey) {
+    if (value != "true" && value != "false") {
+      return Error(ErrorKind::kUsage, "cutover-postponed must be true or false",
+                   "Use `zerodown postpone-cutover` and `zerodown cutover`.");
     }
   } else if (key == kChunkTimeKey) {
     if (auto parsed = ParseChunkTime(value); !parsed) return parsed.error();

@@ -2,7 +2,8 @@
 
 namespace zerodown::monitor {
 
-Session::Session(SessionOptions options, engine::ProgressSink& base) : base_(base) {
+Session::Session(SessionOptions options, engine::ProgressSink& base)
+    : base_(base), cutover_(options.cutover) {
   if (!options.metrics_addr.empty()) {
     metrics_ = std::make_unique<Metrics>();
     metrics_->Serve(options.metrics_addr).ThrowIfError();
@@ -45,6 +46,26 @@ void Session::BeforeBatch() {
   CheckHealth();
   throttler_->WaitIfNeeded();
 }
+
+void Session::WaitForCutover(bool check_health) {
+  CutoverWaitOptions options = cutover_;
+  options.while_waiting = [this, check_health] {
+    if (check_health) {
+      CheckHealth();
+    } else {
+      reporter_->Flush();
+    }
+  };
+  monitor::WaitForCutover([this] { return throttler_->RefreshControl().cutover_postponed; },
+                          progress(), options);
+}
+
+void Session::BeforeCutover() {
+  CheckHealth();
+  WaitForCutover(/*check_health=*/true);
+}
+
+void Session::WaitWhileCutoverPostponed() { WaitForCutover(/*check_health=*/false); }
 
 void Session::RecordError(const Error& error) {
   if (metrics_) metrics_->IncErrors(KindName(error.kind()));

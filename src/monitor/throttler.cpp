@@ -69,16 +69,25 @@ std::unique_ptr<SignalSource> MakeDatabaseSignals(const std::string& conninfo,
 Throttler::Throttler(std::unique_ptr<SignalSource> source, ThrottlerOptions options)
     : source_(std::move(source)), options_(std::move(options)) {}
 
+void Throttler::ReadControlRows() {
+  next_control_ = Clock::now() + options_.control_interval;
+  try {
+    control_ = source_->ReadControl(options_.schema);
+  } catch (const Error& error) {
+    for (auto* o : observers_) o->OnSampleError(error);
+  }
+  std::lock_guard lock(mutex_);
+  chunk_time_ = control_.chunk_time;
+}
+
+ControlValues Throttler::RefreshControl() {
+  ReadControlRows();
+  return control_;
+}
+
 ThrottleDecision Throttler::Evaluate() {
   auto now = Clock::now();
-  if (now >= next_control_) {
-    next_control_ = now + options_.control_interval;
-    try {
-      control_ = source_->ReadControl(options_.schema);
-    } catch (const Error& error) {
-      for (auto* o : observers_) o->OnSampleError(error);
-    }
-  }
+  if (now >= next_control_) ReadControlRows();
   bool fresh = false;
   if (now >= next_sample_) {
     next_sample_ = now + options_.sample_interval;
@@ -112,7 +121,6 @@ ThrottleDecision Throttler::Evaluate() {
   }
   {
     std::lock_guard lock(mutex_);
-    chunk_time_ = control_.chunk_time;
     last_ = signals;
   }
   return Decide(signals, limits);

@@ -1,9 +1,9 @@
 // Live control of a running migration through the database it changes: `zerodown pause`,
-// `resume` and `set` write rows of zerodown.control (schema, key, value, updated_at), and the
-// throttler of the running migration reads them back (at most once a second). The database is the
-// channel because it is the one thing the operator's shell and the migrating process are sure to
-// share, on whatever host either runs. This module only reads and writes those rows; acting on
-// them is throttler.hpp's job.
+// `resume`, `set`, `postpone-cutover` and `cutover` write rows of zerodown.control (schema, key,
+// value, updated_at), and the throttler of the running migration reads them back (at most once a
+// second). The database is the channel because it is the one thing the operator's shell and the
+// migrating process are sure to share, on whatever host either runs. This module only reads and
+// writes those rows; acting on them is throttler.hpp's job.
 #pragma once
 
 #include <chrono>
@@ -21,6 +21,8 @@ namespace zerodown::monitor {
 inline constexpr std::string_view kPausedKey = "paused";
 inline constexpr std::string_view kChunkTimeKey = "chunk-time";
 inline constexpr std::string_view kMaxLagKey = "max-lag";
+// "true" while `zerodown postpone-cutover` holds the cut-over back (see cutover.hpp).
+inline constexpr std::string_view kCutoverPostponedKey = "cutover-postponed";
 
 // What the control rows of one schema ask for. Empty: not set, the command-line value holds.
 struct ControlValues {
@@ -28,6 +30,7 @@ struct ControlValues {
   std::optional<std::chrono::milliseconds> chunk_time;
   std::optional<std::int64_t> max_lag_bytes;
   std::optional<double> max_lag_seconds;
+  bool cutover_postponed = false;
 };
 
 // A `max-lag=` value: a size ("64MB", "512kB", "1GB", plain bytes) or a duration ("30s",

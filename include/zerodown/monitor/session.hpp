@@ -1,14 +1,15 @@
 // Everything that watches one running migration, bundled for the CLI: the throttler, the health
 // monitor with its automatic rollback policy and --on-alert hook, and the metrics endpoint, all
 // wired to each other and to the progress display. A command builds one Session before it starts
-// the engine and hands the engine progress() and BeforeBatch(). It owns the monitoring
-// connections and threads; it never touches the migration itself.
+// the engine and hands the engine progress(), BeforeBatch() and BeforeCutover(). It owns the
+// monitoring connections and threads; it never touches the migration itself.
 #pragma once
 
 #include <memory>
 #include <string>
 
 #include "zerodown/engine/progress.hpp"
+#include "zerodown/monitor/cutover.hpp"
 #include "zerodown/monitor/health.hpp"
 #include "zerodown/monitor/metrics.hpp"
 #include "zerodown/monitor/throttler.hpp"
@@ -20,7 +21,8 @@ struct SessionOptions {
   std::string metrics_addr;  // "host:port"; "" = no endpoint
   ThrottlerOptions throttle;
   HealthOptions health;
-  bool health_checks = true;  // false: no health thread (and so no automatic rollback)
+  bool health_checks = true;   // false: no health thread (and so no automatic rollback)
+  CutoverWaitOptions cutover;  // its while_waiting is the session's own
 };
 
 class Session {
@@ -41,6 +43,15 @@ class Session {
   // rolls start back), and otherwise waits while the throttler says so, checking the policy
   // on every poll of the wait.
   void BeforeBatch();
+  // For EngineOptions::before_cutover: returns at once unless `zerodown postpone-cutover` holds
+  // the cut-over back; then says so through progress() once and waits, reading the flag every
+  // cutover.poll_interval on the monitoring connection, until `zerodown cutover`. Checks the
+  // automatic-rollback policy on every poll, as BeforeBatch does, and throws the same error.
+  void BeforeCutover();
+  // The same wait without the policy: for the CLI before `complete`, which is the cut-over of an
+  // expand/contract migration. Once start has returned, the migration is not watched, and an
+  // automatic rollback could not undo a finished start anyway.
+  void WaitWhileCutoverPostponed();
   // Counts a command-ending error in zerodown_errors_total{kind}.
   void RecordError(const Error& error);
   // Sets zerodown_migration_phase (e.g. "done" when the command finished).
@@ -52,8 +63,10 @@ class Session {
 
  private:
   void CheckHealth();
+  void WaitForCutover(bool check_health);
 
   engine::ProgressSink& base_;
+  CutoverWaitOptions cutover_;
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<MetricsProgress> metrics_progress_;
   std::unique_ptr<ProgressReporter> reporter_;

@@ -82,6 +82,12 @@ class Throttler {
   void WaitIfNeeded();
   // The current decision without blocking (samples if a sample is due).
   ThrottleDecision Check();
+  // Reads the control rows now rather than when control_interval says (a postponed cut-over
+  // polls them faster than that) and returns them; ChunkTime() follows. When the read fails,
+  // observers hear of it (OnSampleError) and the values read last stand, so a postponed cut-over
+  // stays postponed through a dropped monitoring connection. Call from the thread that calls
+  // WaitIfNeeded.
+  ControlValues RefreshControl();
   // Makes a blocked WaitIfNeeded return now, and every later one return at once. Thread-safe.
   void Cancel();
 
@@ -91,12 +97,14 @@ class Throttler {
   // Thread-safe readers for progress and status displays.
   std::chrono::duration<double> ThrottledTime() const;
   std::string Reason() const;  // "" while not waiting
-  // The chunk time `zerodown set chunk-time=…` asks for, if any.
+  // The chunk time `zerodown set chunk-time=…` asks for, if any, as last read (before every
+  // WaitIfNeeded at most once per control_interval): cheap enough to ask before every batch.
   std::optional<std::chrono::milliseconds> ChunkTime() const;
   ThrottleSignals LastSignals() const;
 
  private:
   ThrottleDecision Evaluate();
+  void ReadControlRows();
 
   std::unique_ptr<SignalSource> source_;
   ThrottlerOptions options_;

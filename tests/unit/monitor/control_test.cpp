@@ -48,6 +48,14 @@ TEST(Control, RowsToValues) {
   EXPECT_FALSE(v.max_lag_bytes.has_value());
 }
 
+TEST(Control, CutoverPostponed) {
+  EXPECT_TRUE(ParseControlRows({{"cutover-postponed", "true"}}).cutover_postponed);
+  EXPECT_FALSE(ParseControlRows({{"cutover-postponed", "false"}}).cutover_postponed);
+  EXPECT_FALSE(ParseControlRows({{"paused", "true"}}).cutover_postponed);
+  // Postponing the cut-over does not pause the backfill, nor the other way round.
+  EXPECT_FALSE(ParseControlRows({{"cutover-postponed", "true"}}).paused);
+}
+
 TEST(Control, BadRowsAreIgnoredNotFatal) {
   auto v = ParseControlRows({{"paused", "false"}, {"chunk-time", "forever"}, {"colour", "red"}});
   EXPECT_FALSE(v.paused);

@@ -26,12 +26,14 @@ class FakeSignals final : public SignalSource {
     ++control_reads;
     std::lock_guard lock(mutex);
     last_schema = schema;
+    if (fail_control) throw Error(ErrorKind::kConnection, "gone");
     return control;
   }
   std::mutex mutex;
   ThrottleSignals signals;
   ControlValues control;
   bool fail = false;
+  bool fail_control = false;
   std::string last_schema;
   std::atomic<int> samples{0};
   std::atomic<int> control_reads{0};
@@ -132,6 +134,37 @@ TEST(Throttler, ControlPauseAndOverrides) {
     f->control.max_lag_bytes = 64LL * 1024 * 1024;
   }
   EXPECT_FALSE(t.Check().wait);
+}
+
+TEST(Throttler, RefreshControlReadsNowAndKeepsTheLastWordOnFailure) {
+  auto fake = std::make_unique<FakeSignals>();
+  auto* f = fake.get();
+  ThrottlerOptions o = Fast();
+  o.control_interval = 1h;
+  Throttler t(std::move(fake), o);
+  Recorder rec;
+  t.AddObserver(&rec);
+  t.WaitIfNeeded();
+  EXPECT_EQ(f->control_reads, 1);
+  {
+    std::lock_guard lock(f->mutex);
+    f->control.cutover_postponed = true;
+    f->control.chunk_time = 200ms;
+  }
+  t.WaitIfNeeded();  // not due for an hour
+  EXPECT_EQ(f->control_reads, 1);
+  EXPECT_FALSE(t.ChunkTime().has_value());
+  EXPECT_TRUE(t.RefreshControl().cutover_postponed);
+  EXPECT_EQ(f->control_reads, 2);
+  EXPECT_EQ(t.ChunkTime(), 200ms);
+  {
+    std::lock_guard lock(f->mutex);
+    f->fail_control = true;
+  }
+  // A dropped monitoring connection must not let a postponed cut-over through.
+  EXPECT_TRUE(t.RefreshControl().cutover_postponed);
+  EXPECT_EQ(t.ChunkTime(), 200ms);
+  EXPECT_EQ(rec.errors, 1);
 }
 
 TEST(Throttler, PauseFile) {
