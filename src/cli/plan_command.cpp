@@ -10,6 +10,7 @@ struct PlanFlags {
   std::string file;
   std::string format = "text";
   bool allow_blocking = false;
+  std::string mechanism = "auto";
 };
 
 const CommandRegistration kRegistration{
@@ -36,6 +37,12 @@ const CommandRegistration kRegistration{
           ->capture_default_str();
       cmd->add_flag("--allow-blocking", flags->allow_blocking,
                     "plan SQL statements that have no online form as they are");
+      cmd->add_option("--mechanism", flags->mechanism,
+                      "how a change that rewrites every row moves the data: inplace (batched "
+                      "UPDATEs in the live heap), shadow (a copy into a new heap, swapped in), "
+                      "auto (by table size; the plan says why)")
+          ->check(CLI::IsMember({"auto", "inplace", "shadow"}))
+          ->capture_default_str();
       cmd->callback([&global, flags] {
         model::Migration migration = LoadMigration(flags->file, flags->allow_blocking);
         if (flags->format == "json") {
@@ -44,7 +51,9 @@ const CommandRegistration kRegistration{
         }
         pg::Connection conn = Connect(global);
         engine::SilentProgress silent;
-        engine::Engine engine(conn, MakeEngineOptions(global, EngineFlags{}), silent);
+        engine::EngineOptions options = MakeEngineOptions(global, EngineFlags{});
+        options.mechanism = *engine::MechanismFromName(flags->mechanism);
+        engine::Engine engine(conn, options, silent);
         engine::Plan plan = engine.PlanOnly(migration);
         if (global.json) {
           std::cout << engine::ToJson(plan).dump(2) << "\n";

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "zerodown/engine/planner.hpp"
+#include "zerodown/engine/shadow_copy.hpp"
 #include "zerodown/model/migration_reader.hpp"
 #include "zerodown/pg/advisory_lock.hpp"
 
@@ -213,8 +214,23 @@ void Engine::RunAction(const MigrationRecord& record, const std::string& phase,
       state_.MarkDone(record.schema, record.name, phase, action.id);
       return;
     }
-    case ActionKind::kShadowCopy:
-      throw Error(ErrorKind::kInternal, "the shadow copy is not wired in yet");
+    case ActionKind::kShadowCopy: {
+      auto step = state_.Step(record.schema, record.name, phase, action.id);
+      ShadowCopySpec spec = ShadowCopySpec::FromJson(action.detail);
+      ShadowCopyOptions copy;
+      copy.chunks = options_.backfill;
+      copy.lock = options_.lock;
+      copy.before_cutover = options_.before_cutover;
+      RunShadowCopy(
+          conn_, spec, copy, step ? step->checkpoint : nlohmann::json(),
+          [&](const nlohmann::json& checkpoint, std::int64_t rows, std::int64_t total) {
+            state_.SaveProgress(record.schema, record.name, phase, action.id, rows, total,
+                                checkpoint);
+          },
+          progress_);
+      state_.MarkDone(record.schema, record.name, phase, action.id);
+      return;
+    }
   }
 }
 

@@ -60,7 +60,7 @@ struct Plan {
   std::vector<Action> start;
   std::vector<Action> complete;
   std::vector<Action> rollback;
-  std::string version_schema;  // the schema of views the new version uses
+  std::string version_schema;       // the schema of views the new version uses
   std::vector<ColumnCheck> checks;  // what `zerodown verify` compares after start
 };
 

@@ -5,6 +5,7 @@
 
 #include "engine/ops/op_support.hpp"
 #include "engine/sync_trigger.hpp"
+#include "zerodown/engine/shadow_copy.hpp"
 #include "zerodown/pg/catalog.hpp"
 
 namespace zerodown::engine::ops {
@@ -115,7 +116,101 @@ Status ColumnDuplication::Validate(PlanContext& context, const std::string& tabl
       return s;
     }
   }
+  return ChooseMechanism(context, t);
+}
+
+namespace {
+
+// Rough rates on 2 cores under load (bench/w1.sh): an UPDATE backfill rewrites a row and each
+// of its index entries at about 80k rows/s; INSERT … SELECT into a heap without indexes moves
+// about 400k rows/s, and a sort-built index takes about 1 s per million rows.
+constexpr double kInPlaceRowsPerSecond = 80000;
+constexpr double kCopyRowsPerSecond = 400000;
+constexpr double kIndexRowsPerSecond = 1000000;
+// Below this many rows an in-place backfill takes a few seconds and the copy's catalog work
+// (a second heap, its indexes, a swap) is not worth it.
+constexpr std::int64_t kShadowFromRows = 100000;
+
+std::string Megabytes(std::int64_t bytes) {
+  return fmt::format("{:.0f} MB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+}
+
+}  // namespace
+
+Status ColumnDuplication::ChooseMechanism(PlanContext& context, const VirtualTable& table) {
+  Mechanism asked = context.mechanism();
+  if (table.created || asked == Mechanism::kInPlace) {
+    shadow_ = false;
+    mechanism_note_ = table.created ? "" : "in place (--mechanism=inplace)";
+    return {};
+  }
+  TableEstimate e = EstimateTable(context.conn(), context.schema(), table.physical);
+  std::vector<std::string> blockers =
+      ShadowCopyBlockers(context.conn(), context.schema(), table.physical);
+  double rows = static_cast<double>(e.rows);
+  std::string estimate = fmt::format(
+      "~{} rows, {} heap + {} in {} index(es); in place ≈ {:.0f} s rewriting every row and index "
+      "entry of the live heap (it bloats); shadow copy ≈ {:.0f} s into a new heap",
+      e.rows, Megabytes(e.table_bytes), Megabytes(e.index_bytes), e.indexes,
+      rows / kInPlaceRowsPerSecond,
+      rows / kCopyRowsPerSecond + rows * e.indexes / kIndexRowsPerSecond);
+  std::string blocked;
+  for (const auto& b : blockers) blocked += (blocked.empty() ? "" : ", ") + b;
+  if (asked == Mechanism::kShadow) {
+    if (!blockers.empty()) {
+      return Error(
+          ErrorKind::kInvalidMigration,
+          fmt::format("table \"{}\" cannot be copied into a new heap: {}", table.name, blocked),
+          "Run without --mechanism=shadow (or with --mechanism=inplace) to backfill "
+          "it in place.");
+    }
+    shadow_ = true;
+    mechanism_note_ = "shadow copy (--mechanism=shadow): " + estimate;
+    return {};
+  }
+  shadow_ = blockers.empty() && e.rows >= kShadowFromRows;
+  if (!blockers.empty()) {
+    mechanism_note_ =
+        fmt::format("in place, as the table cannot be copied ({}): {}", blocked, estimate);
+  } else {
+    mechanism_note_ = fmt::format("{} (auto, shadow from {} rows): {}",
+                                  shadow_ ? "shadow copy" : "in place", kShadowFromRows, estimate);
+  }
   return {};
+}
+
+Action ColumnDuplication::ShadowCopyAction(PlanContext& context, const VirtualTable& table,
+                                           const std::vector<std::string>& after_swap_sql,
+                                           const std::string& names) const {
+  pg::Connection& conn = context.conn();
+  ShadowCopySpec spec =
+      ShadowCopySpec::Named(context.schema(), table.physical, context.migration());
+  spec.key_columns = table.key_columns;
+  for (const auto& p : columns_) {
+    spec.added.push_back(
+        {p.new_physical, p.new_type, p.change.up.value_or(conn.Ident(p.change.column))});
+  }
+  for (const auto& c : old_columns_) {
+    spec.names.push_back({c.pending ? "" : c.physical, c.name, c.type});
+  }
+  spec.after_swap_sql = after_swap_sql;
+  Action action;
+  action.id = context.ActionId("shadow_copy");
+  action.kind = ActionKind::kShadowCopy;
+  action.description = fmt::format(
+      "copy {} into a new heap with {} filled by up, build its indexes, replay the change log, "
+      "swap it in [{}]",
+      table.physical, names, mechanism_note_);
+  action.lock =
+      "SHARE ROW EXCLUSIVE to add the change-log trigger (instant); none while copying; ACCESS "
+      "EXCLUSIVE for the swap (renames and the last log entries: milliseconds, under "
+      "lock_timeout, retried)";
+  action.schema = context.schema();
+  action.table = table.physical;
+  action.key_columns = table.key_columns;
+  action.detail = spec.ToJson();
+  for (const auto& sql : after_swap_sql) action.sql.push_back("-- at the swap: " + sql);
+  return action;
 }
 
 Status ColumnDuplication::ValidateColumn(PlanContext& context, VirtualTable& table,
@@ -424,22 +519,30 @@ void ColumnDuplication::Plan(PlanContext& context) {
     names += fmt::format("{}{} ({}) beside {}", names.empty() ? "" : ", ", p.new_physical,
                          p.new_type, p.old_physical);
   }
-  add.insert(add.end(), sync.create_sql.begin(), sync.create_sql.end());
+  std::vector<std::string> after_add = sync.create_sql;
   std::vector<std::string> validate_not_null;
   for (const auto& p : columns_) {
     if (!p.not_null) continue;
     // NOT VALID: instant. Validated on complete without blocking writes, after which SET NOT
     // NULL needs no scan (PostgreSQL 12+).
     std::string check = PlanContext::TempName("_zd_nn_", p.new_physical);
-    add.push_back(fmt::format("ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID",
-                              qualified, conn.Ident(check), conn.Ident(p.new_physical)));
+    after_add.push_back(
+        fmt::format("ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID", qualified,
+                    conn.Ident(check), conn.Ident(p.new_physical)));
     validate_not_null.push_back(
         fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT {}", qualified, conn.Ident(check)));
   }
-  context.AddStart(context.Ddl(
-      "add_column",
-      fmt::format("add {} to {}, with the trigger keeping them in step", names, table.physical),
-      "ACCESS EXCLUSIVE, instant (no default, no rewrite)", add));
+  if (shadow_) {
+    // The copies are born full in the new heap; the trigger and checks arrive with the swap.
+    context.AddStart(ShadowCopyAction(context, table, after_add, names));
+  } else {
+    add.insert(add.end(), after_add.begin(), after_add.end());
+    context.AddStart(context.Ddl(
+        "add_column",
+        fmt::format("add {} to {}, with the trigger keeping them in step{}", names, table.physical,
+                    mechanism_note_.empty() ? "" : " [" + mechanism_note_ + "]"),
+        "ACCESS EXCLUSIVE, instant (no default, no rewrite)", add));
+  }
 
   for (const auto& key : foreign_keys_) {
     std::string set_columns = key.on_delete_set_columns.empty()
@@ -461,8 +564,10 @@ void ColumnDuplication::Plan(PlanContext& context) {
                      key.initially_deferred ? " INITIALLY DEFERRED" : "")}));
   }
 
-  context.AddStart(BackfillAction(context, table, "backfill",
-                                  fmt::format("the copies of {} in {}", names, table.physical)));
+  if (!shadow_) {
+    context.AddStart(BackfillAction(context, table, "backfill",
+                                    fmt::format("the copies of {} in {}", names, table.physical)));
+  }
 
   for (const auto& unique : uniques_) {
     // Built after the backfill, so the build sees every row once; the temporary name keeps a
@@ -578,6 +683,13 @@ void ColumnDuplication::Plan(PlanContext& context) {
   for (const auto& p : columns_) {
     undo.push_back(fmt::format("ALTER TABLE {} DROP COLUMN IF EXISTS {}", qualified,
                                conn.Ident(p.new_physical)));
+  }
+  if (shadow_) {
+    // Before the swap: the log, its trigger and the half-filled heap; after it: the old heap,
+    // if it is still there. The live table keeps every original column either way.
+    auto cleanup = ShadowCopySpec::Named(context.schema(), table.physical, context.migration())
+                       .CleanupSql(conn);
+    undo.insert(undo.end(), cleanup.begin(), cleanup.end());
   }
   context.AddRollback(
       {context.Ddl("drop_new_column", fmt::format("drop the trigger and the copies of {}", swapped),

@@ -106,9 +106,16 @@ class ColumnDuplication {
                         const std::optional<std::string>& dropping);
   Status RequireFreeConstraintName(PlanContext& context, const std::string& name,
                                    std::string_view field, bool index_too);
+  // Decides between an in-place backfill and a shadow copy (the --mechanism, the table's size,
+  // what blocks a copy); kInvalidMigration when --mechanism=shadow and the table cannot be
+  // copied.
+  Status ChooseMechanism(PlanContext& context, const VirtualTable& table);
+  // The start action that copies the table into a new heap with the copies filled by up.
+  Action ShadowCopyAction(PlanContext& context, const VirtualTable& table,
+                          const std::vector<std::string>& after_swap_sql,
+                          const std::string& names) const;
   // What `zerodown verify` compares for one copy: up over the old row against the copy.
-  ColumnCheck VerifyCheck(PlanContext& context, const VirtualTable& table,
-                          const Prepared& p) const;
+  ColumnCheck VerifyCheck(PlanContext& context, const VirtualTable& table, const Prepared& p) const;
   // The copy's physical name for a column as the new version names it, or an error.
   Result<std::string> CopyOf(const std::string& column, std::string_view field) const;
 
@@ -119,6 +126,8 @@ class ColumnDuplication {
   std::vector<CopyCheck> checks_;
   std::vector<CopyUnique> uniques_;
   std::vector<CopyForeignKey> foreign_keys_;
+  bool shadow_ = false;
+  std::string mechanism_note_;  // why the planner chose what it chose, for `zerodown plan`
 };
 
 }  // namespace zerodown::engine::ops

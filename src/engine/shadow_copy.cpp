@@ -1,0 +1,898 @@
+#include "zerodown/engine/shadow_copy.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "zerodown/engine/operation.hpp"
+
+namespace zerodown::engine {
+
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::string_view kLogQuote = "$zd_log$";
+
+double SecondsSince(Clock::time_point since) {
+  return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+// The key as SQL fragments over one relation.
+struct KeySql {
+  std::vector<std::string> names;  // quoted
+  std::vector<std::string> types;
+  std::string list;         // "k1", "k2"
+  std::string text_select;  // "k1"::text AS _zd_key0, …
+
+  // ("k1", "k2") <op> ($first::t1, $first+1::t2)
+  std::string Compare(std::string_view op, std::size_t first) const {
+    std::string params;
+    for (std::size_t i = 0; i < types.size(); ++i) {
+      params += fmt::format("{}${}::{}", i ? ", " : "", first + i, types[i]);
+    }
+    return fmt::format("({}) {} ({})", list, op, params);
+  }
+  // s."k1" = r."k1" AND …
+  std::string Join(std::string_view left, std::string_view right) const {
+    std::string out;
+    for (const auto& n : names) {
+      out += fmt::format("{}{}.{} = {}.{}", out.empty() ? "" : " AND ", left, n, right, n);
+    }
+    return out;
+  }
+};
+
+KeySql BuildKeySql(pg::Connection& conn, const std::string& qualified,
+                   const std::vector<std::string>& key_columns) {
+  KeySql k;
+  for (std::size_t i = 0; i < key_columns.size(); ++i) {
+    k.types.push_back(conn.Exec("SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+                                "WHERE a.attrelid = $1::regclass AND a.attname = $2",
+                                {qualified, key_columns[i]})
+                          .Text(0, 0));
+    std::string name = conn.Ident(key_columns[i]);
+    k.names.push_back(name);
+    k.list += (i ? ", " : "") + name;
+    k.text_select += fmt::format("{}{}::text AS _zd_key{}", i ? ", " : "", name, i);
+  }
+  return k;
+}
+
+// The live table's columns in order and the SQL that reads them, as the copy inserts them.
+struct CopySql {
+  std::string insert_columns;  // the new heap's columns, live ones first
+  std::string select_list;     // over the aliased source row
+  std::string source_list;     // over the live heap: each column under the old version's name
+};
+
+CopySql BuildCopySql(pg::Connection& conn, const ShadowCopySpec& spec,
+                     const std::string& qualified) {
+  std::map<std::string, std::string> alias_of;
+  for (const auto& n : spec.names) {
+    if (!n.physical.empty()) alias_of[n.physical] = n.name;
+  }
+  pg::Rows columns = conn.Exec(
+      "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT "
+      "attisdropped ORDER BY attnum",
+      {qualified});
+  CopySql sql;
+  std::set<std::string> used;
+  for (int i = 0; i < columns.size(); ++i) {
+    std::string physical = columns.Text(i, 0);
+    auto it = alias_of.find(physical);
+    std::string alias = it == alias_of.end() ? physical : it->second;
+    // A column the old version does not see could carry a name it uses for another one.
+    if (!used.insert(alias).second) alias = fmt::format("_zd_col_{}", i);
+    std::string sep = i ? ", " : "";
+    sql.insert_columns += sep + conn.Ident(physical);
+    sql.select_list += sep + conn.Ident(alias);
+    sql.source_list += fmt::format("{}{} AS {}", sep, conn.Ident(physical), conn.Ident(alias));
+  }
+  for (const auto& n : spec.names) {
+    if (n.physical.empty() && used.insert(n.name).second) {
+      sql.source_list += fmt::format(", CAST(NULL AS {}) AS {}", n.type, conn.Ident(n.name));
+    }
+  }
+  for (const auto& a : spec.added) {
+    sql.insert_columns += ", " + conn.Ident(a.name);
+    sql.select_list += fmt::format(", CAST(({}) AS {})", a.expression, a.type);
+  }
+  return sql;
+}
+
+std::vector<pg::Param> Params(const std::vector<std::string>& a,
+                              const std::vector<std::string>& b = {}) {
+  std::vector<pg::Param> out(a.begin(), a.end());
+  out.insert(out.end(), b.begin(), b.end());
+  return out;
+}
+
+std::vector<std::string> RowText(const pg::Rows& rows, int row) {
+  std::vector<std::string> out;
+  for (int i = 0; i < rows.columns(); ++i) out.push_back(rows.Text(row, i));
+  return out;
+}
+
+// "fillfactor=70" from pg_class.reloptions as `"fillfactor" = '70'`.
+std::string RelOptions(pg::Connection& conn, const std::string& options_text) {
+  // reloptions::text is "{a=1,b=2}"; values never hold commas or braces for table and view
+  // options (numbers, booleans, local/cascaded).
+  std::string inner = options_text.substr(1, options_text.size() - 2);
+  std::string out;
+  std::size_t start = 0;
+  while (start < inner.size()) {
+    std::size_t end = inner.find(',', start);
+    if (end == std::string::npos) end = inner.size();
+    std::string item = inner.substr(start, end - start);
+    std::size_t eq = item.find('=');
+    if (eq != std::string::npos) {
+      out += fmt::format("{}{} = {}", out.empty() ? "" : ", ", conn.Ident(item.substr(0, eq)),
+                         conn.Literal(item.substr(eq + 1)));
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+class ShadowCopyRun {
+ public:
+  ShadowCopyRun(pg::Connection& conn, const ShadowCopySpec& spec, const ShadowCopyOptions& options,
+                nlohmann::json checkpoint,
+                const std::function<void(const nlohmann::json&, std::int64_t, std::int64_t)>& save,
+                ProgressSink& progress)
+      : conn_(conn),
+        spec_(spec),
+        options_(options),
+        checkpoint_(checkpoint.is_object() ? std::move(checkpoint) : nlohmann::json::object()),
+        save_(save),
+        progress_(progress),
+        live_(conn.Ident(spec.schema, spec.table)),
+        shadow_(conn.Ident(spec.schema, spec.shadow)),
+        retired_(conn.Ident(spec.schema, spec.retired)),
+        log_(conn.Ident("zerodown", spec.log_table)),
+        log_function_(conn.Ident("zerodown", spec.log_function)),
+        log_trigger_(conn.Ident(spec.log_function)) {}
+
+  ShadowCopyReport Run() {
+    if (!checkpoint_.contains("stage")) checkpoint_["stage"] = "prepare";
+    key_ = BuildKeySql(conn_, live_, spec_.key_columns);
+    if (Stage() == "prepare") Prepare();
+    if (Stage() == "copy") Copy();
+    if (Stage() == "index") BuildIndexes();
+    if (Stage() == "catchup") Swap();
+    if (Stage() == "swapped") Finish();
+    report_.rows_copied = checkpoint_.value("rows_done", std::int64_t{0});
+    report_.swap_lock_ms = checkpoint_.value("swap_lock_ms", 0.0);
+    report_.swap_attempts = checkpoint_.value("swap_attempts", 0);
+    return report_;
+  }
+
+ private:
+  std::string Stage() const { return checkpoint_.value("stage", std::string("prepare")); }
+
+  void Save(std::int64_t total = 0) {
+    save_(checkpoint_, checkpoint_.value("rows_done", std::int64_t{0}),
+          std::max(total, checkpoint_.value("rows_total", std::int64_t{0})));
+  }
+
+  void Retry(std::string_view what, const std::function<void(pg::Connection&)>& body) {
+    pg::RunWithLockRetry(conn_, options_.lock, what, body,
+                         [&](int attempt, std::chrono::milliseconds delay, const Error&) {
+                           progress_.OnLockRetry(std::string(what), attempt, delay);
+                         });
+  }
+
+  // The change log, its trigger on the live table and the empty new heap, in one transaction:
+  // every write committed after it is logged, and the copy starts after it.
+  void Prepare() {
+    std::string key_columns;
+    std::string new_key;
+    std::string old_key;
+    for (std::size_t i = 0; i < spec_.key_columns.size(); ++i) {
+      std::string sep = i ? ", " : "";
+      std::string name = conn_.Ident(spec_.key_columns[i]);
+      key_columns += sep + name;
+      new_key += sep + "NEW." + name;
+      old_key += sep + "OLD." + name;
+    }
+    std::int64_t total = conn_
+                             .Exec(
+                                 "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid "
+                                 "= $1::regclass",
+                                 {live_})
+                             .Int(0, 0);
+    std::string persistence = conn_.Exec(
+                                       "SELECT relpersistence = 'u' FROM pg_class WHERE oid = "
+                                       "$1::regclass",
+                                       {live_})
+                                      .Bool(0, 0)
+                                  ? "UNLOGGED "
+                                  : "";
+    std::string log_columns;
+    for (std::size_t i = 0; i < spec_.key_columns.size(); ++i) {
+      log_columns += fmt::format(", {} {}", key_.names[i], key_.types[i]);
+    }
+    Retry("install the change log on " + spec_.table, [&](pg::Connection& c) {
+      c.Exec(fmt::format("CREATE TABLE IF NOT EXISTS {} (_zd_seq bigserial PRIMARY KEY{})", log_,
+                         log_columns));
+      // An update that keeps the key logs it once; one that moves it logs both keys, so the
+      // replay removes the row under the old key and copies it under the new one.
+      c.Exec(fmt::format(
+          "CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS {q} BEGIN "
+          "IF TG_OP <> 'INSERT' THEN INSERT INTO {log} ({k}) VALUES ({old}); END IF; "
+          "IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND ROW({new}) IS DISTINCT FROM ROW({old})) "
+          "THEN INSERT INTO {log} ({k}) VALUES ({new}); END IF; RETURN NULL; END {q}",
+          fmt::arg("fn", log_function_), fmt::arg("q", kLogQuote), fmt::arg("log", log_),
+          fmt::arg("k", key_columns), fmt::arg("old", old_key), fmt::arg("new", new_key)));
+      c.Exec(fmt::format("DROP TRIGGER IF EXISTS {} ON {}", log_trigger_, live_));
+      c.Exec(fmt::format(
+          "CREATE TRIGGER {} AFTER INSERT OR UPDATE OR DELETE ON {} FOR EACH ROW EXECUTE "
+          "FUNCTION {}()",
+          log_trigger_, live_, log_function_));
+      c.Exec(fmt::format("DROP TABLE IF EXISTS {}", shadow_));
+      // LIKE copies names, types, NOT NULLs, collations, defaults (a serial's nextval keeps
+      // calling the same sequence), CHECKs, storage and comments; no indexes yet, so the copy
+      // writes the heap only.
+      c.Exec(fmt::format(
+          "CREATE {}TABLE {} (LIKE {} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE "
+          "INCLUDING COMMENTS INCLUDING COMPRESSION)",
+          persistence, shadow_, live_));
+      for (const auto& a : spec_.added) {
+        c.Exec(fmt::format("ALTER TABLE {} ADD COLUMN {} {}", shadow_, c.Ident(a.name), a.type));
+      }
+      checkpoint_["stage"] = "copy";
+      checkpoint_["rows_done"] = 0;
+      checkpoint_["rows_total"] = total;
+      Save(total);
+    });
+  }
+
+  std::chrono::milliseconds ChunkTime() const {
+    return options_.chunks.chunk_time_source ? options_.chunks.chunk_time_source()
+                                             : options_.chunks.chunk_time;
+  }
+
+  // INSERT … SELECT in key ranges, each with its checkpoint in the same transaction. A plain
+  // SELECT takes no row locks, so the application never waits on the copy; the chunk time
+  // bounds how long each transaction keeps the xmin horizon back and how much a kill redoes.
+  void Copy() {
+    CopySql sql = BuildCopySql(conn_, spec_, live_);
+    std::size_t width = spec_.key_columns.size();
+    std::string alias = conn_.Ident(spec_.table);
+    auto insert = [&](const std::string& where) {
+      return fmt::format("INSERT INTO {} ({}) SELECT {} FROM (SELECT {} FROM {} WHERE {}) AS {}",
+                         shadow_, sql.insert_columns, sql.select_list, sql.source_list, live_,
+                         where, alias);
+    };
+    std::string end_first = fmt::format("SELECT {} FROM {} ORDER BY {} OFFSET $1 LIMIT 1",
+                                        key_.text_select, live_, key_.list);
+    std::string end_next =
+        fmt::format("SELECT {} FROM {} WHERE {} ORDER BY {} OFFSET ${} LIMIT 1", key_.text_select,
+                    live_, key_.Compare(">", 1), key_.list, width + 1);
+    std::string copy_first = insert(key_.Compare("<=", 1));
+    std::string copy_next = insert(key_.Compare(">", 1) + " AND " + key_.Compare("<=", width + 1));
+    std::string copy_rest_first = insert("true");
+    std::string copy_rest = insert(key_.Compare(">", 1));
+
+    BackfillOptions sizing = options_.chunks;
+    // Rows are cheap to copy: a chunk of the copy moves far more rows than an UPDATE batch.
+    sizing.max_batch = std::max(sizing.max_batch, 200000);
+    sizing.first_batch = std::max(sizing.first_batch, 5000);
+    int batch = checkpoint_.value("batch", sizing.first_batch);
+    std::int64_t total = checkpoint_.value("rows_total", std::int64_t{0});
+    std::int64_t done_at_start = checkpoint_.value("rows_done", std::int64_t{0});
+    auto started = Clock::now();
+    while (true) {
+      if (options_.chunks.before_batch) options_.chunks.before_batch();
+      sizing.chunk_time = ChunkTime();
+      auto last_key = checkpoint_.value("last_key", std::vector<std::string>{});
+      std::vector<pg::Param> params = Params(last_key);
+      params.emplace_back(std::to_string(batch - 1));
+      pg::Rows end =
+          last_key.empty() ? conn_.Exec(end_first, {params.back()}) : conn_.Exec(end_next, params);
+      bool last = end.empty();
+      auto chunk_start = Clock::now();
+      std::int64_t copied = 0;
+      {
+        pg::Transaction tx(conn_);
+        if (last) {
+          // The rest of the table, whatever was inserted since; later writes are in the log.
+          copied = (last_key.empty() ? conn_.Exec(copy_rest_first)
+                                     : conn_.Exec(copy_rest, Params(last_key)))
+                       .Affected();
+          checkpoint_["stage"] = "index";
+        } else {
+          std::vector<std::string> end_key = RowText(end, 0);
+          copied = (last_key.empty() ? conn_.Exec(copy_first, Params(end_key))
+                                     : conn_.Exec(copy_next, Params(last_key, end_key)))
+                       .Affected();
+          checkpoint_["last_key"] = end_key;
+        }
+        std::int64_t done = checkpoint_.value("rows_done", std::int64_t{0}) + copied;
+        checkpoint_["rows_done"] = done;
+        total = std::max(total, done);
+        if (last) total = done;
+        checkpoint_["rows_total"] = total;
+        checkpoint_["batch"] = batch;
+        Save(total);
+        tx.Commit();
+      }
+      auto elapsed =
+          std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - chunk_start);
+      std::int64_t done = checkpoint_.value("rows_done", std::int64_t{0});
+      double seconds = SecondsSince(started);
+      BackfillProgress p;
+      p.table = spec_.table + " (copy)";
+      p.rows_done = done;
+      p.rows_total = total;
+      p.rows_per_second = seconds > 0 ? (done - done_at_start) / seconds : 0;
+      p.eta_seconds =
+          p.rows_per_second > 0 ? std::max<double>(0, (total - done) / p.rows_per_second) : 0;
+      p.batch_size = batch;
+      p.last_chunk_ms = elapsed.count() / 1000.0;
+      progress_.OnBackfill(p);
+      if (last) break;
+      batch = NextBatchSize(batch, elapsed, sizing);
+    }
+    report_.copy_seconds = SecondsSince(started);
+  }
+
+  struct IndexToBuild {
+    std::string oid;
+    std::string name;
+    std::string definition;  // pg_get_indexdef, qualified names
+    std::string constraint;  // "p", "u" or "" for a plain index
+    bool deferrable = false;
+    bool deferred = false;
+  };
+
+  std::vector<IndexToBuild> LiveIndexes(pg::Connection& c) {
+    // With only pg_catalog on the search path the definitions name every object with its
+    // schema, so they read the same wherever they run.
+    c.Exec("SELECT set_config('search_path', 'pg_catalog', true)");
+    pg::Rows rows = c.Exec(
+        "SELECT i.indexrelid::oid::text, ic.relname, pg_get_indexdef(i.indexrelid), "
+        "coalesce(k.contype::text, ''), coalesce(k.condeferrable, false), "
+        "coalesce(k.condeferred, false) FROM pg_index i JOIN pg_class ic ON ic.oid = "
+        "i.indexrelid LEFT JOIN pg_constraint k ON k.conindid = i.indexrelid AND k.conrelid = "
+        "i.indrelid AND k.contype IN ('p', 'u') WHERE i.indrelid = $1::regclass AND i.indisvalid "
+        "ORDER BY i.indisprimary DESC, ic.relname",
+        {live_});
+    std::vector<IndexToBuild> out;
+    for (int r = 0; r < rows.size(); ++r) {
+      out.push_back({rows.Text(r, 0), rows.Text(r, 1), rows.Text(r, 2), rows.Text(r, 3),
+                     rows.Bool(r, 4), rows.Bool(r, 5)});
+    }
+    return out;
+  }
+
+  static std::string TempIndexName(const IndexToBuild& index) { return "_zd_ix_" + index.oid; }
+
+  // Built once over the full heap: faster than maintaining them row by row during the copy.
+  // Not CONCURRENTLY: nothing but this run reads or writes the new heap before the swap, so
+  // its SHARE lock stops nobody, and a plain build is one pass instead of two.
+  void BuildIndexes() {
+    auto started = Clock::now();
+    std::vector<IndexToBuild> indexes;
+    std::string live_text;
+    {
+      pg::Transaction tx(conn_);
+      indexes = LiveIndexes(conn_);
+      live_text = conn_
+                      .Exec(
+                          "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM "
+                          "pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid "
+                          "= $1::regclass",
+                          {live_})
+                      .Text(0, 0);
+      tx.Commit();
+    }
+    auto built = checkpoint_.value("indexes_built", std::vector<std::string>{});
+    int n = 0;
+    for (const auto& index : indexes) {
+      ++n;
+      if (std::find(built.begin(), built.end(), index.oid) != built.end()) continue;
+      std::string marker = " ON " + live_text + " ";
+      std::size_t at = index.definition.find(marker);
+      if (at == std::string::npos) {
+        throw Error(ErrorKind::kInternal, fmt::format("cannot read the definition of index {}: {}",
+                                                      index.name, index.definition));
+      }
+      std::string head = index.definition.rfind("CREATE UNIQUE INDEX", 0) == 0
+                             ? "CREATE UNIQUE INDEX"
+                             : "CREATE INDEX";
+      std::string temp = conn_.Ident(TempIndexName(index));
+      progress_.OnMessage(fmt::format("building index {} on the copy of {} ({}/{})", index.name,
+                                      spec_.table, n, indexes.size()));
+      pg::Transaction tx(conn_);
+      conn_.Exec(
+          fmt::format("DROP INDEX IF EXISTS {}", conn_.Ident(spec_.schema, TempIndexName(index))));
+      conn_.Exec(fmt::format("{} {} ON {} {}", head, temp, shadow_,
+                             index.definition.substr(at + marker.size())));
+      if (!index.constraint.empty()) {
+        // Attached now under the temporary name, renamed at the swap: the swap only renames.
+        conn_.Exec(fmt::format("ALTER TABLE {} ADD CONSTRAINT {} {} USING INDEX {}{}{}", shadow_,
+                               temp, index.constraint == "p" ? "PRIMARY KEY" : "UNIQUE", temp,
+                               index.deferrable ? " DEFERRABLE" : "",
+                               index.deferred ? " INITIALLY DEFERRED" : ""));
+      }
+      built.push_back(index.oid);
+      checkpoint_["indexes_built"] = built;
+      Save();
+      tx.Commit();
+    }
+    // Fresh statistics before the application's queries plan against the new heap.
+    conn_.Run(fmt::format("ANALYZE {}", shadow_));
+    checkpoint_["stage"] = "catchup";
+    {
+      pg::Transaction tx(conn_);
+      Save();
+      tx.Commit();
+    }
+    report_.index_seconds = SecondsSince(started);
+  }
+
+  // Applies up to `limit` logged changes: each logged key's row is removed from the new heap and
+  // copied again from the live one as it is now. Returns how many log entries it consumed.
+  std::int64_t ReplayBatch(std::int64_t limit) {
+    CopySql sql = BuildCopySqlOnce();
+    conn_.Exec(fmt::format("DELETE FROM \"_zd_replay\""));
+    std::int64_t taken =
+        conn_
+            .Exec(fmt::format(
+                      "WITH d AS (DELETE FROM {log} WHERE _zd_seq IN (SELECT _zd_seq FROM "
+                      "{log} ORDER BY _zd_seq LIMIT $1) RETURNING *) INSERT INTO \"_zd_replay\" "
+                      "SELECT * FROM d",
+                      fmt::arg("log", log_)),
+                  {std::to_string(limit)})
+            .Affected();
+    if (taken == 0) return 0;
+    conn_.Exec(
+        fmt::format("DELETE FROM {} AS s USING (SELECT DISTINCT {} FROM \"_zd_replay\") AS "
+                    "r WHERE {}",
+                    shadow_, key_.list, key_.Join("s", "r")));
+    conn_.Exec(fmt::format(
+        "INSERT INTO {} ({}) SELECT {} FROM (SELECT {} FROM {} WHERE ({}) IN (SELECT {} FROM "
+        "\"_zd_replay\")) AS {}",
+        shadow_, sql.insert_columns, sql.select_list, sql.source_list, live_, key_.list, key_.list,
+        conn_.Ident(spec_.table)));
+    report_.log_entries_replayed += taken;
+    return taken;
+  }
+
+  const CopySql& BuildCopySqlOnce() {
+    if (!copy_sql_) {
+      copy_sql_ = BuildCopySql(conn_, spec_, live_);
+      conn_.Exec(fmt::format("CREATE TEMP TABLE IF NOT EXISTS \"_zd_replay\" (LIKE {})", log_));
+    }
+    return *copy_sql_;
+  }
+
+  // Replays the log in short transactions until fewer than `below` entries are left.
+  void CatchUp(std::int64_t below) {
+    BuildCopySqlOnce();
+    while (true) {
+      if (options_.chunks.before_batch) options_.chunks.before_batch();
+      std::int64_t taken = 0;
+      {
+        pg::Transaction tx(conn_);
+        taken = ReplayBatch(5000);
+        tx.Commit();
+      }
+      if (taken < 5000) {
+        std::int64_t left = conn_.Exec(fmt::format("SELECT count(*) FROM {}", log_)).Int(0, 0);
+        if (left < below) return;
+      }
+    }
+  }
+
+  struct Dependent {
+    std::vector<std::string> statements;                           // run after the renames
+    std::vector<std::pair<std::string, std::string>> to_validate;  // (table, constraint)
+    std::vector<std::string> lock;  // other tables the swap changes (referencing tables)
+  };
+
+  // Everything that names the live heap and must name the new one after the swap, read inside
+  // the swap's transaction (so nothing changes under it) while the names still point at the
+  // live heap.
+  Dependent ReadDependents(pg::Connection& c) {
+    Dependent d;
+    c.Exec("SELECT set_config('search_path', 'pg_catalog', true)");
+    // Views over the table: CREATE OR REPLACE with the same text binds them to the new heap.
+    pg::Rows views = c.Exec(
+        "SELECT DISTINCT n.nspname, v.relname, pg_get_viewdef(v.oid), "
+        "coalesce(v.reloptions::text, '') FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid "
+        "JOIN pg_class v ON v.oid = r.ev_class JOIN pg_namespace n ON n.oid = v.relnamespace "
+        "WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass AND "
+        "d.refobjid = $1::regclass AND v.oid <> $1::regclass AND v.relkind = 'v'",
+        {live_});
+    for (int r = 0; r < views.size(); ++r) {
+      std::string definition = views.Text(r, 2);
+      while (!definition.empty() && (definition.back() == ';' || definition.back() == ' ')) {
+        definition.pop_back();
+      }
+      std::string options =
+          views.Text(r, 3).empty() ? "" : " WITH (" + RelOptions(c, views.Text(r, 3)) + ")";
+      d.statements.push_back(fmt::format("CREATE OR REPLACE VIEW {}{} AS {}",
+                                         c.Ident(views.Text(r, 0), views.Text(r, 1)), options,
+                                         definition));
+    }
+    // The user's triggers (and those of earlier operations of this migration).
+    pg::Rows triggers = c.Exec(
+        "SELECT pg_get_triggerdef(t.oid), t.tgenabled::text, t.tgname FROM pg_trigger t WHERE "
+        "t.tgrelid = $1::regclass AND NOT t.tgisinternal AND t.tgname <> $2 ORDER BY t.tgname",
+        {live_, spec_.log_function});
+    for (int r = 0; r < triggers.size(); ++r) {
+      d.statements.push_back(triggers.Text(r, 0));
+      std::string state = triggers.Text(r, 1);
+      std::string how = state == "D"   ? "DISABLE"
+                        : state == "R" ? "ENABLE REPLICA"
+                        : state == "A" ? "ENABLE ALWAYS"
+                                       : "";
+      if (!how.empty()) {
+        d.statements.push_back(
+            fmt::format("ALTER TABLE {} {} TRIGGER {}", live_, how, c.Ident(triggers.Text(r, 2))));
+      }
+    }
+    // Foreign keys: from the table (and to itself) re-created on the new heap; from other
+    // tables dropped and re-created to point at it. NOT VALID keeps the swap free of scans;
+    // they are validated right after it, without blocking writes.
+    pg::Rows keys = c.Exec(
+        "SELECT k.conname, n.nspname, t.relname, pg_get_constraintdef(k.oid), k.convalidated, "
+        "k.conrelid = $1::regclass FROM pg_constraint k JOIN pg_class t ON t.oid = k.conrelid "
+        "JOIN pg_namespace n ON n.oid = t.relnamespace WHERE k.contype = 'f' AND (k.conrelid = "
+        "$1::regclass OR k.confrelid = $1::regclass) ORDER BY k.conname",
+        {live_});
+    for (int r = 0; r < keys.size(); ++r) {
+      std::string name = c.Ident(keys.Text(r, 0));
+      std::string table = c.Ident(keys.Text(r, 1), keys.Text(r, 2));
+      std::string definition = keys.Text(r, 3);
+      constexpr std::string_view kNotValid = " NOT VALID";
+      if (definition.size() > kNotValid.size() &&
+          definition.compare(definition.size() - kNotValid.size(), kNotValid.size(), kNotValid) ==
+              0) {
+        definition.resize(definition.size() - kNotValid.size());
+      }
+      bool outgoing = keys.Bool(r, 5);
+      if (!outgoing) {
+        d.lock.push_back(table);
+        d.statements.push_back(fmt::format("ALTER TABLE {} DROP CONSTRAINT {}", table, name));
+      }
+      d.statements.push_back(fmt::format("ALTER TABLE {} ADD CONSTRAINT {} {} NOT VALID",
+                                         outgoing ? live_ : table, name, definition));
+      if (keys.Bool(r, 4)) d.to_validate.emplace_back(outgoing ? live_ : table, name);
+    }
+    // Sequences the table's columns own (serial): re-owned, or dropping the old heap drops
+    // them.
+    pg::Rows sequences = c.Exec(
+        "SELECT n.nspname, s.relname, a.attname FROM pg_depend d JOIN pg_class s ON s.oid = "
+        "d.objid AND s.relkind = 'S' JOIN pg_namespace n ON n.oid = s.relnamespace JOIN "
+        "pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid WHERE d.classid "
+        "= 'pg_class'::regclass AND d.refobjid = $1::regclass AND d.deptype = 'a'",
+        {live_});
+    for (int r = 0; r < sequences.size(); ++r) {
+      d.statements.push_back(fmt::format("ALTER SEQUENCE {} OWNED BY {}.{}",
+                                         c.Ident(sequences.Text(r, 0), sequences.Text(r, 1)), live_,
+                                         c.Ident(sequences.Text(r, 2))));
+    }
+    // Owner, grants (table and column), comment, replica identity, storage options.
+    pg::Rows table = c.Exec(
+        "SELECT pg_get_userbyid(c.relowner), coalesce(obj_description(c.oid, 'pg_class'), ''), "
+        "obj_description(c.oid, 'pg_class') IS NOT NULL, c.relreplident::text, "
+        "coalesce(c.reloptions::text, ''), coalesce((SELECT ic.relname FROM pg_index i JOIN "
+        "pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = c.oid AND i.indisreplident), "
+        "'') FROM pg_class c WHERE c.oid = $1::regclass",
+        {live_});
+    d.statements.push_back(
+        fmt::format("ALTER TABLE {} OWNER TO {}", live_, c.Ident(table.Text(0, 0))));
+    pg::Rows grants = c.Exec(
+        "SELECT a.privilege_type, a.is_grantable, coalesce(r.rolname, ''), '' FROM pg_class c "
+        "CROSS JOIN LATERAL aclexplode(c.relacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee "
+        "WHERE c.oid = $1::regclass AND a.grantee <> c.relowner "
+        "UNION ALL SELECT a.privilege_type, a.is_grantable, coalesce(r.rolname, ''), "
+        "att.attname FROM pg_attribute att CROSS JOIN LATERAL aclexplode(att.attacl) a LEFT JOIN "
+        "pg_roles r ON r.oid = a.grantee WHERE att.attrelid = $1::regclass AND att.attnum > 0 "
+        "AND NOT att.attisdropped",
+        {live_});
+    for (int r = 0; r < grants.size(); ++r) {
+      std::string grantee = grants.Text(r, 2).empty() ? "PUBLIC" : c.Ident(grants.Text(r, 2));
+      std::string column = grants.Text(r, 3).empty() ? "" : " (" + c.Ident(grants.Text(r, 3)) + ")";
+      // Privilege names come from aclexplode: a fixed set of keywords.
+      d.statements.push_back(fmt::format("GRANT {}{} ON TABLE {} TO {}{}", grants.Text(r, 0),
+                                         column, live_, grantee,
+                                         grants.Bool(r, 1) ? " WITH GRANT OPTION" : ""));
+    }
+    if (table.Bool(0, 2)) {
+      d.statements.push_back(
+          fmt::format("COMMENT ON TABLE {} IS {}", live_, c.Literal(table.Text(0, 1))));
+    }
+    std::string identity = table.Text(0, 3);
+    if (identity == "f")
+      d.statements.push_back(fmt::format("ALTER TABLE {} REPLICA IDENTITY FULL", live_));
+    if (identity == "n") {
+      d.statements.push_back(fmt::format("ALTER TABLE {} REPLICA IDENTITY NOTHING", live_));
+    }
+    if (identity == "i" && !table.Text(0, 5).empty()) {
+      d.statements.push_back(fmt::format("ALTER TABLE {} REPLICA IDENTITY USING INDEX {}", live_,
+                                         c.Ident(table.Text(0, 5))));
+    }
+    if (!table.Text(0, 4).empty()) {
+      d.statements.push_back(
+          fmt::format("ALTER TABLE {} SET ({})", live_, RelOptions(c, table.Text(0, 4))));
+    }
+    return d;
+  }
+
+  // Each index of the live heap gives its name to its twin on the new heap.
+  std::vector<std::string> RenameIndexes(pg::Connection& c,
+                                         const std::vector<IndexToBuild>& indexes) {
+    std::vector<std::string> before;
+    std::vector<std::string> after;
+    for (const auto& index : indexes) {
+      std::string old_name = c.Ident("_zd_old_" + index.oid);
+      std::string temp = c.Ident(TempIndexName(index));
+      if (index.constraint.empty()) {
+        before.push_back(fmt::format("ALTER INDEX {} RENAME TO {}",
+                                     c.Ident(spec_.schema, index.name), old_name));
+        after.push_back(fmt::format("ALTER INDEX {} RENAME TO {}",
+                                    c.Ident(spec_.schema, TempIndexName(index)),
+                                    c.Ident(index.name)));
+      } else {
+        before.push_back(fmt::format("ALTER TABLE {} RENAME CONSTRAINT {} TO {}", live_,
+                                     c.Ident(index.name), old_name));
+        after.push_back(fmt::format("ALTER TABLE {} RENAME CONSTRAINT {} TO {}", shadow_, temp,
+                                    c.Ident(index.name)));
+      }
+    }
+    before.insert(before.end(), after.begin(), after.end());
+    return before;
+  }
+
+  // Replays until the log is short, then swaps in one transaction: ACCESS EXCLUSIVE on the
+  // table under lock_timeout, the last log entries, renames, dependents, the extra columns'
+  // triggers. When the lock is not had in time the application's queries go first, the log is
+  // caught up again and the swap retried after a backoff.
+  void Swap() {
+    CatchUp(options_.swap_when_log_below);
+    if (options_.before_cutover) {
+      options_.before_cutover();
+      CatchUp(options_.swap_when_log_below);
+    }
+    pg::LockRetryPolicy once = options_.lock;
+    once.max_attempts = 1;
+    std::mt19937_64 rng(std::random_device{}());
+    for (int attempt = 1;; ++attempt) {
+      double held_ms = 0;
+      try {
+        Clock::time_point locked;
+        pg::RunWithLockRetry(conn_, once, "swap " + spec_.table, [&](pg::Connection& c) {
+          std::vector<IndexToBuild> indexes = LiveIndexes(c);
+          Dependent dependents = ReadDependents(c);
+          std::string tables = live_;
+          for (const auto& t : dependents.lock) tables += ", " + t;
+          c.Exec(fmt::format("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE", tables));
+          locked = Clock::now();
+          while (ReplayBatch(100000) > 0) {
+          }
+          // Read again under the lock: nothing can change them from here on.
+          indexes = LiveIndexes(c);
+          dependents = ReadDependents(c);
+          c.Exec("SELECT set_config('search_path', 'pg_catalog', true)");
+          c.Exec(fmt::format("DROP TRIGGER {} ON {}", log_trigger_, live_));
+          std::vector<std::string> renames = RenameIndexes(c, indexes);
+          std::size_t half = renames.size() / 2;
+          for (std::size_t i = 0; i < half; ++i) c.Exec(renames[i]);
+          c.Exec(fmt::format("ALTER TABLE {} RENAME TO {}", live_, c.Ident(spec_.retired)));
+          for (std::size_t i = half; i < renames.size(); ++i) c.Exec(renames[i]);
+          c.Exec(fmt::format("ALTER TABLE {} RENAME TO {}", shadow_, c.Ident(spec_.table)));
+          for (const auto& sql : dependents.statements) c.Exec(sql);
+          for (const auto& sql : spec_.after_swap_sql) c.Exec(sql);
+          nlohmann::json validate = nlohmann::json::array();
+          for (const auto& [table, name] : dependents.to_validate)
+            validate.push_back({table, name});
+          checkpoint_["stage"] = "swapped";
+          checkpoint_["validate"] = validate;
+          checkpoint_["swap_attempts"] = attempt;
+          checkpoint_["swap_lock_ms"] = SecondsSince(locked) * 1000;
+          Save();
+        });
+        held_ms = SecondsSince(locked) * 1000;
+      } catch (const Error& error) {
+        if (error.kind() != ErrorKind::kLockTimeout || attempt >= options_.lock.max_attempts) {
+          throw;
+        }
+        checkpoint_["stage"] = "catchup";
+        auto delay = pg::BackoffDelay(options_.lock, attempt, rng);
+        progress_.OnLockRetry("swap " + spec_.table, attempt, delay);
+        std::this_thread::sleep_for(delay);
+        CatchUp(options_.swap_when_log_below);
+        continue;
+      }
+      checkpoint_["swap_lock_ms"] = held_ms;
+      progress_.OnMessage(fmt::format(
+          "swapped {} in: ACCESS EXCLUSIVE held {:.1f} ms (attempt {}), {} logged changes "
+          "replayed",
+          spec_.table, held_ms, attempt, report_.log_entries_replayed));
+      return;
+    }
+  }
+
+  // After the swap, each in its own short transaction: validate the foreign keys re-created NOT
+  // VALID (SHARE UPDATE EXCLUSIVE: writes go on), drop the old heap and the log.
+  void Finish() {
+    for (const auto& item : checkpoint_.value("validate", nlohmann::json::array())) {
+      std::string table = item.at(0).get<std::string>();
+      std::string name = item.at(1).get<std::string>();
+      Retry("validate foreign key " + name, [&](pg::Connection& c) {
+        c.Exec(fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT {}", table, name));
+      });
+    }
+    try {
+      Retry("drop the old heap of " + spec_.table, [&](pg::Connection& c) {
+        for (const auto& sql : spec_.CleanupSql(c)) c.Exec(sql);
+      });
+    } catch (const Error& error) {
+      if (error.kind() == ErrorKind::kConnection) throw;
+      // The swap is done and the new heap serves; a leftover copy must not undo the migration.
+      progress_.OnMessage(fmt::format(
+          "the old heap of {} could not be dropped ({}); drop {} once nothing refers to it",
+          spec_.table, error.message(), retired_));
+    }
+    checkpoint_["stage"] = "done";
+    pg::Transaction tx(conn_);
+    Save();
+    tx.Commit();
+  }
+
+  pg::Connection& conn_;
+  const ShadowCopySpec& spec_;
+  const ShadowCopyOptions& options_;
+  nlohmann::json checkpoint_;
+  const std::function<void(const nlohmann::json&, std::int64_t, std::int64_t)>& save_;
+  ProgressSink& progress_;
+  std::string live_;
+  std::string shadow_;
+  std::string retired_;
+  std::string log_;
+  std::string log_function_;
+  std::string log_trigger_;
+  KeySql key_;
+  std::optional<CopySql> copy_sql_;
+  ShadowCopyReport report_;
+};
+
+}  // namespace
+
+nlohmann::json ShadowCopySpec::ToJson() const {
+  nlohmann::json added_json = nlohmann::json::array();
+  for (const auto& a : added) {
+    added_json.push_back({{"name", a.name}, {"type", a.type}, {"expression", a.expression}});
+  }
+  nlohmann::json names_json = nlohmann::json::array();
+  for (const auto& n : names) {
+    names_json.push_back({{"physical", n.physical}, {"name", n.name}, {"type", n.type}});
+  }
+  return {{"schema", schema},
+          {"table", table},
+          {"key_columns", key_columns},
+          {"shadow", shadow},
+          {"retired", retired},
+          {"log_table", log_table},
+          {"log_function", log_function},
+          {"added", added_json},
+          {"names", names_json},
+          {"after_swap_sql", after_swap_sql}};
+}
+
+ShadowCopySpec ShadowCopySpec::FromJson(const nlohmann::json& json) {
+  ShadowCopySpec spec;
+  spec.schema = json.at("schema").get<std::string>();
+  spec.table = json.at("table").get<std::string>();
+  spec.key_columns = json.at("key_columns").get<std::vector<std::string>>();
+  spec.shadow = json.at("shadow").get<std::string>();
+  spec.retired = json.at("retired").get<std::string>();
+  spec.log_table = json.at("log_table").get<std::string>();
+  spec.log_function = json.at("log_function").get<std::string>();
+  for (const auto& a : json.at("added")) {
+    spec.added.push_back({a.at("name").get<std::string>(), a.at("type").get<std::string>(),
+                          a.at("expression").get<std::string>()});
+  }
+  for (const auto& n : json.at("names")) {
+    spec.names.push_back({n.at("physical").get<std::string>(), n.at("name").get<std::string>(),
+                          n.at("type").get<std::string>()});
+  }
+  spec.after_swap_sql = json.at("after_swap_sql").get<std::vector<std::string>>();
+  return spec;
+}
+
+ShadowCopySpec ShadowCopySpec::Named(const std::string& schema, const std::string& table,
+                                     const std::string& migration) {
+  ShadowCopySpec spec;
+  spec.schema = schema;
+  spec.table = table;
+  spec.shadow = PlanContext::TempName("_zd_shadow_", table);
+  spec.retired = PlanContext::TempName("_zd_retired_", table);
+  spec.log_table = PlanContext::TempName("log_", migration + "_" + table);
+  spec.log_function = PlanContext::TempName("_zd_log_", migration + "_" + table);
+  return spec;
+}
+
+std::vector<std::string> ShadowCopySpec::CleanupSql(pg::Connection& conn) const {
+  std::string live = conn.Ident(schema, table);
+  return {
+      // The log trigger is on the live heap before the swap and gone with the old one after.
+      fmt::format("DROP TRIGGER IF EXISTS {} ON {}", conn.Ident(log_function), live),
+      fmt::format("DROP TABLE IF EXISTS {}", conn.Ident(schema, retired)),
+      fmt::format("DROP TABLE IF EXISTS {}", conn.Ident(schema, shadow)),
+      fmt::format("DROP FUNCTION IF EXISTS {}()", conn.Ident("zerodown", log_function)),
+      fmt::format("DROP TABLE IF EXISTS {}", conn.Ident("zerodown", log_table)),
+  };
+}
+
+std::vector<std::string> ShadowCopyBlockers(pg::Connection& conn, const std::string& schema,
+                                            const std::string& table) {
+  std::string qualified = conn.Ident(schema, table);
+  pg::Rows rows = conn.Exec(
+      "SELECT c.relkind = 'p', "
+      "EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = c.oid OR inhparent = c.oid), "
+      "c.relrowsecurity OR EXISTS (SELECT 1 FROM pg_policy WHERE polrelid = c.oid), "
+      "EXISTS (SELECT 1 FROM pg_publication_rel WHERE prrelid = c.oid), "
+      "EXISTS (SELECT 1 FROM pg_rewrite WHERE ev_class = c.oid), "
+      "EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = c.oid AND contype = 'x'), "
+      "EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = c.oid AND attnum > 0 AND NOT "
+      "attisdropped AND (attidentity <> '' OR attgenerated <> '')), "
+      "EXISTS (SELECT 1 FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid JOIN pg_class m ON "
+      "m.oid = r.ev_class WHERE d.classid = 'pg_rewrite'::regclass AND d.refobjid = c.oid AND "
+      "m.relkind = 'm'), "
+      "EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.refobjid = "
+      "c.oid) FROM pg_class c WHERE c.oid = $1::regclass",
+      {qualified});
+  static constexpr const char* kWhy[] = {
+      "it is partitioned",
+      "it has inheritance parents or children",
+      "it has row-level security",
+      "it is in a publication (logical replication would lose it at the swap)",
+      "it has rules",
+      "it has an exclusion constraint",
+      "it has an identity or generated column",
+      "a materialized view reads it",
+      "a function body (BEGIN ATOMIC) refers to it",
+  };
+  std::vector<std::string> why;
+  if (rows.empty()) return why;
+  for (int i = 0; i < rows.columns(); ++i) {
+    if (rows.Bool(0, i)) why.emplace_back(kWhy[i]);
+  }
+  return why;
+}
+
+TableEstimate EstimateTable(pg::Connection& conn, const std::string& schema,
+                            const std::string& table) {
+  pg::Rows rows = conn.Exec(
+      "SELECT greatest(c.reltuples, 0)::bigint, pg_table_size(c.oid), pg_indexes_size(c.oid), "
+      "(SELECT count(*) FROM pg_index WHERE indrelid = c.oid) FROM pg_class c WHERE c.oid = "
+      "$1::regclass",
+      {conn.Ident(schema, table)});
+  TableEstimate e;
+  if (rows.empty()) return e;
+  e.rows = rows.Int(0, 0);
+  e.table_bytes = rows.Int(0, 1);
+  e.index_bytes = rows.Int(0, 2);
+  e.indexes = static_cast<int>(rows.Int(0, 3));
+  return e;
+}
+
+ShadowCopyReport RunShadowCopy(
+    pg::Connection& conn, const ShadowCopySpec& spec, const ShadowCopyOptions& options,
+    const nlohmann::json& checkpoint,
+    const std::function<void(const nlohmann::json&, std::int64_t, std::int64_t)>& save,
+    ProgressSink& progress) {
+  return ShadowCopyRun(conn, spec, options, checkpoint, save, progress).Run();
+}
+
+}  // namespace zerodown::engine

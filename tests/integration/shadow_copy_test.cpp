@@ -1,0 +1,326 @@
+// The shadow copy's promises on a real server: `alter_column` int -> bigint moved into a new heap
+// (INSERT … SELECT, indexes afterwards, change log replayed, short swap) while clients write
+// loses no write and fails no transaction; the table keeps its indexes, constraints, foreign keys
+// from and to it, views, triggers, grants, comment and sequence; both versions work afterwards;
+// rollback after the swap keeps every write; a swap blocked by a long transaction never queues
+// the application for longer than lock_timeout; a copy interrupted half-way resumes.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "support/database.hpp"
+#include "support/migrations.hpp"
+#include "zerodown/engine/engine.hpp"
+#include "zerodown/engine/state.hpp"
+#include "zerodown/pg/catalog.hpp"
+
+namespace zerodown::engine {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr int kRows = 60000;
+
+model::Migration Migration() {
+  return testing::ParseOperations(
+      "balance_bigint",
+      R"({"alter_column": {"table": "accounts", "column": "balance", "type": "bigint",
+                           "up": "balance", "down": "balance::integer"}})");
+}
+
+EngineOptions ShadowOptions() {
+  EngineOptions options = testing::FastEngineOptions();
+  options.mechanism = Mechanism::kShadow;
+  return options;
+}
+
+// accounts with everything a swap must carry over: a primary key, a secondary index, a check, a
+// serial's sequence, a foreign key out (to branches) and in (from history), a view, a user
+// trigger, a grant and a comment.
+std::string SetUpLedger() {
+  std::string db = testing::FreshDatabase();
+  pg::Connection conn = testing::Connect(db);
+  conn.Run(fmt::format(
+      "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'reader') THEN CREATE "
+      "ROLE reader; END IF; END $$;"
+      "CREATE TABLE branches (id int PRIMARY KEY);"
+      "INSERT INTO branches SELECT generate_series(0, 9);"
+      "CREATE TABLE accounts (id int PRIMARY KEY, balance int NOT NULL, branch int NOT NULL "
+      "CHECK (branch >= 0) REFERENCES branches, serial_no serial, note text DEFAULT 'x');"
+      "CREATE INDEX accounts_branch ON accounts (branch);"
+      "INSERT INTO accounts (id, balance, branch) SELECT g, g % 1000, g % 10 FROM "
+      "generate_series(1, {}) g;"
+      "CREATE TABLE history (id bigserial PRIMARY KEY, account int NOT NULL REFERENCES accounts, "
+      "delta int);"
+      "CREATE TABLE deleted (id int);"
+      "CREATE FUNCTION remember_delete() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN INSERT "
+      "INTO deleted VALUES (OLD.id); RETURN OLD; END $f$;"
+      "CREATE TRIGGER remember AFTER DELETE ON accounts FOR EACH ROW EXECUTE FUNCTION "
+      "remember_delete();"
+      "CREATE VIEW rich AS SELECT id, branch FROM accounts WHERE branch > 5;"
+      "GRANT SELECT ON accounts TO reader;"
+      "COMMENT ON TABLE accounts IS 'the ledger';"
+      "ANALYZE accounts;",
+      kRows));
+  State(conn).Init();
+  return db;
+}
+
+// Writers through the old version (public): +1 then -1 on an account and a history row that
+// references it, so sums end where they began and the foreign key is exercised at the swap.
+struct Workload {
+  Workload(const std::string& db, int clients) {
+    for (int i = 0; i < clients; ++i) {
+      threads.emplace_back([this, db, i] {
+        pg::Connection conn = testing::Connect(db);
+        std::uint64_t n = 0;
+        while (!stop) {
+          std::string id = std::to_string(1 + (i * 7919 + n * 104729) % kRows);
+          ++n;
+          auto began = Clock::now();
+          try {
+            conn.Exec("BEGIN");
+            conn.Exec("UPDATE accounts SET balance = balance + 1 WHERE id = $1", {id});
+            conn.Exec("INSERT INTO history (account, delta) VALUES ($1, 1)", {id});
+            conn.Exec("UPDATE accounts SET balance = balance - 1 WHERE id = $1", {id});
+            conn.Exec("COMMIT");
+            ++done;
+          } catch (const Error& e) {
+            ++failed;
+            last_error = e.Describe();
+            (void)conn.TryExec("ROLLBACK");
+          }
+          auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - began);
+          std::int64_t seen = max_ms.load();
+          while (took.count() > seen && !max_ms.compare_exchange_weak(seen, took.count())) {
+          }
+        }
+      });
+    }
+  }
+  ~Workload() { Stop(); }
+  void Stop() {
+    stop = true;
+    for (auto& t : threads) {
+      if (t.joinable()) t.join();
+    }
+  }
+  std::atomic<bool> stop{false};
+  std::atomic<int> done{0};
+  std::atomic<int> failed{0};
+  std::atomic<std::int64_t> max_ms{0};
+  std::string last_error;
+  std::vector<std::thread> threads;
+};
+
+std::string Oid(pg::Connection& conn, const std::string& table) {
+  return conn.Exec("SELECT $1::regclass::oid::text", {table}).Text(0, 0);
+}
+
+nlohmann::json CopyCheckpoint(pg::Connection& conn) {
+  pg::Rows rows = conn.Exec(
+      "SELECT checkpoint FROM zerodown.steps WHERE action LIKE '%shadow_copy' AND phase = "
+      "'start'");
+  return rows.empty() ? nlohmann::json() : nlohmann::json::parse(rows.Text(0, 0));
+}
+
+TEST(ShadowCopyTest, UnderLoadKeepsEveryWriteAndEverythingThatNamesTheTable) {
+  std::string db = SetUpLedger();
+  pg::Connection conn = testing::Connect(db);
+  std::string oid_before = Oid(conn, "accounts");
+  std::int64_t sum_before = conn.Exec("SELECT sum(balance) FROM accounts").Int(0, 0);
+  std::string indexes_before =
+      conn.Exec(
+              "SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE "
+              "tablename = 'accounts'")
+          .Text(0, 0);
+
+  Workload load(db, 6);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  SilentProgress progress;
+  Engine engine(conn, ShadowOptions(), progress);
+  auto record = engine.Start(Migration());
+  ASSERT_EQ(record.phase, "active");
+  ASSERT_EQ(record.plan.start.front().kind, ActionKind::kShadowCopy)
+      << "--mechanism=shadow plans a copy";
+
+  EXPECT_NE(Oid(conn, "accounts"), oid_before) << "the table is a new heap";
+  EXPECT_TRUE(conn.Exec("SELECT to_regclass('public._zd_retired_accounts') IS NULL AND "
+                        "to_regclass('public._zd_shadow_accounts') IS NULL AND NOT EXISTS (SELECT "
+                        "1 FROM pg_tables WHERE schemaname = 'zerodown' AND tablename LIKE "
+                        "'log_%')")
+                  .Bool(0, 0))
+      << "the old heap, the unfilled name and the change log are gone";
+  EXPECT_EQ(conn.Exec("SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes "
+                      "WHERE tablename = 'accounts'")
+                .Text(0, 0),
+            indexes_before);
+  EXPECT_EQ(conn.Exec("SELECT count(*) FROM pg_constraint WHERE conrelid = 'accounts'::regclass "
+                      "AND contype = 'p' AND conname = 'accounts_pkey'")
+                .Int(0, 0),
+            1);
+  EXPECT_EQ(conn.Exec("SELECT count(*) FROM pg_constraint WHERE confrelid = 'accounts'::regclass "
+                      "AND conrelid = 'history'::regclass AND convalidated")
+                .Int(0, 0),
+            1)
+      << "history's foreign key points at the new heap and is validated";
+  EXPECT_EQ(conn.Exec("SELECT count(*) FROM pg_constraint WHERE conrelid = 'accounts'::regclass "
+                      "AND confrelid = 'branches'::regclass AND convalidated")
+                .Int(0, 0),
+            1);
+  EXPECT_EQ(conn.Exec("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'accounts'::regclass AND "
+                      "tgname = 'remember'")
+                .Int(0, 0),
+            1);
+  EXPECT_TRUE(conn.Exec("SELECT has_table_privilege('reader', 'accounts', 'SELECT')").Bool(0, 0));
+  EXPECT_EQ(conn.Exec("SELECT obj_description('accounts'::regclass, 'pg_class')").Text(0, 0),
+            "the ledger");
+  EXPECT_EQ(conn.Exec("SELECT pg_get_serial_sequence('accounts', 'serial_no')").Text(0, 0),
+            "public.accounts_serial_no_seq");
+  EXPECT_EQ(conn.Exec("SELECT count(*) FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid "
+                      "WHERE r.ev_class = 'rich'::regclass AND d.refobjid = 'accounts'::regclass")
+                    .Int(0, 0) > 0,
+            true)
+      << "the view reads the new heap";
+  pg::Rows mismatched =
+      conn.Exec("SELECT id FROM accounts WHERE _zd_new_balance IS DISTINCT FROM balance LIMIT 3");
+  EXPECT_TRUE(mismatched.empty()) << "copy differs at id " << mismatched.Text(0, 0);
+  nlohmann::json checkpoint = CopyCheckpoint(conn);
+  EXPECT_EQ(checkpoint.value("stage", ""), "done");
+  EXPECT_LT(checkpoint.value("swap_lock_ms", 1e9), 1000.0) << checkpoint.dump();
+
+  // Both versions read and write the new heap and see each other.
+  pg::Connection new_app = testing::Connect(db);
+  new_app.Exec("SELECT set_config('search_path', $1, false)", {record.plan.version_schema});
+  new_app.Exec("UPDATE accounts SET balance = 5000000000 - 4999999000 WHERE id = 3");
+  EXPECT_EQ(conn.Exec("SELECT balance FROM public.accounts WHERE id = 3").Int(0, 0), 1000);
+  conn.Exec("UPDATE public.accounts SET balance = 3 WHERE id = 3");
+  EXPECT_EQ(new_app.Exec("SELECT balance FROM accounts WHERE id = 3").Int(0, 0), 3);
+  new_app.Exec("INSERT INTO accounts (id, balance, branch) VALUES (900001, 2, 1)");
+  conn.Exec("DELETE FROM public.accounts WHERE id = 900001");
+  EXPECT_EQ(conn.Exec("SELECT count(*) FROM deleted WHERE id = 900001").Int(0, 0), 1)
+      << "the user's trigger fires on the new heap";
+  EXPECT_GT(conn.Exec("SELECT count(*) FROM rich").Int(0, 0), 0);
+  EXPECT_EQ(conn.Exec("SELECT nextval('accounts_serial_no_seq') > $1", {std::to_string(kRows)})
+                .Bool(0, 0),
+            true);
+
+  engine.Complete();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  load.Stop();
+  EXPECT_EQ(load.failed, 0) << load.last_error;
+  EXPECT_GT(load.done, 50);
+  auto table = pg::DescribeTable(conn, "public", "accounts");
+  ASSERT_TRUE(table);
+  EXPECT_EQ(table->FindColumn("balance")->type, "bigint");
+  EXPECT_EQ(conn.Exec("SELECT sum(balance) FROM accounts").Int(0, 0), sum_before)
+      << "every +1 was matched by a -1";
+  EXPECT_EQ(conn.Exec("SELECT count(*) FROM history h LEFT JOIN accounts a ON a.id = h.account "
+                      "WHERE a.id IS NULL")
+                .Int(0, 0),
+            0);
+}
+
+TEST(ShadowCopyTest, RollbackAfterTheSwapKeepsEveryWrite) {
+  std::string db = SetUpLedger();
+  pg::Connection conn = testing::Connect(db);
+  auto before = pg::DescribeTable(conn, "public", "accounts");
+  SilentProgress progress;
+  Engine engine(conn, ShadowOptions(), progress);
+  auto record = engine.Start(Migration());
+  pg::Connection new_app = testing::Connect(db);
+  new_app.Exec("SELECT set_config('search_path', $1, false)", {record.plan.version_schema});
+  new_app.Exec("UPDATE accounts SET balance = 999 WHERE id = 10");
+  new_app.Exec("INSERT INTO accounts (id, balance, branch) VALUES (900000, 5, 1)");
+  conn.Exec("UPDATE public.accounts SET balance = 77 WHERE id = 11");
+  engine.Rollback();
+
+  auto after = pg::DescribeTable(conn, "public", "accounts");
+  ASSERT_TRUE(after);
+  ASSERT_EQ(after->columns.size(), before->columns.size());
+  for (std::size_t i = 0; i < after->columns.size(); ++i) {
+    EXPECT_EQ(after->columns[i].name, before->columns[i].name);
+    EXPECT_EQ(after->columns[i].type, before->columns[i].type);
+  }
+  EXPECT_EQ(conn.Exec("SELECT balance FROM accounts WHERE id = 10").Int(0, 0), 999);
+  EXPECT_EQ(conn.Exec("SELECT balance FROM accounts WHERE id = 900000").Int(0, 0), 5);
+  EXPECT_EQ(conn.Exec("SELECT balance FROM accounts WHERE id = 11").Int(0, 0), 77);
+  EXPECT_EQ(conn.Exec("SELECT count(*) FROM accounts").Int(0, 0), kRows + 1);
+  EXPECT_EQ(conn.Exec("SELECT count(*) FROM pg_class WHERE relname LIKE '\\_zd\\_%' AND "
+                      "relpersistence <> 't'")
+                .Int(0, 0),
+            0)
+      << "nothing of the copy is left";
+}
+
+TEST(ShadowCopyTest, SwapBlockedByALongTransactionNeverQueuesTheApplication) {
+  std::string db = SetUpLedger();
+  pg::Connection conn = testing::Connect(db);
+  // A row the workload never writes, so only the swap waits for the holder.
+  conn.Exec("INSERT INTO accounts (id, balance, branch) VALUES ($1, 0, 0)",
+            {std::to_string(kRows + 5)});
+  Workload load(db, 4);
+  pg::Connection holder = testing::Connect(db);
+  std::thread release;
+  EngineOptions options = ShadowOptions();
+  // Right before the swap, a transaction takes a row lock on accounts and keeps it for 1.5 s.
+  options.before_cutover = [&] {
+    holder.Exec("BEGIN");
+    holder.Exec("UPDATE accounts SET note = 'held' WHERE id = $1", {std::to_string(kRows + 5)});
+    release = std::thread([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+      holder.Exec("COMMIT");
+    });
+    load.max_ms = 0;
+  };
+  SilentProgress progress;
+  Engine engine(conn, options, progress);
+  engine.Start(Migration());
+  if (release.joinable()) release.join();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  load.Stop();
+  EXPECT_EQ(load.failed, 0) << load.last_error;
+  nlohmann::json checkpoint = CopyCheckpoint(conn);
+  EXPECT_GT(checkpoint.value("swap_attempts", 0), 1) << "the swap had to wait for the holder";
+  // lock_timeout is 200 ms; the slack covers a loaded 2-core machine.
+  EXPECT_LT(load.max_ms.load(), 200 + 400)
+      << "a client waited behind the swap for longer than lock_timeout";
+}
+
+TEST(ShadowCopyTest, AnInterruptedCopyResumesWhereItStopped) {
+  std::string db = SetUpLedger();
+  pg::Connection conn = testing::Connect(db);
+  EngineOptions options = ShadowOptions();
+  int batches = 0;
+  options.backfill.before_batch = [&] {
+    if (++batches == 4) throw Error(ErrorKind::kConnection, "simulated crash");
+  };
+  SilentProgress progress;
+  {
+    Engine engine(conn, options, progress);
+    EXPECT_THROW(engine.Start(Migration()), Error);
+  }
+  nlohmann::json stopped = CopyCheckpoint(conn);
+  ASSERT_EQ(stopped.value("stage", ""), "copy") << stopped.dump();
+  std::int64_t copied = stopped.value("rows_done", std::int64_t{0});
+  EXPECT_GT(copied, 0);
+  EXPECT_LT(copied, kRows);
+  conn.Exec("UPDATE accounts SET balance = 123 WHERE id = $1", {std::to_string(kRows)});
+
+  options.backfill.before_batch = nullptr;
+  Engine again(conn, options, progress);
+  auto record = again.Start(Migration());
+  EXPECT_EQ(record.phase, "active");
+  EXPECT_EQ(conn.Exec("SELECT count(*) FROM accounts").Int(0, 0), kRows);
+  EXPECT_EQ(conn.Exec("SELECT count(*) FROM accounts WHERE _zd_new_balance IS DISTINCT FROM "
+                      "balance")
+                .Int(0, 0),
+            0);
+  EXPECT_EQ(conn.Exec("SELECT _zd_new_balance FROM accounts WHERE id = $1", {std::to_string(kRows)})
+                .Int(0, 0),
+            123);
+}
+
+}  // namespace
+}  // namespace zerodown::engine
