@@ -15,6 +15,7 @@ int ExitCode(ErrorKind kind) {
     case ErrorKind::kDatabase:
     case ErrorKind::kMigrationFailed:
     case ErrorKind::kInternal:
+    case ErrorKind::kVerifyFailed:
       return 1;
   }
   return 1;
@@ -40,6 +41,8 @@ std::string_view KindName(ErrorKind kind) {
       return "migration_failed";
     case ErrorKind::kInternal:
       return "internal";
+    case ErrorKind::kVerifyFailed:
+      return "verify_failed";
   }
   return "unknown";
 }

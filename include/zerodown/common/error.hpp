@@ -22,9 +22,11 @@ enum class ErrorKind {
   kConflict = 7,          // another zerodown holds the database, or the state forbids the action
   kMigrationFailed = 8,   // a migration step failed and was rolled back
   kInternal = 9,          // a bug in zerodown
+  kVerifyFailed = 10,     // `verify` found rows whose copy differs from what it should hold
 };
 
-// Exit codes documented in docs/cli.md: 0 ok, 1 migration failed, 2 bad input, 3 cannot connect.
+// Exit codes documented in docs/cli.md: 0 ok, 1 migration failed (or verify found differences),
+// 2 bad input, 3 cannot connect.
 int ExitCode(ErrorKind kind);
 std::string_view KindName(ErrorKind kind);
 
