@@ -48,6 +48,7 @@ const CommandRegistration kRegistration{
           session.progress().OnMessage("applying " + migration.name + " (" + migration.source +
                                        ")");
           engine.Start(migration);
+          session.WaitWhileCutoverPostponed();  // complete is the cut-over
           engine.Complete();
           ++applied;
         }

@@ -29,7 +29,9 @@ const CommandRegistration kRegistration{
                       "migration file: operations (.yaml, .yml, .json) or plain SQL DDL (.sql)")
           ->required()
           ->check(CLI::ExistingFile);
-      cmd->add_flag("--complete", flags->complete, "complete the migration right after start");
+      cmd->add_flag("--complete", flags->complete,
+                    "complete the migration right after start (waiting while `zerodown "
+                    "postpone-cutover` holds the cut-over back)");
       cmd->add_flag("--allow-blocking", flags->allow_blocking,
                     "run SQL statements that have no online form as they are (they may block the "
                     "application)");
@@ -40,7 +42,10 @@ const CommandRegistration kRegistration{
         MigrationSession session(global, flags->engine);
         engine::Engine engine(conn, session.options(), session.progress());
         auto record = engine.Start(migration);
-        if (flags->complete) record = engine.Complete();
+        if (flags->complete) {
+          session.WaitWhileCutoverPostponed();  // complete is the cut-over
+          record = engine.Complete();
+        }
         if (global.json) {
           std::cout << nlohmann::json{{"migration", record.name},
                                       {"phase", record.phase},

@@ -4,12 +4,55 @@
 #include <thread>
 
 #include "cli/support.hpp"
+#include "zerodown/monitor/control.hpp"
 
 namespace zerodown::cli {
 namespace {
 
-nlohmann::json StatusJson(const engine::MigrationStatus& status) {
-  nlohmann::json j = {{"initialized", status.initialized}, {"search_path", status.search_path}};
+// The live control rows of the schema (`zerodown pause`, `set`, `postpone-cutover`), and the
+// --chunk-time the running command falls back to (status cannot know it: another process).
+nlohmann::json ControlJson(const monitor::ControlValues& control) {
+  nlohmann::json j = {
+      {"paused", control.paused}, {"cutover", control.cutover_postponed ? "postponed" : "allowed"},
+      {"chunk_time_ms", nullptr}, {"chunk_time_source", "--chunk-time"},
+      {"max_lag_bytes", nullptr}, {"max_lag_seconds", nullptr}};
+  if (control.chunk_time) {
+    j["chunk_time_ms"] = control.chunk_time->count();
+    j["chunk_time_source"] = "zerodown set";
+  }
+  if (control.max_lag_bytes) j["max_lag_bytes"] = *control.max_lag_bytes;
+  if (control.max_lag_seconds) j["max_lag_seconds"] = *control.max_lag_seconds;
+  return j;
+}
+
+void PrintControl(const monitor::ControlValues& control, bool active) {
+  if (control.paused) std::cout << "paused: yes, by `zerodown pause`; `zerodown resume` ends it\n";
+  if (control.cutover_postponed) {
+    std::cout << "cut-over: postponed by `zerodown postpone-cutover`; `zerodown cutover` lets it "
+                 "proceed\n";
+  }
+  if (control.chunk_time) {
+    std::cout << fmt::format(
+        "chunk time: {} ms, set live (`zerodown set chunk-time=default` goes back to "
+        "--chunk-time)\n",
+        control.chunk_time->count());
+  } else if (active) {
+    std::cout << "chunk time: the running command's --chunk-time (default 50 ms); `zerodown set "
+                 "chunk-time=…` changes it live\n";
+  }
+  if (control.max_lag_bytes) {
+    std::cout << fmt::format("max lag: {:.1f} MB, set live\n",
+                             static_cast<double>(*control.max_lag_bytes) / (1024.0 * 1024.0));
+  } else if (control.max_lag_seconds) {
+    std::cout << fmt::format("max lag: {} s, set live\n", *control.max_lag_seconds);
+  }
+}
+
+nlohmann::json StatusJson(const engine::MigrationStatus& status,
+                          const monitor::ControlValues& control) {
+  nlohmann::json j = {{"initialized", status.initialized},
+                      {"search_path", status.search_path},
+                      {"control", ControlJson(control)}};
   if (status.active) {
     j["active"] = {{"name", status.active->name},
                    {"phase", status.active->phase},
@@ -31,7 +74,8 @@ nlohmann::json StatusJson(const engine::MigrationStatus& status) {
   return j;
 }
 
-void PrintStatus(const engine::MigrationStatus& status, const std::string& schema) {
+void PrintStatus(const engine::MigrationStatus& status, const monitor::ControlValues& control,
+                 const std::string& schema) {
   if (!status.initialized) {
     std::cout << "zerodown is not initialised in this database: run `zerodown init`.\n";
     return;
@@ -55,6 +99,7 @@ void PrintStatus(const engine::MigrationStatus& status, const std::string& schem
   if (!status.search_path.empty()) {
     std::cout << fmt::format("newest version: SET search_path TO {}\n", status.search_path);
   }
+  PrintControl(control, status.active.has_value());
 }
 
 const CommandRegistration kRegistration{
@@ -62,8 +107,10 @@ const CommandRegistration kRegistration{
       auto watch = std::make_shared<bool>(false);
       auto* cmd = app.add_subcommand(
           "status",
-          "Show the migration in progress (phase, backfill progress), the current version and the "
-          "search_path applications should use.\n\nExamples:\n  zerodown status\n"
+          "Show the migration in progress (phase, backfill progress), the current version, the "
+          "search_path applications should use, and what live control asks of the running "
+          "migration: paused, cut-over postponed, chunk time and lag limit set by `zerodown "
+          "set`.\n\nExamples:\n  zerodown status\n"
           "  zerodown status --json | jq .search_path\n  zerodown status --watch");
       cmd->add_flag("--watch", *watch, "refresh every second until interrupted");
       cmd->callback([&global, watch] {
@@ -72,11 +119,12 @@ const CommandRegistration kRegistration{
         engine::Engine engine(conn, MakeEngineOptions(global, EngineFlags{}), silent);
         do {
           auto status = engine.Status();
+          auto control = monitor::ReadControl(conn, global.schema);
           if (global.json) {
-            std::cout << StatusJson(status).dump() << "\n";
+            std::cout << StatusJson(status, control).dump() << "\n";
           } else {
             if (*watch) std::cout << "\033[H\033[2J";
-            PrintStatus(status, global.schema);
+            PrintStatus(status, control, global.schema);
           }
           std::cout.flush();
           if (*watch) std::this_thread::sleep_for(std::chrono::seconds(1));

@@ -106,11 +106,19 @@ MigrationSession::MigrationSession(const GlobalOptions& global, const EngineFlag
   parts_->monitor = std::make_unique<monitor::Session>(std::move(o), *parts_->text);
   monitor::Session* session = parts_->monitor.get();
   options_.backfill.before_batch = [session] { session->BeforeBatch(); };
+  // The throttler reads the control rows before a batch (at most once a second); asking it costs
+  // no query.
+  options_.backfill.chunk_time_source = [session, fallback = options_.backfill.chunk_time] {
+    return session->throttler().ChunkTime().value_or(fallback);
+  };
+  options_.before_cutover = [session] { session->BeforeCutover(); };
 }
 
 MigrationSession::~MigrationSession() = default;
 
 engine::ProgressSink& MigrationSession::progress() { return parts_->monitor->progress(); }
+
+void MigrationSession::WaitWhileCutoverPostponed() { parts_->monitor->WaitWhileCutoverPostponed(); }
 
 namespace {
 

@@ -32,8 +32,9 @@ void AddEngineFlags(CLI::App* command, EngineFlags& flags);
 engine::EngineOptions MakeEngineOptions(const GlobalOptions& global, const EngineFlags& flags);
 
 // What a schema-changing command runs with: the engine's options with the throttler plugged into
-// every backfill batch, and the progress sink (wrapped with Prometheus metrics when asked). Owns
-// the throttler and the metrics endpoint for as long as the command runs.
+// every backfill batch (and `zerodown set chunk-time=` into its sizing), the cut-over hook that
+// honours `zerodown postpone-cutover`, and the progress sink (wrapped with Prometheus metrics
+// when asked). Owns the throttler and the metrics endpoint for as long as the command runs.
 class MigrationSession {
  public:
   // `health_checks` false for complete/rollback: metrics and throttling only.
@@ -42,6 +43,10 @@ class MigrationSession {
   ~MigrationSession();
   const engine::EngineOptions& options() const { return options_; }
   engine::ProgressSink& progress();
+  // Call right before engine.Complete(): for an expand/contract migration complete is the
+  // cut-over, so it waits here while `zerodown postpone-cutover` holds it back (saying so once),
+  // until `zerodown cutover`.
+  void WaitWhileCutoverPostponed();
 
  private:
   struct Parts;

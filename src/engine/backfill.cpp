@@ -86,10 +86,6 @@ void RunBackfill(pg::Connection& conn, const std::string& schema, const std::str
                                "WHERE oid = $1::regclass",
                                {qualified})
                            .Int(0, 0);
-  // Row locks a batch waits for are the application's; give up on them fast and retry smaller
-  // rather than hold the application's rows hostage.
-  std::string lock_timeout =
-      fmt::format("{}ms", std::max<std::int64_t>(options.chunk_time.count(), 10));
   std::size_t width = key_columns.size();
   std::string end_first = fmt::format("SELECT {} FROM {} ORDER BY {} OFFSET $1 LIMIT 1",
                                       key.text_select, qualified, key.columns);
@@ -106,8 +102,29 @@ void RunBackfill(pg::Connection& conn, const std::string& schema, const std::str
   std::int64_t done_at_start = from.rows_done;
   int batch = options.first_batch;
   BackfillCheckpoint checkpoint = std::move(from);
+  // What sizes the next batch; its chunk_time follows chunk_time_source.
+  BackfillOptions sizing;
+  sizing.chunk_time = options.chunk_time;
+  sizing.min_batch = options.min_batch;
+  sizing.max_batch = options.max_batch;
   while (true) {
     if (options.before_batch) options.before_batch();
+    // Read after before_batch, which is where the throttler refreshes the operator's setting.
+    // A changed target rescales this very batch at the rate measured so far: the operator who
+    // lowers it because the application suffers should not wait for several halvings.
+    if (options.chunk_time_source) {
+      auto target = std::max(options.chunk_time_source(), std::chrono::milliseconds(1));
+      if (target != sizing.chunk_time) {
+        double scaled = static_cast<double>(batch) * static_cast<double>(target.count()) /
+                        std::max<double>(static_cast<double>(sizing.chunk_time.count()), 1);
+        batch = static_cast<int>(std::clamp<double>(scaled, options.min_batch, options.max_batch));
+        sizing.chunk_time = target;
+      }
+    }
+    // Row locks a batch waits for are the application's; give up on them fast and retry smaller
+    // rather than hold the application's rows hostage.
+    std::string lock_timeout =
+        fmt::format("{}ms", std::max<std::int64_t>(sizing.chunk_time.count(), 10));
     std::vector<pg::Param> params;
     for (const auto& v : checkpoint.last_key) params.emplace_back(v);
     params.emplace_back(std::to_string(batch - 1));
@@ -135,7 +152,7 @@ void RunBackfill(pg::Connection& conn, const std::string& schema, const std::str
     } catch (const Error& error) {
       if (!IsTransient(error)) throw;
       batch = std::max(options.min_batch, batch / 2);
-      std::this_thread::sleep_for(options.chunk_time);
+      std::this_thread::sleep_for(sizing.chunk_time);
       continue;
     }
     auto elapsed =
@@ -157,7 +174,7 @@ void RunBackfill(pg::Connection& conn, const std::string& schema, const std::str
     p.last_chunk_ms = elapsed.count() / 1000.0;
     progress.OnBackfill(p);
     if (last) break;
-    batch = NextBatchSize(batch, elapsed, options);
+    batch = NextBatchSize(batch, elapsed, sizing);
   }
 }
 
