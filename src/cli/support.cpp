@@ -57,6 +57,13 @@ void AddEngineFlags(CLI::App* command, EngineFlags& flags) {
                     "roll the migration back by itself when the database's error rate or "
                     "latency crosses the rollback thresholds (docs/monitoring.md)");
   command->add_option("--on-alert", flags.on_alert, "command to run when a health check alerts");
+  command
+      ->add_option("--mechanism", flags.mechanism,
+                   "how a change that rewrites every row moves the data: inplace (batched UPDATEs "
+                   "in the live heap), shadow (a copy into a new heap, swapped in), auto (shadow "
+                   "from 100,000 rows; `zerodown plan` says why)")
+      ->check(CLI::IsMember({"auto", "inplace", "shadow"}))
+      ->capture_default_str();
   command->add_flag("--no-wait", flags.no_wait,
                     "refuse at once, instead of waiting, when another zerodown is working on "
                     "the same schema");
@@ -69,6 +76,7 @@ engine::EngineOptions MakeEngineOptions(const GlobalOptions& global, const Engin
   options.lock.max_attempts = flags.max_lock_attempts;
   options.backfill.chunk_time = std::chrono::milliseconds(flags.chunk_time_ms);
   options.wait_for_other_run = !flags.no_wait;
+  options.mechanism = engine::MechanismFromName(flags.mechanism).value_or(engine::Mechanism::kAuto);
   return options;
 }
 

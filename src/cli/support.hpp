@@ -22,7 +22,8 @@ struct EngineFlags {
   // Throttling (see docs/monitoring.md) and metrics.
   std::string pause_file;
   std::string max_lag;  // "64MB" or "30s"; "" keeps the defaults (128 MB, 10 s)
-  double max_probe_latency_ratio = 3;
+  double max_probe_latency_ratio = 10;
+  std::string mechanism = "auto";  // --mechanism
   int max_active = 0;
   std::string metrics_addr;
   bool auto_rollback = false;

@@ -248,6 +248,18 @@ Result<Plan> PlanMigration(pg::Connection& conn, const model::Migration& migrati
     planner.value()->Plan(context);
   }
   Plan plan = context.plan();
+  bool physical_only = !migration.operations.empty() &&
+                       std::all_of(migration.operations.begin(), migration.operations.end(),
+                                   [](const model::Operation& op) {
+                                     return std::holds_alternative<model::RebuildTable>(op);
+                                   });
+  if (physical_only) {
+    // A rebuild changes no column: every application keeps the version it uses now, so the
+    // current version schema stays (a new one would retire it at complete).
+    plan.version_schema = options.previous_version_schema.value_or(options.schema);
+    plan.complete = ArrangeComplete(plan.complete);
+    return plan;
+  }
   for (const auto& [name, table] : context.tables()) {
     if (table.created) known.push_back(table.physical);
   }

@@ -17,6 +17,8 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr std::string_view kLogQuote = "$zd_log$";
+// The copy's chunks aim at this many chunk times (--chunk-time): see Copy().
+constexpr int kCopyChunkFactor = 4;
 
 double SecondsSince(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
@@ -26,8 +28,7 @@ double SecondsSince(Clock::time_point since) {
 struct KeySql {
   std::vector<std::string> names;  // quoted
   std::vector<std::string> types;
-  std::string list;         // "k1", "k2"
-  std::string text_select;  // "k1"::text AS _zd_key0, …
+  std::string list;  // "k1", "k2"
 
   // ("k1", "k2") <op> ($first::t1, $first+1::t2)
   std::string Compare(std::string_view op, std::size_t first) const {
@@ -58,7 +59,6 @@ KeySql BuildKeySql(pg::Connection& conn, const std::string& qualified,
     std::string name = conn.Ident(key_columns[i]);
     k.names.push_back(name);
     k.list += (i ? ", " : "") + name;
-    k.text_select += fmt::format("{}{}::text AS _zd_key{}", i ? ", " : "", name, i);
   }
   return k;
 }
@@ -109,12 +109,6 @@ std::vector<pg::Param> Params(const std::vector<std::string>& a,
                               const std::vector<std::string>& b = {}) {
   std::vector<pg::Param> out(a.begin(), a.end());
   out.insert(out.end(), b.begin(), b.end());
-  return out;
-}
-
-std::vector<std::string> RowText(const pg::Rows& rows, int row) {
-  std::vector<std::string> out;
-  for (int i = 0; i < rows.columns(); ++i) out.push_back(rows.Text(row, i));
   return out;
 }
 
@@ -263,60 +257,68 @@ class ShadowCopyRun {
   void Copy() {
     CopySql sql = BuildCopySql(conn_, spec_, live_);
     std::size_t width = spec_.key_columns.size();
-    std::string alias = conn_.Ident(spec_.table);
-    auto insert = [&](const std::string& where) {
-      return fmt::format("INSERT INTO {} ({}) SELECT {} FROM (SELECT {} FROM {} WHERE {}) AS {}",
-                         shadow_, sql.insert_columns, sql.select_list, sql.source_list, live_,
-                         where, alias);
+    // One statement per chunk: the source rows in key order (an index range scan), inserted, and
+    // the chunk's size and last key returned. The key rides along under hidden names because
+    // the source names columns as the old version does.
+    std::string hidden_keys;
+    std::string last_key_select;
+    std::string hidden_descending;
+    for (std::size_t i = 0; i < width; ++i) {
+      hidden_keys += fmt::format(", {} AS _zd_key{}", key_.names[i], i);
+      // Aliased: ORDER BY _zd_key0 would otherwise sort by this text column of the same name.
+      last_key_select += fmt::format("{}_zd_key{}::text AS _zd_last{}", i ? ", " : "", i, i);
+      hidden_descending += fmt::format("{}_zd_key{} DESC", i ? ", " : "", i);
+    }
+    auto chunk = [&](const std::string& where, std::size_t limit_param) {
+      return fmt::format(
+          "WITH src AS (SELECT {source}{hidden} FROM {live} WHERE {where} ORDER BY {key} LIMIT "
+          "${limit}), ins AS (INSERT INTO {shadow} ({columns}) SELECT {select} FROM src AS "
+          "{alias}) SELECT (SELECT count(*) FROM src), {last} FROM src ORDER BY {desc} LIMIT 1",
+          fmt::arg("source", sql.source_list), fmt::arg("hidden", hidden_keys),
+          fmt::arg("live", live_), fmt::arg("where", where), fmt::arg("key", key_.list),
+          fmt::arg("limit", limit_param), fmt::arg("shadow", shadow_),
+          fmt::arg("columns", sql.insert_columns), fmt::arg("select", sql.select_list),
+          fmt::arg("alias", conn_.Ident(spec_.table)), fmt::arg("last", last_key_select),
+          fmt::arg("desc", hidden_descending));
     };
-    std::string end_first = fmt::format("SELECT {} FROM {} ORDER BY {} OFFSET $1 LIMIT 1",
-                                        key_.text_select, live_, key_.list);
-    std::string end_next =
-        fmt::format("SELECT {} FROM {} WHERE {} ORDER BY {} OFFSET ${} LIMIT 1", key_.text_select,
-                    live_, key_.Compare(">", 1), key_.list, width + 1);
-    std::string copy_first = insert(key_.Compare("<=", 1));
-    std::string copy_next = insert(key_.Compare(">", 1) + " AND " + key_.Compare("<=", width + 1));
-    std::string copy_rest_first = insert("true");
-    std::string copy_rest = insert(key_.Compare(">", 1));
+    std::string copy_first = chunk("true", 1);
+    std::string copy_next = chunk(key_.Compare(">", 1), width + 1);
 
     BackfillOptions sizing = options_.chunks;
-    // Rows are cheap to copy: a chunk of the copy moves far more rows than an UPDATE batch.
-    sizing.max_batch = std::max(sizing.max_batch, 200000);
-    sizing.first_batch = std::max(sizing.first_batch, 5000);
+    // A chunk of the copy locks no row the application uses (it reads the live heap and writes
+    // one nobody else sees), so it can run longer than a backfill batch: fewer, larger
+    // statements copy faster. What it still holds back is the xmin horizon, for a moment.
+    sizing.max_batch = std::max(sizing.max_batch, 500000);
+    sizing.first_batch = std::max(sizing.first_batch, 10000);
     int batch = checkpoint_.value("batch", sizing.first_batch);
     std::int64_t total = checkpoint_.value("rows_total", std::int64_t{0});
     std::int64_t done_at_start = checkpoint_.value("rows_done", std::int64_t{0});
     auto started = Clock::now();
     while (true) {
       if (options_.chunks.before_batch) options_.chunks.before_batch();
-      sizing.chunk_time = ChunkTime();
+      sizing.chunk_time = ChunkTime() * kCopyChunkFactor;
       auto last_key = checkpoint_.value("last_key", std::vector<std::string>{});
       std::vector<pg::Param> params = Params(last_key);
-      params.emplace_back(std::to_string(batch - 1));
-      pg::Rows end =
-          last_key.empty() ? conn_.Exec(end_first, {params.back()}) : conn_.Exec(end_next, params);
-      bool last = end.empty();
+      params.emplace_back(std::to_string(batch));
       auto chunk_start = Clock::now();
       std::int64_t copied = 0;
+      bool last = false;
       {
         pg::Transaction tx(conn_);
-        if (last) {
-          // The rest of the table, whatever was inserted since; later writes are in the log.
-          copied = (last_key.empty() ? conn_.Exec(copy_rest_first)
-                                     : conn_.Exec(copy_rest, Params(last_key)))
-                       .Affected();
-          checkpoint_["stage"] = "index";
-        } else {
-          std::vector<std::string> end_key = RowText(end, 0);
-          copied = (last_key.empty() ? conn_.Exec(copy_first, Params(end_key))
-                                     : conn_.Exec(copy_next, Params(last_key, end_key)))
-                       .Affected();
+        pg::Rows result = last_key.empty() ? conn_.Exec(copy_first, {params.back()})
+                                           : conn_.Exec(copy_next, params);
+        copied = result.empty() ? 0 : result.Int(0, 0);
+        // A short chunk reached the end of the table; rows written after it are in the log.
+        last = copied < batch;
+        if (copied > 0) {
+          std::vector<std::string> end_key;
+          for (std::size_t i = 0; i < width; ++i) end_key.push_back(result.Text(0, 1 + i));
           checkpoint_["last_key"] = end_key;
         }
+        if (last) checkpoint_["stage"] = "index";
         std::int64_t done = checkpoint_.value("rows_done", std::int64_t{0}) + copied;
         checkpoint_["rows_done"] = done;
-        total = std::max(total, done);
-        if (last) total = done;
+        total = last ? done : std::max(total, done);
         checkpoint_["rows_total"] = total;
         checkpoint_["batch"] = batch;
         Save(total);
@@ -452,6 +454,9 @@ class ShadowCopyRun {
                   {std::to_string(limit)})
             .Affected();
     if (taken == 0) return 0;
+    // Autovacuum never analyzes a temporary table: without statistics the planner would join a
+    // few thousand keys to the whole table with a sequential scan.
+    conn_.Exec("ANALYZE \"_zd_replay\"");
     conn_.Exec(
         fmt::format("DELETE FROM {} AS s USING (SELECT DISTINCT {} FROM \"_zd_replay\") AS "
                     "r WHERE {}",

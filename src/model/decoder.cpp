@@ -30,6 +30,7 @@ constexpr std::string_view kOperationNames[] = {"create_table",
                                                 "create_constraint",
                                                 "drop_multicolumn_constraint",
                                                 "set_replica_identity",
+                                                "rebuild_table",
                                                 "sql"};
 
 // Thrown inside the decoder only; DecodeMigration turns it into a Result.
@@ -938,6 +939,7 @@ Operation Decoder::DecodeOperation(const Json& json) {
         {"name", "table", "columns", "predicate", "method", "storage_parameters", "unique"}));
   }
   if (name == "drop_index") return DropIndex{object({"name"}).Identifier("name")};
+  if (name == "rebuild_table") return RebuildTable{object({"table"}).Identifier("table")};
   if (name == "rename_constraint") {
     return RenameOp<RenameConstraint>(object({"table", "from", "to"}), true);
   }

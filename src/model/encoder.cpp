@@ -172,6 +172,7 @@ json EncodeBody(const DropColumn& op) {
 json EncodeBody(const RenameTable& op) { return {{"from", op.from}, {"to", op.to}}; }
 json EncodeBody(const DropTable& op) { return {{"name", op.name}}; }
 json EncodeBody(const DropIndex& op) { return {{"name", op.name}}; }
+json EncodeBody(const RebuildTable& op) { return {{"table", op.table}}; }
 
 json EncodeBody(const CreateIndex& op) {
   json out = {{"name", op.name}, {"table", op.table}, {"columns", json::array()}};

@@ -35,6 +35,7 @@ constexpr std::string_view NameOf() {
   if constexpr (std::is_same_v<T, CreateConstraint>) return "create_constraint";
   if constexpr (std::is_same_v<T, DropMultiColumnConstraint>) return "drop_multicolumn_constraint";
   if constexpr (std::is_same_v<T, SetReplicaIdentity>) return "set_replica_identity";
+  if constexpr (std::is_same_v<T, RebuildTable>) return "rebuild_table";
   if constexpr (std::is_same_v<T, RawSql>) return "sql";
   return "";
 }

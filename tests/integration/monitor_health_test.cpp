@@ -76,6 +76,8 @@ TEST(MonitorHealth, FailingWorkloadRollsTheMigrationBackWithin10s) {
   engine::EngineOptions engine_options;
   engine_options.lock.lock_timeout = 200ms;
   engine_options.backfill.max_batch = 200;
+  // The in-place backfill: small batches keep the pass long enough to fail half-way.
+  engine_options.mechanism = engine::Mechanism::kInPlace;
   engine_options.backfill.before_batch = [&health] {
     std::this_thread::sleep_for(30ms);  // keeps the pass long enough to be interrupted
     std::string why;

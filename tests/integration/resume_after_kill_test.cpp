@@ -73,7 +73,8 @@ TEST(ResumeAfterKillTest, StartKilledDuringBackfillThenRerunFillsEveryRow) {
   std::string file = MigrationFile();
   pg::Connection conn = testing::Connect(db);
 
-  pid_t pid = Spawn({"--postgres-url", db, "start", "--chunk-time", "5", file});
+  pid_t pid =
+      Spawn({"--postgres-url", db, "start", "--chunk-time", "5", "--mechanism", "inplace", file});
   ASSERT_GT(pid, 0);
   // Kill once the backfill has committed progress but is far from done.
   std::int64_t rows_done = 0;
@@ -101,8 +102,10 @@ TEST(ResumeAfterKillTest, StartKilledDuringBackfillThenRerunFillsEveryRow) {
   conn.Exec("UPDATE items SET v = 5 WHERE id = $1", {std::to_string(kRows)});
 
   std::string out;
-  ASSERT_EQ(testing::RunZerodown("--postgres-url '" + db + "' start --chunk-time 20 " + file, &out),
-            0)
+  ASSERT_EQ(
+      testing::RunZerodown(
+          "--postgres-url '" + db + "' start --chunk-time 20 --mechanism inplace " + file, &out),
+      0)
       << out;
   EXPECT_NE(out.find("resuming"), std::string::npos) << "the rerun resumes, not restarts: " << out;
   EXPECT_EQ(conn.Exec("SELECT phase FROM zerodown.migrations WHERE name = 'v_bigint'").Text(0, 0),
@@ -111,6 +114,54 @@ TEST(ResumeAfterKillTest, StartKilledDuringBackfillThenRerunFillsEveryRow) {
       "SELECT count(*), min(id) FROM items WHERE _zd_new_v IS DISTINCT FROM v::bigint * 3 + 1");
   EXPECT_EQ(wrong.Int(0, 0), 0) << "first row missed or wrong: id " << wrong.Text(0, 1);
   EXPECT_EQ(conn.Exec("SELECT count(*) FROM items").Int(0, 0), kRows);
+  std::filesystem::remove(file);
+}
+
+TEST(ResumeAfterKillTest, StartKilledDuringShadowCopyThenRerunCopiesEveryRowOnce) {
+  std::string db = SetUpItems();
+  std::string file = MigrationFile();
+  pg::Connection conn = testing::Connect(db);
+
+  pid_t pid =
+      Spawn({"--postgres-url", db, "start", "--chunk-time", "5", "--mechanism", "shadow", file});
+  ASSERT_GT(pid, 0);
+  std::int64_t rows_done = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    rows_done = conn.Exec(
+                        "SELECT coalesce(max(rows_done), 0) FROM zerodown.steps WHERE migration "
+                        "= 'v_bigint'")
+                    .Int(0, 0);
+    if (rows_done > 0) break;
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, WNOHANG), 0) << "zerodown ended before the copy began";
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ASSERT_GT(rows_done, 0) << "the copy never reported progress";
+  ASSERT_EQ(kill(pid, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status));
+
+  std::int64_t copied = conn.Exec("SELECT count(*) FROM _zd_shadow_items").Int(0, 0);
+  ASSERT_LT(copied, kRows) << "killed too late: the test would prove nothing";
+  // Written while no zerodown runs: the change log keeps it for the rerun.
+  conn.Exec("UPDATE items SET v = 5 WHERE id = $1", {std::to_string(kRows)});
+  conn.Exec("DELETE FROM items WHERE id = 1");
+
+  std::string out;
+  ASSERT_EQ(
+      testing::RunZerodown(
+          "--postgres-url '" + db + "' start --chunk-time 20 --mechanism shadow " + file, &out),
+      0)
+      << out;
+  EXPECT_NE(out.find("resuming"), std::string::npos) << out;
+  pg::Rows wrong = conn.Exec(
+      "SELECT count(*), min(id) FROM items WHERE _zd_new_v IS DISTINCT FROM v::bigint * 3 + 1");
+  EXPECT_EQ(wrong.Int(0, 0), 0) << "first row missed or wrong: id " << wrong.Text(0, 1);
+  EXPECT_EQ(conn.Exec("SELECT count(*), count(DISTINCT id) FROM items").Int(0, 0), kRows - 1);
+  EXPECT_EQ(conn.Exec("SELECT count(DISTINCT id) FROM items").Int(0, 0), kRows - 1);
+  EXPECT_EQ(conn.Exec("SELECT v FROM items WHERE id = $1", {std::to_string(kRows)}).Int(0, 0), 5);
   std::filesystem::remove(file);
 }
 

@@ -294,7 +294,7 @@ TEST(ShadowCopyTest, AnInterruptedCopyResumesWhereItStopped) {
   EngineOptions options = ShadowOptions();
   int batches = 0;
   options.backfill.before_batch = [&] {
-    if (++batches == 4) throw Error(ErrorKind::kConnection, "simulated crash");
+    if (++batches == 2) throw Error(ErrorKind::kConnection, "simulated crash");
   };
   SilentProgress progress;
   {

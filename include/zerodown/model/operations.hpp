@@ -267,6 +267,13 @@ struct DropTable {
   bool operator==(const DropTable&) const = default;
 };
 
+// rebuild_table: the table is copied into a new heap (in key order, indexes rebuilt) and swapped
+// in, as pg_repack does: it reclaims bloat and leaves the schema as it was.
+struct RebuildTable {
+  std::string table;
+  bool operator==(const RebuildTable&) const = default;
+};
+
 // create_index: CREATE [UNIQUE] INDEX CONCURRENTLY. Columns always come out of the reader as
 // IndexField, whatever form (list of names, map, list of objects) the file used.
 struct CreateIndex {
@@ -346,10 +353,10 @@ struct RawSql {
 };
 
 // Any operation. The order of alternatives is not part of any format; do not rely on index().
-using Operation =
-    std::variant<CreateTable, AddColumn, AlterColumn, RenameColumn, DropColumn, RenameTable,
-                 DropTable, CreateIndex, DropIndex, RenameConstraint, DropConstraint,
-                 CreateConstraint, DropMultiColumnConstraint, SetReplicaIdentity, RawSql>;
+using Operation = std::variant<CreateTable, AddColumn, AlterColumn, RenameColumn, DropColumn,
+                               RenameTable, DropTable, CreateIndex, DropIndex, RenameConstraint,
+                               DropConstraint, CreateConstraint, DropMultiColumnConstraint,
+                               SetReplicaIdentity, RebuildTable, RawSql>;
 
 // A migration: a named, ordered list of operations.
 struct Migration {

@@ -41,7 +41,7 @@ struct ThrottleLimits {
   std::int64_t max_lag_bytes = 128LL * 1024 * 1024;
   double max_lag_seconds = 10;
   int max_lock_waiters = 3;
-  double max_probe_latency_ratio = 3;
+  double max_probe_latency_ratio = 10;  // see docs/monitoring.md for why not 3
   // The probe ratio is taken against max(baseline, this): a `SELECT 1` answered in 80 µs
   // doubles on scheduler noise alone, which is no reason to stop a migration.
   std::chrono::microseconds min_probe_baseline{1000};

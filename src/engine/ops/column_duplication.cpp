@@ -179,9 +179,9 @@ Status ColumnDuplication::ChooseMechanism(PlanContext& context, const VirtualTab
   return {};
 }
 
-Action ColumnDuplication::ShadowCopyAction(PlanContext& context, const VirtualTable& table,
-                                           const std::vector<std::string>& after_swap_sql,
-                                           const std::string& names) const {
+Action ColumnDuplication::PlanShadowCopy(PlanContext& context, const VirtualTable& table,
+                                         const std::vector<std::string>& after_swap_sql,
+                                         const std::string& names) const {
   pg::Connection& conn = context.conn();
   ShadowCopySpec spec =
       ShadowCopySpec::Named(context.schema(), table.physical, context.migration());
@@ -194,23 +194,11 @@ Action ColumnDuplication::ShadowCopyAction(PlanContext& context, const VirtualTa
     spec.names.push_back({c.pending ? "" : c.physical, c.name, c.type});
   }
   spec.after_swap_sql = after_swap_sql;
-  Action action;
-  action.id = context.ActionId("shadow_copy");
-  action.kind = ActionKind::kShadowCopy;
-  action.description = fmt::format(
-      "copy {} into a new heap with {} filled by up, build its indexes, replay the change log, "
-      "swap it in [{}]",
-      table.physical, names, mechanism_note_);
-  action.lock =
-      "SHARE ROW EXCLUSIVE to add the change-log trigger (instant); none while copying; ACCESS "
-      "EXCLUSIVE for the swap (renames and the last log entries: milliseconds, under "
-      "lock_timeout, retried)";
-  action.schema = context.schema();
-  action.table = table.physical;
-  action.key_columns = table.key_columns;
-  action.detail = spec.ToJson();
-  for (const auto& sql : after_swap_sql) action.sql.push_back("-- at the swap: " + sql);
-  return action;
+  return ops::ShadowCopyAction(
+      context, table, spec,
+      fmt::format("copy {} into a new heap with {} filled by up, build its indexes, replay the "
+                  "change log, swap it in [{}]",
+                  table.physical, names, mechanism_note_));
 }
 
 Status ColumnDuplication::ValidateColumn(PlanContext& context, VirtualTable& table,
@@ -534,7 +522,7 @@ void ColumnDuplication::Plan(PlanContext& context) {
   }
   if (shadow_) {
     // The copies are born full in the new heap; the trigger and checks arrive with the swap.
-    context.AddStart(ShadowCopyAction(context, table, after_add, names));
+    context.AddStart(PlanShadowCopy(context, table, after_add, names));
   } else {
     add.insert(add.end(), after_add.begin(), after_add.end());
     context.AddStart(context.Ddl(

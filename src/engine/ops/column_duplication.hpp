@@ -111,9 +111,9 @@ class ColumnDuplication {
   // copied.
   Status ChooseMechanism(PlanContext& context, const VirtualTable& table);
   // The start action that copies the table into a new heap with the copies filled by up.
-  Action ShadowCopyAction(PlanContext& context, const VirtualTable& table,
-                          const std::vector<std::string>& after_swap_sql,
-                          const std::string& names) const;
+  Action PlanShadowCopy(PlanContext& context, const VirtualTable& table,
+                        const std::vector<std::string>& after_swap_sql,
+                        const std::string& names) const;
   // What `zerodown verify` compares for one copy: up over the old row against the copy.
   ColumnCheck VerifyCheck(PlanContext& context, const VirtualTable& table, const Prepared& p) const;
   // The copy's physical name for a column as the new version names it, or an error.

@@ -26,6 +26,7 @@ Result<std::unique_ptr<OperationPlanner>> MakePlanner(const model::Operation& op
           [](const model::RenameTable& op) -> Ptr { return ops::MakeRenameTable(op); },
           [](const model::CreateIndex& op) -> Ptr { return ops::MakeCreateIndex(op); },
           [](const model::DropIndex& op) -> Ptr { return ops::MakeDropIndex(op); },
+          [](const model::RebuildTable& op) -> Ptr { return ops::MakeRebuildTable(op); },
           [](const model::RawSql& op) -> Ptr { return ops::MakeRawSql(op); },
           [](const model::RenameConstraint& op) -> Ptr { return ops::MakeRenameConstraint(op); },
           [](const model::CreateConstraint& op) -> Ptr { return ops::MakeCreateConstraint(op); },

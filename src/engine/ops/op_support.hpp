@@ -7,6 +7,7 @@
 #include <string>
 
 #include "zerodown/engine/operation.hpp"
+#include "zerodown/engine/shadow_copy.hpp"
 
 namespace zerodown::engine::ops {
 
@@ -67,6 +68,25 @@ inline Action BackfillAction(PlanContext& context, const VirtualTable& table, st
   action.schema = context.schema();
   action.table = table.physical;
   action.key_columns = table.key_columns;
+  return action;
+}
+
+// The start action that copies `table` into a new heap as `spec` says and swaps it in.
+inline Action ShadowCopyAction(PlanContext& context, const VirtualTable& table,
+                               const ShadowCopySpec& spec, std::string description) {
+  Action action;
+  action.id = context.ActionId("shadow_copy");
+  action.kind = ActionKind::kShadowCopy;
+  action.description = std::move(description);
+  action.lock =
+      "SHARE ROW EXCLUSIVE to add the change-log trigger (instant); none while copying; ACCESS "
+      "EXCLUSIVE for the swap (renames and the last log entries: milliseconds, under "
+      "lock_timeout, retried)";
+  action.schema = context.schema();
+  action.table = table.physical;
+  action.key_columns = table.key_columns;
+  action.detail = spec.ToJson();
+  for (const auto& sql : spec.after_swap_sql) action.sql.push_back("-- at the swap: " + sql);
   return action;
 }
 

@@ -14,6 +14,7 @@ std::unique_ptr<OperationPlanner> MakeDropColumn(const model::DropColumn& op);
 std::unique_ptr<OperationPlanner> MakeRenameColumn(const model::RenameColumn& op);
 std::unique_ptr<OperationPlanner> MakeCreateTable(const model::CreateTable& op);
 std::unique_ptr<OperationPlanner> MakeDropTable(const model::DropTable& op);
+std::unique_ptr<OperationPlanner> MakeRebuildTable(const model::RebuildTable& op);
 std::unique_ptr<OperationPlanner> MakeRenameTable(const model::RenameTable& op);
 std::unique_ptr<OperationPlanner> MakeCreateIndex(const model::CreateIndex& op);
 std::unique_ptr<OperationPlanner> MakeDropIndex(const model::DropIndex& op);
