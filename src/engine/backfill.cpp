@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <thread>
 
+#include "engine/key_sql.hpp"
+
 namespace zerodown::engine {
 
 using Clock = std::chrono::steady_clock;
@@ -32,42 +34,6 @@ int NextBatchSize(int current, std::chrono::microseconds elapsed, const Backfill
 
 namespace {
 
-struct KeySql {
-  std::string columns;      // "k1", "k2"
-  std::string descending;   // "k1" DESC, "k2" DESC
-  std::string touch;        // "k1" = "k1"
-  std::string text_select;  // "k1"::text, "k2"::text
-  std::vector<std::string> types;
-
-  // ("k1", "k2") <op> ($first::t1, $first+1::t2)
-  std::string Compare(std::string_view op, std::size_t first) const {
-    std::string params;
-    for (std::size_t i = 0; i < types.size(); ++i) {
-      params += fmt::format("{}${}::{}", i ? ", " : "", first + i, types[i]);
-    }
-    return fmt::format("({}) {} ({})", columns, op, params);
-  }
-};
-
-KeySql BuildKeySql(pg::Connection& conn, const std::string& schema, const std::string& table,
-                   const std::vector<std::string>& key_columns) {
-  KeySql k;
-  for (std::size_t i = 0; i < key_columns.size(); ++i) {
-    k.types.push_back(conn.Exec("SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
-                                "WHERE a.attrelid = $1::regclass AND a.attname = $2",
-                                {conn.Ident(schema, table), key_columns[i]})
-                          .Text(0, 0));
-    std::string col = conn.Ident(key_columns[i]);
-    std::string sep = i ? ", " : "";
-    k.columns += sep + col;
-    k.descending += sep + col + " DESC";
-    // Aliased: ORDER BY "id" would otherwise sort by the text output column of the same name.
-    k.text_select += sep + fmt::format("{}::text AS _zd_key{}", col, i);
-    if (i == 0) k.touch = col + " = " + col;
-  }
-  return k;
-}
-
 bool IsTransient(const Error& error) {
   return error.sqlstate() == "55P03" || error.sqlstate() == "40P01" || error.sqlstate() == "40001";
 }
@@ -79,8 +45,10 @@ void RunBackfill(pg::Connection& conn, const std::string& schema, const std::str
                  BackfillCheckpoint from,
                  const std::function<void(const BackfillCheckpoint&, std::int64_t)>& save,
                  ProgressSink& progress) {
-  KeySql key = BuildKeySql(conn, schema, table, key_columns);
   std::string qualified = conn.Ident(schema, table);
+  KeySql key = BuildKeySql(conn, qualified, key_columns);
+  // Setting the first key column to itself fires the row triggers and changes nothing else.
+  std::string touch = key.names.front() + " = " + key.names.front();
   std::int64_t total = conn.Exec(
                                "SELECT greatest(reltuples, 0)::bigint FROM pg_class "
                                "WHERE oid = $1::regclass",
@@ -88,15 +56,15 @@ void RunBackfill(pg::Connection& conn, const std::string& schema, const std::str
                            .Int(0, 0);
   std::size_t width = key_columns.size();
   std::string end_first = fmt::format("SELECT {} FROM {} ORDER BY {} OFFSET $1 LIMIT 1",
-                                      key.text_select, qualified, key.columns);
+                                      key.text_select, qualified, key.list);
   std::string end_next =
       fmt::format("SELECT {} FROM {} WHERE {} ORDER BY {} OFFSET ${} LIMIT 1", key.text_select,
-                  qualified, key.Compare(">", 1), key.columns, width + 1);
+                  qualified, key.Compare(">", 1), key.list, width + 1);
   std::string max_key = fmt::format("SELECT {} FROM {} ORDER BY {} LIMIT 1", key.text_select,
                                     qualified, key.descending);
   std::string touch_first =
-      fmt::format("UPDATE {} SET {} WHERE {}", qualified, key.touch, key.Compare("<=", 1));
-  std::string touch_next = fmt::format("UPDATE {} SET {} WHERE {} AND {}", qualified, key.touch,
+      fmt::format("UPDATE {} SET {} WHERE {}", qualified, touch, key.Compare("<=", 1));
+  std::string touch_next = fmt::format("UPDATE {} SET {} WHERE {} AND {}", qualified, touch,
                                        key.Compare(">", 1), key.Compare("<=", width + 1));
   auto started = Clock::now();
   std::int64_t done_at_start = from.rows_done;

@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "engine/key_sql.hpp"
 #include "zerodown/engine/operation.hpp"
 
 namespace zerodown::engine {
@@ -19,48 +20,11 @@ namespace {
 constexpr std::string_view kLogQuote = "$zd_log$";
 // The copy's chunks aim at this many chunk times (--chunk-time): see Copy().
 constexpr int kCopyChunkFactor = 4;
+// Log entries consumed per replay transaction.
+constexpr std::int64_t kReplayBatch = 5000;
 
 double SecondsSince(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
-}
-
-// The key as SQL fragments over one relation.
-struct KeySql {
-  std::vector<std::string> names;  // quoted
-  std::vector<std::string> types;
-  std::string list;  // "k1", "k2"
-
-  // ("k1", "k2") <op> ($first::t1, $first+1::t2)
-  std::string Compare(std::string_view op, std::size_t first) const {
-    std::string params;
-    for (std::size_t i = 0; i < types.size(); ++i) {
-      params += fmt::format("{}${}::{}", i ? ", " : "", first + i, types[i]);
-    }
-    return fmt::format("({}) {} ({})", list, op, params);
-  }
-  // s."k1" = r."k1" AND …
-  std::string Join(std::string_view left, std::string_view right) const {
-    std::string out;
-    for (const auto& n : names) {
-      out += fmt::format("{}{}.{} = {}.{}", out.empty() ? "" : " AND ", left, n, right, n);
-    }
-    return out;
-  }
-};
-
-KeySql BuildKeySql(pg::Connection& conn, const std::string& qualified,
-                   const std::vector<std::string>& key_columns) {
-  KeySql k;
-  for (std::size_t i = 0; i < key_columns.size(); ++i) {
-    k.types.push_back(conn.Exec("SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
-                                "WHERE a.attrelid = $1::regclass AND a.attname = $2",
-                                {qualified, key_columns[i]})
-                          .Text(0, 0));
-    std::string name = conn.Ident(key_columns[i]);
-    k.names.push_back(name);
-    k.list += (i ? ", " : "") + name;
-  }
-  return k;
 }
 
 // The live table's columns in order and the SQL that reads them, as the copy inserts them.
@@ -239,6 +203,8 @@ class ShadowCopyRun {
       for (const auto& a : spec_.added) {
         c.Exec(fmt::format("ALTER TABLE {} ADD COLUMN {} {}", shadow_, c.Ident(a.name), a.type));
       }
+      checkpoint_["indexes_built"] = std::vector<std::string>{};
+      if (auto key_index = KeyIndex(c)) BuildIndex(c, *key_index, LiveText(c));
       checkpoint_["stage"] = "copy";
       checkpoint_["rows_done"] = 0;
       checkpoint_["rows_total"] = total;
@@ -326,6 +292,16 @@ class ShadowCopyRun {
       }
       auto elapsed =
           std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - chunk_start);
+      if (!last && checkpoint_.contains("last_key")) {
+        // Keeps the log short while the copy runs, so no long catch-up follows it.
+        auto copied_up_to = checkpoint_["last_key"].get<std::vector<std::string>>();
+        while (true) {
+          pg::Transaction tx(conn_);
+          std::int64_t taken = ReplayBatch(kReplayBatch, copied_up_to);
+          tx.Commit();
+          if (taken < kReplayBatch) break;
+        }
+      }
       std::int64_t done = checkpoint_.value("rows_done", std::int64_t{0});
       double seconds = SecondsSince(started);
       BackfillProgress p;
@@ -378,6 +354,66 @@ class ShadowCopyRun {
   // Built once over the full heap: faster than maintaining them row by row during the copy.
   // Not CONCURRENTLY: nothing but this run reads or writes the new heap before the swap, so
   // its SHARE lock stops nobody, and a plain build is one pass instead of two.
+  // The live table's name as pg_get_indexdef prints it under LiveIndexes' search_path.
+  std::string LiveText(pg::Connection& c) {
+    return c
+        .Exec(
+            "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c JOIN "
+            "pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1::regclass",
+            {live_})
+        .Text(0, 0);
+  }
+
+  // Builds `index` of the live table on the new heap under a temporary name, in the caller's
+  // transaction, and records it in the checkpoint.
+  void BuildIndex(pg::Connection& c, const IndexToBuild& index, const std::string& live_text) {
+    std::string marker = " ON " + live_text + " ";
+    std::size_t at = index.definition.find(marker);
+    if (at == std::string::npos) {
+      throw Error(ErrorKind::kInternal, fmt::format("cannot read the definition of index {}: {}",
+                                                    index.name, index.definition));
+    }
+    std::string head = index.definition.rfind("CREATE UNIQUE INDEX", 0) == 0 ? "CREATE UNIQUE INDEX"
+                                                                             : "CREATE INDEX";
+    std::string temp = c.Ident(TempIndexName(index));
+    c.Exec(fmt::format("DROP INDEX IF EXISTS {}", c.Ident(spec_.schema, TempIndexName(index))));
+    c.Exec(fmt::format("{} {} ON {} {}", head, temp, shadow_,
+                       index.definition.substr(at + marker.size())));
+    if (!index.constraint.empty()) {
+      // Attached now under the temporary name, renamed at the swap: the swap only renames.
+      c.Exec(fmt::format("ALTER TABLE {} ADD CONSTRAINT {} {} USING INDEX {}{}{}", shadow_, temp,
+                         index.constraint == "p" ? "PRIMARY KEY" : "UNIQUE", temp,
+                         index.deferrable ? " DEFERRABLE" : "",
+                         index.deferred ? " INITIALLY DEFERRED" : ""));
+    }
+    auto built = checkpoint_.value("indexes_built", std::vector<std::string>{});
+    built.push_back(index.oid);
+    checkpoint_["indexes_built"] = built;
+  }
+
+  // The unique index over exactly the key columns (the primary key's, usually). It is built on
+  // the empty heap before the copy: rows arrive in key order, so keeping it up to date costs
+  // little, and the replay that runs between chunks finds rows by it.
+  std::optional<IndexToBuild> KeyIndex(pg::Connection& c) {
+    std::string key;
+    for (const auto& k : spec_.key_columns) key += (key.empty() ? "" : ",") + k;
+    pg::Rows rows = c.Exec(
+        "SELECT i.indexrelid::oid::text FROM pg_index i WHERE i.indrelid = $1::regclass AND "
+        "i.indisunique AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL AND (SELECT "
+        "string_agg(a.attname, ',' ORDER BY k.n) FROM unnest(i.indkey) WITH ORDINALITY AS k(att, "
+        "n) JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.att) = $2 ORDER BY "
+        "i.indisprimary DESC LIMIT 1",
+        {live_, key});
+    if (rows.empty()) return std::nullopt;
+    for (auto& index : LiveIndexes(c)) {
+      if (index.oid == rows.Text(0, 0)) return index;
+    }
+    return std::nullopt;
+  }
+
+  // Built once over the full heap: faster than maintaining them row by row during the copy.
+  // Not CONCURRENTLY: nothing but this run reads or writes the new heap before the swap, so
+  // its SHARE lock stops nobody, and a plain build is one pass instead of two.
   void BuildIndexes() {
     auto started = Clock::now();
     std::vector<IndexToBuild> indexes;
@@ -385,46 +421,18 @@ class ShadowCopyRun {
     {
       pg::Transaction tx(conn_);
       indexes = LiveIndexes(conn_);
-      live_text = conn_
-                      .Exec(
-                          "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM "
-                          "pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid "
-                          "= $1::regclass",
-                          {live_})
-                      .Text(0, 0);
+      live_text = LiveText(conn_);
       tx.Commit();
     }
-    auto built = checkpoint_.value("indexes_built", std::vector<std::string>{});
     int n = 0;
     for (const auto& index : indexes) {
       ++n;
+      auto built = checkpoint_.value("indexes_built", std::vector<std::string>{});
       if (std::find(built.begin(), built.end(), index.oid) != built.end()) continue;
-      std::string marker = " ON " + live_text + " ";
-      std::size_t at = index.definition.find(marker);
-      if (at == std::string::npos) {
-        throw Error(ErrorKind::kInternal, fmt::format("cannot read the definition of index {}: {}",
-                                                      index.name, index.definition));
-      }
-      std::string head = index.definition.rfind("CREATE UNIQUE INDEX", 0) == 0
-                             ? "CREATE UNIQUE INDEX"
-                             : "CREATE INDEX";
-      std::string temp = conn_.Ident(TempIndexName(index));
       progress_.OnMessage(fmt::format("building index {} on the copy of {} ({}/{})", index.name,
                                       spec_.table, n, indexes.size()));
       pg::Transaction tx(conn_);
-      conn_.Exec(
-          fmt::format("DROP INDEX IF EXISTS {}", conn_.Ident(spec_.schema, TempIndexName(index))));
-      conn_.Exec(fmt::format("{} {} ON {} {}", head, temp, shadow_,
-                             index.definition.substr(at + marker.size())));
-      if (!index.constraint.empty()) {
-        // Attached now under the temporary name, renamed at the swap: the swap only renames.
-        conn_.Exec(fmt::format("ALTER TABLE {} ADD CONSTRAINT {} {} USING INDEX {}{}{}", shadow_,
-                               temp, index.constraint == "p" ? "PRIMARY KEY" : "UNIQUE", temp,
-                               index.deferrable ? " DEFERRABLE" : "",
-                               index.deferred ? " INITIALLY DEFERRED" : ""));
-      }
-      built.push_back(index.oid);
-      checkpoint_["indexes_built"] = built;
+      BuildIndex(conn_, index, live_text);
       Save();
       tx.Commit();
     }
@@ -441,18 +449,28 @@ class ShadowCopyRun {
 
   // Applies up to `limit` logged changes: each logged key's row is removed from the new heap and
   // copied again from the live one as it is now. Returns how many log entries it consumed.
-  std::int64_t ReplayBatch(std::int64_t limit) {
+  //
+  // While the copy runs (`copied_up_to` set), only entries for keys the copy has passed are
+  // applied; the others are dropped, because the chunk that reaches their key starts after this
+  // transaction and reads the row as those committed writes left it.
+  std::int64_t ReplayBatch(std::int64_t limit,
+                           const std::optional<std::vector<std::string>>& copied_up_to = {}) {
     CopySql sql = BuildCopySqlOnce();
     conn_.Exec(fmt::format("DELETE FROM \"_zd_replay\""));
+    std::vector<pg::Param> params = {std::to_string(limit)};
+    std::string keep = "true";
+    if (copied_up_to) {
+      for (const auto& v : *copied_up_to) params.emplace_back(v);
+      keep = key_.Compare("<=", 2);
+    }
     std::int64_t taken =
         conn_
-            .Exec(fmt::format(
-                      "WITH d AS (DELETE FROM {log} WHERE _zd_seq IN (SELECT _zd_seq FROM "
-                      "{log} ORDER BY _zd_seq LIMIT $1) RETURNING *) INSERT INTO \"_zd_replay\" "
-                      "SELECT * FROM d",
-                      fmt::arg("log", log_)),
-                  {std::to_string(limit)})
-            .Affected();
+            .Exec(fmt::format("WITH d AS (DELETE FROM {log} WHERE _zd_seq IN (SELECT _zd_seq FROM "
+                              "{log} ORDER BY _zd_seq LIMIT $1) RETURNING *), i AS (INSERT INTO "
+                              "\"_zd_replay\" SELECT * FROM d WHERE {keep}) SELECT count(*) FROM d",
+                              fmt::arg("log", log_), fmt::arg("keep", keep)),
+                  params)
+            .Int(0, 0);
     if (taken == 0) return 0;
     // Autovacuum never analyzes a temporary table: without statistics the planner would join a
     // few thousand keys to the whole table with a sequential scan.
@@ -486,10 +504,10 @@ class ShadowCopyRun {
       std::int64_t taken = 0;
       {
         pg::Transaction tx(conn_);
-        taken = ReplayBatch(5000);
+        taken = ReplayBatch(kReplayBatch);
         tx.Commit();
       }
-      if (taken < 5000) {
+      if (taken < kReplayBatch) {
         std::int64_t left = conn_.Exec(fmt::format("SELECT count(*) FROM {}", log_)).Int(0, 0);
         if (left < below) return;
       }

@@ -48,8 +48,8 @@ Result<std::vector<std::string>> ConstraintColumns(PlanContext& context, Virtual
   if (constraint->type == 'p') {
     return Error(ErrorKind::kInvalidMigration,
                  fmt::format("constraint \"{}\" is the primary key of \"{}\"", name, table.name),
-                 "Dropping a primary key online needs the shadow-table rebuild, which this version "
-                 "does not have yet.")
+                 "Dropping a primary key online is not supported yet: every online mechanism here "
+                 "walks the table by it.")
         .WithWhere("field name");
   }
   std::vector<std::string> columns;
@@ -211,8 +211,8 @@ Status ColumnDuplication::ValidateColumn(PlanContext& context, VirtualTable& tab
     return Error(ErrorKind::kInvalidMigration,
                  fmt::format("column \"{}\" is part of the primary key of \"{}\"", c.name,
                              table.name),
-                 "Changing a key column online needs the shadow-table rebuild, which this "
-                 "version does not have yet.")
+                 "A primary-key column cannot get a copy (it is the key both versions and the "
+                 "copy are kept in step by); changing its type online is not supported yet.")
         .WithWhere(fmt::format("field {}", change.column_field));
   }
   if (c.physical.rfind(kCopyPrefix, 0) == 0) {

@@ -21,7 +21,10 @@ class VacuumFull final : public Rule {
                        "read and write of it until the copy ends (minutes to hours).",
                    "-- reclaim space online instead:\npg_repack --table " + table +
                        " <database>   -- rebuilds with a brief lock at the end\n"
-                       "-- or: zerodown's shadow-table rebuild; plain VACUUM " +
+                       "-- or: zerodown repack " +
+                       table +
+                       "   -- the same, without an extension\n"
+                       "-- or: plain VACUUM " +
                        (facts.lock.table.empty() ? std::string() : facts.lock.table + " ") +
                        "if reusing the space is enough");
     }
