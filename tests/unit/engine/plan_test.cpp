@@ -1,0 +1,81 @@
+// The plan is stored as JSON in zerodown.migrations and read back by complete, rollback, resume
+// and verify: every field a later command needs must survive the round trip.
+#include "zerodown/engine/plan.hpp"
+
+#include <gtest/gtest.h>
+
+#include "zerodown/engine/shadow_copy.hpp"
+
+namespace zerodown::engine {
+namespace {
+
+ShadowCopySpec Spec() {
+  ShadowCopySpec spec = ShadowCopySpec::Named("public", "accounts", "balance_bigint");
+  spec.key_columns = {"region", "id"};
+  spec.added = {{"_zd_new_balance", "bigint", "balance"}};
+  spec.names = {{"balance", "balance", "integer"}, {"", "pending", "text"}};
+  spec.after_swap_sql = {"CREATE TRIGGER …"};
+  return spec;
+}
+
+TEST(PlanTest, ShadowCopyActionAndChecksSurviveTheRoundTrip) {
+  Plan plan;
+  plan.version_schema = "public_balance_bigint";
+  Action copy;
+  copy.id = "1.shadow_copy";
+  copy.kind = ActionKind::kShadowCopy;
+  copy.description = "copy accounts";
+  copy.lock = "ACCESS EXCLUSIVE for the swap";
+  copy.schema = "public";
+  copy.table = "accounts";
+  copy.key_columns = {"region", "id"};
+  copy.detail = Spec().ToJson();
+  plan.start.push_back(copy);
+  plan.checks.push_back({"accounts.balance", "public", "accounts", {"id"}, "SELECT 1"});
+
+  Plan back = PlanFromJson(nlohmann::json::parse(ToJson(plan).dump()));
+  ASSERT_EQ(back.start.size(), 1u);
+  EXPECT_EQ(back.start[0].kind, ActionKind::kShadowCopy);
+  EXPECT_EQ(back.start[0].key_columns, copy.key_columns);
+  EXPECT_EQ(back.start[0].detail, copy.detail);
+  ASSERT_EQ(back.checks.size(), 1u);
+  EXPECT_EQ(back.checks[0].select_sql, "SELECT 1");
+  EXPECT_EQ(back.checks[0].key_columns, std::vector<std::string>{"id"});
+}
+
+TEST(PlanTest, PlansStoredBeforeChecksExistedStillRead) {
+  nlohmann::json old = {{"version_schema", "v"},
+                        {"start", nlohmann::json::array()},
+                        {"complete", nlohmann::json::array()},
+                        {"rollback", nlohmann::json::array()}};
+  EXPECT_TRUE(PlanFromJson(old).checks.empty());
+}
+
+TEST(PlanTest, ShadowCopySpecRoundTripsAndNamesItsLeftovers) {
+  ShadowCopySpec spec = Spec();
+  ShadowCopySpec back = ShadowCopySpec::FromJson(spec.ToJson());
+  EXPECT_EQ(back.ToJson(), spec.ToJson());
+  EXPECT_EQ(back.shadow, "_zd_shadow_accounts");
+  EXPECT_EQ(back.retired, "_zd_retired_accounts");
+  ASSERT_EQ(back.names.size(), 2u);
+  EXPECT_TRUE(back.names[1].physical.empty()) << "a column not in the heap yet stays unnamed";
+}
+
+TEST(PlanTest, LongTableNamesStayWithinPostgresLimit) {
+  std::string long_name(70, 't');
+  ShadowCopySpec spec = ShadowCopySpec::Named("public", long_name, "m");
+  EXPECT_LE(spec.shadow.size(), 63u);
+  EXPECT_LE(spec.retired.size(), 63u);
+  EXPECT_LE(spec.log_table.size(), 63u);
+  EXPECT_NE(spec.shadow, spec.retired);
+}
+
+TEST(PlanTest, MechanismNamesRoundTrip) {
+  for (Mechanism m : {Mechanism::kAuto, Mechanism::kInPlace, Mechanism::kShadow}) {
+    EXPECT_EQ(MechanismFromName(MechanismName(m)), m);
+  }
+  EXPECT_FALSE(MechanismFromName("fast").has_value());
+}
+
+}  // namespace
+}  // namespace zerodown::engine
