@@ -9,6 +9,7 @@
 
 #include "support/database.hpp"
 #include "support/migrations.hpp"
+#include "support/writers.hpp"
 #include "zerodown/engine/engine.hpp"
 #include "zerodown/model/migration_reader.hpp"
 #include "zerodown/pg/catalog.hpp"
@@ -40,43 +41,15 @@ model::Migration Migration() {
 
 // Writers that add +1 then -1 to random accounts through the old (public) schema, so every
 // balance ends where it started whatever interleaving happened.
-struct Workload {
-  explicit Workload(const std::string& db, int clients, int rows) {
-    for (int i = 0; i < clients; ++i) {
-      threads.emplace_back([this, db, i, rows] {
-        pg::Connection conn = testing::Connect(db);
-        std::uint64_t n = 0;
-        while (!stop) {
-          std::string id = std::to_string(1 + (i * 7919 + n * 104729) % rows);
-          ++n;
-          try {
-            conn.Exec("BEGIN");
-            conn.Exec("UPDATE accounts SET balance = balance + 1 WHERE id = $1", {id});
-            conn.Exec("UPDATE accounts SET balance = balance - 1 WHERE id = $1", {id});
-            conn.Exec("COMMIT");
-            ++done;
-          } catch (const Error& e) {
-            ++failed;
-            last_error = e.Describe();
-            (void)conn.TryExec("ROLLBACK");
-          }
-        }
-      });
-    }
-  }
-  ~Workload() { Stop(); }
-  void Stop() {
-    stop = true;
-    for (auto& t : threads) {
-      if (t.joinable()) t.join();
-    }
-  }
-  std::atomic<bool> stop{false};
-  std::atomic<int> done{0};
-  std::atomic<int> failed{0};
-  std::string last_error;
-  std::vector<std::thread> threads;
-};
+testing::Writers::Transaction PlusMinusOne(int rows) {
+  return [rows](pg::Connection& conn, int client, std::uint64_t n) {
+    std::string id = std::to_string(1 + (client * 7919 + n * 104729) % rows);
+    conn.Exec("BEGIN");
+    conn.Exec("UPDATE accounts SET balance = balance + 1 WHERE id = $1", {id});
+    conn.Exec("UPDATE accounts SET balance = balance - 1 WHERE id = $1", {id});
+    conn.Exec("COMMIT");
+  };
+}
 
 TEST(AlterColumnUnderLoadTest, NoFailedTransactionsAndBothVersionsWorkThenComplete) {
   constexpr int kRows = 20000;
@@ -84,7 +57,7 @@ TEST(AlterColumnUnderLoadTest, NoFailedTransactionsAndBothVersionsWorkThenComple
   pg::Connection conn = testing::Connect(db);
   std::int64_t sum_before = conn.Exec("SELECT sum(balance) FROM accounts").Int(0, 0);
 
-  Workload load(db, 8, kRows);
+  testing::Writers load(db, 8, PlusMinusOne(kRows));
   SilentProgress progress;
   Engine engine(conn, testing::FastEngineOptions(), progress);
   auto record = engine.Start(Migration());
@@ -125,7 +98,7 @@ TEST(AlterColumnUnderLoadTest, NoFailedTransactionsAndBothVersionsWorkThenComple
   engine.Complete();
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   load.Stop();
-  EXPECT_EQ(load.failed, 0) << load.last_error;
+  EXPECT_EQ(load.failed, 0) << load.last_error();
   EXPECT_GT(load.done, 100);
 
   auto table = pg::DescribeTable(conn, "public", "accounts");

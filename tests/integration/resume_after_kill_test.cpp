@@ -68,6 +68,27 @@ pid_t Spawn(const std::vector<std::string>& args) {
   return pid;
 }
 
+// SIGKILLs `pid` as soon as its pass has saved progress in zerodown.steps.
+void KillOnceProgressIsSaved(pid_t pid, pg::Connection& conn) {
+  std::int64_t rows_done = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    rows_done = conn.Exec(
+                        "SELECT coalesce(max(rows_done), 0) FROM zerodown.steps WHERE migration "
+                        "= 'v_bigint'")
+                    .Int(0, 0);
+    if (rows_done > 0) break;
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, WNOHANG), 0) << "zerodown ended before its pass began";
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ASSERT_GT(rows_done, 0) << "the pass never reported progress";
+  ASSERT_EQ(kill(pid, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status));
+}
+
 TEST(ResumeAfterKillTest, StartKilledDuringBackfillThenRerunFillsEveryRow) {
   std::string db = SetUpItems();
   std::string file = MigrationFile();
@@ -77,22 +98,8 @@ TEST(ResumeAfterKillTest, StartKilledDuringBackfillThenRerunFillsEveryRow) {
       Spawn({"--postgres-url", db, "start", "--chunk-time", "5", "--mechanism", "inplace", file});
   ASSERT_GT(pid, 0);
   // Kill once the backfill has committed progress but is far from done.
-  std::int64_t rows_done = 0;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto rows = conn.Exec(
-        "SELECT coalesce(max(rows_done), 0) FROM zerodown.steps WHERE migration = 'v_bigint'");
-    rows_done = rows.Int(0, 0);
-    if (rows_done > 0) break;
-    int status = 0;
-    ASSERT_EQ(waitpid(pid, &status, WNOHANG), 0) << "zerodown ended before the backfill began";
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  ASSERT_GT(rows_done, 0) << "the backfill never reported progress";
-  ASSERT_EQ(kill(pid, SIGKILL), 0);
-  int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFSIGNALED(status));
+  KillOnceProgressIsSaved(pid, conn);
+  if (HasFatalFailure()) return;
 
   std::int64_t unfilled = conn.Exec("SELECT count(*) FROM items WHERE _zd_new_v IS NULL").Int(0, 0);
   ASSERT_GT(unfilled, 0) << "killed too late: the test would prove nothing";
@@ -125,23 +132,8 @@ TEST(ResumeAfterKillTest, StartKilledDuringShadowCopyThenRerunCopiesEveryRowOnce
   pid_t pid =
       Spawn({"--postgres-url", db, "start", "--chunk-time", "5", "--mechanism", "shadow", file});
   ASSERT_GT(pid, 0);
-  std::int64_t rows_done = 0;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (std::chrono::steady_clock::now() < deadline) {
-    rows_done = conn.Exec(
-                        "SELECT coalesce(max(rows_done), 0) FROM zerodown.steps WHERE migration "
-                        "= 'v_bigint'")
-                    .Int(0, 0);
-    if (rows_done > 0) break;
-    int status = 0;
-    ASSERT_EQ(waitpid(pid, &status, WNOHANG), 0) << "zerodown ended before the copy began";
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  ASSERT_GT(rows_done, 0) << "the copy never reported progress";
-  ASSERT_EQ(kill(pid, SIGKILL), 0);
-  int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFSIGNALED(status));
+  KillOnceProgressIsSaved(pid, conn);
+  if (HasFatalFailure()) return;
 
   std::int64_t copied = conn.Exec("SELECT count(*) FROM _zd_shadow_items").Int(0, 0);
   ASSERT_LT(copied, kRows) << "killed too late: the test would prove nothing";

@@ -11,14 +11,13 @@
 
 #include "support/database.hpp"
 #include "support/migrations.hpp"
+#include "support/writers.hpp"
 #include "zerodown/engine/engine.hpp"
 #include "zerodown/engine/state.hpp"
 #include "zerodown/pg/catalog.hpp"
 
 namespace zerodown::engine {
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 constexpr int kRows = 60000;
 
@@ -69,50 +68,14 @@ std::string SetUpLedger() {
 
 // Writers through the old version (public): +1 then -1 on an account and a history row that
 // references it, so sums end where they began and the foreign key is exercised at the swap.
-struct Workload {
-  Workload(const std::string& db, int clients) {
-    for (int i = 0; i < clients; ++i) {
-      threads.emplace_back([this, db, i] {
-        pg::Connection conn = testing::Connect(db);
-        std::uint64_t n = 0;
-        while (!stop) {
-          std::string id = std::to_string(1 + (i * 7919 + n * 104729) % kRows);
-          ++n;
-          auto began = Clock::now();
-          try {
-            conn.Exec("BEGIN");
-            conn.Exec("UPDATE accounts SET balance = balance + 1 WHERE id = $1", {id});
-            conn.Exec("INSERT INTO history (account, delta) VALUES ($1, 1)", {id});
-            conn.Exec("UPDATE accounts SET balance = balance - 1 WHERE id = $1", {id});
-            conn.Exec("COMMIT");
-            ++done;
-          } catch (const Error& e) {
-            ++failed;
-            last_error = e.Describe();
-            (void)conn.TryExec("ROLLBACK");
-          }
-          auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - began);
-          std::int64_t seen = max_ms.load();
-          while (took.count() > seen && !max_ms.compare_exchange_weak(seen, took.count())) {
-          }
-        }
-      });
-    }
-  }
-  ~Workload() { Stop(); }
-  void Stop() {
-    stop = true;
-    for (auto& t : threads) {
-      if (t.joinable()) t.join();
-    }
-  }
-  std::atomic<bool> stop{false};
-  std::atomic<int> done{0};
-  std::atomic<int> failed{0};
-  std::atomic<std::int64_t> max_ms{0};
-  std::string last_error;
-  std::vector<std::thread> threads;
-};
+void Transfer(pg::Connection& conn, int client, std::uint64_t n) {
+  std::string id = std::to_string(1 + (client * 7919 + n * 104729) % kRows);
+  conn.Exec("BEGIN");
+  conn.Exec("UPDATE accounts SET balance = balance + 1 WHERE id = $1", {id});
+  conn.Exec("INSERT INTO history (account, delta) VALUES ($1, 1)", {id});
+  conn.Exec("UPDATE accounts SET balance = balance - 1 WHERE id = $1", {id});
+  conn.Exec("COMMIT");
+}
 
 std::string Oid(pg::Connection& conn, const std::string& table) {
   return conn.Exec("SELECT $1::regclass::oid::text", {table}).Text(0, 0);
@@ -136,7 +99,7 @@ TEST(ShadowCopyTest, UnderLoadKeepsEveryWriteAndEverythingThatNamesTheTable) {
               "tablename = 'accounts'")
           .Text(0, 0);
 
-  Workload load(db, 6);
+  testing::Writers load(db, 6, Transfer);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   SilentProgress progress;
   Engine engine(conn, ShadowOptions(), progress);
@@ -209,7 +172,7 @@ TEST(ShadowCopyTest, UnderLoadKeepsEveryWriteAndEverythingThatNamesTheTable) {
   engine.Complete();
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   load.Stop();
-  EXPECT_EQ(load.failed, 0) << load.last_error;
+  EXPECT_EQ(load.failed, 0) << load.last_error();
   EXPECT_GT(load.done, 50);
   auto table = pg::DescribeTable(conn, "public", "accounts");
   ASSERT_TRUE(table);
@@ -260,7 +223,7 @@ TEST(ShadowCopyTest, SwapBlockedByALongTransactionNeverQueuesTheApplication) {
   // A row the workload never writes, so only the swap waits for the holder.
   conn.Exec("INSERT INTO accounts (id, balance, branch) VALUES ($1, 0, 0)",
             {std::to_string(kRows + 5)});
-  Workload load(db, 4);
+  testing::Writers load(db, 4, Transfer);
   pg::Connection holder = testing::Connect(db);
   std::thread release;
   EngineOptions options = ShadowOptions();
@@ -280,7 +243,7 @@ TEST(ShadowCopyTest, SwapBlockedByALongTransactionNeverQueuesTheApplication) {
   if (release.joinable()) release.join();
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   load.Stop();
-  EXPECT_EQ(load.failed, 0) << load.last_error;
+  EXPECT_EQ(load.failed, 0) << load.last_error();
   nlohmann::json checkpoint = CopyCheckpoint(conn);
   EXPECT_GT(checkpoint.value("swap_attempts", 0), 1) << "the swap had to wait for the holder";
   // lock_timeout is 200 ms; the slack covers a loaded 2-core machine.
