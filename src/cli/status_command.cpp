@@ -59,11 +59,19 @@ nlohmann::json StatusJson(const engine::MigrationStatus& status,
                    {"started_at", status.active->created_at}};
     nlohmann::json steps = nlohmann::json::array();
     for (const auto& s : status.steps) {
-      steps.push_back({{"phase", s.phase},
-                       {"action", s.action},
-                       {"done", s.done},
-                       {"rows_done", s.rows_done},
-                       {"rows_total", s.rows_total}});
+      nlohmann::json step = {{"phase", s.phase},
+                             {"action", s.action},
+                             {"done", s.done},
+                             {"rows_done", s.rows_done},
+                             {"rows_total", s.rows_total}};
+      // A shadow copy's stage (copy, index, catchup, swapped, done) and its swap's lock time.
+      if (s.checkpoint.is_object() && s.checkpoint.contains("stage")) {
+        step["stage"] = s.checkpoint["stage"];
+        if (s.checkpoint.contains("swap_lock_ms")) {
+          step["swap_lock_ms"] = s.checkpoint["swap_lock_ms"];
+        }
+      }
+      steps.push_back(std::move(step));
     }
     j["active"]["steps"] = steps;
   }
@@ -91,8 +99,17 @@ void PrintStatus(const engine::MigrationStatus& status, const monitor::ControlVa
                              status.active->phase, status.active->created_at);
     for (const auto& s : status.steps) {
       if (s.rows_total > 0 || s.rows_done > 0) {
-        std::cout << fmt::format("  {} {}: {} / ~{} rows{}\n", s.phase, s.action, s.rows_done,
-                                 s.rows_total, s.done ? " (done)" : "");
+        std::string stage;
+        if (s.checkpoint.is_object() && s.checkpoint.contains("stage")) {
+          stage = fmt::format(" [{}", s.checkpoint.value("stage", std::string()));
+          if (s.checkpoint.contains("swap_lock_ms")) {
+            stage += fmt::format(", swap held ACCESS EXCLUSIVE {:.1f} ms",
+                                 s.checkpoint.value("swap_lock_ms", 0.0));
+          }
+          stage += "]";
+        }
+        std::cout << fmt::format("  {} {}: {} / ~{} rows{}{}\n", s.phase, s.action, s.rows_done,
+                                 s.rows_total, s.done ? " (done)" : "", stage);
       }
     }
   }
