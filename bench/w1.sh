@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Workload W1 (issues 6 and 11): pgbench's TPC-B-like transaction on pgbench_accounts under N
 # clients while `abalance` changes from int to bigint, by every way a user could do it, all in
-# one run on the same machine and data. Prints one table; saves bench/results/<date>.json and one
-# SVG chart per variant. See docs/bench.md for what each column means.
+# one run on the same machine and data. Prints one table; saves bench/results/<date>.json, one
+# SVG chart per variant and each variant's output in bench/results/tmp/<date>-<variant>.log.
+# See docs/bench.md for what each column means.
 #
-#   bench/w1.sh [--scale 20] [--clients 8] [--warmup 10] [--cooldown 10] [--variants a,b,c,d,e]
-#               [--zerodown build/release/zerodown] [--results bench/results]
+#   bench/w1.sh [--scale 20] [--clients 8] [--warmup 10] [--cooldown 10]
+#               [--variants a,b,c,d,e,f,g] [--zerodown build/release/zerodown]
+#               [--results bench/results]
 #
 # Variants: a = no change (baseline: `sleep 5` under load), b = native ALTER … TYPE bigint,
 # c = pg_repack --table (a rebuild only: the reference cost of an online rewrite), d = zerodown
-# expand/contract from the pgroll-format file, e = zerodown on the plain SQL ALTER.
+# expand/contract in place (`start --mechanism inplace` on the pgroll-format file, then
+# `complete`), e = the same file with `--mechanism shadow` (copy into a new heap, swap), f =
+# zerodown on the plain SQL ALTER (default mechanism: auto), g = `zerodown repack` (a rebuild
+# only: the like-for-like of c). `zerodown init` runs before the measured window.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,11 +22,11 @@ scale=20
 clients=8
 warmup=10
 cooldown=10
-variants=a,b,c,d,e
+variants=a,b,c,d,e,f,g
 zerodown=$root/build/release/zerodown
 results=$root/bench/results
 
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case $1 in
     --scale) scale=$2; shift 2 ;;
@@ -42,7 +47,7 @@ fi
 
 # shellcheck source=bench/lib/cluster.sh
 source "$root/bench/lib/cluster.sh"
-mkdir -p "$results"
+mkdir -p "$results" "$results/tmp"
 stamp=$(date +%Y-%m-%dT%H%M%S)
 work=$(mktemp -d /tmp/zerodown-w1.XXXXXX)
 started=$(date +%s)
@@ -73,23 +78,34 @@ zerodown_can_start() {
   [ "$rc" -eq 3 ]
 }
 
-run_variant() {  # id, label, command…
-  local id=$1 label=$2
-  shift 2
+# The ACCESS EXCLUSIVE hold time of the last shadow-copy swap zerodown recorded (none for the
+# in-place mechanism: the query then returns no row and the lock column says "-").
+swap_lock_sql="SELECT (checkpoint->>'swap_lock_ms')::float FROM zerodown.steps WHERE action LIKE '%shadow_copy' ORDER BY updated_at DESC LIMIT 1"
+
+# lock: `whole` = the command holds ACCESS EXCLUSIVE throughout (lock ms = its duration), `swap` =
+# a zerodown command (init first; lock ms = its last swap's, from zerodown.steps), `-` = unknown.
+run_variant() {  # id, label, lock (whole | swap | -), command…
+  local id=$1 label=$2 lock=$3
+  shift 3
   echo "w1: ($id) $label"
   cluster_sql postgres "DROP DATABASE IF EXISTS w1_run WITH (FORCE)"
   cluster_sql postgres "CREATE DATABASE w1_run TEMPLATE w1_template"
   # pgbench -i vacuumed the template; a checkpoint keeps the previous variant's writes from
   # being flushed during this one.
   cluster_sql w1_run "CHECKPOINT"
-  if [ "$id" = d ] || [ "$id" = e ]; then
-    # The state schema is one-time setup, not part of the change: outside the measured window.
-    "${zd[@]}" init >/dev/null
-  fi
+  local lock_args=()
+  case $lock in
+    whole) lock_args=(--cutover-lock-whole) ;;
+    swap)
+      # The state schema is one-time setup, not part of the change: outside the measured window.
+      "${zd[@]}" init >/dev/null
+      lock_args=(--cutover-lock-sql "$swap_lock_sql") ;;
+  esac
   local status=0
   "$zerodown" --postgres-url "$url" --json bench --clients "$clients" --warmup "$warmup" \
-    --cooldown "$cooldown" --label "($id) $label" --svg "$results/$stamp-$id.svg" -- "$@" \
-    >"$work/$id.json" || status=$?
+    --cooldown "$cooldown" --label "($id) $label" --svg "$results/$stamp-$id.svg" \
+    "${lock_args[@]}" -- "$@" >"$work/$id.json" \
+    2> >(tee "$results/tmp/$stamp-$id.log" >&2) || status=$?
   if [ ! -s "$work/$id.json" ]; then
     echo "w1: ($id) produced no report (exit $status)" >&2
     printf '{"label": "(%s) %s", "note": "benchmark failed (exit %s)"}\n' "$id" "$label" "$status" \
@@ -102,31 +118,38 @@ not_available() {  # id, label, why
   printf '{"label": "(%s) %s", "note": "%s"}\n' "$1" "$2" "$3" >"$work/$1.json"
 }
 
+# zerodown start FILE [start flags…], then complete, as one command under the load.
+zerodown_start_complete() {  # id, label, file, start flags…
+  local id=$1 label=$2 file=$3
+  shift 3
+  if zerodown_can_start "$file"; then
+    run_variant "$id" "$label" swap bash -c \
+      '"$0" --postgres-url "$1" start "${@:2}" && "$0" --postgres-url "$1" complete' \
+      "$zerodown" "$url" "$file" "$@"
+  else
+    not_available "$id" "$label" "not available yet"
+  fi
+}
+
 IFS=, read -r -a chosen <<<"$variants"
 for id in "${chosen[@]}"; do
   case $id in
-    a) run_variant a "no change (baseline)" sleep 5 ;;
-    b) run_variant b "native ALTER TYPE bigint" "$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 \
+    a) run_variant a "no change (baseline)" - sleep 5 ;;
+    b) run_variant b "native ALTER TYPE bigint" whole "$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 \
          -d "$url" -c "ALTER TABLE pgbench_accounts ALTER COLUMN abalance TYPE bigint" ;;
     c) if [ "$have_repack" = 1 ] && [ -x "$PG_BINDIR/pg_repack" ]; then
-         run_variant c "pg_repack --table (rebuild only)" "$PG_BINDIR/pg_repack" --no-order \
+         run_variant c "pg_repack --table (rebuild only)" - "$PG_BINDIR/pg_repack" --no-order \
            -h "$CLUSTER_DIR" -p "$CLUSTER_PORT" -U postgres -d w1_run --table=pgbench_accounts
        else
          not_available c "pg_repack --table (rebuild only)" "not installed (apt-get install postgresql-15-repack)"
        fi ;;
-    d) if zerodown_can_start "$root/bench/w1/alter_abalance.yaml"; then
-         run_variant d "zerodown expand/contract" bash -c \
-           '"$@" start "$0" && "$@" complete' "$root/bench/w1/alter_abalance.yaml" "${zd[@]}"
-       else
-         not_available d "zerodown expand/contract" "not available yet"
-       fi ;;
-    e) if zerodown_can_start "$root/bench/w1/alter_abalance.sql"; then
-         run_variant e "zerodown on plain SQL" bash -c \
-           '"$@" start "$0" && "$@" complete' "$root/bench/w1/alter_abalance.sql" "${zd[@]}"
-       else
-         not_available e "zerodown on plain SQL" "not available yet"
-       fi ;;
-    *) echo "w1: unknown variant $id (a-e)" >&2; exit 2 ;;
+    d) zerodown_start_complete d "zerodown expand/contract in place" \
+         "$root/bench/w1/alter_abalance.yaml" --mechanism inplace ;;
+    e) zerodown_start_complete e "zerodown shadow copy" \
+         "$root/bench/w1/alter_abalance.yaml" --mechanism shadow ;;
+    f) zerodown_start_complete f "zerodown on plain SQL (auto)" "$root/bench/w1/alter_abalance.sql" ;;
+    g) run_variant g "zerodown repack (rebuild only)" swap "${zd[@]}" repack pgbench_accounts ;;
+    *) echo "w1: unknown variant $id (a-g)" >&2; exit 2 ;;
   esac
 done
 

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 
 #include "cli/command.hpp"
 #include "zerodown/load/runner.hpp"
+#include "zerodown/pg/connection.hpp"
 
 extern char** environ;
 
@@ -40,25 +42,53 @@ struct BenchFlags {
   std::string svg_path;
   std::string label;
   std::string during_from, during_to;
+  std::string cutover_lock_sql;
+  bool cutover_lock_whole = false;
   std::vector<std::string> summarize;
   bool quiet = false;
   std::vector<std::string> command;
 };
-
-constexpr std::string_view kPhasePrefix = "phase: ";
 
 std::string PgBinDir() {
   const char* env = std::getenv("ZERODOWN_PG_BINDIR");
   return env && *env ? env : "/usr/lib/postgresql/15/bin";
 }
 
-// Runs argv (looked up in PATH) and waits; returns its exit status, 128 + signal when killed, 127
-// when it could not start. With `on_line`, each line of its stdout goes there instead; its stderr
-// is always inherited.
-int Spawn(const std::vector<std::string>& args, const std::function<void(std::string)>& on_line) {
+struct SpawnResult {
+  int status = 0;  // exit status, 128 + signal when killed, 127 when it could not start
+  // Peak RSS of the largest process among the command and the children it waited for, in KiB
+  // (Linux's wait4 rusage); 0 when it did not start.
+  std::int64_t max_rss_kb = 0;
+};
+
+// The environment for a child: ours, with `extra` ("NAME=value") added or replacing ours.
+std::vector<std::string> ChildEnvironment(const std::vector<std::string>& extra) {
+  std::vector<std::string> env;
+  for (char** entry = environ; *entry; ++entry) {
+    std::string_view text(*entry);
+    bool replaced = false;
+    for (const auto& e : extra) {
+      auto name = e.substr(0, e.find('=') + 1);
+      replaced = replaced || text.starts_with(name);
+    }
+    if (!replaced) env.emplace_back(text);
+  }
+  env.insert(env.end(), extra.begin(), extra.end());
+  return env;
+}
+
+// Runs argv (looked up in PATH) with `extra_env` added to our environment, and waits. With
+// `on_line`, each line of its stdout goes there instead; its stderr is always inherited.
+SpawnResult Spawn(const std::vector<std::string>& args,
+                  const std::function<void(std::string)>& on_line,
+                  const std::vector<std::string>& extra_env = {}) {
   std::vector<char*> argv;
   for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
+  std::vector<std::string> env_strings = ChildEnvironment(extra_env);
+  std::vector<char*> envp;
+  for (auto& entry : env_strings) envp.push_back(entry.data());
+  envp.push_back(nullptr);
   int pipe_fds[2] = {-1, -1};
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -68,12 +98,12 @@ int Spawn(const std::vector<std::string>& args, const std::function<void(std::st
     posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
   }
   pid_t pid = 0;
-  int rc = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  int rc = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   if (on_line) close(pipe_fds[1]);
   if (rc != 0) {
     if (on_line) close(pipe_fds[0]);
-    return 127;
+    return {127, 0};
   }
   if (on_line) {
     FILE* in = fdopen(pipe_fds[0], "r");
@@ -89,10 +119,35 @@ int Spawn(const std::vector<std::string>& args, const std::function<void(std::st
     fclose(in);
   }
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  struct rusage usage {};
+  while (wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
   }
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
+  SpawnResult result;
+  result.max_rss_kb = usage.ru_maxrss;
+  if (WIFEXITED(status))
+    result.status = WEXITSTATUS(status);
+  else
+    result.status = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
+  return result;
+}
+
+// The cut-over lock time `sql` reports (its first row's first column, in milliseconds), on a
+// connection of its own; nullopt, with a warning, when it fails or returns no row or NULL.
+std::optional<double> QueryCutoverLock(const GlobalOptions& global, const std::string& sql) {
+  try {
+    pg::Connection conn = pg::Connection::Open(global.postgres_url, "zerodown-bench");
+    auto rows = conn.TryExec(sql);
+    if (!rows.ok()) {
+      std::cerr << "bench: --cutover-lock-sql failed: " << rows.error().message() << "\n";
+      return std::nullopt;
+    }
+    if (rows.value().empty() || rows.value().columns() < 1 || rows.value().IsNull(0, 0))
+      return std::nullopt;
+    return rows.value().Double(0, 0);
+  } catch (const Error& error) {
+    std::cerr << "bench: --cutover-lock-sql: " << error.message() << "\n";
+    return std::nullopt;
+  }
 }
 
 void InitPgbench(const GlobalOptions& global, int scale) {
@@ -105,7 +160,7 @@ void InitPgbench(const GlobalOptions& global, int scale) {
   if (!global.postgres_url.empty()) args.push_back(global.postgres_url);
   std::cerr << fmt::format("bench: creating pgbench tables at scale {} ({} accounts)\n", scale,
                            static_cast<long long>(scale) * 100000);
-  int status = Spawn(args, nullptr);
+  int status = Spawn(args, nullptr).status;
   if (status != 0)
     throw Error(ErrorKind::kDatabase, fmt::format("pgbench -i exited with status {}", status),
                 "Read pgbench's message above; the database must exist and accept the user.");
@@ -209,6 +264,8 @@ int Bench(const GlobalOptions& global, const BenchFlags& flags) {
   load::LoadRunner runner(options);
   runner.Start().ThrowIfError();
   int command_status = 0;
+  std::optional<std::int64_t> command_rss_kb;
+  double command_seconds = 0;
   {
     Progress progress(runner, flags.quiet);
     if (flags.command.empty()) {
@@ -219,12 +276,20 @@ int Bench(const GlobalOptions& global, const BenchFlags& flags) {
       for (const auto& arg : flags.command) std::cerr << " " << arg;
       std::cerr << "\n";
       runner.MarkPhase("start");
-      command_status = Spawn(flags.command, [&](std::string line) {
-        if (line.starts_with(kPhasePrefix)) runner.MarkPhase(line.substr(kPhasePrefix.size()));
+      auto on_line = [&](std::string line) {
+        if (line.starts_with(load::kPhaseLinePrefix))
+          runner.MarkPhase(line.substr(load::kPhaseLinePrefix.size()));
         // The command's own output stays visible, on stderr so that --json stays parseable.
         std::cerr << line << "\n";
-      });
+      };
+      double started_s = runner.elapsed_s();
+      // zerodown's own commands print `phase:` lines only when asked (load::kPhaseLinesEnv).
+      SpawnResult result =
+          Spawn(flags.command, on_line, {std::string(load::kPhaseLinesEnv) + "=1"});
       runner.MarkPhase("end");
+      command_seconds = runner.elapsed_s() - started_s;
+      command_status = result.status;
+      if (command_status != 127) command_rss_kb = result.max_rss_kb;
       if (command_status != 0)
         std::cerr << fmt::format("bench: the command exited with status {}\n", command_status);
       SleepSeconds(flags.cooldown_s);
@@ -234,6 +299,12 @@ int Bench(const GlobalOptions& global, const BenchFlags& flags) {
 
   auto report = runner.Report({flags.during_from, flags.during_to}).ValueOrThrow();
   report.label = flags.label;
+  report.command_max_rss_kb = command_rss_kb;
+  // Asked after the load stopped, so the query does not compete with it.
+  if (flags.cutover_lock_whole && !flags.command.empty())
+    report.cutover_lock_ms = command_seconds * 1000;
+  else if (!flags.cutover_lock_sql.empty() && !flags.command.empty())
+    report.cutover_lock_ms = QueryCutoverLock(global, flags.cutover_lock_sql);
   if (command_status == 127)
     report.note = "command not found: " + flags.command.front();
   else if (command_status != 0)
@@ -261,12 +332,18 @@ const CommandRegistration kRegistration{
           "latency before, during and after a command run under it: a migration, an ALTER, "
           "pg_repack. Each failed transaction is counted by SQLSTATE; the load never stops for "
           "it.\n"
-          "Lines `phase: NAME` on the command's stdout mark phases on the timeline.\n\n"
+          "Lines `phase: NAME` on the command's stdout mark phases on the timeline; the command "
+          "runs with ZERODOWN_PHASE_LINES=1, which makes zerodown's own commands print one at "
+          "each step. The `during` window still runs from the command's start to its end (unless "
+          "--during-from / --during-to name other marks).\n\n"
           "Examples:\n"
           "  zerodown bench --postgres-url postgres:///shop --init --scale 20 --duration 30\n"
           "  zerodown bench --postgres-url postgres:///shop --svg out.svg -- \\\n"
           "      zerodown --postgres-url postgres:///shop start migrations/004.yaml\n"
           "  zerodown bench --script reads.sql@9 --script writes.sql@1 --rate 500 --duration 60\n"
+          "  zerodown bench --postgres-url postgres:///shop --cutover-lock-sql \"SELECT \\\n"
+          "      (checkpoint->>'swap_lock_ms')::float FROM zerodown.steps ORDER BY updated_at \\\n"
+          "      DESC LIMIT 1\" -- zerodown --postgres-url postgres:///shop repack orders\n"
           "  zerodown bench --summarize bench/results/a.json bench/results/b.json\n\n"
           "Script syntax: SQL statements ending in `;`, `\\set NAME random(LOW, HIGH)`, `\\set "
           "NAME "
@@ -302,6 +379,14 @@ const CommandRegistration kRegistration{
                       "phase that opens the `during` window (default: the first mark)");
       cmd->add_option("--during-to", flags->during_to,
                       "phase that closes the `during` window (default: the last mark)");
+      cmd->add_option("--cutover-lock-sql", flags->cutover_lock_sql,
+                      "SQL whose first value is how many milliseconds the command held ACCESS "
+                      "EXCLUSIVE at its cut-over; run on a connection of its own after the load "
+                      "stops, shown as `lock ms` (NULL or no row: unknown)");
+      cmd->add_flag("--cutover-lock-whole", flags->cutover_lock_whole,
+                    "the command holds ACCESS EXCLUSIVE for its whole run (a native ALTER): `lock "
+                    "ms` is how long it ran")
+          ->excludes("--cutover-lock-sql");
       cmd->add_option("--summarize", flags->summarize,
                       "print one comparison table of reports saved with --json (or W1 results), "
                       "and exit; with "

@@ -3,10 +3,12 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "zerodown/load/report.hpp"
 #include "zerodown/model/migration_reader.hpp"
 #include "zerodown/monitor/control.hpp"
 #include "zerodown/monitor/session.hpp"
@@ -220,11 +222,69 @@ class JsonProgress final : public engine::ProgressSink {
   static void Emit(const nlohmann::json& event) { std::cerr << event.dump() << "\n"; }
 };
 
+// Prints `phase: NAME` on stdout as each step starts, for `zerodown bench`, which runs a command
+// with load::kPhaseLinesEnv=1 and turns such lines into marks on its timeline; passes everything
+// on to `inner`. NAME is `<phase>.<step> <verb>`, e.g. `start.1 copy`, `complete.1 drop`. The
+// shadow copy is one step with stages inside, so its first index build and its swap get marks
+// of their own (`start.1 index`, `start.1 swapped`), read from its progress messages.
+class PhaseLines final : public engine::ProgressSink {
+ public:
+  explicit PhaseLines(std::unique_ptr<engine::ProgressSink> inner) : inner_(std::move(inner)) {}
+
+  void OnAction(const std::string& phase, int index, int total, const std::string& description,
+                bool skipped) override {
+    step_ = fmt::format("{}.{}", phase, index);
+    index_marked_ = false;
+    if (!skipped) Mark(step_ + " " + Verb(description));
+    inner_->OnAction(phase, index, total, description, skipped);
+  }
+  void OnBackfill(const engine::BackfillProgress& p) override { inner_->OnBackfill(p); }
+  void OnLockRetry(const std::string& description, int attempt,
+                   std::chrono::milliseconds delay) override {
+    inner_->OnLockRetry(description, attempt, delay);
+  }
+  void OnMessage(const std::string& message) override {
+    if (message.starts_with("building index ") && !index_marked_) {
+      index_marked_ = true;
+      Mark(step_ + " index");
+    } else if (message.starts_with("swapped ")) {
+      Mark(step_ + " swapped");
+    }
+    inner_->OnMessage(message);
+  }
+
+ private:
+  // The description's first word, with the names a reader of the chart expects for the few
+  // that matter: "add …" expands, "rebuild …"/"copy …" copy, "build index …" builds an index.
+  static std::string Verb(const std::string& description) {
+    std::string verb = description.substr(0, description.find(' '));
+    if (verb == "add") return "expand";
+    if (verb == "rebuild") return "copy";
+    if (verb == "build") return "index";
+    return verb.empty() ? "step" : verb;
+  }
+  // Flushed at once: stdout is a pipe under bench, and a buffered mark would land late.
+  static void Mark(const std::string& name) {
+    std::cout << load::kPhaseLinePrefix << name << std::endl;
+  }
+
+  std::unique_ptr<engine::ProgressSink> inner_;
+  std::string step_;
+  bool index_marked_ = false;
+};
+
 }  // namespace
 
 std::unique_ptr<engine::ProgressSink> MakeProgress(const GlobalOptions& global) {
-  if (global.json) return std::make_unique<JsonProgress>();
-  return std::make_unique<TextProgress>(isatty(STDERR_FILENO) != 0);
+  std::unique_ptr<engine::ProgressSink> sink;
+  if (global.json)
+    sink = std::make_unique<JsonProgress>();
+  else
+    sink = std::make_unique<TextProgress>(isatty(STDERR_FILENO) != 0);
+  const char* phase_lines = std::getenv(load::kPhaseLinesEnv);
+  if (phase_lines && std::string_view(phase_lines) == "1")
+    sink = std::make_unique<PhaseLines>(std::move(sink));
+  return sink;
 }
 
 model::Migration LoadMigration(const std::string& path, bool allow_blocking) {

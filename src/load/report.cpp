@@ -153,6 +153,10 @@ std::string RenderTable(const LoadReport& report) {
       phases += fmt::format("{}{} @{:.1f}s", phases.empty() ? "" : ", ", mark.name, mark.at_s);
     out += "phases: " + phases + "\n";
   }
+  if (report.cutover_lock_ms)
+    out += fmt::format("cut-over: ACCESS EXCLUSIVE held {:.1f} ms\n", *report.cutover_lock_ms);
+  if (report.command_max_rss_kb)
+    out += fmt::format("command peak RSS: {:.1f} MB\n", *report.command_max_rss_kb / 1024.0);
   if (!report.total.errors.empty())
     out += "failed by SQLSTATE: " + ErrorList(report.total.errors) + "\n";
   return out;
@@ -161,24 +165,31 @@ std::string RenderTable(const LoadReport& report) {
 std::string RenderComparison(const std::vector<LoadReport>& reports) {
   std::size_t width = 7;
   for (const auto& report : reports) width = std::max(width, report.label.size());
-  std::string out =
-      fmt::format("{:<{}}  {:>9} {:>11} {:>8} {:>9} {:>8} {:>7} {:>9}\n", "variant", width,
-                  "change s", "TPS during", "p99 ms", "max ms", ">100 ms", "failed", "lost tx");
+  std::string out = fmt::format("{:<{}}  {:>9} {:>11} {:>8} {:>9} {:>8} {:>7} {:>9} {:>9} {:>8}\n",
+                                "variant", width, "change s", "TPS during", "p99 ms", "max ms",
+                                ">100 ms", "failed", "lost tx", "lock ms", "tool MB");
   for (const auto& report : reports) {
     if (!report.note.empty()) {
       out += fmt::format("{:<{}}  {}\n", report.label, width, report.note);
       continue;
     }
     const WindowStats& during = report.has_change ? report.during : report.total;
-    out += fmt::format("{:<{}}  {:>9.2f} {:>10.0f}% {:>8.2f} {:>9.1f} {:>8} {:>7} {:>9.0f}\n",
-                       report.label, width, report.has_change ? during.duration_s() : 0.0,
-                       report.during_tps_percent, during.p99_ms, during.max_ms, during.slow,
-                       during.failed, report.lost_transactions);
+    std::string lock =
+        report.cutover_lock_ms ? fmt::format("{:.1f}", *report.cutover_lock_ms) : "-";
+    std::string rss = report.command_max_rss_kb
+                          ? fmt::format("{:.0f}", *report.command_max_rss_kb / 1024.0)
+                          : "-";
+    out += fmt::format(
+        "{:<{}}  {:>9.2f} {:>10.0f}% {:>8.2f} {:>9.1f} {:>8} {:>7} {:>9.0f} {:>9} {:>8}\n",
+        report.label, width, report.has_change ? during.duration_s() : 0.0,
+        report.during_tps_percent, during.p99_ms, during.max_ms, during.slow, during.failed,
+        report.lost_transactions, lock, rss);
   }
   out +=
       "TPS during = TPS while the change ran, as % of the same run's TPS before it; p99, max,\n"
       ">100 ms and failed are for the change window; lost tx = TPS before x change duration -\n"
-      "transactions done during the change.\n";
+      "transactions done during the change; lock ms = ACCESS EXCLUSIVE held at the cut-over\n"
+      "(- unknown); tool MB = the command's peak RSS (client side, not the server's).\n";
   return out;
 }
 
@@ -228,21 +239,26 @@ nlohmann::json ToJson(const LoadReport& report) {
                         {"p95_ms", s.p95_ms},
                         {"p99_ms", s.p99_ms},
                         {"max_ms", s.max_ms}});
-  return {{"label", report.label},
-          {"note", report.note},
-          {"workload", report.workload},
-          {"clients", report.clients},
-          {"has_change", report.has_change},
-          {"change_seconds", report.has_change ? report.during.duration_s() : 0.0},
-          {"during_tps_percent", report.during_tps_percent},
-          {"lost_transactions", report.lost_transactions},
-          {"windows",
-           {{"before", WindowJson(report.before)},
-            {"during", WindowJson(report.during)},
-            {"after", WindowJson(report.after)},
-            {"total", WindowJson(report.total)}}},
-          {"phases", phases},
-          {"timeline", timeline}};
+  return {
+      {"label", report.label},
+      {"note", report.note},
+      {"workload", report.workload},
+      {"clients", report.clients},
+      {"has_change", report.has_change},
+      {"change_seconds", report.has_change ? report.during.duration_s() : 0.0},
+      {"during_tps_percent", report.during_tps_percent},
+      {"lost_transactions", report.lost_transactions},
+      {"cutover_lock_ms",
+       report.cutover_lock_ms ? nlohmann::json(*report.cutover_lock_ms) : nlohmann::json(nullptr)},
+      {"command_max_rss_kb", report.command_max_rss_kb ? nlohmann::json(*report.command_max_rss_kb)
+                                                       : nlohmann::json(nullptr)},
+      {"windows",
+       {{"before", WindowJson(report.before)},
+        {"during", WindowJson(report.during)},
+        {"after", WindowJson(report.after)},
+        {"total", WindowJson(report.total)}}},
+      {"phases", phases},
+      {"timeline", timeline}};
 }
 
 Result<LoadReport> ReportFromJson(const nlohmann::json& json) {
@@ -255,6 +271,11 @@ Result<LoadReport> ReportFromJson(const nlohmann::json& json) {
     report.has_change = json.value("has_change", false);
     report.during_tps_percent = json.value("during_tps_percent", 0.0);
     report.lost_transactions = json.value("lost_transactions", 0.0);
+    // Absent (reports saved before these fields existed) or null: unknown.
+    if (json.contains("cutover_lock_ms") && !json.at("cutover_lock_ms").is_null())
+      report.cutover_lock_ms = json.at("cutover_lock_ms").get<double>();
+    if (json.contains("command_max_rss_kb") && !json.at("command_max_rss_kb").is_null())
+      report.command_max_rss_kb = json.at("command_max_rss_kb").get<std::int64_t>();
     if (json.contains("windows")) {
       const auto& windows = json.at("windows");
       report.before = WindowFromJson("before", windows.at("before"));

@@ -109,6 +109,8 @@ std::string RenderSvg(const LoadReport& report) {
         fmt::format(" — change {:.1f} s, TPS during {:.0f}% of before, {:.0f} tx lost, {} failed",
                     report.during.duration_s(), report.during_tps_percent, report.lost_transactions,
                     report.during.failed);
+  if (report.has_change && report.cutover_lock_ms)
+    title += fmt::format(", lock {:.0f} ms", *report.cutover_lock_ms);
   svg += fmt::format("<text x=\"{}\" y=\"20\" font-size=\"14\" font-weight=\"bold\">{}</text>\n",
                      kLeft, Escape(title));
 

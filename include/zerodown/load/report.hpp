@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "zerodown/common/error.hpp"
@@ -37,6 +38,12 @@ struct PhaseMark {
   std::string name;
   double at_s = 0;
 };
+
+// How a command run under `zerodown bench` marks its phases: each line `phase: NAME` on its
+// stdout puts a mark NAME on the timeline. Bench sets kPhaseLinesEnv=1 in the command's
+// environment; zerodown's own commands then print a line at each step they start.
+inline constexpr std::string_view kPhaseLinePrefix = "phase: ";
+inline constexpr const char* kPhaseLinesEnv = "ZERODOWN_PHASE_LINES";
 
 // The tally between two consecutive marks (or the run's start / end).
 struct Segment {
@@ -85,6 +92,13 @@ struct LoadReport {
   double during_tps_percent = 0;
   // TPS before × duration of the change − transactions done during it (can be negative).
   double lost_transactions = 0;
+  // How long the change kept the application off the table at its cut-over: the ACCESS EXCLUSIVE
+  // hold time in milliseconds (a native ALTER's whole run, a shadow copy's swap); nullopt when
+  // unknown (not measured, or a mechanism without one lock to time).
+  std::optional<double> cutover_lock_ms;
+  // Peak resident memory of the benchmarked command, in KiB: the largest of its processes (the
+  // client side only; the server's memory is not counted). nullopt when no command ran.
+  std::optional<std::int64_t> command_max_rss_kb;
   std::string note;  // e.g. "not available yet" for a variant that could not run
 };
 
@@ -102,7 +116,8 @@ WindowStats MakeWindow(std::string name, double begin_s, double end_s, const Tal
 // The before / during / after table with the change's cost underneath, for a terminal.
 std::string RenderTable(const LoadReport& report);
 // One row per report (a W1 variant): duration of the change, TPS during as % of before, p99,
-// max latency, transactions > 100 ms, failed, transactions lost during the change.
+// max latency, transactions > 100 ms, failed, transactions lost during the change, the cut-over's
+// lock time and the command's peak RSS ("-" where unknown).
 std::string RenderComparison(const std::vector<LoadReport>& reports);
 // The whole report as JSON, and back (timeline included; histograms are not kept).
 nlohmann::json ToJson(const LoadReport& report);

@@ -116,5 +116,70 @@ TEST(ReportTest, RenderersNameTheFigures) {
   EXPECT_NE(rows.find("not available yet"), std::string::npos) << rows;
 }
 
+LoadReport TwoSecondChange(std::string label) {
+  std::vector<Segment> segments = {
+      {0, 10, Steady(1000, 4'000)}, {10, 12, Steady(50, 9'000)}, {12, 20, Steady(800, 4'000)}};
+  auto report = BuildReport(segments, {{"start", 10}, {"end", 12}}, {}).value();
+  report.label = std::move(label);
+  return report;
+}
+
+// The line of `table` that starts with `label`.
+std::string RowOf(const std::string& table, const std::string& label) {
+  std::size_t at = table.find("\n" + label);
+  if (at == std::string::npos) return "";
+  return table.substr(at + 1, table.find('\n', at + 1) - at - 1);
+}
+
+TEST(ReportTest, CutoverLockAndRssRoundTripAndAbsentMeansUnknown) {
+  LoadReport report = TwoSecondChange("(e) shadow");
+  report.cutover_lock_ms = 12.5;
+  report.command_max_rss_kb = 30720;
+  auto json = ToJson(report);
+  EXPECT_DOUBLE_EQ(json.at("cutover_lock_ms").get<double>(), 12.5);
+  auto back = ReportFromJson(json).value();
+  ASSERT_TRUE(back.cutover_lock_ms.has_value());
+  EXPECT_DOUBLE_EQ(*back.cutover_lock_ms, 12.5);
+  EXPECT_EQ(back.command_max_rss_kb, 30720);
+
+  // Unknown is written as null and read back as unknown; reports saved before the fields
+  // existed have no key at all and read as unknown too.
+  LoadReport unknown = TwoSecondChange("(c) pg_repack");
+  auto unknown_json = ToJson(unknown);
+  EXPECT_TRUE(unknown_json.at("cutover_lock_ms").is_null());
+  EXPECT_FALSE(ReportFromJson(unknown_json).value().cutover_lock_ms.has_value());
+  unknown_json.erase("cutover_lock_ms");
+  unknown_json.erase("command_max_rss_kb");
+  auto old = ReportFromJson(unknown_json).value();
+  EXPECT_FALSE(old.cutover_lock_ms.has_value());
+  EXPECT_FALSE(old.command_max_rss_kb.has_value());
+  EXPECT_FALSE(ReportFromJson(nlohmann::json{{"cutover_lock_ms", "soon"}}).ok());
+}
+
+TEST(ReportTest, ComparisonHasALockColumnWithDashWhenUnknown) {
+  LoadReport alter = TwoSecondChange("(b) ALTER");
+  alter.cutover_lock_ms = 2000;
+  LoadReport shadow = TwoSecondChange("(e) shadow");
+  shadow.cutover_lock_ms = 12.5;
+  shadow.command_max_rss_kb = 30720;
+  LoadReport repack = TwoSecondChange("(c) pg_repack");
+  std::string table = RenderComparison({alter, shadow, repack});
+  std::string header = table.substr(0, table.find('\n'));
+  EXPECT_NE(header.find("lost tx   lock ms  tool MB"), std::string::npos) << table;
+  // The lock column sits under its header: right-aligned at the header's end.
+  std::size_t lock_end = header.find("lock ms") + std::string("lock ms").size();
+  std::string alter_row = RowOf(table, "(b) ALTER");
+  EXPECT_EQ(alter_row.substr(lock_end - 6, 6), "2000.0") << table;
+  std::string shadow_row = RowOf(table, "(e) shadow");
+  EXPECT_EQ(shadow_row.substr(lock_end - 4, 4), "12.5") << table;
+  EXPECT_TRUE(shadow_row.ends_with(" 30")) << table;
+  std::string repack_row = RowOf(table, "(c) pg_repack");
+  EXPECT_EQ(repack_row.substr(lock_end - 1, 1), "-") << table;
+  EXPECT_TRUE(repack_row.ends_with(" -")) << table;
+
+  EXPECT_NE(RenderTable(shadow).find("cut-over: ACCESS EXCLUSIVE held 12.5 ms"), std::string::npos);
+  EXPECT_EQ(RenderTable(repack).find("cut-over"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace zerodown::load
