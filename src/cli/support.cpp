@@ -225,8 +225,9 @@ class JsonProgress final : public engine::ProgressSink {
 // Prints `phase: NAME` on stdout as each step starts, for `zerodown bench`, which runs a command
 // with load::kPhaseLinesEnv=1 and turns such lines into marks on its timeline; passes everything
 // on to `inner`. NAME is `<phase>.<step> <verb>`, e.g. `start.1 copy`, `complete.1 drop`. The
-// shadow copy is one step with stages inside, so its first index build and its swap get marks
-// of their own (`start.1 index`, `start.1 swapped`), read from its progress messages.
+// shadow copy is one step with stages inside, so the end of its rows, its first index build and
+// its swap get marks of their own (`start.1 rows done`, `start.1 index`, `start.1 swapped`), read
+// from its progress reports; a backfill's last row gets `rows done` too.
 class PhaseLines final : public engine::ProgressSink {
  public:
   explicit PhaseLines(std::unique_ptr<engine::ProgressSink> inner) : inner_(std::move(inner)) {}
@@ -235,10 +236,17 @@ class PhaseLines final : public engine::ProgressSink {
                 bool skipped) override {
     step_ = fmt::format("{}.{}", phase, index);
     index_marked_ = false;
+    rows_marked_ = false;
     if (!skipped) Mark(step_ + " " + Verb(description));
     inner_->OnAction(phase, index, total, description, skipped);
   }
-  void OnBackfill(const engine::BackfillProgress& p) override { inner_->OnBackfill(p); }
+  void OnBackfill(const engine::BackfillProgress& p) override {
+    if (p.rows_done >= p.rows_total && !rows_marked_) {
+      rows_marked_ = true;
+      Mark(step_ + " rows done");
+    }
+    inner_->OnBackfill(p);
+  }
   void OnLockRetry(const std::string& description, int attempt,
                    std::chrono::milliseconds delay) override {
     inner_->OnLockRetry(description, attempt, delay);
@@ -271,6 +279,7 @@ class PhaseLines final : public engine::ProgressSink {
   std::unique_ptr<engine::ProgressSink> inner_;
   std::string step_;
   bool index_marked_ = false;
+  bool rows_marked_ = false;
 };
 
 }  // namespace
