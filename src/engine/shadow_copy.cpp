@@ -203,8 +203,6 @@ class ShadowCopyRun {
       for (const auto& a : spec_.added) {
         c.Exec(fmt::format("ALTER TABLE {} ADD COLUMN {} {}", shadow_, c.Ident(a.name), a.type));
       }
-      checkpoint_["indexes_built"] = std::vector<std::string>{};
-      if (auto key_index = KeyIndex(c)) BuildIndex(c, *key_index, LiveText(c));
       checkpoint_["stage"] = "copy";
       checkpoint_["rows_done"] = 0;
       checkpoint_["rows_total"] = total;
@@ -293,14 +291,12 @@ class ShadowCopyRun {
       auto elapsed =
           std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - chunk_start);
       if (!last && checkpoint_.contains("last_key")) {
-        // Keeps the log short while the copy runs, so no long catch-up follows it.
         auto copied_up_to = checkpoint_["last_key"].get<std::vector<std::string>>();
-        while (true) {
-          pg::Transaction tx(conn_);
-          std::int64_t taken = ReplayBatch(kReplayBatch, copied_up_to);
-          tx.Commit();
-          if (taken < kReplayBatch) break;
-        }
+        // Entries for keys the copy has not reached are dropped: the chunk that reaches them
+        // starts after this and reads those committed writes. What is left to replay after
+        // the copy is what was written behind it.
+        std::vector<pg::Param> params(copied_up_to.begin(), copied_up_to.end());
+        conn_.Exec(fmt::format("DELETE FROM {} WHERE {}", log_, key_.Compare(">", 1)), params);
       }
       std::int64_t done = checkpoint_.value("rows_done", std::int64_t{0});
       double seconds = SecondsSince(started);
@@ -351,9 +347,6 @@ class ShadowCopyRun {
 
   static std::string TempIndexName(const IndexToBuild& index) { return "_zd_ix_" + index.oid; }
 
-  // Built once over the full heap: faster than maintaining them row by row during the copy.
-  // Not CONCURRENTLY: nothing but this run reads or writes the new heap before the swap, so
-  // its SHARE lock stops nobody, and a plain build is one pass instead of two.
   // The live table's name as pg_get_indexdef prints it under LiveIndexes' search_path.
   std::string LiveText(pg::Connection& c) {
     return c
@@ -389,26 +382,6 @@ class ShadowCopyRun {
     auto built = checkpoint_.value("indexes_built", std::vector<std::string>{});
     built.push_back(index.oid);
     checkpoint_["indexes_built"] = built;
-  }
-
-  // The unique index over exactly the key columns (the primary key's, usually). It is built on
-  // the empty heap before the copy: rows arrive in key order, so keeping it up to date costs
-  // little, and the replay that runs between chunks finds rows by it.
-  std::optional<IndexToBuild> KeyIndex(pg::Connection& c) {
-    std::string key;
-    for (const auto& k : spec_.key_columns) key += (key.empty() ? "" : ",") + k;
-    pg::Rows rows = c.Exec(
-        "SELECT i.indexrelid::oid::text FROM pg_index i WHERE i.indrelid = $1::regclass AND "
-        "i.indisunique AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL AND (SELECT "
-        "string_agg(a.attname, ',' ORDER BY k.n) FROM unnest(i.indkey) WITH ORDINALITY AS k(att, "
-        "n) JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.att) = $2 ORDER BY "
-        "i.indisprimary DESC LIMIT 1",
-        {live_, key});
-    if (rows.empty()) return std::nullopt;
-    for (auto& index : LiveIndexes(c)) {
-      if (index.oid == rows.Text(0, 0)) return index;
-    }
-    return std::nullopt;
   }
 
   // Built once over the full heap: faster than maintaining them row by row during the copy.
@@ -449,28 +422,17 @@ class ShadowCopyRun {
 
   // Applies up to `limit` logged changes: each logged key's row is removed from the new heap and
   // copied again from the live one as it is now. Returns how many log entries it consumed.
-  //
-  // While the copy runs (`copied_up_to` set), only entries for keys the copy has passed are
-  // applied; the others are dropped, because the chunk that reaches their key starts after this
-  // transaction and reads the row as those committed writes left it.
-  std::int64_t ReplayBatch(std::int64_t limit,
-                           const std::optional<std::vector<std::string>>& copied_up_to = {}) {
+  std::int64_t ReplayBatch(std::int64_t limit) {
     CopySql sql = BuildCopySqlOnce();
-    conn_.Exec(fmt::format("DELETE FROM \"_zd_replay\""));
-    std::vector<pg::Param> params = {std::to_string(limit)};
-    std::string keep = "true";
-    if (copied_up_to) {
-      for (const auto& v : *copied_up_to) params.emplace_back(v);
-      keep = key_.Compare("<=", 2);
-    }
+    conn_.Exec("DELETE FROM \"_zd_replay\"");
     std::int64_t taken =
         conn_
             .Exec(fmt::format("WITH d AS (DELETE FROM {log} WHERE _zd_seq IN (SELECT _zd_seq FROM "
-                              "{log} ORDER BY _zd_seq LIMIT $1) RETURNING *), i AS (INSERT INTO "
-                              "\"_zd_replay\" SELECT * FROM d WHERE {keep}) SELECT count(*) FROM d",
-                              fmt::arg("log", log_), fmt::arg("keep", keep)),
-                  params)
-            .Int(0, 0);
+                              "{log} ORDER BY _zd_seq LIMIT $1) RETURNING *) INSERT INTO "
+                              "\"_zd_replay\" SELECT * FROM d",
+                              fmt::arg("log", log_)),
+                  {std::to_string(limit)})
+            .Affected();
     if (taken == 0) return 0;
     // Autovacuum never analyzes a temporary table: without statistics the planner would join a
     // few thousand keys to the whole table with a sequential scan.
