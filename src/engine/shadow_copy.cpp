@@ -248,6 +248,14 @@ class ShadowCopyRun {
     std::string copy_first = chunk("true", 1);
     std::string copy_next = chunk(key_.Compare(">", 1), width + 1);
 
+    // An integer key is walked by value ranges: a plain INSERT … SELECT per range, about a
+    // quarter cheaper than materializing a LIMITed chunk to learn where it ended.
+    static const std::set<std::string> kIntegerTypes = {"smallint", "integer", "bigint"};
+    if (width == 1 && kIntegerTypes.count(key_.types[0]) > 0) {
+      CopyByKeyRanges(sql);
+      return;
+    }
+
     BackfillOptions sizing = options_.chunks;
     // A chunk of the copy locks no row the application uses (it reads the live heap and writes
     // one nobody else sees), so it can run longer than a backfill batch: fewer, larger
@@ -312,6 +320,83 @@ class ShadowCopyRun {
       progress_.OnBackfill(p);
       if (last) break;
       batch = NextBatchSize(batch, elapsed, sizing);
+    }
+    report_.copy_seconds = SecondsSince(started);
+  }
+
+  // Copy() for a single integer key: ranges of key values sized to the chunk time. Rows
+  // inserted beyond the largest key seen at the start land in the last, open-ended range.
+  void CopyByKeyRanges(const CopySql& sql) {
+    std::string alias = conn_.Ident(spec_.table);
+    auto insert = [&](const std::string& where) {
+      return fmt::format("INSERT INTO {} ({}) SELECT {} FROM (SELECT {} FROM {} WHERE {}) AS {}",
+                         shadow_, sql.insert_columns, sql.select_list, sql.source_list, live_,
+                         where, alias);
+    };
+    std::string range = insert(key_.Compare(">", 1) + " AND " + key_.Compare("<=", 2));
+    std::string rest = insert(key_.Compare(">", 1));
+    if (!checkpoint_.contains("key_bounds")) {
+      pg::Rows bounds = conn_.Exec(fmt::format("SELECT min({k})::text, max({k})::text FROM {}",
+                                               live_, fmt::arg("k", key_.list)));
+      checkpoint_["key_bounds"] = {bounds.Optional(0, 0).value_or(""),
+                                   bounds.Optional(0, 1).value_or("")};
+    }
+    std::string min_key = checkpoint_["key_bounds"][0].get<std::string>();
+    std::int64_t max_key =
+        min_key.empty() ? 0 : std::stoll(checkpoint_["key_bounds"][1].get<std::string>());
+    // The range after `lo`: (lo, lo + width].
+    std::int64_t lo = checkpoint_.contains("last_key")
+                          ? std::stoll(checkpoint_["last_key"][0].get<std::string>())
+                          : (min_key.empty() ? 0 : std::stoll(min_key) - 1);
+    std::int64_t width = checkpoint_.value("range_width", std::int64_t{10000});
+    std::int64_t total = checkpoint_.value("rows_total", std::int64_t{0});
+    std::int64_t done_at_start = checkpoint_.value("rows_done", std::int64_t{0});
+    auto started = Clock::now();
+    while (true) {
+      if (options_.chunks.before_batch) options_.chunks.before_batch();
+      auto target = ChunkTime() * kCopyChunkFactor;
+      bool last = min_key.empty() || lo >= max_key - width;
+      std::int64_t hi = last ? max_key : lo + width;
+      auto chunk_start = Clock::now();
+      {
+        pg::Transaction tx(conn_);
+        std::int64_t copied = (last ? conn_.Exec(rest, {std::to_string(lo)})
+                                    : conn_.Exec(range, {std::to_string(lo), std::to_string(hi)}))
+                                  .Affected();
+        checkpoint_["last_key"] = std::vector<std::string>{std::to_string(hi)};
+        if (last) checkpoint_["stage"] = "index";
+        std::int64_t done = checkpoint_.value("rows_done", std::int64_t{0}) + copied;
+        checkpoint_["rows_done"] = done;
+        total = last ? done : std::max(total, done);
+        checkpoint_["rows_total"] = total;
+        checkpoint_["range_width"] = width;
+        Save(total);
+        tx.Commit();
+      }
+      double took = std::max(SecondsSince(chunk_start), 1e-4);
+      if (!last) {
+        // Entries for keys the copy has not reached are dropped: the range that reaches them
+        // starts after this and reads those committed writes.
+        conn_.Exec(fmt::format("DELETE FROM {} WHERE {}", log_, key_.Compare(">", 1)),
+                   {std::to_string(hi)});
+      }
+      std::int64_t done = checkpoint_.value("rows_done", std::int64_t{0});
+      double seconds = SecondsSince(started);
+      BackfillProgress p;
+      p.table = spec_.table + " (copy)";
+      p.rows_done = done;
+      p.rows_total = total;
+      p.rows_per_second = seconds > 0 ? (done - done_at_start) / seconds : 0;
+      p.eta_seconds =
+          p.rows_per_second > 0 ? std::max<double>(0, (total - done) / p.rows_per_second) : 0;
+      p.batch_size = static_cast<int>(std::min<std::int64_t>(width, 1 << 30));
+      p.last_chunk_ms = took * 1000;
+      progress_.OnBackfill(p);
+      if (last) break;
+      lo = hi;
+      double factor = std::clamp(std::chrono::duration<double>(target).count() / took, 0.5, 2.0);
+      width = std::clamp<std::int64_t>(static_cast<std::int64_t>(width * factor), 100,
+                                       std::int64_t{1} << 40);
     }
     report_.copy_seconds = SecondsSince(started);
   }
