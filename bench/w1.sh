@@ -26,7 +26,7 @@ variants=a,b,c,d,e,f,g
 zerodown=$root/build/release/zerodown
 results=$root/bench/results
 
-usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case $1 in
     --scale) scale=$2; shift 2 ;;
