@@ -299,29 +299,37 @@ class ShadowCopyRun {
       auto elapsed =
           std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - chunk_start);
       if (!last && checkpoint_.contains("last_key")) {
-        auto copied_up_to = checkpoint_["last_key"].get<std::vector<std::string>>();
-        // Entries for keys the copy has not reached are dropped: the chunk that reaches them
-        // starts after this and reads those committed writes. What is left to replay after
-        // the copy is what was written behind it.
-        std::vector<pg::Param> params(copied_up_to.begin(), copied_up_to.end());
-        conn_.Exec(fmt::format("DELETE FROM {} WHERE {}", log_, key_.Compare(">", 1)), params);
+        PruneLogPast(checkpoint_["last_key"].get<std::vector<std::string>>());
       }
-      std::int64_t done = checkpoint_.value("rows_done", std::int64_t{0});
-      double seconds = SecondsSince(started);
-      BackfillProgress p;
-      p.table = spec_.table + " (copy)";
-      p.rows_done = done;
-      p.rows_total = total;
-      p.rows_per_second = seconds > 0 ? (done - done_at_start) / seconds : 0;
-      p.eta_seconds =
-          p.rows_per_second > 0 ? std::max<double>(0, (total - done) / p.rows_per_second) : 0;
-      p.batch_size = batch;
-      p.last_chunk_ms = elapsed.count() / 1000.0;
-      progress_.OnBackfill(p);
+      ReportCopy(started, done_at_start, total, batch, elapsed.count() / 1000.0);
       if (last) break;
       batch = NextBatchSize(batch, elapsed, sizing);
     }
     report_.copy_seconds = SecondsSince(started);
+  }
+
+  // Entries for keys the copy has not reached are dropped: the chunk that reaches them starts
+  // after this and reads those committed writes. What is left to replay after the copy is what
+  // was written behind it.
+  void PruneLogPast(const std::vector<std::string>& copied_up_to) {
+    std::vector<pg::Param> params(copied_up_to.begin(), copied_up_to.end());
+    conn_.Exec(fmt::format("DELETE FROM {} WHERE {}", log_, key_.Compare(">", 1)), params);
+  }
+
+  void ReportCopy(Clock::time_point started, std::int64_t done_at_start, std::int64_t total,
+                  int batch, double last_chunk_ms) {
+    std::int64_t done = checkpoint_.value("rows_done", std::int64_t{0});
+    double seconds = SecondsSince(started);
+    BackfillProgress p;
+    p.table = spec_.table + " (copy)";
+    p.rows_done = done;
+    p.rows_total = total;
+    p.rows_per_second = seconds > 0 ? (done - done_at_start) / seconds : 0;
+    p.eta_seconds =
+        p.rows_per_second > 0 ? std::max<double>(0, (total - done) / p.rows_per_second) : 0;
+    p.batch_size = batch;
+    p.last_chunk_ms = last_chunk_ms;
+    progress_.OnBackfill(p);
   }
 
   // Copy() for a single integer key: ranges of key values sized to the chunk time. Rows
@@ -375,23 +383,10 @@ class ShadowCopyRun {
       }
       double took = std::max(SecondsSince(chunk_start), 1e-4);
       if (!last) {
-        // Entries for keys the copy has not reached are dropped: the range that reaches them
-        // starts after this and reads those committed writes.
-        conn_.Exec(fmt::format("DELETE FROM {} WHERE {}", log_, key_.Compare(">", 1)),
-                   {std::to_string(hi)});
+        PruneLogPast({std::to_string(hi)});
       }
-      std::int64_t done = checkpoint_.value("rows_done", std::int64_t{0});
-      double seconds = SecondsSince(started);
-      BackfillProgress p;
-      p.table = spec_.table + " (copy)";
-      p.rows_done = done;
-      p.rows_total = total;
-      p.rows_per_second = seconds > 0 ? (done - done_at_start) / seconds : 0;
-      p.eta_seconds =
-          p.rows_per_second > 0 ? std::max<double>(0, (total - done) / p.rows_per_second) : 0;
-      p.batch_size = static_cast<int>(std::min<std::int64_t>(width, 1 << 30));
-      p.last_chunk_ms = took * 1000;
-      progress_.OnBackfill(p);
+      ReportCopy(started, done_at_start, total,
+                 static_cast<int>(std::min<std::int64_t>(width, 1 << 30)), took * 1000);
       if (last) break;
       lo = hi;
       double factor = std::clamp(std::chrono::duration<double>(target).count() / took, 0.5, 2.0);
