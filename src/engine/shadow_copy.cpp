@@ -736,7 +736,7 @@ class ShadowCopyRun {
       try {
         Clock::time_point locked;
         pg::RunWithLockRetry(conn_, once, "swap " + spec_.table, [&](pg::Connection& c) {
-          std::vector<IndexToBuild> indexes = LiveIndexes(c);
+          // Read once to learn which referencing tables to lock with it, again under the lock.
           Dependent dependents = ReadDependents(c);
           std::string tables = live_;
           for (const auto& t : dependents.lock) tables += ", " + t;
@@ -744,8 +744,8 @@ class ShadowCopyRun {
           locked = Clock::now();
           while (ReplayBatch(100000) > 0) {
           }
-          // Read again under the lock: nothing can change them from here on.
-          indexes = LiveIndexes(c);
+          // Nothing can change these from here on.
+          std::vector<IndexToBuild> indexes = LiveIndexes(c);
           dependents = ReadDependents(c);
           c.Exec("SELECT set_config('search_path', 'pg_catalog', true)");
           c.Exec(fmt::format("DROP TRIGGER {} ON {}", log_trigger_, live_));
