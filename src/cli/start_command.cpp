@@ -18,8 +18,10 @@ const CommandRegistration kRegistration{
       auto* cmd = app.add_subcommand(
           "start",
           "Expand: apply a migration so that the old and the new schema version both work. New "
-          "columns are added beside old ones, kept in step by triggers and backfilled in small "
-          "batches; the new version reads and writes through views in its own schema. Run "
+          "columns are added beside old ones and kept in step by triggers; they are filled by "
+          "batched updates, or, for a large table, by copying the table into a new heap that is "
+          "swapped in under a lock held for milliseconds (--mechanism; `zerodown plan` shows the "
+          "choice). The new version reads and writes through views in its own schema. Run "
           "`complete` when every application instance uses the new version, or `rollback`.\n\n"
           "Examples:\n  zerodown start migrations/004_balance_bigint.yaml\n"
           "  zerodown start migrations/004_balance_bigint.sql    # plain SQL, run online\n"
