@@ -7,6 +7,7 @@
 #include <atomic>
 #include <thread>
 
+#include "support/catalog_checks.hpp"
 #include "support/database.hpp"
 #include "support/migrations.hpp"
 #include "support/writers.hpp"
@@ -131,11 +132,8 @@ TEST(AlterColumnUnderLoadTest, RollbackLeavesCatalogAndRowsAsBefore) {
 
   auto after = pg::DescribeTable(conn, "public", "accounts");
   ASSERT_TRUE(after);
-  ASSERT_EQ(after->columns.size(), before->columns.size());
-  for (std::size_t i = 0; i < after->columns.size(); ++i) {
-    EXPECT_EQ(after->columns[i].name, before->columns[i].name);
-    EXPECT_EQ(after->columns[i].type, before->columns[i].type);
-  }
+  testing::ExpectSameColumns(*before, *after);
+  if (HasFatalFailure()) return;
   EXPECT_TRUE(after->triggers.empty());
   EXPECT_TRUE(after->constraints.size() == before->constraints.size());
   EXPECT_FALSE(pg::SchemaExists(conn, record.plan.version_schema));

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <thread>
 
+#include "support/catalog_checks.hpp"
 #include "support/database.hpp"
 #include "support/migrations.hpp"
 #include "support/writers.hpp"
@@ -201,11 +202,8 @@ TEST(ShadowCopyTest, RollbackAfterTheSwapKeepsEveryWrite) {
 
   auto after = pg::DescribeTable(conn, "public", "accounts");
   ASSERT_TRUE(after);
-  ASSERT_EQ(after->columns.size(), before->columns.size());
-  for (std::size_t i = 0; i < after->columns.size(); ++i) {
-    EXPECT_EQ(after->columns[i].name, before->columns[i].name);
-    EXPECT_EQ(after->columns[i].type, before->columns[i].type);
-  }
+  testing::ExpectSameColumns(*before, *after);
+  if (HasFatalFailure()) return;
   EXPECT_EQ(conn.Exec("SELECT balance FROM accounts WHERE id = 10").Int(0, 0), 999);
   EXPECT_EQ(conn.Exec("SELECT balance FROM accounts WHERE id = 900000").Int(0, 0), 5);
   EXPECT_EQ(conn.Exec("SELECT balance FROM accounts WHERE id = 11").Int(0, 0), 77);
