@@ -140,6 +140,14 @@ MigrationRecord Engine::Rollback() {
                 fmt::format("migration \"{}\" is half-way through complete", active->name),
                 "The old version is already gone; run `zerodown complete` again to finish.");
   }
+  if (active->phase == "active") {
+    // What could stop the rollback half-way is checked before its first step.
+    for (const auto& action : active->plan.rollback) {
+      if (action.kind == ActionKind::kShadowSwapBack) {
+        CheckShadowSwapBack(conn_, ShadowCopySpec::FromJson(action.detail.at("spec")));
+      }
+    }
+  }
   state_.SetPhase(active->schema, active->name, "rolling_back");
   RunPhase(*active, std::string(kRollback), active->plan.rollback);
   state_.SetPhase(active->schema, active->name, "rolled_back");
@@ -223,6 +231,25 @@ void Engine::RunAction(const MigrationRecord& record, const std::string& phase,
       copy.before_cutover = options_.before_cutover;
       RunShadowCopy(
           conn_, spec, copy, step ? step->checkpoint : nlohmann::json(),
+          [&](const nlohmann::json& checkpoint, std::int64_t rows, std::int64_t total) {
+            state_.SaveProgress(record.schema, record.name, phase, action.id, rows, total,
+                                checkpoint);
+          },
+          progress_);
+      state_.MarkDone(record.schema, record.name, phase, action.id);
+      return;
+    }
+    case ActionKind::kShadowSwapBack: {
+      auto step = state_.Step(record.schema, record.name, phase, action.id);
+      auto forward = state_.Step(record.schema, record.name, std::string(kStart),
+                                 action.detail.at("start_action").get<std::string>());
+      ShadowCopyOptions copy;
+      copy.chunks = options_.backfill;
+      copy.lock = options_.lock;
+      RunShadowSwapBack(
+          conn_, ShadowCopySpec::FromJson(action.detail.at("spec")), copy,
+          forward ? forward->checkpoint : nlohmann::json(),
+          step ? step->checkpoint : nlohmann::json(),
           [&](const nlohmann::json& checkpoint, std::int64_t rows, std::int64_t total) {
             state_.SaveProgress(record.schema, record.name, phase, action.id, rows, total,
                                 checkpoint);

@@ -16,6 +16,8 @@ std::string_view KindName(ActionKind kind) {
       return "backfill";
     case ActionKind::kShadowCopy:
       return "shadow_copy";
+    case ActionKind::kShadowSwapBack:
+      return "shadow_swap_back";
   }
   return "transactional";
 }
@@ -24,6 +26,7 @@ ActionKind KindFromName(const std::string& name) {
   if (name == "non_transactional") return ActionKind::kNonTransactional;
   if (name == "backfill") return ActionKind::kBackfill;
   if (name == "shadow_copy") return ActionKind::kShadowCopy;
+  if (name == "shadow_swap_back") return ActionKind::kShadowSwapBack;
   return ActionKind::kTransactional;
 }
 
@@ -40,7 +43,7 @@ nlohmann::json ActionsToJson(const std::vector<Action>& actions) {
       j["table"] = a.table;
       j["key_columns"] = a.key_columns;
     }
-    if (a.kind == ActionKind::kShadowCopy) j["detail"] = a.detail;
+    if (!a.detail.is_null()) j["detail"] = a.detail;
     list.push_back(std::move(j));
   }
   return list;

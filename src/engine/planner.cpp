@@ -130,7 +130,8 @@ namespace {
 // The new version's views: one per table, showing each column under the name the new version
 // uses. Simple views like these are auto-updatable, so the new version writes through them.
 // `known` holds the physical tables the plan accounts for (existing before start, or created by
-// it); any other table at start time was made by the migration's raw SQL and is shown as it is.
+// it); any other table at start time was made by the migration's raw SQL and is shown as it is,
+// except zerodown's own heaps (_zd_*: the old heap a key change keeps until complete).
 std::vector<Action> VersionSchemaActions(PlanContext& context,
                                          const std::vector<std::string>& known) {
   pg::Connection& conn = context.conn();
@@ -168,7 +169,8 @@ std::vector<Action> VersionSchemaActions(PlanContext& context,
   create.sql.push_back(fmt::format(
       "DO $zd_views$ DECLARE r record; BEGIN FOR r IN SELECT c.relname FROM pg_class c JOIN "
       "pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = {schema} AND c.relkind IN ('r', "
-      "'p') AND c.relname <> ALL (ARRAY[{names}]::text[]) LOOP EXECUTE format('CREATE VIEW %I.%I "
+      "'p') AND c.relname <> ALL (ARRAY[{names}]::text[]) AND c.relname NOT LIKE '\\_zd\\_%' LOOP "
+      "EXECUTE format('CREATE VIEW %I.%I "
       "AS SELECT * FROM %I.%I', {version}, r.relname, {schema}, r.relname); END LOOP; END "
       "$zd_views$",
       fmt::arg("schema", conn.Literal(context.schema())), fmt::arg("names", names),

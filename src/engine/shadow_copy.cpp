@@ -20,8 +20,9 @@ namespace {
 constexpr std::string_view kLogQuote = "$zd_log$";
 // The copy's chunks aim at this many chunk times (--chunk-time): see Copy().
 constexpr int kCopyChunkFactor = 4;
-// Log entries consumed per replay transaction.
+// Log entries consumed per replay transaction, at first and at most (see CatchUp).
 constexpr std::int64_t kReplayBatch = 5000;
+constexpr std::int64_t kMaxReplayBatch = 320000;
 
 double SecondsSince(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
@@ -44,6 +45,8 @@ CopySql BuildCopySql(pg::Connection& conn, const ShadowCopySpec& spec,
       "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT "
       "attisdropped ORDER BY attnum",
       {qualified});
+  std::map<std::string, const RetypedColumn*> retyped;
+  for (const auto& r : spec.retyped) retyped[r.name] = &r;
   CopySql sql;
   std::set<std::string> used;
   for (int i = 0; i < columns.size(); ++i) {
@@ -54,7 +57,11 @@ CopySql BuildCopySql(pg::Connection& conn, const ShadowCopySpec& spec,
     if (!used.insert(alias).second) alias = fmt::format("_zd_col_{}", i);
     std::string sep = i ? ", " : "";
     sql.insert_columns += sep + conn.Ident(physical);
-    sql.select_list += sep + conn.Ident(alias);
+    auto type = retyped.find(physical);
+    sql.select_list +=
+        sep + (type == retyped.end()
+                   ? conn.Ident(alias)
+                   : fmt::format("CAST(({}) AS {})", type->second->expression, type->second->type));
     sql.source_list += fmt::format("{}{} AS {}", sep, conn.Ident(physical), conn.Ident(alias));
   }
   for (const auto& n : spec.names) {
@@ -97,6 +104,30 @@ std::string RelOptions(pg::Connection& conn, const std::string& options_text) {
   return out;
 }
 
+// The grants on `relation` (a regclass or oid, as text) to anyone but its owner, table- and
+// column-level, as GRANT statements on `target` (quoted).
+std::vector<std::string> GrantSql(pg::Connection& c, const std::string& relation,
+                                  const std::string& target) {
+  pg::Rows grants = c.Exec(
+      "SELECT a.privilege_type, a.is_grantable, coalesce(r.rolname, ''), '' FROM pg_class c "
+      "CROSS JOIN LATERAL aclexplode(c.relacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee "
+      "WHERE c.oid = $1::regclass AND a.grantee <> c.relowner "
+      "UNION ALL SELECT a.privilege_type, a.is_grantable, coalesce(r.rolname, ''), "
+      "att.attname FROM pg_attribute att CROSS JOIN LATERAL aclexplode(att.attacl) a LEFT JOIN "
+      "pg_roles r ON r.oid = a.grantee WHERE att.attrelid = $1::regclass AND att.attnum > 0 "
+      "AND NOT att.attisdropped",
+      {relation});
+  std::vector<std::string> out;
+  for (int r = 0; r < grants.size(); ++r) {
+    std::string grantee = grants.Text(r, 2).empty() ? "PUBLIC" : c.Ident(grants.Text(r, 2));
+    std::string column = grants.Text(r, 3).empty() ? "" : " (" + c.Ident(grants.Text(r, 3)) + ")";
+    // Privilege names come from aclexplode: a fixed set of keywords.
+    out.push_back(fmt::format("GRANT {}{} ON TABLE {} TO {}{}", grants.Text(r, 0), column, target,
+                              grantee, grants.Bool(r, 1) ? " WITH GRANT OPTION" : ""));
+  }
+  return out;
+}
+
 class ShadowCopyRun {
  public:
   ShadowCopyRun(pg::Connection& conn, const ShadowCopySpec& spec, const ShadowCopyOptions& options,
@@ -114,7 +145,9 @@ class ShadowCopyRun {
         retired_(conn.Ident(spec.schema, spec.retired)),
         log_(conn.Ident("zerodown", spec.log_table)),
         log_function_(conn.Ident("zerodown", spec.log_function)),
-        log_trigger_(conn.Ident(spec.log_function)) {}
+        log_trigger_(conn.Ident(spec.log_function)),
+        reverse_log_(conn.Ident("zerodown", spec.reverse_log_table)),
+        reverse_log_function_(conn.Ident("zerodown", spec.reverse_log_function)) {}
 
   ShadowCopyReport Run() {
     if (!checkpoint_.contains("stage")) checkpoint_["stage"] = "prepare";
@@ -145,19 +178,45 @@ class ShadowCopyRun {
                          });
   }
 
-  // The change log, its trigger on the live table and the empty new heap, in one transaction:
-  // every write committed after it is logged, and the copy starts after it.
-  void Prepare() {
+  // A change log: a table of keys in write order and the row trigger on `table` that fills it.
+  // An update that keeps the key logs it once; one that moves it logs both keys, so the replay
+  // removes the row under the old key and copies it under the new one.
+  std::vector<std::string> LogSql(const std::string& log, const std::string& function,
+                                  const std::string& trigger, const std::string& table,
+                                  const std::vector<std::string>& key_types) {
     std::string key_columns;
     std::string new_key;
     std::string old_key;
+    std::string log_columns;
     for (std::size_t i = 0; i < spec_.key_columns.size(); ++i) {
       std::string sep = i ? ", " : "";
       std::string name = conn_.Ident(spec_.key_columns[i]);
       key_columns += sep + name;
       new_key += sep + "NEW." + name;
       old_key += sep + "OLD." + name;
+      log_columns += fmt::format(", {} {}", name, key_types[i]);
     }
+    return {
+        fmt::format("CREATE TABLE IF NOT EXISTS {} (_zd_seq bigserial PRIMARY KEY{})", log,
+                    log_columns),
+        fmt::format(
+            "CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS {q} BEGIN "
+            "IF TG_OP <> 'INSERT' THEN INSERT INTO {log} ({k}) VALUES ({old}); END IF; "
+            "IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND ROW({new}) IS DISTINCT FROM "
+            "ROW({old})) THEN INSERT INTO {log} ({k}) VALUES ({new}); END IF; RETURN NULL; END "
+            "{q}",
+            fmt::arg("fn", function), fmt::arg("q", kLogQuote), fmt::arg("log", log),
+            fmt::arg("k", key_columns), fmt::arg("old", old_key), fmt::arg("new", new_key)),
+        fmt::format("DROP TRIGGER IF EXISTS {} ON {}", trigger, table),
+        fmt::format("CREATE TRIGGER {} AFTER INSERT OR UPDATE OR DELETE ON {} FOR EACH ROW "
+                    "EXECUTE FUNCTION {}()",
+                    trigger, table, function),
+    };
+  }
+
+  // The change log, its trigger on the live table and the empty new heap, in one transaction:
+  // every write committed after it is logged, and the copy starts after it.
+  void Prepare() {
     std::int64_t total = conn_
                              .Exec(
                                  "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid "
@@ -171,27 +230,10 @@ class ShadowCopyRun {
                                       .Bool(0, 0)
                                   ? "UNLOGGED "
                                   : "";
-    std::string log_columns;
-    for (std::size_t i = 0; i < spec_.key_columns.size(); ++i) {
-      log_columns += fmt::format(", {} {}", key_.names[i], key_.types[i]);
-    }
     Retry("install the change log on " + spec_.table, [&](pg::Connection& c) {
-      c.Exec(fmt::format("CREATE TABLE IF NOT EXISTS {} (_zd_seq bigserial PRIMARY KEY{})", log_,
-                         log_columns));
-      // An update that keeps the key logs it once; one that moves it logs both keys, so the
-      // replay removes the row under the old key and copies it under the new one.
-      c.Exec(fmt::format(
-          "CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS {q} BEGIN "
-          "IF TG_OP <> 'INSERT' THEN INSERT INTO {log} ({k}) VALUES ({old}); END IF; "
-          "IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND ROW({new}) IS DISTINCT FROM ROW({old})) "
-          "THEN INSERT INTO {log} ({k}) VALUES ({new}); END IF; RETURN NULL; END {q}",
-          fmt::arg("fn", log_function_), fmt::arg("q", kLogQuote), fmt::arg("log", log_),
-          fmt::arg("k", key_columns), fmt::arg("old", old_key), fmt::arg("new", new_key)));
-      c.Exec(fmt::format("DROP TRIGGER IF EXISTS {} ON {}", log_trigger_, live_));
-      c.Exec(fmt::format(
-          "CREATE TRIGGER {} AFTER INSERT OR UPDATE OR DELETE ON {} FOR EACH ROW EXECUTE "
-          "FUNCTION {}()",
-          log_trigger_, live_, log_function_));
+      for (const auto& sql : LogSql(log_, log_function_, log_trigger_, live_, key_.types)) {
+        c.Exec(sql);
+      }
       c.Exec(fmt::format("DROP TABLE IF EXISTS {}", shadow_));
       // LIKE copies names, types, NOT NULLs, collations, defaults (a serial's nextval keeps
       // calling the same sequence), CHECKs, storage and comments; no indexes yet, so the copy
@@ -202,6 +244,12 @@ class ShadowCopyRun {
           persistence, shadow_, live_));
       for (const auto& a : spec_.added) {
         c.Exec(fmt::format("ALTER TABLE {} ADD COLUMN {} {}", shadow_, c.Ident(a.name), a.type));
+      }
+      for (const auto& r : spec_.retyped) {
+        // The new heap is empty: no rewrite, and its CHECKs and defaults are re-checked for the
+        // new type now rather than at the swap.
+        c.Exec(fmt::format("ALTER TABLE {} ALTER COLUMN {} TYPE {}", shadow_, c.Ident(r.name),
+                           r.type));
       }
       checkpoint_["stage"] = "copy";
       checkpoint_["rows_done"] = 0;
@@ -500,100 +548,176 @@ class ShadowCopyRun {
     report_.index_seconds = SecondsSince(started);
   }
 
-  // Applies up to `limit` logged changes: each logged key's row is removed from the new heap and
-  // copied again from the live one as it is now. Returns how many log entries it consumed.
-  std::int64_t ReplayBatch(std::int64_t limit) {
-    CopySql sql = BuildCopySqlOnce();
-    conn_.Exec("DELETE FROM \"_zd_replay\"");
+  // Where a replay reads its log and what it rewrites: forward (the live heap's writes into the
+  // new heap, before the swap) or reverse (the new heap's writes into the kept old heap, for a
+  // rollback after the swap).
+  struct ReplayPath {
+    std::string log;     // quoted
+    std::string batch;   // quoted temporary table holding the log entries being applied
+    std::string target;  // the heap whose rows are rewritten, quoted
+    std::string copy;    // INSERT INTO target … the live rows whose keys are in `batch`
+  };
+
+  // Made before the first replay transaction, outside it: the temporary table must outlive a
+  // swap attempt that rolls back.
+  const ReplayPath& Forward() {
+    if (!forward_) {
+      CopySql sql = BuildCopySql(conn_, spec_, live_);
+      std::string batch = conn_.Ident("_zd_replay");
+      conn_.Exec(fmt::format("CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {})", batch, log_));
+      forward_ = ReplayPath{
+          log_, batch, shadow_,
+          fmt::format("INSERT INTO {} ({}) SELECT {} FROM (SELECT {} FROM {} WHERE ({}) IN "
+                      "(SELECT {} FROM {})) AS {}",
+                      shadow_, sql.insert_columns, sql.select_list, sql.source_list, live_,
+                      key_.list, key_.list, batch, conn_.Ident(spec_.table))};
+    }
+    return *forward_;
+  }
+
+  // The old heap's columns as it has them, read from the new heap with a cast to the old type.
+  const ReplayPath& Reverse() {
+    if (!reverse_) {
+      pg::Rows columns = OldHeapColumns();
+      std::string insert_columns;
+      std::string select_list;
+      for (int i = 0; i < columns.size(); ++i) {
+        std::string name = conn_.Ident(columns.Text(i, 0));
+        insert_columns += (i ? ", " : "") + name;
+        select_list += fmt::format("{}CAST({} AS {})", i ? ", " : "", name, columns.Text(i, 1));
+      }
+      std::string batch = conn_.Ident("_zd_reverse_replay");
+      conn_.Exec(fmt::format("CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {})", batch, reverse_log_));
+      reverse_ = ReplayPath{
+          reverse_log_, batch, retired_,
+          fmt::format("INSERT INTO {} ({}) SELECT {} FROM {} WHERE ({}) IN (SELECT {} FROM {})",
+                      retired_, insert_columns, select_list, live_, key_.list, key_.list, batch)};
+    }
+    return *reverse_;
+  }
+
+  // Applies up to `limit` logged changes: each logged key's row is removed from the target and
+  // copied again from the live heap as it is now. Returns how many log entries it consumed.
+  std::int64_t ReplayBatch(const ReplayPath& path, std::int64_t limit) {
+    conn_.Exec(fmt::format("DELETE FROM {}", path.batch));
     std::int64_t taken =
         conn_
             .Exec(fmt::format("WITH d AS (DELETE FROM {log} WHERE _zd_seq IN (SELECT _zd_seq FROM "
-                              "{log} ORDER BY _zd_seq LIMIT $1) RETURNING *) INSERT INTO "
-                              "\"_zd_replay\" SELECT * FROM d",
-                              fmt::arg("log", log_)),
+                              "{log} ORDER BY _zd_seq LIMIT $1) RETURNING *) INSERT INTO {batch} "
+                              "SELECT * FROM d",
+                              fmt::arg("log", path.log), fmt::arg("batch", path.batch)),
                   {std::to_string(limit)})
             .Affected();
     if (taken == 0) return 0;
     // Autovacuum never analyzes a temporary table: without statistics the planner would join a
     // few thousand keys to the whole table with a sequential scan.
-    conn_.Exec("ANALYZE \"_zd_replay\"");
+    conn_.Exec(fmt::format("ANALYZE {}", path.batch));
+    // Even with them, from about ten thousand keys it hashes them and scans both heaps whole:
+    // seconds on a table of millions of rows, per batch, which a busy table's log outgrows and
+    // the replay never catches up. Index probes per logged key cost what the log holds, whatever
+    // the table's size. Local to the transaction (a replay batch or the swap).
     conn_.Exec(
-        fmt::format("DELETE FROM {} AS s USING (SELECT DISTINCT {} FROM \"_zd_replay\") AS "
-                    "r WHERE {}",
-                    shadow_, key_.list, key_.Join("s", "r")));
-    conn_.Exec(fmt::format(
-        "INSERT INTO {} ({}) SELECT {} FROM (SELECT {} FROM {} WHERE ({}) IN (SELECT {} FROM "
-        "\"_zd_replay\")) AS {}",
-        shadow_, sql.insert_columns, sql.select_list, sql.source_list, live_, key_.list, key_.list,
-        conn_.Ident(spec_.table)));
+        "SELECT set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', "
+        "'off', true)");
+    conn_.Exec(fmt::format("DELETE FROM {} AS s USING (SELECT DISTINCT {} FROM {}) AS r WHERE {}",
+                           path.target, key_.list, path.batch, key_.Join("s", "r")));
+    conn_.Exec(path.copy);
     report_.log_entries_replayed += taken;
     return taken;
   }
 
-  const CopySql& BuildCopySqlOnce() {
-    if (!copy_sql_) {
-      copy_sql_ = BuildCopySql(conn_, spec_, live_);
-      conn_.Exec(fmt::format("CREATE TEMP TABLE IF NOT EXISTS \"_zd_replay\" (LIKE {})", log_));
-    }
-    return *copy_sql_;
-  }
-
-  // Replays the log in short transactions until fewer than `below` entries are left.
-  void CatchUp(std::int64_t below) {
-    BuildCopySqlOnce();
+  // Replays the log in short transactions until fewer than `below` entries are left. A long log
+  // (a busy table, a swap postponed for hours) is taken in growing batches: the per-batch work
+  // (statistics, planning, the log's own index walk) is then paid per many entries, so the
+  // replay outruns the writes that fill the log instead of trailing them.
+  void CatchUp(const ReplayPath& path, std::int64_t below) {
+    std::int64_t batch = kReplayBatch;
     while (true) {
       if (options_.chunks.before_batch) options_.chunks.before_batch();
       std::int64_t taken = 0;
       {
         pg::Transaction tx(conn_);
-        taken = ReplayBatch(kReplayBatch);
+        taken = ReplayBatch(path, batch);
         tx.Commit();
       }
-      if (taken < kReplayBatch) {
-        std::int64_t left = conn_.Exec(fmt::format("SELECT count(*) FROM {}", log_)).Int(0, 0);
-        if (left < below) return;
+      if (taken == batch) {
+        batch = std::min(batch * 2, kMaxReplayBatch);
+        continue;
       }
+      batch = kReplayBatch;
+      std::int64_t left = conn_.Exec(fmt::format("SELECT count(*) FROM {}", path.log)).Int(0, 0);
+      if (left < below) return;
     }
   }
 
   struct Dependent {
     std::vector<std::string> statements;                           // run after the renames
     std::vector<std::pair<std::string, std::string>> to_validate;  // (table, constraint)
-    std::vector<std::string> lock;  // other tables the swap changes (referencing tables)
+    std::vector<std::string> lock;           // other tables the swap changes (referencing tables)
+    std::vector<std::string> triggers;       // names of the user's triggers, re-created
+    std::vector<std::string> outgoing_keys;  // names of the table's own foreign keys, re-created
   };
 
   // Everything that names the live heap and must name the new one after the swap, read inside
   // the swap's transaction (so nothing changes under it) while the names still point at the
   // live heap.
-  Dependent ReadDependents(pg::Connection& c) {
+  Dependent ReadDependents(pg::Connection& c, bool types_change) {
     Dependent d;
     c.Exec("SELECT set_config('search_path', 'pg_catalog', true)");
-    // Views over the table: CREATE OR REPLACE with the same text binds them to the new heap.
+    // Views over the table: CREATE OR REPLACE with the same text binds them to the new heap. A
+    // view column keeps its type under CREATE OR REPLACE, so where a column's type changes the
+    // view is dropped and created again, with its owner, grants, comment and column defaults.
     pg::Rows views = c.Exec(
         "SELECT DISTINCT n.nspname, v.relname, pg_get_viewdef(v.oid), "
-        "coalesce(v.reloptions::text, '') FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid "
-        "JOIN pg_class v ON v.oid = r.ev_class JOIN pg_namespace n ON n.oid = v.relnamespace "
-        "WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass AND "
-        "d.refobjid = $1::regclass AND v.oid <> $1::regclass AND v.relkind = 'v'",
+        "coalesce(v.reloptions::text, ''), v.oid::text, pg_get_userbyid(v.relowner), "
+        "obj_description(v.oid, 'pg_class') FROM pg_depend d JOIN pg_rewrite r ON r.oid = "
+        "d.objid JOIN pg_class v ON v.oid = r.ev_class JOIN pg_namespace n ON n.oid = "
+        "v.relnamespace WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = "
+        "'pg_class'::regclass AND d.refobjid = $1::regclass AND v.oid <> $1::regclass AND "
+        "v.relkind = 'v'",
         {live_});
     for (int r = 0; r < views.size(); ++r) {
       std::string definition = views.Text(r, 2);
       while (!definition.empty() && (definition.back() == ';' || definition.back() == ' ')) {
         definition.pop_back();
       }
+      std::string view = c.Ident(views.Text(r, 0), views.Text(r, 1));
       std::string options =
           views.Text(r, 3).empty() ? "" : " WITH (" + RelOptions(c, views.Text(r, 3)) + ")";
-      d.statements.push_back(fmt::format("CREATE OR REPLACE VIEW {}{} AS {}",
-                                         c.Ident(views.Text(r, 0), views.Text(r, 1)), options,
-                                         definition));
+      if (!types_change) {
+        d.statements.push_back(
+            fmt::format("CREATE OR REPLACE VIEW {}{} AS {}", view, options, definition));
+        continue;
+      }
+      std::string oid = views.Text(r, 4);
+      d.statements.push_back(fmt::format("DROP VIEW {}", view));
+      d.statements.push_back(fmt::format("CREATE VIEW {}{} AS {}", view, options, definition));
+      d.statements.push_back(
+          fmt::format("ALTER VIEW {} OWNER TO {}", view, c.Ident(views.Text(r, 5))));
+      std::vector<std::string> grants = GrantSql(c, oid, view);
+      d.statements.insert(d.statements.end(), grants.begin(), grants.end());
+      if (auto comment = views.Optional(r, 6)) {
+        d.statements.push_back(fmt::format("COMMENT ON VIEW {} IS {}", view, c.Literal(*comment)));
+      }
+      pg::Rows defaults = c.Exec(
+          "SELECT a.attname, pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN "
+          "pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = "
+          "$1::oid ORDER BY a.attnum",
+          {oid});
+      for (int i = 0; i < defaults.size(); ++i) {
+        d.statements.push_back(fmt::format("ALTER VIEW {} ALTER COLUMN {} SET DEFAULT {}", view,
+                                           c.Ident(defaults.Text(i, 0)), defaults.Text(i, 1)));
+      }
     }
     // The user's triggers (and those of earlier operations of this migration).
     pg::Rows triggers = c.Exec(
         "SELECT pg_get_triggerdef(t.oid), t.tgenabled::text, t.tgname FROM pg_trigger t WHERE "
-        "t.tgrelid = $1::regclass AND NOT t.tgisinternal AND t.tgname <> $2 ORDER BY t.tgname",
-        {live_, spec_.log_function});
+        "t.tgrelid = $1::regclass AND NOT t.tgisinternal AND t.tgname <> $2 AND t.tgname <> $3 "
+        "ORDER BY t.tgname",
+        {live_, spec_.log_function, spec_.reverse_log_function});
     for (int r = 0; r < triggers.size(); ++r) {
       d.statements.push_back(triggers.Text(r, 0));
+      d.triggers.push_back(triggers.Text(r, 2));
       std::string state = triggers.Text(r, 1);
       std::string how = state == "D"   ? "DISABLE"
                         : state == "R" ? "ENABLE REPLICA"
@@ -624,6 +748,7 @@ class ShadowCopyRun {
         definition.resize(definition.size() - kNotValid.size());
       }
       bool outgoing = keys.Bool(r, 5);
+      if (outgoing) d.outgoing_keys.push_back(keys.Text(r, 0));
       if (!outgoing) {
         d.lock.push_back(table);
         d.statements.push_back(fmt::format("ALTER TABLE {} DROP CONSTRAINT {}", table, name));
@@ -655,23 +780,8 @@ class ShadowCopyRun {
         {live_});
     d.statements.push_back(
         fmt::format("ALTER TABLE {} OWNER TO {}", live_, c.Ident(table.Text(0, 0))));
-    pg::Rows grants = c.Exec(
-        "SELECT a.privilege_type, a.is_grantable, coalesce(r.rolname, ''), '' FROM pg_class c "
-        "CROSS JOIN LATERAL aclexplode(c.relacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee "
-        "WHERE c.oid = $1::regclass AND a.grantee <> c.relowner "
-        "UNION ALL SELECT a.privilege_type, a.is_grantable, coalesce(r.rolname, ''), "
-        "att.attname FROM pg_attribute att CROSS JOIN LATERAL aclexplode(att.attacl) a LEFT JOIN "
-        "pg_roles r ON r.oid = a.grantee WHERE att.attrelid = $1::regclass AND att.attnum > 0 "
-        "AND NOT att.attisdropped",
-        {live_});
-    for (int r = 0; r < grants.size(); ++r) {
-      std::string grantee = grants.Text(r, 2).empty() ? "PUBLIC" : c.Ident(grants.Text(r, 2));
-      std::string column = grants.Text(r, 3).empty() ? "" : " (" + c.Ident(grants.Text(r, 3)) + ")";
-      // Privilege names come from aclexplode: a fixed set of keywords.
-      d.statements.push_back(fmt::format("GRANT {}{} ON TABLE {} TO {}{}", grants.Text(r, 0),
-                                         column, live_, grantee,
-                                         grants.Bool(r, 1) ? " WITH GRANT OPTION" : ""));
-    }
+    std::vector<std::string> grants = GrantSql(c, live_, live_);
+    d.statements.insert(d.statements.end(), grants.begin(), grants.end());
     if (table.Bool(0, 2)) {
       d.statements.push_back(
           fmt::format("COMMENT ON TABLE {} IS {}", live_, c.Literal(table.Text(0, 1))));
@@ -718,36 +828,73 @@ class ShadowCopyRun {
     return before;
   }
 
-  // Replays until the log is short, then swaps in one transaction: ACCESS EXCLUSIVE on the
-  // table under lock_timeout, the last log entries, renames, dependents, the extra columns'
-  // triggers. When the lock is not had in time the application's queries go first, the log is
-  // caught up again and the swap retried after a backoff.
-  void Swap() {
-    CatchUp(options_.swap_when_log_below);
-    if (options_.before_cutover) {
-      options_.before_cutover();
-      CatchUp(options_.swap_when_log_below);
-    }
+  // Replays `path` until its log is short, then runs `body` in one transaction that holds ACCESS
+  // EXCLUSIVE on the live table, `also_lock` and the tables whose foreign keys point at it, under
+  // lock_timeout, after the last log entries. When the lock is not had in time the application's
+  // queries go first: the log is caught up again and the swap retried after a backoff. `body`
+  // gets the dependents read under the lock and returns nothing; it records its stage itself.
+  void SwapUnderLock(const std::string& what, const ReplayPath& path,
+                     const std::vector<std::string>& also_lock, bool types_change,
+                     const std::function<void(pg::Connection&, const Dependent&)>& body) {
     pg::LockRetryPolicy once = options_.lock;
     once.max_attempts = 1;
     std::mt19937_64 rng(std::random_device{}());
     for (int attempt = 1;; ++attempt) {
       double held_ms = 0;
+      nlohmann::json before = checkpoint_;
       try {
         Clock::time_point locked;
-        pg::RunWithLockRetry(conn_, once, "swap " + spec_.table, [&](pg::Connection& c) {
+        pg::RunWithLockRetry(conn_, once, what, [&](pg::Connection& c) {
           // Read once to learn which referencing tables to lock with it, again under the lock.
-          Dependent dependents = ReadDependents(c);
+          Dependent dependents = ReadDependents(c, types_change);
           std::string tables = live_;
+          for (const auto& t : also_lock) tables += ", " + t;
           for (const auto& t : dependents.lock) tables += ", " + t;
           c.Exec(fmt::format("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE", tables));
           locked = Clock::now();
-          while (ReplayBatch(100000) > 0) {
+          while (ReplayBatch(path, 100000) > 0) {
           }
           // Nothing can change these from here on.
+          dependents = ReadDependents(c, types_change);
+          body(c, dependents);
+          checkpoint_["swap_attempts"] = attempt;
+          checkpoint_["swap_lock_ms"] = SecondsSince(locked) * 1000;
+          Save();
+        });
+        held_ms = SecondsSince(locked) * 1000;
+      } catch (const Error& error) {
+        checkpoint_ = before;  // the attempt's transaction rolled back
+        if (error.kind() != ErrorKind::kLockTimeout || attempt >= options_.lock.max_attempts) {
+          throw;
+        }
+        auto delay = pg::BackoffDelay(options_.lock, attempt, rng);
+        progress_.OnLockRetry(what, attempt, delay);
+        std::this_thread::sleep_for(delay);
+        CatchUp(path, options_.swap_when_log_below);
+        continue;
+      }
+      checkpoint_["swap_lock_ms"] = held_ms;
+      progress_.OnMessage(
+          fmt::format("{}: ACCESS EXCLUSIVE held {:.1f} ms (attempt {}), {} logged changes "
+                      "replayed",
+                      what, held_ms, attempt, report_.log_entries_replayed));
+      return;
+    }
+  }
+
+  // Gives the new heap the table's name, indexes, dependents and (when it keeps the old heap)
+  // the reverse log, in one short transaction.
+  void Swap() {
+    CatchUp(Forward(), options_.swap_when_log_below);
+    if (options_.before_cutover) {
+      options_.before_cutover();
+      CatchUp(Forward(), options_.swap_when_log_below);
+    }
+    bool types_change = !spec_.retyped.empty();
+    SwapUnderLock(
+        "swap " + spec_.table + " in", Forward(), {}, types_change,
+        [&](pg::Connection& c, const Dependent& dependents) {
           std::vector<IndexToBuild> indexes = LiveIndexes(c);
-          dependents = ReadDependents(c);
-          c.Exec("SELECT set_config('search_path', 'pg_catalog', true)");
           c.Exec(fmt::format("DROP TRIGGER {} ON {}", log_trigger_, live_));
           std::vector<std::string> renames = RenameIndexes(c, indexes);
           std::size_t half = renames.size() / 2;
@@ -757,39 +904,68 @@ class ShadowCopyRun {
           c.Exec(fmt::format("ALTER TABLE {} RENAME TO {}", shadow_, c.Ident(spec_.table)));
           for (const auto& sql : dependents.statements) c.Exec(sql);
           for (const auto& sql : spec_.after_swap_sql) c.Exec(sql);
+          if (types_change) WidenSequences(c);
+          if (spec_.keep_old_heap) KeepOldHeap(c, dependents, indexes);
           nlohmann::json validate = nlohmann::json::array();
-          for (const auto& [table, name] : dependents.to_validate)
+          for (const auto& [table, name] : dependents.to_validate) {
             validate.push_back({table, name});
+          }
           checkpoint_["stage"] = "swapped";
           checkpoint_["validate"] = validate;
-          checkpoint_["swap_attempts"] = attempt;
-          checkpoint_["swap_lock_ms"] = SecondsSince(locked) * 1000;
-          Save();
         });
-        held_ms = SecondsSince(locked) * 1000;
-      } catch (const Error& error) {
-        if (error.kind() != ErrorKind::kLockTimeout || attempt >= options_.lock.max_attempts) {
-          throw;
-        }
-        checkpoint_["stage"] = "catchup";
-        auto delay = pg::BackoffDelay(options_.lock, attempt, rng);
-        progress_.OnLockRetry("swap " + spec_.table, attempt, delay);
-        std::this_thread::sleep_for(delay);
-        CatchUp(options_.swap_when_log_below);
-        continue;
+  }
+
+  // A sequence behind a retyped key column (serial) is as wide as the old type: it would stop at
+  // 2^31 - 1 under a bigint key. Widened with it (ALTER SEQUENCE … AS keeps its value).
+  void WidenSequences(pg::Connection& c) {
+    static const std::map<std::string, int> kWidth = {
+        {"smallint", 1}, {"integer", 2}, {"bigint", 3}};
+    for (const auto& r : spec_.retyped) {
+      pg::Rows rows = c.Exec(
+          "SELECT s.oid::regclass::text, format_type(q.seqtypid, NULL), format_type(a.atttypid, "
+          "NULL) FROM pg_attrdef ad JOIN pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum "
+          "= ad.adnum JOIN pg_depend d ON d.classid = 'pg_attrdef'::regclass AND d.objid = "
+          "ad.oid AND d.refclassid = 'pg_class'::regclass JOIN pg_sequence q ON q.seqrelid = "
+          "d.refobjid JOIN pg_class s ON s.oid = q.seqrelid WHERE ad.adrelid = $1::regclass AND "
+          "a.attname = $2",
+          {live_, r.name});
+      for (int i = 0; i < rows.size(); ++i) {
+        auto from = kWidth.find(rows.Text(i, 1));
+        auto to = kWidth.find(rows.Text(i, 2));
+        if (from == kWidth.end() || to == kWidth.end() || to->second <= from->second) continue;
+        // Both names come from format_type: fixed keywords.
+        c.Exec(fmt::format("ALTER SEQUENCE {} AS {}", rows.Text(i, 0), rows.Text(i, 2)));
       }
-      checkpoint_["swap_lock_ms"] = held_ms;
-      progress_.OnMessage(fmt::format(
-          "swapped {} in: ACCESS EXCLUSIVE held {:.1f} ms (attempt {}), {} logged changes "
-          "replayed",
-          spec_.table, held_ms, attempt, report_.log_entries_replayed));
-      return;
     }
   }
 
-  // After the swap, each in its own short transaction: validate the foreign keys re-created NOT
-  // VALID (SHARE UPDATE EXCLUSIVE: writes go on), drop the old heap and the log.
-  void Finish() {
+  // The old heap stays for a rollback: without triggers or foreign keys of its own (the new heap
+  // has them; a swap back re-creates them), frozen, while a reverse log on the new heap records
+  // every key written from now on.
+  void KeepOldHeap(pg::Connection& c, const Dependent& dependents,
+                   const std::vector<IndexToBuild>& indexes) {
+    for (const auto& name : dependents.triggers) {
+      c.Exec(fmt::format("DROP TRIGGER {} ON {}", c.Ident(name), retired_));
+    }
+    for (const auto& name : dependents.outgoing_keys) {
+      c.Exec(fmt::format("ALTER TABLE {} DROP CONSTRAINT {}", retired_, c.Ident(name)));
+    }
+    KeySql new_key = BuildKeySql(c, live_, spec_.key_columns);
+    for (const auto& sql : LogSql(reverse_log_, reverse_log_function_,
+                                  c.Ident(spec_.reverse_log_function), live_, new_key.types)) {
+      c.Exec(sql);
+    }
+    nlohmann::json renamed = nlohmann::json::array();
+    for (const auto& index : indexes) {
+      renamed.push_back(
+          {{"oid", index.oid}, {"name", index.name}, {"constraint", index.constraint}});
+    }
+    checkpoint_["swapped_indexes"] = renamed;
+  }
+
+  // Validates the foreign keys a swap re-created NOT VALID (SHARE UPDATE EXCLUSIVE: writes go
+  // on), each in its own transaction.
+  void ValidateKeys() {
     for (const auto& item : checkpoint_.value("validate", nlohmann::json::array())) {
       std::string table = item.at(0).get<std::string>();
       std::string name = item.at(1).get<std::string>();
@@ -797,8 +973,19 @@ class ShadowCopyRun {
         c.Exec(fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT {}", table, name));
       });
     }
+  }
+
+  // After the swap: validate, then drop the old heap and the log, or only the log when the old
+  // heap is kept until complete.
+  void Finish() {
+    ValidateKeys();
     try {
       Retry("drop the old heap of " + spec_.table, [&](pg::Connection& c) {
+        if (spec_.keep_old_heap) {
+          c.Exec(fmt::format("DROP FUNCTION IF EXISTS {}()", log_function_));
+          c.Exec(fmt::format("DROP TABLE IF EXISTS {}", log_));
+          return;
+        }
         for (const auto& sql : spec_.CleanupSql(c)) c.Exec(sql);
       });
     } catch (const Error& error) {
@@ -814,6 +1001,104 @@ class ShadowCopyRun {
     tx.Commit();
   }
 
+ public:
+  // CheckShadowSwapBack: see shadow_copy.hpp.
+  void CheckSwapBack() {
+    if (!conn_.Exec("SELECT to_regclass($1) IS NOT NULL", {retired_}).Bool(0, 0)) return;
+    key_ = BuildKeySql(conn_, live_, spec_.key_columns);
+    pg::Rows columns = OldHeapColumns();
+    std::string casts;
+    for (int i = 0; i < columns.size(); ++i) {
+      casts += fmt::format("{}CAST({} AS {})", i ? ", " : "", conn_.Ident(columns.Text(i, 0)),
+                           columns.Text(i, 1));
+    }
+    // count(ROW(…)::text) evaluates every cast; count(*) over a subquery would skip them.
+    auto result = conn_.TryExec(
+        fmt::format("SELECT count(ROW({})::text) FROM {} WHERE ({}) IN (SELECT {} FROM {})", casts,
+                    live_, key_.list, key_.list, reverse_log_));
+    if (!result.ok()) {
+      throw DoesNotFit(result.error(),
+                       "Complete the migration instead (the new types hold those rows), or change "
+                       "those rows so they fit the old types and roll back again.");
+    }
+  }
+
+  // RunShadowSwapBack: see shadow_copy.hpp.
+  void SwapBack(const nlohmann::json& forward) {
+    key_ = BuildKeySql(conn_, live_, spec_.key_columns);
+    bool old_heap = conn_.Exec("SELECT to_regclass($1) IS NOT NULL", {retired_}).Bool(0, 0);
+    if (!checkpoint_.contains("stage") && old_heap) {
+      try {
+        CatchUp(Reverse(), options_.swap_when_log_below);
+        SwapUnderLock("swap the old heap of " + spec_.table + " back in", Reverse(), {retired_},
+                      true, [&](pg::Connection& c, const Dependent& dependents) {
+                        SwapBackUnderLock(c, dependents, forward);
+                      });
+      } catch (const Error& error) {
+        if (error.sqlstate().rfind("22", 0) != 0) throw;
+        // A row written after the check in CheckShadowSwapBack. The swap back did not happen.
+        throw DoesNotFit(error,
+                         "Change those rows so they fit the old types and run `zerodown "
+                         "rollback` again (the rollback is half-way: complete is not possible).");
+      }
+    }
+    if (Stage() == "swapped") {
+      ValidateKeys();
+      checkpoint_["stage"] = "done";
+      pg::Transaction tx(conn_);
+      Save();
+      tx.Commit();
+    }
+  }
+
+ private:
+  // A data exception while copying back (SQLSTATE class 22): a row written since the swap does
+  // not fit the old heap's types, such as a key beyond 2^31 - 1 for an integer.
+  Error DoesNotFit(const Error& cause, std::string fix) const {
+    return Error(ErrorKind::kMigrationFailed,
+                 fmt::format("rows written to {} since the swap do not fit its old heap: {}",
+                             spec_.table, cause.message()),
+                 std::move(fix));
+  }
+
+  pg::Rows OldHeapColumns() {
+    return conn_.Exec(
+        "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
+        "$1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+        {retired_});
+  }
+
+  void SwapBackUnderLock(pg::Connection& c, const Dependent& dependents,
+                         const nlohmann::json& forward) {
+    c.Exec(
+        fmt::format("DROP TRIGGER IF EXISTS {} ON {}", c.Ident(spec_.reverse_log_function), live_));
+    std::vector<std::string> after;
+    for (const auto& index : forward.value("swapped_indexes", nlohmann::json::array())) {
+      std::string oid = index.at("oid").get<std::string>();
+      std::string name = index.at("name").get<std::string>();
+      std::string old_name = "_zd_old_" + oid;
+      if (index.at("constraint").get<std::string>().empty()) {
+        c.Exec(fmt::format("ALTER INDEX {} RENAME TO {}", c.Ident(spec_.schema, name),
+                           c.Ident("_zd_back_" + oid)));
+        after.push_back(fmt::format("ALTER INDEX {} RENAME TO {}", c.Ident(spec_.schema, old_name),
+                                    c.Ident(name)));
+      } else {
+        c.Exec(fmt::format("ALTER TABLE {} RENAME CONSTRAINT {} TO {}", live_, c.Ident(name),
+                           c.Ident("_zd_back_" + oid)));
+        after.push_back(fmt::format("ALTER TABLE {} RENAME CONSTRAINT {} TO {}", retired_,
+                                    c.Ident(old_name), c.Ident(name)));
+      }
+    }
+    for (const auto& sql : after) c.Exec(sql);
+    c.Exec(fmt::format("ALTER TABLE {} RENAME TO {}", live_, c.Ident(spec_.shadow)));
+    c.Exec(fmt::format("ALTER TABLE {} RENAME TO {}", retired_, c.Ident(spec_.table)));
+    for (const auto& sql : dependents.statements) c.Exec(sql);
+    nlohmann::json validate = nlohmann::json::array();
+    for (const auto& [table, name] : dependents.to_validate) validate.push_back({table, name});
+    checkpoint_["stage"] = "swapped";
+    checkpoint_["validate"] = validate;
+  }
+
   pg::Connection& conn_;
   const ShadowCopySpec& spec_;
   const ShadowCopyOptions& options_;
@@ -826,8 +1111,11 @@ class ShadowCopyRun {
   std::string log_;
   std::string log_function_;
   std::string log_trigger_;
+  std::string reverse_log_;
+  std::string reverse_log_function_;
   KeySql key_;
-  std::optional<CopySql> copy_sql_;
+  std::optional<ReplayPath> forward_;
+  std::optional<ReplayPath> reverse_;
   ShadowCopyReport report_;
 };
 
@@ -842,8 +1130,16 @@ nlohmann::json ShadowCopySpec::ToJson() const {
   for (const auto& n : names) {
     names_json.push_back({{"physical", n.physical}, {"name", n.name}, {"type", n.type}});
   }
+  nlohmann::json retyped_json = nlohmann::json::array();
+  for (const auto& r : retyped) {
+    retyped_json.push_back({{"name", r.name}, {"type", r.type}, {"expression", r.expression}});
+  }
   return {{"schema", schema},
           {"table", table},
+          {"retyped", retyped_json},
+          {"keep_old_heap", keep_old_heap},
+          {"reverse_log_table", reverse_log_table},
+          {"reverse_log_function", reverse_log_function},
           {"key_columns", key_columns},
           {"shadow", shadow},
           {"retired", retired},
@@ -872,6 +1168,14 @@ ShadowCopySpec ShadowCopySpec::FromJson(const nlohmann::json& json) {
                           n.at("type").get<std::string>()});
   }
   spec.after_swap_sql = json.at("after_swap_sql").get<std::vector<std::string>>();
+  // Plans saved before these keys existed have no retyped column and drop the old heap.
+  for (const auto& r : json.value("retyped", nlohmann::json::array())) {
+    spec.retyped.push_back({r.at("name").get<std::string>(), r.at("type").get<std::string>(),
+                            r.at("expression").get<std::string>()});
+  }
+  spec.keep_old_heap = json.value("keep_old_heap", false);
+  spec.reverse_log_table = json.value("reverse_log_table", std::string());
+  spec.reverse_log_function = json.value("reverse_log_function", std::string());
   return spec;
 }
 
@@ -884,12 +1188,14 @@ ShadowCopySpec ShadowCopySpec::Named(const std::string& schema, const std::strin
   spec.retired = PlanContext::TempName("_zd_retired_", table);
   spec.log_table = PlanContext::TempName("log_", migration + "_" + table);
   spec.log_function = PlanContext::TempName("_zd_log_", migration + "_" + table);
+  spec.reverse_log_table = PlanContext::TempName("rlog_", migration + "_" + table);
+  spec.reverse_log_function = PlanContext::TempName("_zd_rlog_", migration + "_" + table);
   return spec;
 }
 
 std::vector<std::string> ShadowCopySpec::CleanupSql(pg::Connection& conn) const {
   std::string live = conn.Ident(schema, table);
-  return {
+  std::vector<std::string> sql = {
       // The log trigger is on the live heap before the swap and gone with the old one after.
       fmt::format("DROP TRIGGER IF EXISTS {} ON {}", conn.Ident(log_function), live),
       fmt::format("DROP TABLE IF EXISTS {}", conn.Ident(schema, retired)),
@@ -897,6 +1203,16 @@ std::vector<std::string> ShadowCopySpec::CleanupSql(pg::Connection& conn) const 
       fmt::format("DROP FUNCTION IF EXISTS {}()", conn.Ident("zerodown", log_function)),
       fmt::format("DROP TABLE IF EXISTS {}", conn.Ident("zerodown", log_table)),
   };
+  if (!reverse_log_function.empty()) {
+    // On the new heap from the swap on, until complete or a swap back.
+    sql.insert(sql.begin(), fmt::format("DROP TRIGGER IF EXISTS {} ON {}",
+                                        conn.Ident(reverse_log_function), live));
+    sql.push_back(
+        fmt::format("DROP FUNCTION IF EXISTS {}()", conn.Ident("zerodown", reverse_log_function)));
+    sql.push_back(
+        fmt::format("DROP TABLE IF EXISTS {}", conn.Ident("zerodown", reverse_log_table)));
+  }
+  return sql;
 }
 
 std::vector<std::string> ShadowCopyBlockers(pg::Connection& conn, const std::string& schema,
@@ -958,6 +1274,22 @@ ShadowCopyReport RunShadowCopy(
     const std::function<void(const nlohmann::json&, std::int64_t, std::int64_t)>& save,
     ProgressSink& progress) {
   return ShadowCopyRun(conn, spec, options, checkpoint, save, progress).Run();
+}
+
+void CheckShadowSwapBack(pg::Connection& conn, const ShadowCopySpec& spec) {
+  ShadowCopyOptions options;
+  SilentProgress silent;
+  std::function<void(const nlohmann::json&, std::int64_t, std::int64_t)> save =
+      [](const nlohmann::json&, std::int64_t, std::int64_t) {};
+  ShadowCopyRun(conn, spec, options, nlohmann::json(), save, silent).CheckSwapBack();
+}
+
+void RunShadowSwapBack(
+    pg::Connection& conn, const ShadowCopySpec& spec, const ShadowCopyOptions& options,
+    const nlohmann::json& forward, const nlohmann::json& checkpoint,
+    const std::function<void(const nlohmann::json&, std::int64_t, std::int64_t)>& save,
+    ProgressSink& progress) {
+  ShadowCopyRun(conn, spec, options, checkpoint, save, progress).SwapBack(forward);
 }
 
 }  // namespace zerodown::engine

@@ -16,6 +16,7 @@ enum class ActionKind {
   kNonTransactional,  // statements that refuse a transaction block (… CONCURRENTLY), retried
   kBackfill,          // a batched, throttled pass over every row of a table (fires the triggers)
   kShadowCopy,        // copy the table into a new heap beside it, then swap (shadow_copy.hpp)
+  kShadowSwapBack,    // rollback of a copy that kept the old heap: swap the old heap back in
 };
 
 // How an operation that rewrites every row of a table moves the data.
@@ -39,7 +40,8 @@ struct Action {
   std::string schema;
   std::string table;
   std::vector<std::string> key_columns;
-  // kShadowCopy only: the ShadowCopySpec as JSON.
+  // kShadowCopy: the ShadowCopySpec as JSON; kShadowSwapBack: {"spec": …, "start_action": the
+  // id of the start action that made the copy (its checkpoint names the swapped indexes)}.
   nlohmann::json detail;
 };
 

@@ -3,9 +3,13 @@
 // replayed for what the application wrote meanwhile), then swaps the new heap in under one short
 // ACCESS EXCLUSIVE lock. After the swap the table has the same name, rows, indexes, constraints,
 // triggers, grants and dependent views as before, plus the extra columns, so expand/contract goes
-// on exactly as if those columns had been added and backfilled in place. It does not keep the old
-// heap in sync after the swap: the new heap still holds every original column, so a rollback
-// only drops the extra columns.
+// on exactly as if those columns had been added and backfilled in place. Then the new heap holds
+// every original column, so a rollback only drops the extra columns and the old heap is dropped.
+//
+// A copy that changes the type of a key column (int -> bigint on the primary key) cannot be
+// undone that way: the old heap is kept after the swap, every write to the new one logs its key
+// (the reverse log), and a rollback replays that log into the old heap and swaps it back in
+// (RunShadowSwapBack). `complete` drops the old heap.
 #pragma once
 
 #include <chrono>
@@ -38,6 +42,14 @@ struct SourceName {
   std::string type;
 };
 
+// A live column whose type the new heap changes (a primary-key column: int -> bigint). The copy
+// casts its values; views over the table are re-created for the new type at the swap.
+struct RetypedColumn {
+  std::string name;        // physical
+  std::string type;        // SQL type in the new heap
+  std::string expression;  // its value, SQL over the live row as the old version names columns
+};
+
 struct ShadowCopySpec {
   std::string schema;
   std::string table;                     // physical name of the live table
@@ -48,6 +60,12 @@ struct ShadowCopySpec {
   std::string log_function;              // the change log's trigger function, in zerodown
   std::vector<ShadowColumn> added;
   std::vector<SourceName> names;
+  std::vector<RetypedColumn> retyped;
+  // Keep the old heap after the swap, with a reverse log, until complete (a rollback swaps it
+  // back); otherwise it is dropped right after the swap.
+  bool keep_old_heap = false;
+  std::string reverse_log_table;     // in zerodown: keys written to the new heap after the swap
+  std::string reverse_log_function;  // in zerodown: its trigger function
   // Run inside the swap's transaction once the new heap has the table's name (the triggers that
   // keep the extra columns in step from then on, their NOT VALID checks).
   std::vector<std::string> after_swap_sql;
@@ -57,8 +75,9 @@ struct ShadowCopySpec {
   // Derived names for `table` in `schema`: shadow, retired, log table and function.
   static ShadowCopySpec Named(const std::string& schema, const std::string& table,
                               const std::string& migration);
-  // The statements that remove whatever a copy left behind at any stage (rollback, or an
-  // abandoned start): the log trigger, log, the unfinished new heap, the retired old heap.
+  // The statements that remove whatever a copy left behind at any stage (rollback, an abandoned
+  // start, complete of a copy that kept the old heap): the log triggers, logs, the unfinished new
+  // heap, the retired old heap.
   std::vector<std::string> CleanupSql(pg::Connection& conn) const;
 };
 
@@ -103,6 +122,25 @@ struct ShadowCopyReport {
 ShadowCopyReport RunShadowCopy(
     pg::Connection& conn, const ShadowCopySpec& spec, const ShadowCopyOptions& options,
     const nlohmann::json& checkpoint,
+    const std::function<void(const nlohmann::json&, std::int64_t rows, std::int64_t total)>& save,
+    ProgressSink& progress);
+
+// Throws kMigrationFailed, before anything changes, when a row written to the table since the
+// swap of a copy that kept the old heap does not fit the old heap's types (RunShadowSwapBack
+// would fail on it). Reads only.
+void CheckShadowSwapBack(pg::Connection& conn, const ShadowCopySpec& spec);
+
+// Undoes the swap of a copy that kept the old heap (keep_old_heap): replays the reverse log into
+// the old heap, then in one transaction under lock_timeout (retried like the swap) applies the
+// last entries, gives the old heap its name, indexes, views, triggers, foreign keys and grants
+// back, and renames the new heap to `spec.shadow` for the rollback to drop. Does nothing when
+// there is no old heap (the swap never happened, or was already undone). `forward` is the copy's
+// own checkpoint (it names the indexes the swap renamed); `checkpoint`/`save` are this step's.
+// Throws kMigrationFailed when a row written after the swap does not fit the old types (a row
+// written after CheckShadowSwapBack ran; nothing is swapped then).
+void RunShadowSwapBack(
+    pg::Connection& conn, const ShadowCopySpec& spec, const ShadowCopyOptions& options,
+    const nlohmann::json& forward, const nlohmann::json& checkpoint,
     const std::function<void(const nlohmann::json&, std::int64_t rows, std::int64_t total)>& save,
     ProgressSink& progress);
 

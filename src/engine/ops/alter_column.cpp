@@ -9,6 +9,7 @@
 // copy (ACCESS EXCLUSIVE, catalog only); rollback drops the copy. Default and comment alone are
 // metadata, set at complete.
 #include "engine/ops/column_duplication.hpp"
+#include "engine/ops/key_retype.hpp"
 #include "engine/ops/op_support.hpp"
 #include "engine/ops/registry.hpp"
 
@@ -25,6 +26,11 @@ class AlterColumnPlanner final : public OperationPlanner {
     if (!table.ok()) return table.error().WithWhere("field table");
     auto column = RequireColumn(**table, op_.column, "column");
     if (!column.ok()) return column.error();
+    if (IsKeyColumn(**table, **column) && op_.type) {
+      retypes_key_ = true;
+      if (Status s = RequireOnlyType(); !s.ok()) return s;
+      return key_retype_.Validate(context, op_.table, op_.column, *op_.type, op_.up, op_.down);
+    }
     if (!Duplicates()) return {};
     ColumnChange change;
     change.column = op_.column;
@@ -68,6 +74,10 @@ class AlterColumnPlanner final : public OperationPlanner {
   }
 
   void Plan(PlanContext& context) override {
+    if (retypes_key_) {
+      key_retype_.Plan(context);
+      return;
+    }
     if (!Duplicates()) {
       VirtualTable& table = *context.FindTable(op_.table);
       PlanMetadataOnly(context, table, *table.FindColumn(op_.column));
@@ -77,6 +87,26 @@ class AlterColumnPlanner final : public OperationPlanner {
   }
 
  private:
+  // A key column's type change copies the table (KeyRetype); the other changes need a copy of
+  // the column beside the original, which a key cannot have.
+  Status RequireOnlyType() const {
+    const char* other = op_.nullable                    ? "nullable"
+                        : op_.check                     ? "check"
+                        : op_.unique                    ? "unique"
+                        : op_.references                ? "references"
+                        : !op_.default_value.IsAbsent() ? "default"
+                        : !op_.comment.IsAbsent()       ? "comment"
+                                                        : nullptr;
+    if (other == nullptr) return {};
+    return Error(ErrorKind::kInvalidMigration,
+                 fmt::format("column \"{}\" is part of the primary key: its type change copies the "
+                             "table with a cast, and `{}` cannot go with it",
+                             op_.column, other),
+                 "Give this operation only `type` (and `up`); make the other change in an "
+                 "operation of its own.")
+        .WithWhere(fmt::format("field {}", other));
+  }
+
   // Type, nullability and constraints change what values the column may hold, so both versions
   // need a column of their own; default and comment are metadata.
   bool Duplicates() const {
@@ -108,6 +138,8 @@ class AlterColumnPlanner final : public OperationPlanner {
 
   model::AlterColumn op_;
   ColumnDuplication duplication_;
+  bool retypes_key_ = false;
+  KeyRetype key_retype_;
 };
 
 }  // namespace

@@ -1,0 +1,188 @@
+#include "engine/ops/key_retype.hpp"
+
+#include "engine/ops/op_support.hpp"
+#include "zerodown/pg/catalog.hpp"
+
+namespace zerodown::engine::ops {
+
+namespace {
+
+Error Refused(std::string message, std::string fix) {
+  return Error(ErrorKind::kInvalidMigration, std::move(message), std::move(fix))
+      .WithWhere("field type");
+}
+
+// Views that read a view over `table`: a retyped column changes the inner view's column type,
+// which needs DROP VIEW, and PostgreSQL refuses to drop a view another view reads.
+std::vector<std::string> ViewsOverViews(pg::Connection& conn, const std::string& qualified) {
+  pg::Rows rows = conn.Exec(
+      "SELECT DISTINCT outer_view.oid::regclass::text FROM pg_depend d JOIN pg_rewrite r ON r.oid "
+      "= d.objid JOIN pg_class v ON v.oid = r.ev_class AND v.relkind = 'v' JOIN pg_depend d2 ON "
+      "d2.classid = 'pg_rewrite'::regclass AND d2.refclassid = 'pg_class'::regclass AND "
+      "d2.refobjid = v.oid JOIN pg_rewrite r2 ON r2.oid = d2.objid JOIN pg_class outer_view ON "
+      "outer_view.oid = r2.ev_class AND outer_view.oid <> v.oid WHERE d.classid = "
+      "'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass AND d.refobjid = "
+      "$1::regclass AND v.oid <> $1::regclass",
+      {qualified});
+  std::vector<std::string> out;
+  for (int r = 0; r < rows.size(); ++r) out.push_back(rows.Text(r, 0));
+  return out;
+}
+
+}  // namespace
+
+Status KeyRetype::Validate(PlanContext& context, const std::string& table,
+                           const std::string& column, const std::string& type,
+                           const std::optional<std::string>& up,
+                           const std::optional<std::string>& down) {
+  table_ = table;
+  column_ = column;
+  VirtualTable& t = *context.FindTable(table);
+  pg::Connection& conn = context.conn();
+  if (t.created) {
+    return Refused(fmt::format("table \"{}\" is created by this migration", t.name),
+                   "Give the key its type in create_table.");
+  }
+  if (context.mechanism() == Mechanism::kInPlace) {
+    return Refused(
+        fmt::format("column \"{}\" is part of the primary key of \"{}\": its type changes only "
+                    "by copying the table into a new heap",
+                    column, t.name),
+        "Run without --mechanism=inplace (auto or shadow).");
+  }
+  if (Status s = context.CheckType(type, "type"); !s.ok()) return s;
+  type_ = *pg::CanonicalType(conn, type);
+  const VirtualColumn& c = *t.FindColumn(column);
+  if (type_ == c.type) {
+    return Refused(fmt::format("column \"{}\" is already of type {}", column, type_),
+                   "Remove the operation, or name the type the key should have.");
+  }
+  if (down && *down != column && *down != conn.Ident(column)) {
+    return Error(ErrorKind::kInvalidMigration,
+                 fmt::format("`down` of key column \"{}\" is `{}`", column, *down),
+                 fmt::format("Leave `down` out or write `{}`: a rollback after the swap converts "
+                             "the key back with CAST, and a key computed otherwise could collide.",
+                             column))
+        .WithWhere("field down");
+  }
+  up_ = up.value_or(fmt::format("CAST({} AS {})", conn.Ident(column), type_));
+  if (Status s = context.CheckExpression(t, t.columns, up_, type_, up ? "up" : "type"); !s.ok()) {
+    return s;
+  }
+  std::string qualified = context.Qualified(t);
+  std::vector<std::string> blockers = ShadowCopyBlockers(conn, context.schema(), t.physical);
+  for (const auto& view : ViewsOverViews(conn, qualified)) {
+    blockers.push_back(fmt::format("view {} reads a view of it", view));
+  }
+  if (!blockers.empty()) {
+    std::string why;
+    for (const auto& b : blockers) why += (why.empty() ? "" : ", ") + b;
+    return Refused(fmt::format("the key of table \"{}\" changes type by copying the table into a "
+                               "new heap, which it cannot be: {}",
+                               t.name, why),
+                   "Remove what blocks the copy first, or change the key in a maintenance window "
+                   "with a plain ALTER TABLE.");
+  }
+  auto info = pg::DescribeTable(conn, context.schema(), t.physical);
+  compared_columns_.clear();
+  for (const auto& col : info ? info->columns : std::vector<pg::ColumnInfo>{}) {
+    compared_columns_.push_back(col.name);
+  }
+  return {};
+}
+
+void KeyRetype::Plan(PlanContext& context) {
+  VirtualTable& table = *context.FindTable(table_);
+  pg::Connection& conn = context.conn();
+  VirtualColumn& column = *table.FindColumn(column_);
+  ShadowCopySpec spec =
+      ShadowCopySpec::Named(context.schema(), table.physical, context.migration());
+  spec.key_columns = table.key_columns;
+  spec.retyped.push_back({column.physical, type_, up_});
+  spec.keep_old_heap = true;
+  for (const auto& c : table.columns) {
+    spec.names.push_back({c.pending ? "" : c.physical, c.name, c.type});
+  }
+  TableEstimate e = EstimateTable(conn, context.schema(), table.physical);
+  Action copy = ShadowCopyAction(
+      context, table, spec,
+      fmt::format("copy {} (~{} rows, {:.0f} MB + {:.0f} MB of indexes) into a new heap with key "
+                  "column {} as {}, build its indexes, replay the change log, swap it in; the old "
+                  "heap stays, reverse-logged, until complete",
+                  table.physical, e.rows, e.table_bytes / 1048576.0, e.index_bytes / 1048576.0,
+                  column.physical, type_));
+  context.AddStart(copy);
+
+  std::vector<std::string> cleanup = spec.CleanupSql(conn);
+  context.AddComplete(context.Ddl(
+      "drop_old_heap", fmt::format("drop the old heap of {} and its reverse log", table.physical),
+      "ACCESS EXCLUSIVE on the old heap (nothing uses it); the reverse-log trigger's drop takes "
+      "the table's lock for an instant",
+      cleanup));
+
+  Action back;
+  back.id = context.ActionId("swap_back");
+  back.kind = ActionKind::kShadowSwapBack;
+  back.description = fmt::format(
+      "replay the writes made since the swap into the old heap of {} and swap it back in",
+      table.physical);
+  back.lock =
+      "ACCESS EXCLUSIVE on the table and the old heap for the swap back (milliseconds, "
+      "under lock_timeout, retried)";
+  back.schema = context.schema();
+  back.table = table.physical;
+  back.key_columns = table.key_columns;
+  back.detail = {{"spec", spec.ToJson()}, {"start_action", copy.id}};
+  context.AddRollback(
+      {back, context.Ddl("drop_copy",
+                         fmt::format("drop the new heap of {} and the change logs", table.physical),
+                         "ACCESS EXCLUSIVE on the unused heap only, instant", cleanup)});
+
+  // What `zerodown verify` compares after start: every row of the old heap against the new one,
+  // and every row of the new heap against the old one (each walked by its own key index, so a
+  // row missing on either side shows); keys written since the swap differ by design and are
+  // skipped (a rollback replays them).
+  std::string live = context.Qualified(table);
+  std::string old_heap = conn.Ident(context.schema(), spec.retired);
+  std::string reverse_log = conn.Ident("zerodown", spec.reverse_log_table);
+  auto compare = [&](const std::string& from, const std::string& other, const std::string& heap,
+                     bool from_is_old) {
+    std::string keys;
+    std::string join;
+    std::string logged;
+    std::string from_row;
+    std::string other_row;
+    for (const auto& key : table.key_columns) {
+      std::string n = conn.Ident(key);
+      keys += fmt::format("{}f.{} AS {}", keys.empty() ? "" : ", ", n, n);
+      join += fmt::format("{}x.{} = f.{}", join.empty() ? "" : " AND ", n, n);
+      logged += fmt::format("{}l.{} = f.{}", logged.empty() ? "" : " AND ", n, n);
+    }
+    for (const auto& c : compared_columns_) {
+      from_row += (from_row.empty() ? "" : ", ") + ("f." + conn.Ident(c));
+      other_row += (other_row.empty() ? "" : ", ") + ("x." + conn.Ident(c));
+    }
+    std::string here = fmt::format("ROW({})::text", from_row);
+    std::string there =
+        fmt::format("(SELECT ROW({})::text FROM {} AS x WHERE {})", other_row, other, join);
+    ColumnCheck check;
+    check.description = fmt::format(
+        "{}: every row of the {} heap against the {} one (keys written since the swap "
+        "skipped)",
+        table.name, from_is_old ? "old" : "new", from_is_old ? "new" : "old");
+    check.schema = context.schema();
+    check.table = heap;
+    check.key_columns = table.key_columns;
+    check.select_sql = fmt::format(
+        "SELECT {}, {} AS expected, {} AS actual FROM {} AS f WHERE NOT EXISTS (SELECT 1 FROM {} "
+        "AS l WHERE {})",
+        keys, from_is_old ? here : there, from_is_old ? there : here, from, reverse_log, logged);
+    context.plan().checks.push_back(check);
+  };
+  compare(old_heap, live, spec.retired, true);
+  compare(live, old_heap, table.physical, false);
+
+  column.type = type_;
+}
+
+}  // namespace zerodown::engine::ops
