@@ -225,9 +225,10 @@ class JsonProgress final : public engine::ProgressSink {
 // Prints `phase: NAME` on stdout as each step starts, for `zerodown bench`, which runs a command
 // with load::kPhaseLinesEnv=1 and turns such lines into marks on its timeline; passes everything
 // on to `inner`. NAME is `<phase>.<step> <verb>`, e.g. `start.1 copy`, `complete.1 drop`. The
-// shadow copy is one step with stages inside, so the end of its rows, its first index build and
-// its swap get marks of their own (`start.1 rows done`, `start.1 index`, `start.1 swapped`), read
-// from its progress reports; a backfill's last row gets `rows done` too.
+// shadow copy is one step with stages inside, so the end of its rows, its first index build, its
+// catch-up and its swap get marks of their own (`start.1 rows done`, `start.1 index`, `start.1
+// catch-up`, `start.1 swapped`), read from its progress reports; a backfill's last row gets
+// `rows done` too.
 class PhaseLines final : public engine::ProgressSink {
  public:
   explicit PhaseLines(std::unique_ptr<engine::ProgressSink> inner) : inner_(std::move(inner)) {}
@@ -255,6 +256,8 @@ class PhaseLines final : public engine::ProgressSink {
     if (message.starts_with("building index ") && !index_marked_) {
       index_marked_ = true;
       Mark(step_ + " index");
+    } else if (message.starts_with("catching up on ")) {
+      Mark(step_ + " catch-up");
     } else if (message.starts_with("swapped ")) {
       Mark(step_ + " swapped");
     }

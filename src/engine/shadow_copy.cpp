@@ -497,6 +497,11 @@ class ShadowCopyRun {
     std::string head = index.definition.rfind("CREATE UNIQUE INDEX", 0) == 0 ? "CREATE UNIQUE INDEX"
                                                                              : "CREATE INDEX";
     std::string temp = c.Ident(TempIndexName(index));
+    // The default 64 MB sorts a 2 M-row integer key on disk; 256 MB sorts it in memory, about a
+    // quarter less work (measured on W1's table). Never lowered; local to this transaction.
+    c.Exec(
+        "SELECT set_config('maintenance_work_mem', greatest(pg_size_bytes(current_setting("
+        "'maintenance_work_mem')), 256 * 1024 * 1024) / 1024 || 'kB', true)");
     c.Exec(fmt::format("DROP INDEX IF EXISTS {}", c.Ident(spec_.schema, TempIndexName(index))));
     c.Exec(fmt::format("{} {} ON {} {}", head, temp, shadow_,
                        index.definition.substr(at + marker.size())));
@@ -833,7 +838,7 @@ class ShadowCopyRun {
   // lock_timeout, after the last log entries. When the lock is not had in time the application's
   // queries go first: the log is caught up again and the swap retried after a backoff. `body`
   // gets the dependents read under the lock and returns nothing; it records its stage itself.
-  void SwapUnderLock(const std::string& what, const ReplayPath& path,
+  void SwapUnderLock(const std::string& what, const std::string& done, const ReplayPath& path,
                      const std::vector<std::string>& also_lock, bool types_change,
                      const std::function<void(pg::Connection&, const Dependent&)>& body) {
     pg::LockRetryPolicy once = options_.lock;
@@ -877,7 +882,7 @@ class ShadowCopyRun {
       progress_.OnMessage(
           fmt::format("{}: ACCESS EXCLUSIVE held {:.1f} ms (attempt {}), {} logged changes "
                       "replayed",
-                      what, held_ms, attempt, report_.log_entries_replayed));
+                      done, held_ms, attempt, report_.log_entries_replayed));
       return;
     }
   }
@@ -885,6 +890,9 @@ class ShadowCopyRun {
   // Gives the new heap the table's name, indexes, dependents and (when it keeps the old heap)
   // the reverse log, in one short transaction.
   void Swap() {
+    progress_.OnMessage(
+        fmt::format("catching up on {}: {} logged changes to replay", spec_.table,
+                    conn_.Exec(fmt::format("SELECT count(*) FROM {}", log_)).Int(0, 0)));
     CatchUp(Forward(), options_.swap_when_log_below);
     if (options_.before_cutover) {
       options_.before_cutover();
@@ -892,8 +900,8 @@ class ShadowCopyRun {
     }
     bool types_change = !spec_.retyped.empty();
     SwapUnderLock(
-        "swap " + spec_.table + " in", Forward(), {}, types_change,
-        [&](pg::Connection& c, const Dependent& dependents) {
+        "swap " + spec_.table + " in", "swapped " + spec_.table + " in", Forward(), {},
+        types_change, [&](pg::Connection& c, const Dependent& dependents) {
           std::vector<IndexToBuild> indexes = LiveIndexes(c);
           c.Exec(fmt::format("DROP TRIGGER {} ON {}", log_trigger_, live_));
           std::vector<std::string> renames = RenameIndexes(c, indexes);
@@ -1030,7 +1038,8 @@ class ShadowCopyRun {
     if (!checkpoint_.contains("stage") && old_heap) {
       try {
         CatchUp(Reverse(), options_.swap_when_log_below);
-        SwapUnderLock("swap the old heap of " + spec_.table + " back in", Reverse(), {retired_},
+        SwapUnderLock("swap the old heap of " + spec_.table + " back in",
+                      "swapped the old heap of " + spec_.table + " back in", Reverse(), {retired_},
                       true, [&](pg::Connection& c, const Dependent& dependents) {
                         SwapBackUnderLock(c, dependents, forward);
                       });

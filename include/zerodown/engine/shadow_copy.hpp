@@ -102,7 +102,7 @@ struct ShadowCopyOptions {
   pg::LockRetryPolicy lock;
   std::function<void()> before_cutover;  // blocks while the cut-over is postponed
   // The change log is replayed until at most this many entries are left before the swap.
-  std::int64_t swap_when_log_below = 2000;
+  std::int64_t swap_when_log_below = 1000;
 };
 
 // What a finished copy measured, for the progress sink and the bench.

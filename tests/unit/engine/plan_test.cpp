@@ -61,6 +61,37 @@ TEST(PlanTest, ShadowCopySpecRoundTripsAndNamesItsLeftovers) {
   EXPECT_TRUE(back.names[1].physical.empty()) << "a column not in the heap yet stays unnamed";
 }
 
+TEST(PlanTest, KeyRetypeSpecAndSwapBackSurviveTheRoundTrip) {
+  ShadowCopySpec spec = Spec();
+  spec.retyped = {{"id", "bigint", "CAST(id AS bigint)"}};
+  spec.keep_old_heap = true;
+  EXPECT_EQ(ShadowCopySpec::FromJson(spec.ToJson()).ToJson(), spec.ToJson());
+  EXPECT_NE(spec.reverse_log_table, spec.log_table);
+
+  Plan plan;
+  Action back;
+  back.id = "1.swap_back";
+  back.kind = ActionKind::kShadowSwapBack;
+  back.detail = {{"spec", spec.ToJson()}, {"start_action", "1.shadow_copy"}};
+  plan.rollback.push_back(back);
+  Plan read = PlanFromJson(nlohmann::json::parse(ToJson(plan).dump()));
+  ASSERT_EQ(read.rollback.size(), 1u);
+  EXPECT_EQ(read.rollback[0].kind, ActionKind::kShadowSwapBack);
+  EXPECT_EQ(read.rollback[0].detail, back.detail);
+}
+
+TEST(PlanTest, SpecsStoredBeforeKeyRetypesExistedStillRead) {
+  nlohmann::json old = Spec().ToJson();
+  for (const char* key :
+       {"retyped", "keep_old_heap", "reverse_log_table", "reverse_log_function"}) {
+    old.erase(key);
+  }
+  ShadowCopySpec read = ShadowCopySpec::FromJson(old);
+  EXPECT_TRUE(read.retyped.empty());
+  EXPECT_FALSE(read.keep_old_heap) << "a plan saved earlier drops its old heap after the swap";
+  EXPECT_TRUE(read.reverse_log_function.empty());
+}
+
 TEST(PlanTest, LongTableNamesStayWithinPostgresLimit) {
   std::string long_name(70, 't');
   ShadowCopySpec spec = ShadowCopySpec::Named("public", long_name, "m");
