@@ -222,39 +222,28 @@ void Engine::RunAction(const MigrationRecord& record, const std::string& phase,
       state_.MarkDone(record.schema, record.name, phase, action.id);
       return;
     }
-    case ActionKind::kShadowCopy: {
-      auto step = state_.Step(record.schema, record.name, phase, action.id);
-      ShadowCopySpec spec = ShadowCopySpec::FromJson(action.detail);
-      ShadowCopyOptions copy;
-      copy.chunks = options_.backfill;
-      copy.lock = options_.lock;
-      copy.before_cutover = options_.before_cutover;
-      RunShadowCopy(
-          conn_, spec, copy, step ? step->checkpoint : nlohmann::json(),
-          [&](const nlohmann::json& checkpoint, std::int64_t rows, std::int64_t total) {
-            state_.SaveProgress(record.schema, record.name, phase, action.id, rows, total,
-                                checkpoint);
-          },
-          progress_);
-      state_.MarkDone(record.schema, record.name, phase, action.id);
-      return;
-    }
+    case ActionKind::kShadowCopy:
     case ActionKind::kShadowSwapBack: {
       auto step = state_.Step(record.schema, record.name, phase, action.id);
-      auto forward = state_.Step(record.schema, record.name, std::string(kStart),
-                                 action.detail.at("start_action").get<std::string>());
+      nlohmann::json checkpoint = step ? step->checkpoint : nlohmann::json();
+      auto save = [&](const nlohmann::json& saved, std::int64_t rows, std::int64_t total) {
+        state_.SaveProgress(record.schema, record.name, phase, action.id, rows, total, saved);
+      };
       ShadowCopyOptions copy;
       copy.chunks = options_.backfill;
       copy.lock = options_.lock;
-      RunShadowSwapBack(
-          conn_, ShadowCopySpec::FromJson(action.detail.at("spec")), copy,
-          forward ? forward->checkpoint : nlohmann::json(),
-          step ? step->checkpoint : nlohmann::json(),
-          [&](const nlohmann::json& checkpoint, std::int64_t rows, std::int64_t total) {
-            state_.SaveProgress(record.schema, record.name, phase, action.id, rows, total,
-                                checkpoint);
-          },
-          progress_);
+      if (action.kind == ActionKind::kShadowCopy) {
+        copy.before_cutover = options_.before_cutover;
+        RunShadowCopy(conn_, ShadowCopySpec::FromJson(action.detail), copy, checkpoint, save,
+                      progress_);
+      } else {
+        // The copy's own checkpoint names the indexes its swap renamed.
+        auto forward = state_.Step(record.schema, record.name, std::string(kStart),
+                                   action.detail.at("start_action").get<std::string>());
+        RunShadowSwapBack(conn_, ShadowCopySpec::FromJson(action.detail.at("spec")), copy,
+                          forward ? forward->checkpoint : nlohmann::json(), checkpoint, save,
+                          progress_);
+      }
       state_.MarkDone(record.schema, record.name, phase, action.id);
       return;
     }
