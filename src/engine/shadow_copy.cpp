@@ -650,7 +650,18 @@ class ShadowCopyRun {
         continue;
       }
       batch = kReplayBatch;
-      std::int64_t left = conn_.Exec(fmt::format("SELECT count(*) FROM {}", path.log)).Int(0, 0);
+      // Counted along the log's key index from its start, as the swap's last batch will read it,
+      // and no further than `below`: the walk marks the entries the replay deleted as dead in
+      // the index (PostgreSQL does so on the first scan that finds them dead to everyone), so
+      // the batch under the swap's lock does not check them one by one against the heap: 178 ms
+      // per million such entries, the first time (measured; 5 ms after).
+      std::int64_t left =
+          conn_
+              .Exec(fmt::format(
+                        "SELECT count(*) FROM (SELECT 1 FROM {} ORDER BY _zd_seq LIMIT $1) AS t",
+                        path.log),
+                    {std::to_string(below)})
+              .Int(0, 0);
       if (left < below) return;
     }
   }
