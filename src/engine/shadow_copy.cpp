@@ -335,11 +335,7 @@ class ShadowCopyRun {
           for (std::size_t i = 0; i < width; ++i) end_key.push_back(result.Text(0, 1 + i));
           checkpoint_["last_key"] = end_key;
         }
-        if (last) checkpoint_["stage"] = "index";
-        std::int64_t done = checkpoint_.value("rows_done", std::int64_t{0}) + copied;
-        checkpoint_["rows_done"] = done;
-        total = last ? done : std::max(total, done);
-        checkpoint_["rows_total"] = total;
+        total = CountChunk(copied, last, total);
         checkpoint_["batch"] = batch;
         Save(total);
         tx.Commit();
@@ -354,6 +350,17 @@ class ShadowCopyRun {
       batch = NextBatchSize(batch, elapsed, sizing);
     }
     report_.copy_seconds = SecondsSince(started);
+  }
+
+  // Adds a chunk's rows to the checkpoint (in the chunk's transaction, before Save); the last
+  // chunk moves the copy to the index stage and fixes the total. Returns the total to report.
+  std::int64_t CountChunk(std::int64_t copied, bool last, std::int64_t total) {
+    if (last) checkpoint_["stage"] = "index";
+    std::int64_t done = checkpoint_.value("rows_done", std::int64_t{0}) + copied;
+    checkpoint_["rows_done"] = done;
+    total = last ? done : std::max(total, done);
+    checkpoint_["rows_total"] = total;
+    return total;
   }
 
   // Entries for keys the copy has not reached are dropped: the chunk that reaches them starts
@@ -420,11 +427,7 @@ class ShadowCopyRun {
                                     : conn_.Exec(range, {std::to_string(lo), std::to_string(hi)}))
                                   .Affected();
         checkpoint_["last_key"] = std::vector<std::string>{std::to_string(hi)};
-        if (last) checkpoint_["stage"] = "index";
-        std::int64_t done = checkpoint_.value("rows_done", std::int64_t{0}) + copied;
-        checkpoint_["rows_done"] = done;
-        total = last ? done : std::max(total, done);
-        checkpoint_["rows_total"] = total;
+        total = CountChunk(copied, last, total);
         checkpoint_["range_width"] = width;
         Save(total);
         tx.Commit();
