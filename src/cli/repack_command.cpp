@@ -56,7 +56,9 @@ const CommandRegistration kRegistration{
         model::Migration migration;
         migration.name = name;
         migration.source = "zerodown repack " + flags->table;
-        migration.operations.push_back(model::RebuildTable{flags->table});
+        model::RebuildTable rebuild;
+        rebuild.table = flags->table;
+        migration.operations.push_back(rebuild);
         engine::MigrationRecord record =
             status.active && status.active->name == name && status.active->phase != "starting"
                 ? *status.active

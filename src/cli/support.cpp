@@ -12,6 +12,7 @@
 #include "zerodown/model/migration_reader.hpp"
 #include "zerodown/monitor/control.hpp"
 #include "zerodown/monitor/session.hpp"
+#include "zerodown/sql/rebuild_clauses.hpp"
 #include "zerodown/sql/translate.hpp"
 
 namespace zerodown::cli {
@@ -303,7 +304,9 @@ model::Migration LoadMigration(const std::string& path, bool allow_blocking) {
   if (std::filesystem::path(path).extension() == ".sql") {
     return sql::TranslateSqlFile(path, {allow_blocking}).ValueOrThrow();
   }
-  return model::ReadMigrationFile(path).ValueOrThrow();
+  model::Migration migration = model::ReadMigrationFile(path).ValueOrThrow();
+  sql::LowerRebuildClauses(migration).ThrowIfError();
+  return migration;
 }
 
 bool IsMigrationFile(const std::string& path) {

@@ -253,7 +253,8 @@ Result<Plan> PlanMigration(pg::Connection& conn, const model::Migration& migrati
   bool physical_only = !migration.operations.empty() &&
                        std::all_of(migration.operations.begin(), migration.operations.end(),
                                    [](const model::Operation& op) {
-                                     return std::holds_alternative<model::RebuildTable>(op);
+                                     const auto* rebuild = std::get_if<model::RebuildTable>(&op);
+                                     return rebuild != nullptr && rebuild->columns.empty();
                                    });
   if (physical_only) {
     // A rebuild changes no column: every application keeps the version it uses now, so the

@@ -178,6 +178,7 @@ class Decoder {
   CreateTable DecodeCreateTable(const Object& o);
   AddColumn DecodeAddColumn(const Object& o);
   AlterColumn DecodeAlterColumn(const Object& o);
+  RebuildTable DecodeRebuildTable(const Object& o);
   CreateIndex DecodeCreateIndex(const Object& o);
   CreateConstraint DecodeCreateConstraint(const Object& o);
   SetReplicaIdentity DecodeSetReplicaIdentity(const Object& o);
@@ -699,6 +700,47 @@ AlterColumn Decoder::DecodeAlterColumn(const Object& o) {
   return op;
 }
 
+RebuildTable Decoder::DecodeRebuildTable(const Object& o) {
+  RebuildTable op;
+  op.table = o.Identifier("table");
+  const Json& columns = o.List("columns", /*required=*/false);
+  for (size_t i = 0; i < columns.size(); ++i) {
+    Object c(*this, columns[i], "columns[" + std::to_string(i + 1) + "]", "a column change",
+             {"column", "type", "nullable", "default", "comment", "up", "down"});
+    RebuildColumn column;
+    column.column = c.Identifier("column");
+    if (const Json* type = c.Find("type");
+        type != nullptr && type->is_string() && type->get<std::string>().empty()) {
+      c.Fail("type", "the new type is empty", "Write the new type, e.g. `type: bigint`.");
+    }
+    column.type = c.OptString("type");
+    column.nullable = c.OptBool("nullable");
+    column.default_value = c.NullableString("default");
+    column.comment = c.NullableString("comment");
+    column.up = c.OptString("up");
+    column.down = c.OptString("down");
+    for (const auto& earlier : op.columns) {
+      if (earlier.column == column.column) {
+        c.Fail("column", "the column " + Quote(column.column) + " is listed twice",
+               "List each column once, with all its changes.");
+      }
+    }
+    if (!column.type && !column.nullable && column.default_value.IsAbsent() &&
+        column.comment.IsAbsent() && !column.up) {
+      c.Fail("", "the column change changes nothing",
+             "Give at least one of type, nullable, default, comment or up.");
+    }
+    op.columns.push_back(std::move(column));
+  }
+  op.alter = o.OptString("alter");
+  if (op.alter && op.alter->find_first_not_of(" \t\r\n") == std::string::npos) {
+    o.Fail("alter", "the ALTER TABLE clauses are empty",
+           "Write the clauses as after `ALTER TABLE <table>`, e.g. `alter: ALTER COLUMN id TYPE "
+           "bigint`, or remove the field.");
+  }
+  return op;
+}
+
 IndexField Decoder::DecodeIndexField(const Object& o, std::optional<std::string> column) {
   IndexField field;
   if (column) {
@@ -939,7 +981,7 @@ Operation Decoder::DecodeOperation(const Json& json) {
         {"name", "table", "columns", "predicate", "method", "storage_parameters", "unique"}));
   }
   if (name == "drop_index") return DropIndex{object({"name"}).Identifier("name")};
-  if (name == "rebuild_table") return RebuildTable{object({"table"}).Identifier("table")};
+  if (name == "rebuild_table") return DecodeRebuildTable(object({"table", "columns", "alter"}));
   if (name == "rename_constraint") {
     return RenameOp<RenameConstraint>(object({"table", "from", "to"}), true);
   }

@@ -172,7 +172,25 @@ json EncodeBody(const DropColumn& op) {
 json EncodeBody(const RenameTable& op) { return {{"from", op.from}, {"to", op.to}}; }
 json EncodeBody(const DropTable& op) { return {{"name", op.name}}; }
 json EncodeBody(const DropIndex& op) { return {{"name", op.name}}; }
-json EncodeBody(const RebuildTable& op) { return {{"table", op.table}}; }
+json EncodeBody(const RebuildTable& op) {
+  json out = {{"table", op.table}};
+  if (!op.columns.empty()) {
+    json columns = json::array();
+    for (const auto& c : op.columns) {
+      json column = {{"column", c.column}};
+      PutOpt(column, "type", c.type);
+      if (c.nullable) column["nullable"] = *c.nullable;
+      PutNullable(column, "default", c.default_value);
+      PutNullable(column, "comment", c.comment);
+      PutOpt(column, "up", c.up);
+      PutOpt(column, "down", c.down);
+      columns.push_back(std::move(column));
+    }
+    out["columns"] = std::move(columns);
+  }
+  PutOpt(out, "alter", op.alter);
+  return out;
+}
 
 json EncodeBody(const CreateIndex& op) {
   json out = {{"name", op.name}, {"table", op.table}, {"columns", json::array()}};

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "sql/rules/rule.hpp"
@@ -44,6 +45,23 @@ std::size_t StartOf(const Json& node) {
     for (const auto& child : node) start = std::min(start, StartOf(child));
   }
   return start;
+}
+
+// The largest "location" in a parse-tree node: a token that is certainly inside its text.
+std::size_t LastLocationOf(const Json& node) {
+  std::size_t last = 0;
+  if (node.is_object()) {
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      if (it.key() == "location" && it.value().is_number_integer() && it.value().get<int>() >= 0) {
+        last = std::max(last, it.value().get<std::size_t>());
+      } else {
+        last = std::max(last, LastLocationOf(it.value()));
+      }
+    }
+  } else if (node.is_array()) {
+    for (const auto& child : node) last = std::max(last, LastLocationOf(child));
+  }
+  return last;
 }
 
 std::string Str(const Json& node) { return node.at("String").at("sval").get<std::string>(); }
@@ -327,27 +345,51 @@ class Translator {
   }
 
   // The SQL text of an expression node: from its first token to the end of the expression,
-  // which is the first top-level comma or semicolon, or `bound`.
-  // `offset` shifts locations from a parse of the statement alone.
+  // which is the first top-level comma or semicolon, an unmatched closing parenthesis, or
+  // `bound`. `offset` shifts locations from a parse of the statement alone.
   std::string ExprText(const Json& node,
                        std::size_t bound = std::numeric_limits<std::size_t>::max(),
                        std::size_t offset = 0) {
     std::size_t start = StartOf(node) + offset;
+    std::size_t last = LastLocationOf(node) + offset;
     bound = std::min(bound, statement_->end);
-    std::size_t end = start;
-    int depth = 0;
-    for (const auto& t : tokens_) {
-      if (t.begin < start || t.comment) continue;
-      if (t.begin >= bound) break;
-      if (depth == 0 && (t.kind == kComma || t.kind == kSemicolon)) break;
-      if (t.kind == kOpen || t.kind == kOpenBracket) ++depth;
-      if (t.kind == kClose || t.kind == kCloseBracket) {
-        if (depth == 0) break;
-        --depth;
+    for (;;) {
+      std::size_t end = start;
+      std::optional<std::size_t> unmatched;
+      int depth = 0;
+      for (const auto& t : tokens_) {
+        if (t.begin < start || t.comment) continue;
+        if (t.begin >= bound) break;
+        if (depth == 0 && (t.kind == kComma || t.kind == kSemicolon)) break;
+        if (t.kind == kOpen || t.kind == kOpenBracket) ++depth;
+        if (t.kind == kClose || t.kind == kCloseBracket) {
+          if (depth == 0) {
+            unmatched = t.begin;
+            break;
+          }
+          --depth;
+        }
+        end = t.end;
       }
-      end = t.end;
+      // Parentheses leave no trace in the tree: `(price * 100)::bigint` starts at `price`, and
+      // the scan stops at a `)` although the cast after it is part of the node. Then the
+      // expression began at the `(` right before it.
+      std::optional<std::size_t> open =
+          unmatched && *unmatched < last ? OpenBefore(start) : std::nullopt;
+      if (!open) return file_.text->substr(start, end - start);
+      start = *open;
     }
-    return file_.text->substr(start, end - start);
+  }
+
+  // The offset of the `(` that is the last token before `offset`, if it is one.
+  std::optional<std::size_t> OpenBefore(std::size_t offset) const {
+    std::optional<std::size_t> open;
+    for (const auto& t : tokens_) {
+      if (t.begin >= offset) break;
+      if (t.comment) continue;
+      open = t.kind == kOpen ? std::optional(t.begin) : std::nullopt;
+    }
+    return open;
   }
 
   std::string TypeName(const Json& type) {

@@ -267,10 +267,28 @@ struct DropTable {
   bool operator==(const DropTable&) const = default;
 };
 
+// A column whose definition a rebuild_table changes: the new heap holds it with the new type,
+// nullability, default or comment, filled by `up` from the old row; `down` fills the old column
+// from the new version's row while both versions run.
+struct RebuildColumn {
+  std::string column;
+  std::optional<std::string> type;
+  std::optional<bool> nullable;
+  Nullable<std::string> default_value;
+  Nullable<std::string> comment;
+  std::optional<std::string> up;
+  std::optional<std::string> down;
+  bool operator==(const RebuildColumn&) const = default;
+};
+
 // rebuild_table: the table is copied into a new heap (in key order, indexes rebuilt) and swapped
-// in, as pg_repack does: it reclaims bloat and leaves the schema as it was.
+// in, as pg_repack does: it reclaims bloat and, with `columns`, changes those columns in the same
+// copy (one copy for many changes). `alter` gives the changes as ALTER TABLE clauses; whoever
+// reads the file turns them into `columns` (sql::LowerRebuildClauses) before the engine sees it.
 struct RebuildTable {
   std::string table;
+  std::vector<RebuildColumn> columns;
+  std::optional<std::string> alter;
   bool operator==(const RebuildTable&) const = default;
 };
 

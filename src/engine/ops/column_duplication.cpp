@@ -158,6 +158,11 @@ Status ColumnDuplication::ChooseMechanism(PlanContext& context, const VirtualTab
       rows / kCopyRowsPerSecond + rows * e.indexes / kIndexRowsPerSecond);
   std::string blocked;
   for (const auto& b : blockers) blocked += (blocked.empty() ? "" : ", ") + b;
+  if (!shadow_required_by_.empty()) {
+    shadow_ = true;
+    mechanism_note_ = fmt::format("shadow copy ({}): {}", shadow_required_by_, estimate);
+    return {};
+  }
   if (asked == Mechanism::kShadow) {
     if (!blockers.empty()) {
       return Error(

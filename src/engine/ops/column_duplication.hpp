@@ -86,6 +86,9 @@ class ColumnDuplication {
   Status AddCheck(PlanContext& context, CopyCheck check, std::string_view field);
   Status AddUnique(PlanContext& context, CopyUnique unique, std::string_view field);
   Status AddForeignKey(PlanContext& context, CopyForeignKey key, std::string_view field);
+  // Always copy the table into a new heap, whatever its size: `operation` (rebuild_table) is a
+  // copy by definition. Call before Validate.
+  void RequireShadowCopy(std::string operation) { shadow_required_by_ = std::move(operation); }
   // Appends start, complete and rollback actions and points the virtual columns at the copies.
   void Plan(PlanContext& context);
 
@@ -127,7 +130,8 @@ class ColumnDuplication {
   std::vector<CopyUnique> uniques_;
   std::vector<CopyForeignKey> foreign_keys_;
   bool shadow_ = false;
-  std::string mechanism_note_;  // why the planner chose what it chose, for `zerodown plan`
+  std::string shadow_required_by_;  // the operation that is a copy by definition, if any
+  std::string mechanism_note_;      // why the planner chose what it chose, for `zerodown plan`
 };
 
 }  // namespace zerodown::engine::ops

@@ -238,7 +238,24 @@ const OperationCase kCases[] = {
     {"set_replica_identity",
      "      table: customers\n      identity:\n        type: index\n        index: customers_pk\n",
      R"j({"table": "customers", "identity": {"type": "index", "index": "customers_pk"}})j"},
-    {"rebuild_table", "      table: customers\n", R"j({"table": "customers"})j"},
+    {"rebuild_table",
+     R"j(      table: customers
+      columns:
+        - column: score
+          type: bigint
+        - column: email
+          type: text
+          nullable: false
+          default: "''"
+          up: coalesce(email, '')
+          down: email
+      alter: ALTER COLUMN name SET DEFAULT 'x'
+)j",
+     R"j({"table": "customers",
+         "columns": [{"column": "score", "type": "bigint"},
+                     {"column": "email", "type": "text", "nullable": false, "default": "''",
+                      "up": "coalesce(email, '')", "down": "email"}],
+         "alter": "ALTER COLUMN name SET DEFAULT 'x'"})j"},
     {"sql", "      up: CREATE TABLE t (id int)\n      down: DROP TABLE t\n",
      R"j({"up": "CREATE TABLE t (id int)", "down": "DROP TABLE t"})j"},
 };

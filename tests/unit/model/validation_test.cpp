@@ -37,6 +37,20 @@ std::string Op(const std::string& name, const std::string& body) {
 const std::string kLong(64, 'x');
 
 const BadCase kBadCases[] = {
+    {"RebuildColumnThatChangesNothing",
+     Op("rebuild_table",
+        "      table: t\n      columns:\n        - column: c\n          down: c\n"),
+     "04_bad.yaml, operation 1 (rebuild_table), field columns[1]", "changes nothing",
+     "at least one of type"},
+    {"RebuildColumnListedTwice",
+     Op("rebuild_table",
+        "      table: t\n      columns:\n        - {column: c, type: text}\n        - {column: "
+        "c, nullable: false}\n"),
+     "04_bad.yaml, operation 1 (rebuild_table), field columns[2].column", "listed twice",
+     "List each column once"},
+    {"RebuildAlterEmpty", Op("rebuild_table", "      table: t\n      alter: \" \"\n"),
+     "04_bad.yaml, operation 1 (rebuild_table), field alter", "clauses are empty",
+     "ALTER COLUMN id TYPE bigint"},
     {"UnknownTopLevelKey", "name: x\noperation:\n  - drop_table: {name: t}\n",
      "04_bad.yaml, field operation", "unknown field 'operation'", "Did you mean 'operations'?"},
     {"MissingOperations", "name: x\n", "04_bad.yaml, field operations",

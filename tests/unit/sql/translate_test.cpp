@@ -27,6 +27,16 @@ TEST(TranslateTest, TypeChangeBecomesAlterColumnWithUpFromUsing) {
   EXPECT_EQ(op.down, "balance");
 }
 
+TEST(TranslateTest, AnExpressionThatOpensWithAParenthesisKeepsWhatFollowsIt) {
+  auto m = Translate(
+      "ALTER TABLE t ALTER COLUMN price TYPE bigint USING (price * 100)::bigint, ALTER COLUMN n "
+      "TYPE int USING ((n + 1)) * 2, ALTER COLUMN m TYPE int USING (m);");
+  ASSERT_EQ(m.operations.size(), 3u);
+  EXPECT_EQ(std::get<model::AlterColumn>(m.operations[0]).up, "(price * 100)::bigint");
+  EXPECT_EQ(std::get<model::AlterColumn>(m.operations[1]).up, "((n + 1)) * 2");
+  EXPECT_EQ(std::get<model::AlterColumn>(m.operations[2]).up, "m");
+}
+
 TEST(TranslateTest, ExpressionsEndAtTheNextSubcommandOrConstraint) {
   auto m = Translate(
       "ALTER TABLE t ADD COLUMN tags varchar(20)[] NOT NULL DEFAULT '{a,b}', "
