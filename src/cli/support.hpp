@@ -23,7 +23,8 @@ struct EngineFlags {
   std::string pause_file;
   std::string max_lag;  // "64MB" or "30s"; "" keeps the defaults (128 MB, 10 s)
   double max_probe_latency_ratio = 10;
-  std::string mechanism = "auto";  // --mechanism
+  std::string mechanism = "auto";             // --mechanism
+  std::string verify_before_swap = "sample";  // --verify-before-swap
   int max_active = 0;
   std::string metrics_addr;
   bool auto_rollback = false;

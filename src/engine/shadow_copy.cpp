@@ -8,6 +8,8 @@
 #include <set>
 #include <thread>
 
+#include "engine/copy_check.hpp"
+#include "engine/copy_sql.hpp"
 #include "engine/key_sql.hpp"
 #include "zerodown/engine/operation.hpp"
 
@@ -26,54 +28,6 @@ constexpr std::int64_t kMaxReplayBatch = 320000;
 
 double SecondsSince(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
-}
-
-// The live table's columns in order and the SQL that reads them, as the copy inserts them.
-struct CopySql {
-  std::string insert_columns;  // the new heap's columns, live ones first
-  std::string select_list;     // over the aliased source row
-  std::string source_list;     // over the live heap: each column under the old version's name
-};
-
-CopySql BuildCopySql(pg::Connection& conn, const ShadowCopySpec& spec,
-                     const std::string& qualified) {
-  std::map<std::string, std::string> alias_of;
-  for (const auto& n : spec.names) {
-    if (!n.physical.empty()) alias_of[n.physical] = n.name;
-  }
-  pg::Rows columns = conn.Exec(
-      "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT "
-      "attisdropped ORDER BY attnum",
-      {qualified});
-  std::map<std::string, const RetypedColumn*> retyped;
-  for (const auto& r : spec.retyped) retyped[r.name] = &r;
-  CopySql sql;
-  std::set<std::string> used;
-  for (int i = 0; i < columns.size(); ++i) {
-    std::string physical = columns.Text(i, 0);
-    auto it = alias_of.find(physical);
-    std::string alias = it == alias_of.end() ? physical : it->second;
-    // A column the old version does not see could carry a name it uses for another one.
-    if (!used.insert(alias).second) alias = fmt::format("_zd_col_{}", i);
-    std::string sep = i ? ", " : "";
-    sql.insert_columns += sep + conn.Ident(physical);
-    auto type = retyped.find(physical);
-    sql.select_list +=
-        sep + (type == retyped.end()
-                   ? conn.Ident(alias)
-                   : fmt::format("CAST(({}) AS {})", type->second->expression, type->second->type));
-    sql.source_list += fmt::format("{}{} AS {}", sep, conn.Ident(physical), conn.Ident(alias));
-  }
-  for (const auto& n : spec.names) {
-    if (n.physical.empty() && used.insert(n.name).second) {
-      sql.source_list += fmt::format(", CAST(NULL AS {}) AS {}", n.type, conn.Ident(n.name));
-    }
-  }
-  for (const auto& a : spec.added) {
-    sql.insert_columns += ", " + conn.Ident(a.name);
-    sql.select_list += fmt::format(", CAST(({}) AS {})", a.expression, a.type);
-  }
-  return sql;
 }
 
 std::vector<pg::Param> Params(const std::vector<std::string>& a,
@@ -908,6 +862,7 @@ class ShadowCopyRun {
         fmt::format("catching up on {}: {} logged changes to replay", spec_.table,
                     conn_.Exec(fmt::format("SELECT count(*) FROM {}", log_)).Int(0, 0)));
     CatchUp(Forward(), options_.swap_when_log_below);
+    CheckBeforeSwap();
     if (options_.before_cutover) {
       options_.before_cutover();
       CatchUp(Forward(), options_.swap_when_log_below);
@@ -935,6 +890,38 @@ class ShadowCopyRun {
           checkpoint_["stage"] = "swapped";
           checkpoint_["validate"] = validate;
         });
+  }
+
+  // A copy that differs from the table is a bug (or a write that bypassed the change log, such
+  // as one made with session_replication_role = replica): never swapped in.
+  void CheckBeforeSwap() {
+    CopyCheckMode mode = options_.check_before_swap;
+    if (mode == CopyCheckMode::kOff) return;
+    progress_.OnMessage(fmt::format("checking the copy of {} against the table ({})", spec_.table,
+                                    mode == CopyCheckMode::kFull ? "every row" : "a sample"));
+    CopyCheckResult check =
+        CheckCopy(conn_, spec_, key_, live_, shadow_, log_, mode, options_.check_sample_rows);
+    report_.rows_checked = check.rows;
+    checkpoint_["rows_checked"] = check.rows;
+    if (check.mismatched > 0 || check.extra > 0) {
+      std::string keys;
+      for (const auto& k : check.keys) keys += (keys.empty() ? "" : ", ") + k;
+      throw Error(ErrorKind::kMigrationFailed,
+                  fmt::format("the copy of {} differs from the table: {} of {} rows compared "
+                              "differ or are missing in the copy{}{}, and {} rows of the copy "
+                              "are not in the table",
+                              spec_.table, check.mismatched, check.rows,
+                              keys.empty() ? "" : " (first keys: ", keys.empty() ? "" : keys + ")",
+                              check.extra),
+                  "Nothing was swapped: the table serves as before, and the failed start removes "
+                  "the copy. Look for writes that skip triggers (session_replication_role = "
+                  "replica, ALTER TABLE … DISABLE TRIGGER) while the copy runs; otherwise report "
+                  "this with the output of `zerodown plan`.");
+    }
+    progress_.OnMessage(fmt::format(
+        "checked the copy of {}: {} rows{} equal to the table, none extra ({:.0f} ms)", spec_.table,
+        check.rows, check.percent < 100 ? fmt::format(" (a {:.2g}% sample)", check.percent) : "",
+        check.seconds * 1000));
   }
 
   // A sequence behind a retyped key column (serial) is as wide as the old type: it would stop at
@@ -1143,6 +1130,13 @@ class ShadowCopyRun {
 };
 
 }  // namespace
+
+std::optional<CopyCheckMode> CopyCheckModeFromName(std::string_view name) {
+  if (name == "off") return CopyCheckMode::kOff;
+  if (name == "sample") return CopyCheckMode::kSample;
+  if (name == "full") return CopyCheckMode::kFull;
+  return std::nullopt;
+}
 
 nlohmann::json ShadowCopySpec::ToJson() const {
   nlohmann::json added_json = nlohmann::json::array();

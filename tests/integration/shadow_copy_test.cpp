@@ -153,6 +153,8 @@ TEST(ShadowCopyTest, UnderLoadKeepsEveryWriteAndEverythingThatNamesTheTable) {
   nlohmann::json checkpoint = CopyCheckpoint(conn);
   EXPECT_EQ(checkpoint.value("stage", ""), "done");
   EXPECT_LT(checkpoint.value("swap_lock_ms", 1e9), 1000.0) << checkpoint.dump();
+  EXPECT_GT(checkpoint.value("rows_checked", 0), kRows / 20)
+      << "a sample of the copy was compared with the table under the writes, before the swap";
 
   // Both versions read and write the new heap and see each other.
   pg::Connection new_app = testing::Connect(db);
@@ -281,6 +283,41 @@ TEST(ShadowCopyTest, AnInterruptedCopyResumesWhereItStopped) {
   EXPECT_EQ(conn.Exec("SELECT _zd_new_balance FROM accounts WHERE id = $1", {std::to_string(kRows)})
                 .Int(0, 0),
             123);
+}
+
+TEST(ShadowCopyTest, ACopyThatDiffersFromTheTableIsNeverSwappedIn) {
+  std::string db = SetUpLedger();
+  pg::Connection conn = testing::Connect(db);
+  std::string oid_before = Oid(conn, "accounts");
+  // Writes the change log cannot see, made once the copy is built: a session with triggers off.
+  pg::Connection sneaky = testing::Connect(db);
+  bool written = false;
+  EngineOptions options = ShadowOptions();
+  options.backfill.before_batch = [&] {
+    if (written || !sneaky
+                        .Exec("SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE tablename = "
+                              "'_zd_shadow_accounts')")
+                        .Bool(0, 0)) {
+      return;
+    }
+    sneaky.Exec("SET session_replication_role = replica");
+    sneaky.Exec("UPDATE accounts SET note = 'unlogged' WHERE id % 10 = 0");
+    written = true;
+  };
+  SilentProgress progress;
+  Engine engine(conn, options, progress);
+  try {
+    engine.Start(Migration());
+    ADD_FAILURE() << "a copy that differs was swapped in";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kMigrationFailed) << e.Describe();
+    EXPECT_NE(e.Describe().find("differs from the table"), std::string::npos) << e.Describe();
+    EXPECT_NE(e.Describe().find("session_replication_role"), std::string::npos) << e.Describe();
+  }
+  EXPECT_TRUE(written) << "the hook ran during the catch-up";
+  EXPECT_EQ(Oid(conn, "accounts"), oid_before) << "the table was not swapped";
+  EXPECT_TRUE(conn.Exec("SELECT to_regclass('public._zd_shadow_accounts') IS NULL").Bool(0, 0))
+      << "the failed start removed the copy";
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "zerodown/engine/plan.hpp"
 #include "zerodown/engine/planner.hpp"
 #include "zerodown/engine/progress.hpp"
+#include "zerodown/engine/shadow_copy.hpp"
 #include "zerodown/engine/state.hpp"
 #include "zerodown/model/operations.hpp"
 #include "zerodown/pg/connection.hpp"
@@ -25,6 +26,8 @@ struct EngineOptions {
   BackfillOptions backfill;
   bool wait_for_other_run = true;  // false: refuse at once when another zerodown holds the schema
   Mechanism mechanism = Mechanism::kAuto;
+  // What a shadow copy compares with the table before its swap.
+  CopyCheckMode check_before_swap = CopyCheckMode::kSample;
   // Called right before a cut-over (the swap of a shadow copy): blocks while the operator has
   // postponed it (`zerodown postpone-cutover`). Unset: no wait.
   std::function<void()> before_cutover;

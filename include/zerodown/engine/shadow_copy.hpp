@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "zerodown/engine/backfill.hpp"
@@ -97,12 +98,25 @@ struct TableEstimate {
 TableEstimate EstimateTable(pg::Connection& conn, const std::string& schema,
                             const std::string& table);
 
+// What the copy checks before its swap (see docs/migrations.md): rows of the live table against
+// the new heap, with the keys written since the last replay skipped.
+enum class CopyCheckMode {
+  kOff,
+  kSample,  // pages enough for about ShadowCopyOptions::check_sample_rows rows: well under 1 s
+  kFull,    // every row: a pass over both heaps
+};
+// "off", "sample" or "full"; nullopt for anything else.
+std::optional<CopyCheckMode> CopyCheckModeFromName(std::string_view name);
+
 struct ShadowCopyOptions {
   BackfillOptions chunks;  // chunk target time, throttle hook, live chunk time
   pg::LockRetryPolicy lock;
   std::function<void()> before_cutover;  // blocks while the cut-over is postponed
   // The change log is replayed until at most this many entries are left before the swap.
   std::int64_t swap_when_log_below = 1000;
+  // A copy that differs from the table is never swapped in: the start fails instead.
+  CopyCheckMode check_before_swap = CopyCheckMode::kSample;
+  std::int64_t check_sample_rows = 10000;
 };
 
 // What a finished copy measured, for the progress sink and the bench.
@@ -111,7 +125,8 @@ struct ShadowCopyReport {
   std::int64_t log_entries_replayed = 0;
   double copy_seconds = 0;
   double index_seconds = 0;
-  double swap_lock_ms = 0;  // ACCESS EXCLUSIVE held on the table by the swap
+  std::int64_t rows_checked = 0;  // rows compared with the table before the swap
+  double swap_lock_ms = 0;        // ACCESS EXCLUSIVE held on the table by the swap
   int swap_attempts = 0;
 };
 
