@@ -10,6 +10,7 @@
 
 #include "engine/copy_check.hpp"
 #include "engine/copy_sql.hpp"
+#include "engine/crash_point.hpp"
 #include "engine/key_sql.hpp"
 #include "zerodown/engine/operation.hpp"
 
@@ -110,7 +111,10 @@ class ShadowCopyRun {
     if (Stage() == "copy") Copy();
     if (Stage() == "index") BuildIndexes();
     if (Stage() == "catchup") Swap();
-    if (Stage() == "swapped") Finish();
+    if (Stage() == "swapped") {
+      CrashPoint("swapped");
+      Finish();
+    }
     report_.rows_copied = checkpoint_.value("rows_done", std::int64_t{0});
     report_.swap_lock_ms = checkpoint_.value("swap_lock_ms", 0.0);
     report_.swap_attempts = checkpoint_.value("swap_attempts", 0);
@@ -269,6 +273,7 @@ class ShadowCopyRun {
     std::int64_t done_at_start = checkpoint_.value("rows_done", std::int64_t{0});
     auto started = Clock::now();
     while (true) {
+      if (checkpoint_.value("rows_done", std::int64_t{0}) > 0) CrashPoint("copy");
       if (options_.chunks.before_batch) options_.chunks.before_batch();
       sizing.chunk_time = ChunkTime() * kCopyChunkFactor;
       auto last_key = checkpoint_.value("last_key", std::vector<std::string>{});
@@ -370,6 +375,7 @@ class ShadowCopyRun {
     std::int64_t done_at_start = checkpoint_.value("rows_done", std::int64_t{0});
     auto started = Clock::now();
     while (true) {
+      if (checkpoint_.value("rows_done", std::int64_t{0}) > 0) CrashPoint("copy");
       if (options_.chunks.before_batch) options_.chunks.before_batch();
       auto target = ChunkTime() * kCopyChunkFactor;
       bool last = min_key.empty() || lo >= max_key - width;
@@ -498,6 +504,7 @@ class ShadowCopyRun {
       BuildIndex(conn_, index, live_text);
       Save();
       tx.Commit();
+      CrashPoint("index");
     }
     // Fresh statistics before the application's queries plan against the new heap.
     conn_.Run(fmt::format("ANALYZE {}", shadow_));
@@ -602,6 +609,7 @@ class ShadowCopyRun {
         taken = ReplayBatch(path, batch);
         tx.Commit();
       }
+      CrashPoint(path.log == log_ ? "catchup" : "swap_back_catchup");
       if (taken == batch) {
         batch = std::min(batch * 2, kMaxReplayBatch);
         continue;
@@ -1053,6 +1061,7 @@ class ShadowCopyRun {
       }
     }
     if (Stage() == "swapped") {
+      CrashPoint("swapped_back");
       ValidateKeys();
       checkpoint_["stage"] = "done";
       pg::Transaction tx(conn_);

@@ -13,6 +13,7 @@
 #include <memory>
 #include <thread>
 
+#include "support/accounts.hpp"
 #include "support/database.hpp"
 #include "support/migrations.hpp"
 #include "support/writers.hpp"
@@ -36,75 +37,13 @@ model::Migration SqlMigration() {
   return sql::TranslateSqlFile(path.string(), {}).ValueOrThrow();
 }
 
-std::string SetUpAccounts(int rows) {
-  std::string db = testing::FreshDatabase();
-  pg::Connection conn = testing::Connect(db);
-  conn.Run(fmt::format(
-      "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'reader') THEN CREATE "
-      "ROLE reader; END IF; END $$;"
-      "CREATE TABLE accounts (id serial PRIMARY KEY, balance int NOT NULL, branch int NOT NULL);"
-      "CREATE INDEX accounts_branch ON accounts (branch);"
-      "INSERT INTO accounts (balance, branch) SELECT g % 1000, g % 10 FROM generate_series(1, "
-      "{}) g;"
-      "CREATE TABLE history (id bigserial PRIMARY KEY, account int NOT NULL REFERENCES accounts, "
-      "delta int);"
-      "CREATE VIEW rich AS SELECT id, branch FROM accounts WHERE branch > 5;"
-      "GRANT SELECT ON rich TO reader;"
-      "ANALYZE accounts;",
-      rows));
-  State(conn).Init();
-  return db;
-}
+using testing::Bank;
+using testing::HistoryKeyValid;
+using testing::KeyType;
+using testing::SetUpAccounts;
 
-// +1 and -1 on an account with a history row between (sums stay), and every fifth transaction
-// a new account from the serial (the key the reverse log must carry back on rollback).
-class Bank {
- public:
-  explicit Bank(int rows) : rows_(rows) {}
-  void operator()(pg::Connection& conn, int client, std::uint64_t n) {
-    std::string id = std::to_string(1 + (client * 7919 + n * 104729) % rows_);
-    conn.Exec("BEGIN");
-    conn.Exec("UPDATE accounts SET balance = balance + 1 WHERE id = $1", {id});
-    conn.Exec("INSERT INTO history (account, delta) VALUES ($1, 1)", {id});
-    conn.Exec("UPDATE accounts SET balance = balance - 1 WHERE id = $1", {id});
-    if (n % 5 == 0) conn.Exec("INSERT INTO accounts (balance, branch) VALUES (0, 7)");
-    conn.Exec("COMMIT");
-    if (n % 5 == 0) ++opened;
-  }
-  std::atomic<std::int64_t> opened{0};
-
- private:
-  int rows_;
-};
-
-std::string KeyType(pg::Connection& conn) {
-  return conn
-      .Exec(
-          "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
-          "'accounts'::regclass AND attname = 'id'")
-      .Text(0, 0);
-}
-
-bool HistoryKeyValid(pg::Connection& conn) {
-  return conn.Exec(
-                 "SELECT count(*) FROM pg_constraint WHERE confrelid = 'accounts'::regclass AND "
-                 "conrelid = 'history'::regclass AND convalidated")
-             .Int(0, 0) == 1;
-}
-
-// Every check the plan gives `zerodown verify` (old heap against new, new against old).
 void ExpectVerifyClean(pg::Connection& conn, const MigrationRecord& record) {
-  ASSERT_EQ(record.plan.checks.size(), 2u);
-  for (const ColumnCheck& check : record.plan.checks) {
-    verify::VerifyOptions options;
-    options.range_rows = 50000;
-    verify::VerifyReport report = verify::CompareRows(
-        conn, {check.description, check.schema, check.table, check.key_columns, check.select_sql},
-        options);
-    EXPECT_TRUE(report.ok()) << verify::Render(report);
-    // Keys the load wrote since the swap are skipped; the rest must have been compared.
-    EXPECT_GE(report.rows_checked, kRows / 2) << check.description;
-  }
+  testing::ExpectVerifyClean(conn, record.plan, kRows / 2);
 }
 
 TEST(KeyRetypeTest, UnderLoadSwapsVerifiesAndRollsBackWithEveryWrite) {

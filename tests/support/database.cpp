@@ -31,12 +31,13 @@ std::string FreshDatabase() {
 
 pg::Connection Connect(const std::string& conninfo) { return pg::Connection::Open(conninfo); }
 
-int RunZerodown(const std::string& args, std::string* output) {
+int RunZerodown(const std::string& args, std::string* output, const std::string& env) {
 #ifdef ZERODOWN_BINARY
-  std::string command = std::string(ZERODOWN_BINARY) + " " + args + " 2>&1";
+  std::string binary = ZERODOWN_BINARY;
 #else
-  std::string command = "zerodown " + args + " 2>&1";
+  std::string binary = "zerodown";
 #endif
+  std::string command = (env.empty() ? "" : "env " + env + " ") + binary + " " + args + " 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) return -1;
   std::array<char, 4096> buffer{};

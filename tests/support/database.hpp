@@ -20,7 +20,8 @@ std::string FreshDatabase();
 pg::Connection Connect(const std::string& conninfo);
 
 // Runs the zerodown binary with `args` (shell words, already quoted) and returns its exit code;
-// stdout and stderr are captured into `output`.
-int RunZerodown(const std::string& args, std::string* output = nullptr);
+// stdout and stderr are captured into `output`; `env` ("NAME=value …") is set for it alone.
+int RunZerodown(const std::string& args, std::string* output = nullptr,
+                const std::string& env = "");
 
 }  // namespace zerodown::testing
