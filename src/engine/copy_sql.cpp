@@ -14,8 +14,8 @@ CopySql BuildCopySql(pg::Connection& conn, const ShadowCopySpec& spec,
     if (!n.physical.empty()) alias_of[n.physical] = n.name;
   }
   pg::Rows columns = conn.Exec(
-      "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT "
-      "attisdropped ORDER BY attnum",
+      "SELECT attname, attgenerated <> '' FROM pg_attribute WHERE attrelid = $1::regclass AND "
+      "attnum > 0 AND NOT attisdropped ORDER BY attnum",
       {qualified});
   std::map<std::string, const RetypedColumn*> retyped;
   for (const auto& r : spec.retyped) retyped[r.name] = &r;
@@ -27,14 +27,18 @@ CopySql BuildCopySql(pg::Connection& conn, const ShadowCopySpec& spec,
     std::string alias = it == alias_of.end() ? physical : it->second;
     // A column the old version does not see could carry a name it uses for another one.
     if (!used.insert(alias).second) alias = fmt::format("_zd_col_{}", i);
-    std::string sep = i ? ", " : "";
+    sql.source_list +=
+        fmt::format("{}{} AS {}", i ? ", " : "", conn.Ident(physical), conn.Ident(alias));
+    // A generated column is computed again by the new heap: read (an `up` may use it), not
+    // written.
+    if (columns.Bool(i, 1)) continue;
+    std::string sep = sql.insert_columns.empty() ? "" : ", ";
     sql.insert_columns += sep + conn.Ident(physical);
     auto type = retyped.find(physical);
     sql.select_list +=
         sep + (type == retyped.end()
                    ? conn.Ident(alias)
                    : fmt::format("CAST(({}) AS {})", type->second->expression, type->second->type));
-    sql.source_list += fmt::format("{}{} AS {}", sep, conn.Ident(physical), conn.Ident(alias));
   }
   for (const auto& n : spec.names) {
     if (n.physical.empty() && used.insert(n.name).second) {

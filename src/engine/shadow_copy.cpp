@@ -198,7 +198,7 @@ class ShadowCopyRun {
       // writes the heap only.
       c.Exec(fmt::format(
           "CREATE {}TABLE {} (LIKE {} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE "
-          "INCLUDING COMMENTS INCLUDING COMPRESSION)",
+          "INCLUDING COMMENTS INCLUDING COMPRESSION INCLUDING IDENTITY INCLUDING GENERATED)",
           persistence, shadow_, live_));
       for (const auto& a : spec_.added) {
         c.Exec(fmt::format("ALTER TABLE {} ADD COLUMN {} {}", shadow_, c.Ident(a.name), a.type));
@@ -209,11 +209,58 @@ class ShadowCopyRun {
         c.Exec(fmt::format("ALTER TABLE {} ALTER COLUMN {} TYPE {}", shadow_, c.Ident(r.name),
                            r.type));
       }
+      AlignIdentitySequences(c);
       checkpoint_["stage"] = "copy";
       checkpoint_["rows_done"] = 0;
       checkpoint_["rows_total"] = total;
       Save(total);
     });
+  }
+
+  // LIKE … INCLUDING IDENTITY gives the new heap an identity sequence of its own with the live
+  // one's options, but as bigint whatever the column. Made the column's type, and where the live
+  // sequence ends where its type ends, ending where the new type ends: an integer key made bigint
+  // must count past 2^31 - 1.
+  void AlignIdentitySequences(pg::Connection& c) {
+    pg::Rows rows = c.Exec(
+        "SELECT pg_get_serial_sequence($2::text, a.attname), format_type(n.atttypid, NULL), "
+        "q.seqincrement > 0, q.seqmax = CASE q.seqtypid WHEN 'int2'::regtype THEN 32767 WHEN "
+        "'int4'::regtype THEN 2147483647 ELSE 9223372036854775807 END, q.seqmin = CASE "
+        "q.seqtypid WHEN 'int2'::regtype THEN -32768 WHEN 'int4'::regtype THEN -2147483648 ELSE "
+        "-9223372036854775808 END FROM pg_attribute a JOIN pg_sequence q ON q.seqrelid = "
+        "pg_get_serial_sequence($1::text, a.attname)::regclass JOIN pg_attribute n ON n.attrelid = "
+        "$2::regclass AND n.attname = a.attname WHERE a.attrelid = $1::regclass AND a.attnum > 0 "
+        "AND NOT a.attisdropped AND a.attidentity <> ''",
+        {live_, shadow_});
+    for (int r = 0; r < rows.size(); ++r) {
+      bool ascending = rows.Bool(r, 2);
+      std::string bound = ascending ? (rows.Bool(r, 3) ? " NO MAXVALUE" : "")
+                                    : (rows.Bool(r, 4) ? " NO MINVALUE" : "");
+      // Both names come from the catalog: a quoted qualified name and a format_type keyword.
+      c.Exec(fmt::format("ALTER SEQUENCE {} AS {}{}", rows.Text(r, 0), rows.Text(r, 1), bound));
+    }
+  }
+
+  // After a swap (either way), `from` is the heap that served until now and `to` the one that
+  // serves from now on, both under their new names: each identity column of `to` continues from
+  // where `from`'s sequence is, and its sequence takes the name of `from`'s, which steps aside.
+  void CarryIdentitySequences(pg::Connection& c, const std::string& from, const std::string& to) {
+    pg::Rows rows = c.Exec(
+        "SELECT pg_get_serial_sequence($1::text, a.attname), pg_get_serial_sequence($2::text, "
+        "a.attname), "
+        "s.relname, s.oid::text FROM pg_attribute a JOIN pg_class s ON s.oid = "
+        "pg_get_serial_sequence($1::text, a.attname)::regclass WHERE a.attrelid = $2::regclass AND "
+        "a.attnum > 0 AND NOT a.attisdropped AND a.attidentity <> ''",
+        {from, to});
+    for (int r = 0; r < rows.size(); ++r) {
+      c.Exec(fmt::format("SELECT setval($1::regclass, last_value, is_called) FROM {}",
+                         rows.Text(r, 0)),
+             {rows.Text(r, 1)});
+      c.Exec(fmt::format("ALTER SEQUENCE {} RENAME TO {}", rows.Text(r, 0),
+                         c.Ident("_zd_seq_" + rows.Text(r, 3))));
+      c.Exec(
+          fmt::format("ALTER SEQUENCE {} RENAME TO {}", rows.Text(r, 1), c.Ident(rows.Text(r, 2))));
+    }
   }
 
   std::chrono::milliseconds ChunkTime() const {
@@ -242,7 +289,8 @@ class ShadowCopyRun {
     auto chunk = [&](const std::string& where, std::size_t limit_param) {
       return fmt::format(
           "WITH src AS (SELECT {source}{hidden} FROM {live} WHERE {where} ORDER BY {key} LIMIT "
-          "${limit}), ins AS (INSERT INTO {shadow} ({columns}) SELECT {select} FROM src AS "
+          "${limit}), ins AS (INSERT INTO {shadow} ({columns}) OVERRIDING SYSTEM VALUE SELECT "
+          "{select} FROM src AS "
           "{alias}) SELECT (SELECT count(*) FROM src), {last} FROM src ORDER BY {desc} LIMIT 1",
           fmt::arg("source", sql.source_list), fmt::arg("hidden", hidden_keys),
           fmt::arg("live", live_), fmt::arg("where", where), fmt::arg("key", key_.list),
@@ -351,9 +399,10 @@ class ShadowCopyRun {
   void CopyByKeyRanges(const CopySql& sql) {
     std::string alias = conn_.Ident(spec_.table);
     auto insert = [&](const std::string& where) {
-      return fmt::format("INSERT INTO {} ({}) SELECT {} FROM (SELECT {} FROM {} WHERE {}) AS {}",
-                         shadow_, sql.insert_columns, sql.select_list, sql.source_list, live_,
-                         where, alias);
+      return fmt::format(
+          "INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM (SELECT {} FROM {} WHERE "
+          "{}) AS {}",
+          shadow_, sql.insert_columns, sql.select_list, sql.source_list, live_, where, alias);
     };
     std::string range = insert(key_.Compare(">", 1) + " AND " + key_.Compare("<=", 2));
     std::string rest = insert(key_.Compare(">", 1));
@@ -536,7 +585,8 @@ class ShadowCopyRun {
       conn_.Exec(fmt::format("CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {})", batch, log_));
       forward_ = ReplayPath{
           log_, batch, shadow_,
-          fmt::format("INSERT INTO {} ({}) SELECT {} FROM (SELECT {} FROM {} WHERE ({}) IN "
+          fmt::format("INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM (SELECT {} "
+                      "FROM {} WHERE ({}) IN "
                       "(SELECT {} FROM {})) AS {}",
                       shadow_, sql.insert_columns, sql.select_list, sql.source_list, live_,
                       key_.list, key_.list, batch, conn_.Ident(spec_.table))};
@@ -559,7 +609,8 @@ class ShadowCopyRun {
       conn_.Exec(fmt::format("CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {})", batch, reverse_log_));
       reverse_ = ReplayPath{
           reverse_log_, batch, retired_,
-          fmt::format("INSERT INTO {} ({}) SELECT {} FROM {} WHERE ({}) IN (SELECT {} FROM {})",
+          fmt::format("INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {} WHERE ({}) "
+                      "IN (SELECT {} FROM {})",
                       retired_, insert_columns, select_list, live_, key_.list, key_.list, batch)};
     }
     return *reverse_;
@@ -889,6 +940,7 @@ class ShadowCopyRun {
           c.Exec(fmt::format("ALTER TABLE {} RENAME TO {}", shadow_, c.Ident(spec_.table)));
           for (const auto& sql : dependents.statements) c.Exec(sql);
           for (const auto& sql : spec_.after_swap_sql) c.Exec(sql);
+          CarryIdentitySequences(c, retired_, live_);
           if (types_change) WidenSequences(c);
           if (spec_.keep_old_heap) KeepOldHeap(c, dependents, indexes);
           nlohmann::json validate = nlohmann::json::array();
@@ -1083,7 +1135,7 @@ class ShadowCopyRun {
   pg::Rows OldHeapColumns() {
     return conn_.Exec(
         "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
-        "$1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+        "$1::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum",
         {retired_});
   }
 
@@ -1111,6 +1163,7 @@ class ShadowCopyRun {
     for (const auto& sql : after) c.Exec(sql);
     c.Exec(fmt::format("ALTER TABLE {} RENAME TO {}", live_, c.Ident(spec_.shadow)));
     c.Exec(fmt::format("ALTER TABLE {} RENAME TO {}", retired_, c.Ident(spec_.table)));
+    CarryIdentitySequences(c, shadow_, live_);
     for (const auto& sql : dependents.statements) c.Exec(sql);
     nlohmann::json validate = nlohmann::json::array();
     for (const auto& [table, name] : dependents.to_validate) validate.push_back({table, name});
@@ -1251,8 +1304,6 @@ std::vector<std::string> ShadowCopyBlockers(pg::Connection& conn, const std::str
       "EXISTS (SELECT 1 FROM pg_publication_rel WHERE prrelid = c.oid), "
       "EXISTS (SELECT 1 FROM pg_rewrite WHERE ev_class = c.oid), "
       "EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = c.oid AND contype = 'x'), "
-      "EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = c.oid AND attnum > 0 AND NOT "
-      "attisdropped AND (attidentity <> '' OR attgenerated <> '')), "
       "EXISTS (SELECT 1 FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid JOIN pg_class m ON "
       "m.oid = r.ev_class WHERE d.classid = 'pg_rewrite'::regclass AND d.refobjid = c.oid AND "
       "m.relkind = 'm'), "
@@ -1266,7 +1317,6 @@ std::vector<std::string> ShadowCopyBlockers(pg::Connection& conn, const std::str
       "it is in a publication (logical replication would lose it at the swap)",
       "it has rules",
       "it has an exclusion constraint",
-      "it has an identity or generated column",
       "a materialized view reads it",
       "a function body (BEGIN ATOMIC) refers to it",
   };

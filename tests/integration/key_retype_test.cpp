@@ -195,5 +195,67 @@ TEST(KeyRetypeTest, SwapBackThatCannotGetItsLockResumesOnTheNextRollback) {
   EXPECT_TRUE(HistoryKeyValid(conn));
 }
 
+// An identity key (GENERATED ALWAYS) with a stored generated column beside it: the new heap's
+// identity counts on from where the old one was, past 2^31 - 1 once bigint; the rollback carries
+// the count back, so no key is handed out twice; complete leaves one sequence, under its name.
+TEST(KeyRetypeTest, AnIdentityKeyKeepsCountingAcrossTheSwapAndTheSwapBack) {
+  std::string db = testing::FreshDatabase();
+  pg::Connection conn = testing::Connect(db);
+  conn.Run(
+      "CREATE TABLE events (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body text NOT NULL, "
+      "body_len int GENERATED ALWAYS AS (length(body)) STORED);"
+      "INSERT INTO events (body) SELECT repeat('x', g % 7) FROM generate_series(1, 20000) g;"
+      "ANALYZE events;");
+  State(conn).Init();
+  auto next_id = [&] {
+    return conn.Exec("INSERT INTO events (body) VALUES ('abc') RETURNING id, body_len").Text(0, 0);
+  };
+  auto sequence_max = [&] {
+    return conn
+        .Exec(
+            "SELECT seqmax::text FROM pg_sequence WHERE seqrelid = "
+            "pg_get_serial_sequence('events', 'id')::regclass")
+        .Text(0, 0);
+  };
+  SilentProgress progress;
+  Engine engine(conn, testing::FastEngineOptions(), progress);
+  auto migration = testing::ParseOperations(
+      "events_id_bigint",
+      R"({"alter_column": {"table": "events", "column": "id", "type": "bigint"}})");
+  engine.Start(migration);
+  EXPECT_EQ(next_id(), "20001") << "the new heap's identity continues the old one's";
+  EXPECT_EQ(sequence_max(), "9223372036854775807") << "a bigint key's identity counts that far";
+  EXPECT_EQ(conn.Exec("SELECT pg_get_serial_sequence('events', 'id')").Text(0, 0),
+            "public.events_id_seq");
+  EXPECT_EQ(conn.Exec("SELECT count(*) FROM events WHERE body_len IS DISTINCT FROM length(body)")
+                .Int(0, 0),
+            0)
+      << "the generated column is computed by the new heap";
+  conn.Exec("SELECT setval(pg_get_serial_sequence('events', 'id'), 3000000000)");
+  EXPECT_EQ(next_id(), "3000000001");
+  EXPECT_THROW(engine.Rollback(), Error) << "3000000001 does not fit the old integer key";
+  conn.Exec("DELETE FROM events WHERE id = 3000000001");
+  conn.Exec("SELECT setval(pg_get_serial_sequence('events', 'id'), 20005)");
+  EXPECT_EQ(next_id(), "20006");
+  engine.Rollback();
+  EXPECT_EQ(conn.Exec("SELECT format_type(atttypid, NULL) FROM pg_attribute WHERE attrelid = "
+                      "'events'::regclass AND attname = 'id'")
+                .Text(0, 0),
+            "integer");
+  EXPECT_EQ(next_id(), "20007") << "the old heap's identity took the count back";
+  EXPECT_EQ(conn.Exec("SELECT count(*) FROM events").Int(0, 0), 20003);
+
+  Engine again(conn, testing::FastEngineOptions(), progress);
+  migration.name = "events_id_bigint_2";
+  again.Start(migration);
+  again.Complete();
+  EXPECT_EQ(next_id(), "20008");
+  EXPECT_EQ(conn.Exec("SELECT count(*) FROM pg_class WHERE relkind = 'S' AND relname LIKE "
+                      "'\\_zd\\_%'")
+                .Int(0, 0),
+            0)
+      << "no sequence of the copies is left";
+}
+
 }  // namespace
 }  // namespace zerodown::engine
