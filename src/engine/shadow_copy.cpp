@@ -869,6 +869,63 @@ class ShadowCopyRun {
     return before;
   }
 
+  // A swap attempt queues every query on the table behind its lock request for up to
+  // lock_timeout; against a holder that will not let go in time (an autovacuum, a report, a
+  // session idle in a transaction) that wait is pure harm. So before each attempt: an autovacuum
+  // on the tables (not one against wraparound) is cancelled, as PostgreSQL itself cancels one
+  // that blocks a lock request, and it runs again later; any other session that has held a lock
+  // on them for longer than half the lock_timeout is waited for, with the log kept short
+  // meanwhile, for at most as many rounds as the swap may take attempts. Reads the catalog and
+  // pg_stat_activity; cancelling needs the rights of pg_signal_backend (otherwise it waits).
+  void WaitForLongHolders(const ReplayPath& path, const std::vector<std::string>& also_lock) {
+    // The tables as parameters: $2, $3, … (their quoted names would not survive an array literal).
+    std::vector<pg::Param> params = {std::string()};
+    std::string tables;
+    params.emplace_back(live_);
+    for (const auto& t : also_lock) params.emplace_back(t);
+    for (std::size_t i = 2; i <= params.size(); ++i) {
+      tables += fmt::format("{}${}::regclass", i > 2 ? ", " : "", i);
+    }
+    params[0] = fmt::format("{} milliseconds", options_.lock.lock_timeout.count() / 2);
+    std::mt19937_64 rng(std::random_device{}());
+    for (int round = 1; round < options_.lock.max_attempts; ++round) {
+      pg::Rows holders = conn_.Exec(
+          "SELECT DISTINCT a.pid, a.backend_type, l.mode, coalesce(extract(epoch FROM now() - "
+          "coalesce(a.xact_start, a.query_start)) * 1000, 0)::bigint, a.backend_type = "
+          "'autovacuum worker' AND a.query NOT LIKE '%wraparound%' FROM pg_locks l JOIN "
+          "pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'relation' AND l.granted AND "
+          "l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND "
+          "l.relation IN (" +
+              tables +
+              ") AND l.pid <> pg_backend_pid() AND (a.backend_type = 'autovacuum worker' OR now() "
+              "- "
+              "coalesce(a.xact_start, a.query_start) > $1::interval)",
+          params);
+      if (holders.empty()) return;
+      std::string who;
+      bool cancelled = false;
+      for (int r = 0; r < holders.size(); ++r) {
+        who +=
+            fmt::format("{}pid {} ({}, {} for {} ms)", who.empty() ? "" : ", ", holders.Text(r, 0),
+                        holders.Text(r, 1), holders.Text(r, 2), holders.Text(r, 3));
+        if (holders.Bool(r, 4)) {
+          auto result = conn_.TryExec("SELECT pg_cancel_backend($1::int)", {holders.Text(r, 0)});
+          cancelled = cancelled || (result.ok() && result->Bool(0, 0));
+        }
+      }
+      auto delay =
+          cancelled ? std::chrono::milliseconds(50) : pg::BackoffDelay(options_.lock, round, rng);
+      progress_.OnMessage(fmt::format(
+          "{} the swap of {}: {}; {}", cancelled ? "cleared the way for" : "waiting to try",
+          spec_.table, who,
+          cancelled ? "cancelled the autovacuum (it runs again later)"
+                    : fmt::format("trying again in {} ms without queueing the application",
+                                  delay.count())));
+      std::this_thread::sleep_for(delay);
+      CatchUp(path, options_.swap_when_log_below);
+    }
+  }
+
   // Replays `path` until its log is short, then runs `body` in one transaction that holds ACCESS
   // EXCLUSIVE on the live table, `also_lock` and the tables whose foreign keys point at it, under
   // lock_timeout, after the last log entries. When the lock is not had in time the application's
@@ -881,6 +938,7 @@ class ShadowCopyRun {
     once.max_attempts = 1;
     std::mt19937_64 rng(std::random_device{}());
     for (int attempt = 1;; ++attempt) {
+      WaitForLongHolders(path, also_lock);
       CatchUp(path, kFinalLog, kFinalRounds);
       double held_ms = 0;
       nlohmann::json before = checkpoint_;
