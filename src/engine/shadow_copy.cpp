@@ -208,6 +208,11 @@ class ShadowCopyRun {
           "CREATE {}TABLE {} (LIKE {} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE "
           "INCLUDING COMMENTS INCLUDING COMPRESSION INCLUDING IDENTITY INCLUDING GENERATED)",
           persistence, shadow_, live_));
+      // An autovacuum of the new heap (2 M inserted rows invite one) would hold a lock the swap
+      // needs, for seconds: W1's swap failed five attempts in a row on it, each holding the
+      // application for lock_timeout. The heap is analyzed by the copy; vacuum waits for the
+      // swap.
+      c.Exec(fmt::format("ALTER TABLE {} SET (autovacuum_enabled = false)", shadow_));
       for (const auto& a : spec_.added) {
         c.Exec(fmt::format("ALTER TABLE {} ADD COLUMN {} {}", shadow_, c.Ident(a.name), a.type));
       }
@@ -947,8 +952,11 @@ class ShadowCopyRun {
         pg::RunWithLockRetry(conn_, once, what, [&](pg::Connection& c) {
           // Read once to learn which referencing tables to lock with it, again under the lock.
           Dependent dependents = ReadDependents(c, types_change);
-          std::string tables = live_;
-          for (const auto& t : also_lock) tables += ", " + t;
+          // The tables only zerodown and autovacuum use come first: waiting for them must not
+          // hold the live table's lock with the application queued behind it.
+          std::string tables;
+          for (const auto& t : also_lock) tables += t + ", ";
+          tables += live_;
           for (const auto& t : dependents.lock) tables += ", " + t;
           c.Exec(fmt::format("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE", tables));
           locked = Clock::now();
@@ -1001,7 +1009,7 @@ class ShadowCopyRun {
     }
     bool types_change = !spec_.retyped.empty();
     SwapUnderLock(
-        "swap " + spec_.table + " in", "swapped " + spec_.table + " in", Forward(), {},
+        "swap " + spec_.table + " in", "swapped " + spec_.table + " in", Forward(), {shadow_},
         types_change, [&](pg::Connection& c, const Dependent& dependents) {
           std::vector<IndexToBuild> indexes = LiveIndexes(c);
           c.Exec(fmt::format("DROP TRIGGER {} ON {}", log_trigger_, live_));
@@ -1011,6 +1019,8 @@ class ShadowCopyRun {
           c.Exec(fmt::format("ALTER TABLE {} RENAME TO {}", live_, c.Ident(spec_.retired)));
           for (std::size_t i = half; i < renames.size(); ++i) c.Exec(renames[i]);
           c.Exec(fmt::format("ALTER TABLE {} RENAME TO {}", shadow_, c.Ident(spec_.table)));
+          // Autovacuum is the table's again (the live table's own options follow, if it had any).
+          c.Exec(fmt::format("ALTER TABLE {} RESET (autovacuum_enabled)", live_));
           for (const auto& sql : dependents.statements) c.Exec(sql);
           for (const auto& sql : spec_.after_swap_sql) c.Exec(sql);
           CarryIdentitySequences(c, retired_, live_);

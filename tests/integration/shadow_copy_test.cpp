@@ -138,6 +138,9 @@ TEST(ShadowCopyTest, UnderLoadKeepsEveryWriteAndEverythingThatNamesTheTable) {
                 .Int(0, 0),
             1);
   EXPECT_TRUE(conn.Exec("SELECT has_table_privilege('reader', 'accounts', 'SELECT')").Bool(0, 0));
+  EXPECT_TRUE(conn.Exec("SELECT reloptions IS NULL FROM pg_class WHERE oid = 'accounts'::regclass")
+                  .Bool(0, 0))
+      << "autovacuum, off on the copy while it was filled, is the table's again";
   EXPECT_EQ(conn.Exec("SELECT obj_description('accounts'::regclass, 'pg_class')").Text(0, 0),
             "the ledger");
   EXPECT_EQ(conn.Exec("SELECT pg_get_serial_sequence('accounts', 'serial_no')").Text(0, 0),
