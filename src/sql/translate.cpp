@@ -29,39 +29,22 @@ constexpr int kClose = ')';
 constexpr int kOpenBracket = '[';
 constexpr int kCloseBracket = ']';
 
-// The smallest "location" in a parse-tree node: where its text begins. (A TypeCast's or an
-// operator's own location is that of `::` or the operator, not of the expression's first token.)
-std::size_t StartOf(const Json& node) {
-  std::size_t start = std::numeric_limits<std::size_t>::max();
+// The smallest and largest "location" in a parse-tree node: where its text begins, and a token
+// certainly inside it. (A TypeCast's or an operator's own location is that of `::` or the
+// operator, not of the expression's first token.)
+void Locations(const Json& node, std::size_t& first, std::size_t& last) {
   if (node.is_object()) {
     for (auto it = node.begin(); it != node.end(); ++it) {
       if (it.key() == "location" && it.value().is_number_integer() && it.value().get<int>() >= 0) {
-        start = std::min(start, it.value().get<std::size_t>());
-      } else {
-        start = std::min(start, StartOf(it.value()));
-      }
-    }
-  } else if (node.is_array()) {
-    for (const auto& child : node) start = std::min(start, StartOf(child));
-  }
-  return start;
-}
-
-// The largest "location" in a parse-tree node: a token that is certainly inside its text.
-std::size_t LastLocationOf(const Json& node) {
-  std::size_t last = 0;
-  if (node.is_object()) {
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      if (it.key() == "location" && it.value().is_number_integer() && it.value().get<int>() >= 0) {
+        first = std::min(first, it.value().get<std::size_t>());
         last = std::max(last, it.value().get<std::size_t>());
       } else {
-        last = std::max(last, LastLocationOf(it.value()));
+        Locations(it.value(), first, last);
       }
     }
   } else if (node.is_array()) {
-    for (const auto& child : node) last = std::max(last, LastLocationOf(child));
+    for (const auto& child : node) Locations(child, first, last);
   }
-  return last;
 }
 
 std::string Str(const Json& node) { return node.at("String").at("sval").get<std::string>(); }
@@ -350,8 +333,11 @@ class Translator {
   std::string ExprText(const Json& node,
                        std::size_t bound = std::numeric_limits<std::size_t>::max(),
                        std::size_t offset = 0) {
-    std::size_t start = StartOf(node) + offset;
-    std::size_t last = LastLocationOf(node) + offset;
+    std::size_t start = std::numeric_limits<std::size_t>::max();
+    std::size_t last = 0;
+    Locations(node, start, last);
+    start += offset;
+    last += offset;
     bound = std::min(bound, statement_->end);
     for (;;) {
       std::size_t end = start;

@@ -89,6 +89,17 @@ nlohmann::json CopyCheckpoint(pg::Connection& conn) {
   return rows.empty() ? nlohmann::json() : nlohmann::json::parse(rows.Text(0, 0));
 }
 
+// Runs `sql` in a transaction on `conn` that a thread of its own commits 1.5 s later: a session
+// holding the table's lock across the swap. Join the thread before `conn` goes.
+std::thread HoldOpen(pg::Connection& conn, const std::string& sql) {
+  conn.Exec("BEGIN");
+  conn.Exec(sql);
+  return std::thread([&conn] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    conn.Exec("COMMIT");
+  });
+}
+
 TEST(ShadowCopyTest, UnderLoadKeepsEveryWriteAndEverythingThatNamesTheTable) {
   std::string db = SetUpLedger();
   pg::Connection conn = testing::Connect(db);
@@ -232,12 +243,8 @@ TEST(ShadowCopyTest, SwapBlockedByALongTransactionNeverQueuesTheApplication) {
   EngineOptions options = ShadowOptions();
   // Right before the swap, a transaction takes a row lock on accounts and keeps it for 1.5 s.
   options.before_cutover = [&] {
-    holder.Exec("BEGIN");
-    holder.Exec("UPDATE accounts SET note = 'held' WHERE id = $1", {std::to_string(kRows + 5)});
-    release = std::thread([&] {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-      holder.Exec("COMMIT");
-    });
+    release =
+        HoldOpen(holder, fmt::format("UPDATE accounts SET note = 'held' WHERE id = {}", kRows + 5));
     load.max_ms = 0;
   };
   SilentProgress progress;
@@ -266,12 +273,7 @@ TEST(ShadowCopyTest, SwapWaitsForAReportWithoutQueueingTheApplicationBehindIt) {
   // A report reads accounts in a transaction that stays open for 1.5 s from right before the
   // swap: a lock request would wait for it, and the application would queue behind the request.
   options.before_cutover = [&] {
-    report.Exec("BEGIN");
-    report.Exec("SELECT count(*) FROM accounts");
-    release = std::thread([&] {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-      report.Exec("COMMIT");
-    });
+    release = HoldOpen(report, "SELECT count(*) FROM accounts");
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     load.max_ms = 0;
   };
