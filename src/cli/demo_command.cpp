@@ -147,7 +147,7 @@ int RunDemo(const GlobalOptions& global, const DemoFlags& flags) {
   auto text = MakeProgress(global);
   std::cerr << "\nzerodown: pgbench_accounts.abalance int -> bigint, online\n";
   load::LoadReport ours =
-      RunUnderLoad(conninfo, flags, "zerodown expand/contract", [&](load::LoadRunner& runner) {
+      RunUnderLoad(conninfo, flags, "zerodown start + complete", [&](load::LoadRunner& runner) {
         PhaseMarkingProgress progress(*text, runner);
         engine::Engine engine(conn, MakeEngineOptions(global, flags.engine), progress);
         engine.Start(migration);
