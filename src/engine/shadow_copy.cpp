@@ -259,9 +259,9 @@ class ShadowCopyRun {
   // where `from`'s sequence is, and its sequence takes the name of `from`'s, which steps aside.
   void CarryIdentitySequences(pg::Connection& c, const std::string& from, const std::string& to) {
     pg::Rows rows = c.Exec(
-        "SELECT pg_get_serial_sequence($1::text, a.attname), pg_get_serial_sequence($2::text, "
-        "a.attname), "
-        "s.relname, s.oid::text FROM pg_attribute a JOIN pg_class s ON s.oid = "
+        "SELECT pg_get_serial_sequence($1::text, a.attname), "
+        "pg_get_serial_sequence($2::text, a.attname), s.relname, s.oid::text "
+        "FROM pg_attribute a JOIN pg_class s ON s.oid = "
         "pg_get_serial_sequence($1::text, a.attname)::regclass WHERE a.attrelid = $2::regclass AND "
         "a.attnum > 0 AND NOT a.attisdropped AND a.attidentity <> ''",
         {from, to});
@@ -881,31 +881,29 @@ class ShadowCopyRun {
   // that blocks a lock request, and it runs again later; any other session that has held a lock
   // on them for longer than half the lock_timeout is waited for, with the log kept short
   // meanwhile, for at most as many rounds as the swap may take attempts. Reads the catalog and
-  // pg_stat_activity; cancelling needs the rights of pg_signal_backend (otherwise it waits).
+  // pg_stat_activity; on PostgreSQL 15 only a superuser may cancel an autovacuum (otherwise it
+  // is waited for like any other holder).
   void WaitForLongHolders(const ReplayPath& path, const std::vector<std::string>& also_lock) {
-    // The tables as parameters: $2, $3, … (their quoted names would not survive an array literal).
-    std::vector<pg::Param> params = {std::string()};
-    std::string tables;
-    params.emplace_back(live_);
+    // $1 the patience, then the tables: $2, $3, … (quoted names do not survive an array literal).
+    std::vector<pg::Param> params = {
+        fmt::format("{} milliseconds", options_.lock.lock_timeout.count() / 2), live_};
     for (const auto& t : also_lock) params.emplace_back(t);
+    std::string tables;
     for (std::size_t i = 2; i <= params.size(); ++i) {
       tables += fmt::format("{}${}::regclass", i > 2 ? ", " : "", i);
     }
-    params[0] = fmt::format("{} milliseconds", options_.lock.lock_timeout.count() / 2);
+    std::string query = fmt::format(
+        "SELECT DISTINCT a.pid, a.backend_type, l.mode, coalesce(extract(epoch FROM now() - "
+        "coalesce(a.xact_start, a.query_start)) * 1000, 0)::bigint, a.backend_type = 'autovacuum "
+        "worker' AND a.query NOT LIKE '%wraparound%' FROM pg_locks l JOIN pg_stat_activity a ON "
+        "a.pid = l.pid WHERE l.locktype = 'relation' AND l.granted AND l.database = (SELECT oid "
+        "FROM pg_database WHERE datname = current_database()) AND l.relation IN ({}) AND l.pid <> "
+        "pg_backend_pid() AND (a.backend_type = 'autovacuum worker' OR now() - "
+        "coalesce(a.xact_start, a.query_start) > $1::interval)",
+        tables);
     std::mt19937_64 rng(std::random_device{}());
     for (int round = 1; round < options_.lock.max_attempts; ++round) {
-      pg::Rows holders = conn_.Exec(
-          "SELECT DISTINCT a.pid, a.backend_type, l.mode, coalesce(extract(epoch FROM now() - "
-          "coalesce(a.xact_start, a.query_start)) * 1000, 0)::bigint, a.backend_type = "
-          "'autovacuum worker' AND a.query NOT LIKE '%wraparound%' FROM pg_locks l JOIN "
-          "pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'relation' AND l.granted AND "
-          "l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND "
-          "l.relation IN (" +
-              tables +
-              ") AND l.pid <> pg_backend_pid() AND (a.backend_type = 'autovacuum worker' OR now() "
-              "- "
-              "coalesce(a.xact_start, a.query_start) > $1::interval)",
-          params);
+      pg::Rows holders = conn_.Exec(query, params);
       if (holders.empty()) return;
       std::string who;
       bool cancelled = false;
