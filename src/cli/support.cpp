@@ -71,7 +71,7 @@ void AddEngineFlags(CLI::App* command, EngineFlags& flags) {
       ->add_option("--verify-before-swap", flags.verify_before_swap,
                    "what a shadow copy compares with the live table before it is swapped in "
                    "(rows written since the last replay skipped): sample (about 10,000 rows, "
-                   "well under a second), full (every row: a pass over both heaps) or off; a "
+                   "0.5-1 s on a busy server), full (every row: a pass over both heaps) or off; a "
                    "difference fails the start and the table keeps serving")
       ->check(CLI::IsMember({"sample", "full", "off"}))
       ->capture_default_str();
