@@ -663,8 +663,9 @@ class ShadowCopyRun {
   // (a busy table, a swap postponed for hours) is taken in growing batches: the per-batch work
   // (statistics, planning, the log's own index walk) is then paid per many entries, so the
   // replay outruns the writes that fill the log instead of trailing them.
-  void CatchUp(const ReplayPath& path, std::int64_t below,
-               int max_rounds = std::numeric_limits<int>::max()) {
+  // Returns how many entries were left (counted up to `below`) when it stopped.
+  std::int64_t CatchUp(const ReplayPath& path, std::int64_t below,
+                       int max_rounds = std::numeric_limits<int>::max()) {
     std::int64_t batch = kReplayBatch;
     for (int round = 1;; ++round) {
       if (options_.chunks.before_batch) options_.chunks.before_batch();
@@ -692,17 +693,31 @@ class ShadowCopyRun {
                         path.log),
                     {std::to_string(below)})
               .Int(0, 0);
-      if (left < below || round >= max_rounds) return;
+      if (left < below || round >= max_rounds) return left;
     }
   }
 
   struct Dependent {
     std::vector<std::string> statements;                           // run after the renames
     std::vector<std::pair<std::string, std::string>> to_validate;  // (table, constraint)
-    std::vector<std::string> lock;           // other tables the swap changes (referencing tables)
     std::vector<std::string> triggers;       // names of the user's triggers, re-created
     std::vector<std::string> outgoing_keys;  // names of the table's own foreign keys, re-created
   };
+
+  // The tables whose foreign keys point at the live one: the swap re-creates those keys, so it
+  // locks them with it. One query, before the lock (every write until the lock is had is one
+  // more to replay under it); ReadDependents reads them again with the rest under the lock.
+  std::vector<std::string> ReferencingTables(pg::Connection& c) {
+    pg::Rows rows = c.Exec(
+        "SELECT DISTINCT n.nspname, t.relname FROM pg_constraint k JOIN pg_class t ON t.oid = "
+        "k.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace WHERE k.contype = 'f' AND "
+        "k.confrelid = $1::regclass AND k.conrelid <> $1::regclass",
+        {live_});
+    std::vector<std::string> tables;
+    for (int r = 0; r < rows.size(); ++r)
+      tables.push_back(c.Ident(rows.Text(r, 0), rows.Text(r, 1)));
+    return tables;
+  }
 
   // Everything that names the live heap and must name the new one after the swap, read inside
   // the swap's transaction (so nothing changes under it) while the names still point at the
@@ -796,7 +811,6 @@ class ShadowCopyRun {
       bool outgoing = keys.Bool(r, 5);
       if (outgoing) d.outgoing_keys.push_back(keys.Text(r, 0));
       if (!outgoing) {
-        d.lock.push_back(table);
         d.statements.push_back(fmt::format("ALTER TABLE {} DROP CONSTRAINT {}", table, name));
       }
       d.statements.push_back(fmt::format("ALTER TABLE {} ADD CONSTRAINT {} {} NOT VALID",
@@ -942,29 +956,31 @@ class ShadowCopyRun {
     std::mt19937_64 rng(std::random_device{}());
     for (int attempt = 1;; ++attempt) {
       WaitForLongHolders(path, also_lock);
-      CatchUp(path, kFinalLog, kFinalRounds);
+      std::int64_t left = CatchUp(path, kFinalLog, kFinalRounds);
+      Clock::time_point approached = Clock::now();
       double held_ms = 0;
       nlohmann::json before = checkpoint_;
       try {
         Clock::time_point locked;
         pg::RunWithLockRetry(conn_, once, what, [&](pg::Connection& c) {
-          // Read once to learn which referencing tables to lock with it, again under the lock.
-          Dependent dependents = ReadDependents(c, types_change);
           // The tables only zerodown and autovacuum use come first: waiting for them must not
           // hold the live table's lock with the application queued behind it.
           std::string tables;
           for (const auto& t : also_lock) tables += t + ", ";
           tables += live_;
-          for (const auto& t : dependents.lock) tables += ", " + t;
+          for (const auto& t : ReferencingTables(c)) tables += ", " + t;
           c.Exec(fmt::format("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE", tables));
           locked = Clock::now();
+          checkpoint_["swap_log_before"] = left;
+          checkpoint_["swap_wait_ms"] =
+              std::chrono::duration<double>(locked - approached).count() * 1000;
           std::int64_t replayed = 0;
           while (std::int64_t n = ReplayBatch(path, 100000)) replayed += n;
           // Where the lock's time goes, for the benchmark's record of the swap.
           checkpoint_["swap_replayed"] = replayed;
           checkpoint_["swap_replay_ms"] = SecondsSince(locked) * 1000;
           // Nothing can change these from here on.
-          dependents = ReadDependents(c, types_change);
+          Dependent dependents = ReadDependents(c, types_change);
           checkpoint_["swap_read_ms"] = SecondsSince(locked) * 1000;
           body(c, dependents);
           checkpoint_["swap_attempts"] = attempt;

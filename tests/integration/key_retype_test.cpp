@@ -78,7 +78,8 @@ TEST(KeyRetypeTest, UnderLoadSwapsVerifiesAndRollsBackWithEveryWrite) {
   std::cout << "[ swap     ] ACCESS EXCLUSIVE held " << swap_ms << " ms under " << kClients
             << " writers, " << copy.value("swap_replay_ms", 0.0) << " ms of it replaying the last "
             << copy.value("swap_replayed", 0) << " logged changes, catalog read done at "
-            << copy.value("swap_read_ms", 0.0) << " ms\n";
+            << copy.value("swap_read_ms", 0.0) << " ms; " << copy.value("swap_log_before", 0)
+            << " left before, lock had " << copy.value("swap_wait_ms", 0.0) << " ms later\n";
   RecordProperty("swap_lock_ms", std::to_string(swap_ms));
   EXPECT_LT(swap_ms, 1000.0);
   EXPECT_TRUE(conn.Exec("SELECT to_regclass('public._zd_retired_accounts') IS NOT NULL").Bool(0, 0))
