@@ -7,15 +7,21 @@
 #
 #   bench/w1.sh [--scale 20] [--clients 8] [--warmup 10] [--cooldown 10]
 #               [--variants a,b,c,d,e,f,g] [--zerodown build/release/zerodown]
-#               [--results bench/results]
+#               [--baseline-seconds auto] [--limit 3600] [--results bench/results]
 #
-# Variants: a = no change (baseline: `sleep 5` under load), b = native ALTER … TYPE bigint,
+# Variants: a = no change (baseline: the load alone, run last for as long as the longest
+# change, since the max latency of a window grows with its length; --baseline-seconds N fixes
+# it), b = native ALTER … TYPE bigint,
 # c = pg_repack --table (a rebuild only: the reference cost of an online rewrite), d = zerodown
 # expand/contract in place (`start --mechanism inplace` on the pgroll-format file, then
 # `complete`), e = the same file with `--mechanism shadow` (copy into a new heap, swap), f =
 # zerodown on the plain SQL ALTER (default mechanism: auto), g = `zerodown repack` (a rebuild
-# only: the like-for-like of c). `zerodown init` runs before the measured window.
+# only: the like-for-like of c). `zerodown init` runs before the measured window. A command
+# still running after --limit seconds is stopped and reported as not finished.
 set -euo pipefail
+# The whole script is one block, read before it runs: editing the file during a run (which
+# lasts up to an hour) cannot change what the run does.
+{
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 scale=20
@@ -25,8 +31,10 @@ cooldown=10
 variants=a,b,c,d,e,f,g
 zerodown=$root/build/release/zerodown
 results=$root/bench/results
+baseline_seconds=auto
+limit=3600
 
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case $1 in
     --scale) scale=$2; shift 2 ;;
@@ -36,6 +44,8 @@ while [ $# -gt 0 ]; do
     --variants) variants=$2; shift 2 ;;
     --zerodown) zerodown=$(realpath "$2"); shift 2 ;;
     --results) results=$2; shift 2 ;;
+    --baseline-seconds) baseline_seconds=$2; shift 2 ;;
+    --limit) limit=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "w1: unknown argument $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -102,16 +112,27 @@ run_variant() {  # id, label, lock (whole | swap | -), command…
       lock_args=(--cutover-lock-sql "$swap_lock_sql") ;;
   esac
   local status=0
+  # timeout(1) stops the command alone (exit 124): bench reports the load up to that moment.
   "$zerodown" --postgres-url "$url" --json bench --clients "$clients" --warmup "$warmup" \
     --cooldown "$cooldown" --label "($id) $label" --svg "$results/$stamp-$id.svg" \
-    "${lock_args[@]}" -- "$@" >"$work/$id.json" \
+    "${lock_args[@]}" -- timeout "$limit" "$@" >"$work/$id.json" \
     2> >(tee "$results/tmp/$stamp-$id.log" >&2) || status=$?
   if [ ! -s "$work/$id.json" ]; then
     echo "w1: ($id) produced no report (exit $status)" >&2
     printf '{"label": "(%s) %s", "note": "benchmark failed (exit %s)"}\n' "$id" "$label" "$status" \
       >"$work/$id.json"
+  elif grep -q '"command_exit": *124' "$work/$id.json"; then
+    echo "w1: ($id) did not finish within $limit s (--limit); stopped" >&2
+    sed -i "s/\"note\": *\"[^\"]*\"/\"note\": \"did not finish within $limit s (stopped)\"/" \
+      "$work/$id.json"
+  fi
+  local seconds
+  seconds=$(grep -o '"change_seconds": *[0-9.]*' "$work/$id.json" | head -1 | sed 's/.*: *//')
+  if [ -n "$seconds" ] && [ "$id" != a ]; then
+    longest=$(awk -v a="$longest" -v b="$seconds" 'BEGIN { print (b > a ? b : a) }')
   fi
 }
+longest=0
 
 not_available() {  # id, label, why
   echo "w1: ($1) $2: $3"
@@ -132,9 +153,17 @@ zerodown_start_complete() {  # id, label, file, start flags…
 }
 
 IFS=, read -r -a chosen <<<"$variants"
-for id in "${chosen[@]}"; do
+# The baseline runs last, so that its window can be as long as the longest change.
+order=()
+for id in "${chosen[@]}"; do [ "$id" = a ] || order+=("$id"); done
+for id in "${chosen[@]}"; do [ "$id" != a ] || order+=("$id"); done
+for id in "${order[@]}"; do
   case $id in
-    a) run_variant a "no change (baseline)" - sleep 5 ;;
+    a) seconds=$baseline_seconds
+       if [ "$seconds" = auto ]; then
+         seconds=$(awk -v s="$longest" 'BEGIN { s = int(s + 0.5); print (s < 5 ? 5 : s) }')
+       fi
+       run_variant a "no change (baseline)" - sleep "$seconds" ;;
     b) run_variant b "native ALTER TYPE bigint" whole "$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 \
          -d "$url" -c "ALTER TABLE pgbench_accounts ALTER COLUMN abalance TYPE bigint" ;;
     c) if [ "$have_repack" = 1 ] && [ -x "$PG_BINDIR/pg_repack" ]; then
@@ -167,3 +196,5 @@ echo
 echo "W1: pgbench scale $scale, $clients clients, $(nproc) cores, abalance int -> bigint ($(($(date +%s) - started)) s)"
 "$zerodown" bench --summarize "${files[@]}"
 echo "saved: $results/$stamp.json and $results/$stamp-<variant>.svg"
+exit
+}

@@ -169,7 +169,8 @@ std::string RenderComparison(const std::vector<LoadReport>& reports) {
                                 "variant", width, "change s", "TPS during", "p99 ms", "max ms",
                                 ">100 ms", "failed", "lost tx", "lock ms", "tool MB");
   for (const auto& report : reports) {
-    if (!report.note.empty()) {
+    // A command that failed or was stopped still has the load's figures up to that moment.
+    if (!report.note.empty() && !report.has_change) {
       out += fmt::format("{:<{}}  {}\n", report.label, width, report.note);
       continue;
     }
@@ -184,6 +185,7 @@ std::string RenderComparison(const std::vector<LoadReport>& reports) {
         report.label, width, report.has_change ? during.duration_s() : 0.0,
         report.during_tps_percent, during.p99_ms, during.max_ms, during.slow, during.failed,
         report.lost_transactions, lock, rss);
+    if (!report.note.empty()) out += fmt::format("{:<{}}    ^ {}\n", "", width, report.note);
   }
   out +=
       "TPS during = TPS while the change ran, as % of the same run's TPS before it; p99, max,\n"

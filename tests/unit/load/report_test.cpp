@@ -116,6 +116,19 @@ TEST(ReportTest, RenderersNameTheFigures) {
   EXPECT_NE(rows.find("not available yet"), std::string::npos) << rows;
 }
 
+TEST(ReportTest, AStoppedCommandKeepsItsFiguresUnderItsNote) {
+  std::vector<Segment> segments = {
+      {0, 10, Steady(1000, 4'000)}, {10, 12, Steady(50, 9'000)}, {12, 20, Steady(800, 4'000)}};
+  auto stopped = BuildReport(segments, {{"start", 10}, {"end", 12}}, {}).value();
+  stopped.label = "(c) pg_repack";
+  stopped.note = "did not finish within 2 s (stopped)";
+  std::string rows = RenderComparison({stopped});
+  std::size_t row = rows.find("(c) pg_repack");
+  ASSERT_NE(row, std::string::npos) << rows;
+  EXPECT_NE(rows.find("150", row), std::string::npos) << rows;  // its lost transactions
+  EXPECT_GT(rows.find("did not finish within 2 s"), row) << rows;
+}
+
 LoadReport TwoSecondChange(std::string label) {
   std::vector<Segment> segments = {
       {0, 10, Steady(1000, 4'000)}, {10, 12, Steady(50, 9'000)}, {12, 20, Steady(800, 4'000)}};
