@@ -1029,6 +1029,7 @@ class ShadowCopyRun {
           Dependent dependents = ReadDependents(c, types_change);
           checkpoint_["swap_read_ms"] = SecondsSince(locked) * 1000;
           body(c, dependents);
+          checkpoint_["swap_body_ms"] = SecondsSince(locked) * 1000;
           checkpoint_["swap_attempts"] = attempt;
           checkpoint_["swap_lock_ms"] = SecondsSince(locked) * 1000;
           Save();
@@ -1048,10 +1049,11 @@ class ShadowCopyRun {
       checkpoint_["swap_lock_ms"] = held_ms;
       progress_.OnMessage(fmt::format(
           "{}: ACCESS EXCLUSIVE held {:.1f} ms (attempt {}; the last {} logged changes replayed "
-          "under it in {:.1f} ms: {}; {} left before it, lock had {:.1f} ms after), {} logged "
-          "changes replayed in all",
+          "under it in {:.1f} ms: {}; catalog read by {:.1f} ms, swap done by {:.1f} ms; {} left "
+          "before it, lock had {:.1f} ms after), {} logged changes replayed in all",
           done, held_ms, attempt, checkpoint_.value("swap_replayed", std::int64_t{0}),
           checkpoint_.value("swap_replay_ms", 0.0), checkpoint_["swap_replay_steps_ms"].dump(),
+          checkpoint_.value("swap_read_ms", 0.0), checkpoint_.value("swap_body_ms", 0.0),
           checkpoint_.value("swap_log_before", std::int64_t{0}),
           checkpoint_.value("swap_wait_ms", 0.0), report_.log_entries_replayed));
       return;
