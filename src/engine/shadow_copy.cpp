@@ -1049,11 +1049,14 @@ class ShadowCopyRun {
       checkpoint_["swap_lock_ms"] = held_ms;
       progress_.OnMessage(fmt::format(
           "{}: ACCESS EXCLUSIVE held {:.1f} ms (attempt {}; the last {} logged changes replayed "
-          "under it in {:.1f} ms: {}; catalog read by {:.1f} ms, swap done by {:.1f} ms; {} left "
-          "before it, lock had {:.1f} ms after), {} logged changes replayed in all",
+          "under it in {:.1f} ms: taking {:.1f}, planning {:.1f}, removing {:.1f}, copying {:.1f}; "
+          "catalog read by {:.1f} ms, swap done by {:.1f} ms; {} left before it, lock had {:.1f} "
+          "ms "
+          "after), {} logged changes replayed in all",
           done, held_ms, attempt, checkpoint_.value("swap_replayed", std::int64_t{0}),
-          checkpoint_.value("swap_replay_ms", 0.0), checkpoint_["swap_replay_steps_ms"].dump(),
-          checkpoint_.value("swap_read_ms", 0.0), checkpoint_.value("swap_body_ms", 0.0),
+          checkpoint_.value("swap_replay_ms", 0.0), replay_ms_.take, replay_ms_.plan,
+          replay_ms_.remove, replay_ms_.copy, checkpoint_.value("swap_read_ms", 0.0),
+          checkpoint_.value("swap_body_ms", 0.0),
           checkpoint_.value("swap_log_before", std::int64_t{0}),
           checkpoint_.value("swap_wait_ms", 0.0), report_.log_entries_replayed));
       return;
