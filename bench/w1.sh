@@ -111,6 +111,8 @@ run_variant() {  # id, label, lock (whole | swap | -), command…
       "${zd[@]}" init >/dev/null
       lock_args=(--cutover-lock-sql "$swap_lock_sql") ;;
   esac
+  # The baseline's rate is what the table's lost@base column measures every change against.
+  if [ "$id" = a ]; then lock_args+=(--baseline); fi
   local status=0
   # timeout(1) stops the command alone (exit 124): bench reports the load up to that moment.
   "$zerodown" --postgres-url "$url" --json bench --clients "$clients" --warmup "$warmup" \

@@ -44,6 +44,7 @@ struct BenchFlags {
   std::string during_from, during_to;
   std::string cutover_lock_sql;
   bool cutover_lock_whole = false;
+  bool baseline = false;
   std::vector<std::string> summarize;
   bool quiet = false;
   std::vector<std::string> command;
@@ -299,6 +300,7 @@ int Bench(const GlobalOptions& global, const BenchFlags& flags) {
 
   auto report = runner.Report({flags.during_from, flags.during_to}).ValueOrThrow();
   report.label = flags.label;
+  report.baseline = flags.baseline;
   report.command_max_rss_kb = command_rss_kb;
   // Asked after the load stopped, so the query does not compete with it.
   if (flags.cutover_lock_whole && !flags.command.empty())
@@ -375,6 +377,10 @@ const CommandRegistration kRegistration{
                       "FILE[@WEIGHT]: a workload script, repeatable; default: built-in tpcb");
       cmd->add_option("--svg", flags->svg_path, "write a chart of TPS and latency over time");
       cmd->add_option("--label", flags->label, "name of this run in tables, charts and JSON");
+      cmd->add_flag("--baseline", flags->baseline,
+                    "this run is the comparison's no-change baseline (e.g. `-- sleep 40`): "
+                    "--summarize then also measures every other row's lost transactions against "
+                    "its TPS");
       cmd->add_option("--during-from", flags->during_from,
                       "phase that opens the `during` window (default: the first mark)");
       cmd->add_option("--during-to", flags->during_to,

@@ -165,9 +165,16 @@ std::string RenderTable(const LoadReport& report) {
 std::string RenderComparison(const std::vector<LoadReport>& reports) {
   std::size_t width = 7;
   for (const auto& report : reports) width = std::max(width, report.label.size());
-  std::string out = fmt::format("{:<{}}  {:>9} {:>11} {:>8} {:>9} {:>8} {:>7} {:>9} {:>9} {:>8}\n",
-                                "variant", width, "change s", "TPS during", "p99 ms", "max ms",
-                                ">100 ms", "failed", "lost tx", "lock ms", "tool MB");
+  std::optional<double> steady_tps;
+  for (const auto& report : reports) {
+    if (report.baseline && report.has_change && report.note.empty() && !steady_tps) {
+      steady_tps = report.during.tps;
+    }
+  }
+  std::string out = fmt::format(
+      "{:<{}}  {:>9} {:>11} {:>8} {:>9} {:>8} {:>7} {:>9} {:>9} {:>8}{}\n", "variant", width,
+      "change s", "TPS during", "p99 ms", "max ms", ">100 ms", "failed", "lost tx", "lock ms",
+      "tool MB", steady_tps ? fmt::format(" {:>10}", "lost@base") : "");
   for (const auto& report : reports) {
     // A command that failed or was stopped still has the load's figures up to that moment.
     if (!report.note.empty() && !report.has_change) {
@@ -180,11 +187,16 @@ std::string RenderComparison(const std::vector<LoadReport>& reports) {
     std::string rss = report.command_max_rss_kb
                           ? fmt::format("{:.0f}", *report.command_max_rss_kb / 1024.0)
                           : "-";
+    std::string against_baseline;
+    if (steady_tps && report.has_change) {
+      against_baseline = fmt::format(" {:>10.0f}", *steady_tps * during.duration_s() -
+                                                       static_cast<double>(during.transactions));
+    }
     out += fmt::format(
-        "{:<{}}  {:>9.2f} {:>10.0f}% {:>8.2f} {:>9.1f} {:>8} {:>7} {:>9.0f} {:>9} {:>8}\n",
+        "{:<{}}  {:>9.2f} {:>10.0f}% {:>8.2f} {:>9.1f} {:>8} {:>7} {:>9.0f} {:>9} {:>8}{}\n",
         report.label, width, report.has_change ? during.duration_s() : 0.0,
         report.during_tps_percent, during.p99_ms, during.max_ms, during.slow, during.failed,
-        report.lost_transactions, lock, rss);
+        report.lost_transactions, lock, rss, against_baseline);
     if (!report.note.empty()) out += fmt::format("{:<{}}    ^ {}\n", "", width, report.note);
   }
   out +=
@@ -193,6 +205,12 @@ std::string RenderComparison(const std::vector<LoadReport>& reports) {
       "transactions done during the change; lock ms = ACCESS EXCLUSIVE held at the cut-over\n"
       "(- unknown); tool MB = the command's peak RSS (client side, not the server's; never\n"
       "below bench's own, ~12 MB, which Linux counts for the process it spawns).\n";
+  if (steady_tps) {
+    out += fmt::format(
+        "lost@base = the baseline's TPS during ({:.0f}, the application alone) x change duration\n"
+        "- transactions done during the change.\n",
+        *steady_tps);
+  }
   return out;
 }
 
@@ -248,6 +266,7 @@ nlohmann::json ToJson(const LoadReport& report) {
       {"workload", report.workload},
       {"clients", report.clients},
       {"has_change", report.has_change},
+      {"baseline", report.baseline},
       {"change_seconds", report.has_change ? report.during.duration_s() : 0.0},
       {"during_tps_percent", report.during_tps_percent},
       {"lost_transactions", report.lost_transactions},
@@ -272,6 +291,7 @@ Result<LoadReport> ReportFromJson(const nlohmann::json& json) {
     report.workload = json.value("workload", "");
     report.clients = json.value("clients", 0);
     report.has_change = json.value("has_change", false);
+    report.baseline = json.value("baseline", false);
     report.during_tps_percent = json.value("during_tps_percent", 0.0);
     report.lost_transactions = json.value("lost_transactions", 0.0);
     // Absent (reports saved before these fields existed) or null: unknown.

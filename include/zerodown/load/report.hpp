@@ -100,6 +100,9 @@ struct LoadReport {
   // client side only; the server's memory is not counted). nullopt when no command ran.
   std::optional<std::int64_t> command_max_rss_kb;
   std::string note;  // e.g. "not available yet" for a variant that could not run
+  // The no-change run of a comparison (bench --baseline): its TPS during is the application's
+  // steady rate, which RenderComparison measures the other rows' lost transactions against too.
+  bool baseline = false;
 };
 
 // Builds the report from the segments between marks (`segments.size() == marks.size() + 1`,
@@ -118,6 +121,9 @@ std::string RenderTable(const LoadReport& report);
 // One row per report (a W1 variant): duration of the change, TPS during as % of before, p99,
 // max latency, transactions > 100 ms, failed, transactions lost during the change, the cut-over's
 // lock time and the command's peak RSS ("-" where unknown).
+// One row per report. With a baseline among them (LoadReport::baseline, with a change window),
+// a `lost@base` column measures each row's lost transactions against the baseline's TPS during
+// instead of the row's own "before" window: a steadier rate when the runs are as long.
 std::string RenderComparison(const std::vector<LoadReport>& reports);
 // The whole report as JSON, and back (timeline included; histograms are not kept).
 nlohmann::json ToJson(const LoadReport& report);

@@ -194,5 +194,25 @@ TEST(ReportTest, ComparisonHasALockColumnWithDashWhenUnknown) {
   EXPECT_EQ(RenderTable(repack).find("cut-over"), std::string::npos);
 }
 
+TEST(ReportTest, ABaselineAddsLostTransactionsAgainstItsSteadyRate) {
+  // 100 TPS before its 2-second change window, 400 in it.
+  auto baseline = BuildReport({{0, 10, Steady(1000, 4'000)},
+                               {10, 12, Steady(800, 4'000)},
+                               {12, 20, Steady(1000, 4'000)}},
+                              {{"start", 10}, {"end", 12}}, {})
+                      .value();
+  baseline.label = "(a) no change";
+  baseline.baseline = true;
+  LoadReport change = TwoSecondChange("(e) shadow");  // 100 TPS before, 50 done in 2 s
+  std::string rows = RenderComparison({change, baseline});
+  ASSERT_NE(rows.find("lost@base"), std::string::npos) << rows;
+  std::string row = RowOf(rows, "(e) shadow");
+  // 400 x 2 - 50 against the baseline, beside 100 x 2 - 50 against its own "before".
+  EXPECT_NE(row.find(" 750"), std::string::npos) << rows;
+  EXPECT_NE(row.find(" 150 "), std::string::npos) << rows;
+  EXPECT_TRUE(ReportFromJson(ToJson(baseline)).value().baseline);
+  EXPECT_EQ(RenderComparison({change}).find("lost@base"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace zerodown::load
