@@ -103,21 +103,21 @@ run_variant() {  # id, label, lock (whole | swap | -), command…
   # pgbench -i vacuumed the template; a checkpoint keeps the previous variant's writes from
   # being flushed during this one.
   cluster_sql w1_run "CHECKPOINT"
-  local lock_args=()
+  local bench_args=()
   case $lock in
-    whole) lock_args=(--cutover-lock-whole) ;;
+    whole) bench_args=(--cutover-lock-whole) ;;
     swap)
       # The state schema is one-time setup, not part of the change: outside the measured window.
       "${zd[@]}" init >/dev/null
-      lock_args=(--cutover-lock-sql "$swap_lock_sql") ;;
+      bench_args=(--cutover-lock-sql "$swap_lock_sql") ;;
   esac
   # The baseline's rate is what the table's lost@base column measures every change against.
-  if [ "$id" = a ]; then lock_args+=(--baseline); fi
+  if [ "$id" = a ]; then bench_args+=(--baseline); fi
   local status=0
   # timeout(1) stops the command alone (exit 124): bench reports the load up to that moment.
   "$zerodown" --postgres-url "$url" --json bench --clients "$clients" --warmup "$warmup" \
     --cooldown "$cooldown" --label "($id) $label" --svg "$results/$stamp-$id.svg" \
-    "${lock_args[@]}" -- timeout "$limit" "$@" >"$work/$id.json" \
+    "${bench_args[@]}" -- timeout "$limit" "$@" >"$work/$id.json" \
     2> >(tee "$results/tmp/$stamp-$id.log" >&2) || status=$?
   if [ ! -s "$work/$id.json" ]; then
     echo "w1: ($id) produced no report (exit $status)" >&2
