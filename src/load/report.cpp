@@ -71,6 +71,11 @@ WindowStats Span(std::string name, const std::vector<Segment>& segments, int fir
   return MakeWindow(std::move(name), begin, end, tally);
 }
 
+// The work the application could not do during `change`, had it kept running at `tps`.
+double LostAgainst(double tps, const WindowStats& change) {
+  return tps * change.duration_s() - static_cast<double>(change.transactions);
+}
+
 }  // namespace
 
 Result<LoadReport> BuildReport(const std::vector<Segment>& segments,
@@ -110,8 +115,7 @@ Result<LoadReport> BuildReport(const std::vector<Segment>& segments,
   report.after = Span("after", segments, last_during + 1, count - 1, end_s);
   if (report.before.tps > 0) {
     report.during_tps_percent = 100.0 * report.during.tps / report.before.tps;
-    report.lost_transactions = report.before.tps * report.during.duration_s() -
-                               static_cast<double>(report.during.transactions);
+    report.lost_transactions = LostAgainst(report.before.tps, report.during);
   }
   return report;
 }
@@ -189,8 +193,7 @@ std::string RenderComparison(const std::vector<LoadReport>& reports) {
                           : "-";
     std::string against_baseline;
     if (steady_tps && report.has_change) {
-      against_baseline = fmt::format(" {:>10.0f}", *steady_tps * during.duration_s() -
-                                                       static_cast<double>(during.transactions));
+      against_baseline = fmt::format(" {:>10.0f}", LostAgainst(*steady_tps, during));
     }
     out += fmt::format(
         "{:<{}}  {:>9.2f} {:>10.0f}% {:>8.2f} {:>9.1f} {:>8} {:>7} {:>9.0f} {:>9} {:>8}{}\n",
