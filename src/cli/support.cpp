@@ -75,6 +75,15 @@ void AddEngineFlags(CLI::App* command, EngineFlags& flags) {
                    "difference fails the start and the table keeps serving")
       ->check(CLI::IsMember({"sample", "full", "off"}))
       ->capture_default_str();
+  command
+      ->add_option("--replay-sessions", flags.replay_sessions,
+                   "connections that replay a shadow copy's change log side by side before its "
+                   "swap, each a share of the keys: 2 catches up with a busy table in about half "
+                   "the time, and less work in all (the writes it trails are replayed too); 1 "
+                   "takes the least CPU at any moment. A table with a unique index over other "
+                   "columns than its key is replayed by one session, the whole log per snapshot")
+      ->check(CLI::Range(1, 8))
+      ->capture_default_str();
   command->add_flag("--no-wait", flags.no_wait,
                     "refuse at once, instead of waiting, when another zerodown is working on "
                     "the same schema");
@@ -90,6 +99,7 @@ engine::EngineOptions MakeEngineOptions(const GlobalOptions& global, const Engin
   options.mechanism = engine::MechanismFromName(flags.mechanism).value_or(engine::Mechanism::kAuto);
   options.check_before_swap = engine::CopyCheckModeFromName(flags.verify_before_swap)
                                   .value_or(engine::CopyCheckMode::kSample);
+  options.replay_sessions = flags.replay_sessions;
   return options;
 }
 

@@ -25,6 +25,7 @@ struct EngineFlags {
   double max_probe_latency_ratio = 10;
   std::string mechanism = "auto";             // --mechanism
   std::string verify_before_swap = "sample";  // --verify-before-swap
+  int replay_sessions = 2;                    // --replay-sessions
   int max_active = 0;
   std::string metrics_addr;
   bool auto_rollback = false;

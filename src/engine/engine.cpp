@@ -233,6 +233,7 @@ void Engine::RunAction(const MigrationRecord& record, const std::string& phase,
       copy.chunks = options_.backfill;
       copy.lock = options_.lock;
       copy.check_before_swap = options_.check_before_swap;
+      copy.replay_sessions = options_.replay_sessions;
       if (action.kind == ActionKind::kShadowCopy) {
         copy.before_cutover = options_.before_cutover;
         RunShadowCopy(conn_, ShadowCopySpec::FromJson(action.detail), copy, checkpoint, save,

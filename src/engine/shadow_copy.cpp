@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <future>
 #include <limits>
 #include <map>
 #include <random>
@@ -27,6 +28,8 @@ constexpr int kCopyChunkFactor = 4;
 // Log entries consumed per replay transaction, at first and at most (see CatchUp).
 constexpr std::int64_t kReplayBatch = 5000;
 constexpr std::int64_t kMaxReplayBatch = 320000;
+// A replay batch's limit when it takes what the log holds.
+constexpr std::int64_t kWholeLog = 10000000;
 // Right before each swap attempt the log is replayed down to this many entries, in at most
 // kFinalRounds rounds: what is left is replayed under the swap's lock, at about 25 µs an entry
 // on a busy 2-core server (3,000 entries held a 1 M-row table's swap 78 of its 98 ms). Bounded,
@@ -34,6 +37,19 @@ constexpr std::int64_t kMaxReplayBatch = 320000;
 // swap then takes what catch-up's own threshold left.
 constexpr std::int64_t kFinalLog = 100;
 constexpr int kFinalRounds = 8;
+
+// Milliseconds a log replay spent per step (summed over its sessions): taking entries off the
+// log, analyzing and planning, removing the target's rows, copying them again.
+struct ReplayMs {
+  double take = 0, plan = 0, remove = 0, copy = 0;
+  ReplayMs& operator+=(const ReplayMs& other) {
+    take += other.take;
+    plan += other.plan;
+    remove += other.remove;
+    copy += other.copy;
+    return *this;
+  }
+};
 
 double SecondsSince(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
@@ -492,24 +508,64 @@ class ShadowCopyRun {
     std::string constraint;  // "p", "u" or "" for a plain index
     bool deferrable = false;
     bool deferred = false;
+    bool beyond_key = false;  // unique over other columns than the key: see UniqueBeyondKey
   };
+
+  // SQL true for an index `i` (of pg_index) whose plain columns include every key column: two
+  // rows with different keys never collide in it. Appends the key's names to `params`.
+  std::string CoversKey(std::vector<pg::Param>& params) const {
+    std::string keys;
+    for (const auto& column : spec_.key_columns) {
+      params.emplace_back(column);
+      keys += fmt::format("{}${}::name", keys.empty() ? "" : ", ", params.size());
+    }
+    return fmt::format(
+        "ARRAY(SELECT a.attname FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = "
+        "ANY (i.indkey)) @> ARRAY[{}]",
+        keys);
+  }
+
+  // Whether `table` has a unique index that two rows with different keys can collide in (an
+  // email, a code). The copy reads rows at many moments and a replay batch copies the keys it
+  // takes as they are now: a value one row gave up after its copy and another row took before
+  // its own would then be there twice. So such an index is built only once a replay of the
+  // whole log has made the new heap one moment of the table, and every replay after that takes
+  // the whole log in one snapshot (UniqueBeyondKey's answer picks ReplayRound's way).
+  bool UniqueBeyondKey(const std::string& table) {
+    auto known = unique_beyond_key_.find(table);
+    if (known != unique_beyond_key_.end()) return known->second;
+    std::vector<pg::Param> params = {table};
+    std::string covers = CoversKey(params);
+    bool beyond = conn_
+                      .Exec(fmt::format("SELECT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid "
+                                        "= $1::regclass AND i.indisunique AND NOT {})",
+                                        covers),
+                            params)
+                      .Bool(0, 0);
+    unique_beyond_key_[table] = beyond;
+    return beyond;
+  }
 
   std::vector<IndexToBuild> LiveIndexes(pg::Connection& c) {
     // With only pg_catalog on the search path the definitions name every object with its
     // schema, so they read the same wherever they run.
     c.Exec("SELECT set_config('search_path', 'pg_catalog', true)");
+    std::vector<pg::Param> params = {live_};
+    std::string covers = CoversKey(params);
     pg::Rows rows = c.Exec(
-        "SELECT i.indexrelid::oid::text, ic.relname, pg_get_indexdef(i.indexrelid), "
-        "coalesce(k.contype::text, ''), coalesce(k.condeferrable, false), "
-        "coalesce(k.condeferred, false) FROM pg_index i JOIN pg_class ic ON ic.oid = "
-        "i.indexrelid LEFT JOIN pg_constraint k ON k.conindid = i.indexrelid AND k.conrelid = "
-        "i.indrelid AND k.contype IN ('p', 'u') WHERE i.indrelid = $1::regclass AND i.indisvalid "
-        "ORDER BY i.indisprimary DESC, ic.relname",
-        {live_});
+        fmt::format(
+            "SELECT i.indexrelid::oid::text, ic.relname, pg_get_indexdef(i.indexrelid), "
+            "coalesce(k.contype::text, ''), coalesce(k.condeferrable, false), "
+            "coalesce(k.condeferred, false), i.indisunique AND NOT {} FROM pg_index i JOIN "
+            "pg_class ic ON ic.oid = i.indexrelid LEFT JOIN pg_constraint k ON k.conindid = "
+            "i.indexrelid AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u') WHERE "
+            "i.indrelid = $1::regclass AND i.indisvalid ORDER BY i.indisprimary DESC, ic.relname",
+            covers),
+        params);
     std::vector<IndexToBuild> out;
     for (int r = 0; r < rows.size(); ++r) {
       out.push_back({rows.Text(r, 0), rows.Text(r, 1), rows.Text(r, 2), rows.Text(r, 3),
-                     rows.Bool(r, 4), rows.Bool(r, 5)});
+                     rows.Bool(r, 4), rows.Bool(r, 5), rows.Bool(r, 6)});
     }
     return out;
   }
@@ -558,6 +614,49 @@ class ShadowCopyRun {
     checkpoint_["indexes_built"] = built;
   }
 
+  // Builds the indexes of `indexes` not built yet whose beyond_key is `beyond_key`, one
+  // transaction each.
+  void BuildMissingIndexes(const std::vector<IndexToBuild>& indexes, const std::string& live_text,
+                           bool beyond_key) {
+    int n = 0;
+    for (const auto& index : indexes) {
+      ++n;
+      auto built = checkpoint_.value("indexes_built", std::vector<std::string>{});
+      if (index.beyond_key != beyond_key ||
+          std::find(built.begin(), built.end(), index.oid) != built.end()) {
+        continue;
+      }
+      progress_.OnMessage(fmt::format("building index {} on the copy of {} ({}/{}){}", index.name,
+                                      spec_.table, n, indexes.size(),
+                                      beyond_key ? ", now that the copy is one moment of it" : ""));
+      pg::Transaction tx(conn_);
+      BuildIndex(conn_, index, live_text);
+      Save();
+      tx.Commit();
+      CrashPoint("index");
+    }
+  }
+
+  // The unique indexes two keys can collide in, left out by BuildIndexes, once a replay of the
+  // whole log has made the copy one moment of the table (UniqueBeyondKey). Returns whether it
+  // built any.
+  bool BuildIndexesBeyondKey() {
+    std::vector<IndexToBuild> indexes;
+    std::string live_text;
+    {
+      pg::Transaction tx(conn_);
+      indexes = LiveIndexes(conn_);
+      live_text = LiveText(conn_);
+      tx.Commit();
+    }
+    auto built = checkpoint_.value("indexes_built", std::vector<std::string>{});
+    bool missing = std::any_of(indexes.begin(), indexes.end(), [&](const IndexToBuild& index) {
+      return index.beyond_key && std::find(built.begin(), built.end(), index.oid) == built.end();
+    });
+    if (missing) BuildMissingIndexes(indexes, live_text, /*beyond_key=*/true);
+    return missing;
+  }
+
   // Built once over the full heap: faster than maintaining them row by row during the copy.
   // Not CONCURRENTLY: nothing but this run reads or writes the new heap before the swap, so
   // its SHARE lock stops nobody, and a plain build is one pass instead of two.
@@ -571,19 +670,7 @@ class ShadowCopyRun {
       live_text = LiveText(conn_);
       tx.Commit();
     }
-    int n = 0;
-    for (const auto& index : indexes) {
-      ++n;
-      auto built = checkpoint_.value("indexes_built", std::vector<std::string>{});
-      if (std::find(built.begin(), built.end(), index.oid) != built.end()) continue;
-      progress_.OnMessage(fmt::format("building index {} on the copy of {} ({}/{})", index.name,
-                                      spec_.table, n, indexes.size()));
-      pg::Transaction tx(conn_);
-      BuildIndex(conn_, index, live_text);
-      Save();
-      tx.Commit();
-      CrashPoint("index");
-    }
+    BuildMissingIndexes(indexes, live_text, /*beyond_key=*/false);
     // Fresh statistics before the application's queries plan against the new heap.
     conn_.Run(fmt::format("ANALYZE {}", shadow_));
     checkpoint_["stage"] = "catchup";
@@ -646,9 +733,12 @@ class ShadowCopyRun {
     return *reverse_;
   }
 
-  // Applies up to `limit` logged changes: each logged key's row is removed from the target and
-  // copied again from the live heap as it is now. Returns how many log entries it consumed.
-  std::int64_t ReplayBatch(const ReplayPath& path, std::int64_t limit) {
+  // Applies up to `limit` logged changes on `c`: each logged key's row is removed from the
+  // target and copied again from the live heap as it is now. `share`, when set, is a condition
+  // on the log's keys: only the entries it holds for are taken. Adds each step's time to `ms`.
+  // Returns how many log entries it consumed.
+  std::int64_t ReplayBatch(pg::Connection& c, const ReplayPath& path, std::int64_t limit,
+                           ReplayMs& ms, const std::string& share = "") {
     Clock::time_point step = Clock::now();
     auto lap = [&](double& total) {
       Clock::time_point now = Clock::now();
@@ -658,38 +748,102 @@ class ShadowCopyRun {
     // Not DELETE: nothing vacuums a temporary table, so each batch would be appended after the
     // dead rows of all the batches before it, and every scan of it (ANALYZE, the joins) would
     // read them all: 23 ms of the 74 the swap's replay took at 20 M rows.
-    conn_.Exec(fmt::format("TRUNCATE {}", path.batch));
+    c.Exec(fmt::format("TRUNCATE {}", path.batch));
     std::int64_t taken =
-        conn_
-            .Exec(fmt::format("WITH d AS (DELETE FROM {log} WHERE _zd_seq IN (SELECT _zd_seq FROM "
-                              "{log} ORDER BY _zd_seq LIMIT $1) RETURNING *) INSERT INTO {batch} "
-                              "SELECT * FROM d",
-                              fmt::arg("log", path.log), fmt::arg("batch", path.batch)),
-                  {std::to_string(limit)})
+        c.Exec(fmt::format("WITH d AS (DELETE FROM {log} WHERE _zd_seq IN (SELECT _zd_seq FROM "
+                           "{log}{where} ORDER BY _zd_seq LIMIT $1) RETURNING *) INSERT INTO "
+                           "{batch} SELECT * FROM d",
+                           fmt::arg("log", path.log), fmt::arg("batch", path.batch),
+                           fmt::arg("where", share.empty() ? "" : " WHERE " + share)),
+               {std::to_string(limit)})
             .Affected();
-    lap(replay_ms_.take);
+    lap(ms.take);
     if (taken == 0) return 0;
     // Autovacuum never analyzes a temporary table: without statistics the planner would join a
     // few thousand keys to the whole table with a sequential scan.
-    conn_.Exec(fmt::format("ANALYZE {}", path.batch));
+    c.Exec(fmt::format("ANALYZE {}", path.batch));
     // Even with them, from about ten thousand keys it hashes them and scans both heaps whole:
     // seconds on a table of millions of rows, per batch, which a busy table's log outgrows and
     // the replay never catches up. Index probes per logged key cost what the log holds, whatever
     // the table's size. Local to the transaction (a replay batch or the swap).
-    conn_.Exec(
+    c.Exec(
         "SELECT set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', "
         "'off', true)");
-    lap(replay_ms_.plan);
+    lap(ms.plan);
     // In key order, both passes: the target heap and its key index were written in key order,
     // so sorted probes find their pages one after another, each read once per batch. In log
     // order they are random reads, and on a table larger than shared buffers nearly each misses.
-    conn_.Exec(fmt::format(
+    c.Exec(fmt::format(
         "DELETE FROM {} AS s USING (SELECT DISTINCT {k} FROM {} ORDER BY {k}) AS r WHERE {}",
         path.target, path.batch, key_.Join("s", "r"), fmt::arg("k", key_.list)));
-    lap(replay_ms_.remove);
-    conn_.Exec(path.copy);
-    lap(replay_ms_.copy);
-    report_.log_entries_replayed += taken;
+    lap(ms.remove);
+    c.Exec(path.copy);
+    lap(ms.copy);
+    return taken;
+  }
+
+  // The sessions that replay the forward log beside this run's own connection, each its own
+  // share of the keys, opened at the first catch-up that needs them (none with
+  // --replay-sessions 1).
+  std::vector<pg::Connection>& ReplayHelpers() {
+    if (helpers_opened_) return helpers_;
+    helpers_opened_ = true;
+    for (int i = 1; i < options_.replay_sessions; ++i) {
+      pg::Connection helper = conn_.OpenAnother("zerodown-replay");
+      helper.Exec(
+          fmt::format("CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {})", Forward().batch, log_));
+      helpers_.push_back(std::move(helper));
+    }
+    return helpers_;
+  }
+
+  // Session `i` of `n` takes the log entries whose keys hash to `i`.
+  std::string ReplayShare(int i, int n) const {
+    return fmt::format("abs(hashtext(ROW({})::text) % {}) = {}", key_.list, n, i);
+  }
+
+  // Whether `path`'s target has (or, for the new heap, will have) a unique index two keys can
+  // collide in: the live table's indexes are the new heap's, some built only after a replay.
+  bool WholeLogReplay(const ReplayPath& path) {
+    return UniqueBeyondKey(path.log == log_ ? live_ : path.target);
+  }
+
+  // One transaction per session, run side by side: each replays up to `limit` entries of its
+  // share of the forward log (all of it, and only on this run's connection, for the reverse
+  // log or without helpers). Returns what each took.
+  // Where the target has a unique index two keys can collide in, one repeatable-read
+  // transaction instead takes the whole log and copies its keys as of the same snapshot: the
+  // target is then the table as it was at that moment, which the table's unique indexes held.
+  // Sessions side by side would each copy their keys as of a moment of their own.
+  std::vector<std::int64_t> ReplayRound(const ReplayPath& path, std::int64_t limit) {
+    if (WholeLogReplay(path)) {
+      pg::Transaction tx(conn_, "BEGIN ISOLATION LEVEL REPEATABLE READ");
+      std::int64_t taken = ReplayBatch(conn_, path, kWholeLog, replay_ms_);
+      tx.Commit();
+      report_.log_entries_replayed += taken;
+      return {taken};
+    }
+    std::vector<pg::Connection> none;
+    std::vector<pg::Connection>& helpers = path.log == log_ ? ReplayHelpers() : none;
+    int n = static_cast<int>(helpers.size()) + 1;
+    auto replay = [&](pg::Connection& c, int i, ReplayMs& ms) {
+      pg::Transaction tx(c);
+      std::int64_t taken = ReplayBatch(c, path, limit, ms, n > 1 ? ReplayShare(i, n) : "");
+      tx.Commit();
+      return taken;
+    };
+    std::vector<ReplayMs> helper_ms(helpers.size());
+    std::vector<std::future<std::int64_t>> others;
+    for (std::size_t h = 0; h < helpers.size(); ++h) {
+      others.push_back(std::async(std::launch::async, replay, std::ref(helpers[h]),
+                                  static_cast<int>(h) + 1, std::ref(helper_ms[h])));
+    }
+    std::vector<std::int64_t> taken = {replay(conn_, 0, replay_ms_)};
+    for (std::size_t h = 0; h < others.size(); ++h) {
+      taken.push_back(others[h].get());
+      replay_ms_ += helper_ms[h];
+    }
+    for (std::int64_t t : taken) report_.log_entries_replayed += t;
     return taken;
   }
 
@@ -703,14 +857,9 @@ class ShadowCopyRun {
     std::int64_t batch = kReplayBatch;
     for (int round = 1;; ++round) {
       if (options_.chunks.before_batch) options_.chunks.before_batch();
-      std::int64_t taken = 0;
-      {
-        pg::Transaction tx(conn_);
-        taken = ReplayBatch(path, batch);
-        tx.Commit();
-      }
+      std::vector<std::int64_t> taken = ReplayRound(path, batch);
       CrashPoint(path.log == log_ ? "catchup" : "swap_back_catchup");
-      if (taken == batch) {
+      if (*std::max_element(taken.begin(), taken.end()) == batch) {
         batch = std::min(batch * 2, kMaxReplayBatch);
         continue;
       }
@@ -1014,10 +1163,12 @@ class ShadowCopyRun {
           checkpoint_["swap_wait_ms"] =
               std::chrono::duration<double>(locked - approached).count() * 1000;
           // Nothing writes the log any more: one batch takes all of it, one walk along its index.
-          constexpr std::int64_t kAll = 10000000;
           std::int64_t replayed = 0;
           replay_ms_ = {};
-          for (std::int64_t n = kAll; n == kAll;) replayed += n = ReplayBatch(path, kAll);
+          for (std::int64_t n = kWholeLog; n == kWholeLog;) {
+            replayed += n = ReplayBatch(c, path, kWholeLog, replay_ms_);
+          }
+          report_.log_entries_replayed += replayed;
           // Where the lock's time goes, for the benchmark's record of the swap.
           checkpoint_["swap_replayed"] = replayed;
           checkpoint_["swap_replay_ms"] = SecondsSince(locked) * 1000;
@@ -1069,7 +1220,24 @@ class ShadowCopyRun {
     progress_.OnMessage(
         fmt::format("catching up on {}: {} logged changes to replay", spec_.table,
                     conn_.Exec(fmt::format("SELECT count(*) FROM {}", log_)).Int(0, 0)));
+    Clock::time_point started = Clock::now();
+    std::int64_t replayed_before = report_.log_entries_replayed;
+    replay_ms_ = {};
     CatchUp(Forward(), options_.swap_when_log_below);
+    if (BuildIndexesBeyondKey()) CatchUp(Forward(), options_.swap_when_log_below);
+    double seconds = SecondsSince(started);
+    std::int64_t replayed = report_.log_entries_replayed - replayed_before;
+    int sessions = WholeLogReplay(Forward()) ? 1 : static_cast<int>(ReplayHelpers().size()) + 1;
+    // For the benchmark's record (saved with the swap).
+    checkpoint_["catchup_sessions"] = sessions;
+    checkpoint_["catchup_replayed"] = replayed;
+    checkpoint_["catchup_seconds"] = seconds;
+    progress_.OnMessage(fmt::format(
+        "caught up on {}: {} logged changes replayed in {:.1f} s ({:.0f}/s) by {} session{} "
+        "(between them: taking {:.1f} s, planning {:.1f}, removing {:.1f}, copying {:.1f})",
+        spec_.table, replayed, seconds, seconds > 0 ? replayed / seconds : 0.0, sessions,
+        sessions > 1 ? "s" : "", replay_ms_.take / 1000, replay_ms_.plan / 1000,
+        replay_ms_.remove / 1000, replay_ms_.copy / 1000));
     CheckBeforeSwap();
     if (options_.before_cutover) {
       options_.before_cutover();
@@ -1339,12 +1507,11 @@ class ShadowCopyRun {
   KeySql key_;
   std::optional<ReplayPath> forward_;
   std::optional<ReplayPath> reverse_;
-  std::int64_t pruned_through_ = 0;  // the log's newest entry at the copy's last prune
-  // Milliseconds ReplayBatch spent per step since last reset: taking entries off the log,
-  // analyzing and planning, removing the targets' rows, copying them again.
-  struct {
-    double take = 0, plan = 0, remove = 0, copy = 0;
-  } replay_ms_;
+  std::int64_t pruned_through_ = 0;      // the log's newest entry at the copy's last prune
+  ReplayMs replay_ms_;                   // since its last reset
+  std::vector<pg::Connection> helpers_;  // see ReplayHelpers
+  bool helpers_opened_ = false;
+  std::map<std::string, bool> unique_beyond_key_;  // see UniqueBeyondKey
   ShadowCopyReport report_;
 };
 

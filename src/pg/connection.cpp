@@ -80,16 +80,40 @@ Connection Connection::Open(const std::string& conninfo, std::string_view applic
   std::string app(application_name);
   const char* keywords[] = {"dbname", "fallback_application_name", "connect_timeout", nullptr};
   const char* values[] = {conninfo.c_str(), app.c_str(), "10", nullptr};
-  PGconn* raw = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
+  return Established(PQconnectdbParams(keywords, values, /*expand_dbname=*/1),
+                     "cannot connect to PostgreSQL");
+}
+
+Connection Connection::Established(PGconn* raw, std::string_view failure) {
   Connection conn(raw);
   if (raw == nullptr) throw Error(ErrorKind::kConnection, "out of memory while connecting");
   if (PQstatus(raw) != CONNECTION_OK) {
     std::string reason = Trimmed(PQerrorMessage(raw));
-    throw Error(ErrorKind::kConnection, "cannot connect to PostgreSQL: " + reason,
+    throw Error(ErrorKind::kConnection, fmt::format("{}: {}", failure, reason),
                 ConnectionFix(reason));
   }
   PQsetNoticeProcessor(raw, &DropNotice, nullptr);
   return conn;
+}
+
+Connection Connection::OpenAnother(std::string_view application_name) const {
+  std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> options(PQconninfo(conn_.get()),
+                                                                       &PQconninfoFree);
+  if (!options) throw Error(ErrorKind::kConnection, "out of memory while connecting");
+  std::string app(application_name);
+  std::vector<const char*> keywords;
+  std::vector<const char*> values;
+  for (PQconninfoOption* o = options.get(); o->keyword != nullptr; ++o) {
+    if (o->val == nullptr || std::string_view(o->keyword) == "application_name") continue;
+    keywords.push_back(o->keyword);
+    values.push_back(o->val);
+  }
+  keywords.push_back("application_name");
+  values.push_back(app.c_str());
+  keywords.push_back(nullptr);
+  values.push_back(nullptr);
+  return Established(PQconnectdbParams(keywords.data(), values.data(), /*expand_dbname=*/0),
+                     "cannot open another connection to PostgreSQL");
 }
 
 void Connection::SetNoticeHandler(std::function<void(std::string_view)> handler) {

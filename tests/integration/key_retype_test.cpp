@@ -80,6 +80,11 @@ TEST(KeyRetypeTest, UnderLoadSwapsVerifiesAndRollsBackWithEveryWrite) {
             << copy.value("swap_replayed", 0) << " logged changes, catalog read done at "
             << copy.value("swap_read_ms", 0.0) << " ms; " << copy.value("swap_log_before", 0)
             << " left before, lock had " << copy.value("swap_wait_ms", 0.0) << " ms later\n";
+  std::cout << "[ catch-up ] " << copy.value("catchup_replayed", 0) << " logged changes in "
+            << copy.value("catchup_seconds", 0.0) << " s by " << copy.value("catchup_sessions", 0)
+            << " sessions\n";
+  EXPECT_EQ(copy.value("catchup_sessions", 0), 2)
+      << "two sessions shared the catch-up, and verify below finds every row equal";
   RecordProperty("swap_lock_ms", std::to_string(swap_ms));
   EXPECT_LT(swap_ms, 1000.0);
   EXPECT_TRUE(conn.Exec("SELECT to_regclass('public._zd_retired_accounts') IS NOT NULL").Bool(0, 0))

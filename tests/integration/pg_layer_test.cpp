@@ -1,5 +1,6 @@
 // The libpq layer against a real server: values travel as parameters, identifiers are quoted by
-// libpq, errors keep their SQLSTATE, and connection failures say what to fix.
+// libpq, errors keep their SQLSTATE, connection failures say what to fix, and a second
+// connection opened from a first reaches the same database as the same user.
 #include <gtest/gtest.h>
 
 #include "support/database.hpp"
@@ -32,6 +33,23 @@ TEST(PgLayerTest, IdentifiersWithQuotesAndSpacesRoundTrip) {
   ASSERT_EQ(info->columns.size(), 2u);
   EXPECT_EQ(info->columns[1].name, "v a");
   EXPECT_EQ(info->primary_key, std::vector<std::string>{"id"});
+}
+
+TEST(PgLayerTest, AnotherConnectionReachesTheSameDatabaseWithItsOwnName) {
+  std::string db = FreshDatabase();
+  Connection conn = Connect(db);
+  conn.Exec("CREATE TABLE seen (v int)");
+  Connection other = conn.OpenAnother("zerodown-other");
+  EXPECT_NE(other.BackendPid(), conn.BackendPid());
+  EXPECT_EQ(other.Database(), conn.Database());
+  other.Exec("INSERT INTO seen VALUES (7)");
+  EXPECT_EQ(conn.Exec("SELECT v FROM seen").Int(0, 0), 7);
+  EXPECT_EQ(conn.Exec("SELECT application_name FROM pg_stat_activity WHERE pid = $1",
+                      {std::to_string(other.BackendPid())})
+                .Text(0, 0),
+            "zerodown-other");
+  EXPECT_EQ(other.Exec("SELECT current_user").Text(0, 0),
+            conn.Exec("SELECT current_user").Text(0, 0));
 }
 
 TEST(PgLayerTest, ErrorsKeepSqlstateAndTheStatement) {

@@ -3,11 +3,13 @@
 // loses no write and fails no transaction; the table keeps its indexes, constraints, foreign keys
 // from and to it, views, triggers, grants, comment and sequence; both versions work afterwards;
 // rollback after the swap keeps every write; a swap blocked by a long transaction never queues
-// the application for longer than lock_timeout; a copy interrupted half-way resumes.
+// the application for longer than lock_timeout; a copy interrupted half-way resumes; unique
+// values that move between rows during the change never stop it.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <thread>
+#include <vector>
 
 #include "support/catalog_checks.hpp"
 #include "support/database.hpp"
@@ -356,6 +358,85 @@ TEST(ShadowCopyTest, ACopyThatDiffersFromTheTableIsNeverSwappedIn) {
   EXPECT_EQ(Oid(conn, "accounts"), oid_before) << "the table was not swapped";
   EXPECT_TRUE(conn.Exec("SELECT to_regclass('public._zd_shadow_accounts') IS NULL").Bool(0, 0))
       << "the failed start removed the copy";
+}
+
+// `codes` holds a permutation of 1..kCodes in a unique column; each client owns the ids equal
+// to its number modulo kClients and swaps the codes of two of them per transaction (through a
+// negative value, as the unique index checks every row at once). The copy, read over many
+// snapshots, and a replay of part of the log both see a code on two rows unless they keep
+// every row of one moment: the unique index's build or the replay's insert would fail.
+constexpr int kCodes = 40000;
+constexpr int kSwappers = 4;
+
+class CodeSwaps {
+ public:
+  CodeSwaps() : expected_(kCodes + 1) {
+    for (int id = 1; id <= kCodes; ++id) expected_[id] = id;
+  }
+  void operator()(pg::Connection& conn, int client, std::uint64_t n) {
+    int a = Owned(client, n * 2);
+    int b = Owned(client, n * 2 + 1);
+    if (a == b) return;
+    int code_a = expected_[a];
+    int code_b = expected_[b];
+    conn.Exec("BEGIN");
+    conn.Exec("UPDATE codes SET code = -code, hits = hits + 1 WHERE id = $1", {std::to_string(a)});
+    conn.Exec("UPDATE codes SET code = $2, hits = hits + 1 WHERE id = $1",
+              {std::to_string(b), std::to_string(code_a)});
+    conn.Exec("UPDATE codes SET code = $2 WHERE id = $1",
+              {std::to_string(a), std::to_string(code_b)});
+    conn.Exec("COMMIT");
+    expected_[a] = code_b;
+    expected_[b] = code_a;
+  }
+  // Rows whose code is not the one their client last committed.
+  int Mismatches(pg::Connection& conn) const {
+    pg::Rows rows = conn.Exec("SELECT id, code FROM codes ORDER BY id");
+    int wrong = kCodes - rows.size();
+    for (int r = 0; r < rows.size(); ++r) {
+      if (rows.Int(r, 1) != expected_[rows.Int(r, 0)]) ++wrong;
+    }
+    return wrong;
+  }
+
+ private:
+  static int Owned(int client, std::uint64_t i) {
+    std::uint64_t slot = (i * 7919 + client * 104729) % (kCodes / kSwappers);
+    return static_cast<int>(1 + client + slot * kSwappers);
+  }
+  std::vector<int> expected_;  // each client writes only its own ids
+};
+
+TEST(ShadowCopyTest, UniqueValuesMovingBetweenRowsNeverMeetTwiceInTheCopy) {
+  std::string db = testing::FreshDatabase();
+  pg::Connection conn = testing::Connect(db);
+  conn.Run(fmt::format(
+      "CREATE TABLE codes (id int PRIMARY KEY, code int NOT NULL UNIQUE, hits int NOT NULL, "
+      "filler text);"
+      "INSERT INTO codes SELECT g, g, 0, repeat('x', 200) FROM generate_series(1, {}) g;"
+      "ANALYZE codes;",
+      kCodes));
+  State(conn).Init();
+  CodeSwaps swaps;
+  testing::Writers load(db, kSwappers, std::ref(swaps));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  SilentProgress progress;
+  Engine engine(conn, ShadowOptions(), progress);
+  engine.Start(testing::ParseOperations(
+      "hits_bigint", R"({"alter_column": {"table": "codes", "column": "hits", "type": "bigint",
+                                         "up": "hits", "down": "hits::integer"}})"));
+  engine.Complete();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  load.Stop();
+  EXPECT_EQ(load.failed, 0) << load.last_error();
+  EXPECT_GT(load.done, 100);
+  EXPECT_EQ(swaps.Mismatches(conn), 0) << "every swap committed is in the new heap";
+  nlohmann::json checkpoint = CopyCheckpoint(conn);
+  EXPECT_EQ(checkpoint.value("catchup_sessions", 0), 1) << checkpoint.dump();
+  EXPECT_EQ(conn.Exec("SELECT count(*) FROM pg_indexes WHERE tablename = 'codes' AND indexname "
+                      "= 'codes_code_key'")
+                .Int(0, 0),
+            1);
 }
 
 }  // namespace

@@ -114,6 +114,10 @@ struct ShadowCopyOptions {
   std::function<void()> before_cutover;  // blocks while the cut-over is postponed
   // The change log is replayed until at most this many entries are left before the swap.
   std::int64_t swap_when_log_below = 1000;
+  // Sessions that replay the log side by side before the swap, each a share of the keys. The
+  // replay's cost falls with its speed against the table's write rate: the writes it trails are
+  // replayed too (see ReplayHelpers for when it stays at one).
+  int replay_sessions = 2;
   // A copy that differs from the table is never swapped in: the start fails instead.
   CopyCheckMode check_before_swap = CopyCheckMode::kSample;
   std::int64_t check_sample_rows = 10000;

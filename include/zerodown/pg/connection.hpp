@@ -50,6 +50,10 @@ class Connection {
   static Connection Open(const std::string& conninfo,
                          std::string_view application_name = "zerodown");
 
+  // A second session to the same server and database as this one, with the same user and
+  // options (read back from libpq, password included), for work that runs beside it.
+  Connection OpenAnother(std::string_view application_name) const;
+
   Connection(Connection&&) noexcept = default;
   Connection& operator=(Connection&&) noexcept = default;
   ~Connection() = default;
@@ -85,6 +89,8 @@ class Connection {
 
  private:
   explicit Connection(PGconn* conn) : conn_(conn, &PQfinish) {}
+  // Owns `raw`; throws Error(kConnection) "<failure>: <libpq's reason>" unless it connected.
+  static Connection Established(PGconn* raw, std::string_view failure);
   Error ErrorFrom(const PGresult* result, std::string_view sql) const;
 
   std::unique_ptr<PGconn, decltype(&PQfinish)> conn_;
