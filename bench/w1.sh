@@ -115,9 +115,12 @@ run_variant() {  # id, label, lock (whole | swap | -), command…
   if [ "$id" = a ]; then bench_args+=(--baseline); fi
   local status=0
   # timeout(1) stops the command alone (exit 124): bench reports the load up to that moment.
+  # Not the baseline's `sleep`, which ends by itself and may be as long as the limit.
+  local guard=(timeout "$limit")
+  if [ "$id" = a ]; then guard=(); fi
   "$zerodown" --postgres-url "$url" --json bench --clients "$clients" --warmup "$warmup" \
     --cooldown "$cooldown" --label "($id) $label" --svg "$results/$stamp-$id.svg" \
-    "${bench_args[@]}" -- timeout "$limit" "$@" >"$work/$id.json" \
+    "${bench_args[@]}" -- "${guard[@]}" "$@" >"$work/$id.json" \
     2> >(tee "$results/tmp/$stamp-$id.log" >&2) || status=$?
   if [ ! -s "$work/$id.json" ]; then
     echo "w1: ($id) produced no report (exit $status)" >&2

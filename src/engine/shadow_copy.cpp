@@ -614,11 +614,19 @@ class ShadowCopyRun {
     checkpoint_["indexes_built"] = built;
   }
 
-  // Builds the indexes of `indexes` not built yet whose beyond_key is `beyond_key`, one
-  // transaction each.
-  void BuildMissingIndexes(const std::vector<IndexToBuild>& indexes, const std::string& live_text,
-                           bool beyond_key) {
+  // Builds the live table's indexes not built yet whose beyond_key is `beyond_key` on the new
+  // heap, one transaction each. Returns how many it built.
+  int BuildMissingIndexes(bool beyond_key) {
+    std::vector<IndexToBuild> indexes;
+    std::string live_text;
+    {
+      pg::Transaction tx(conn_);
+      indexes = LiveIndexes(conn_);
+      live_text = LiveText(conn_);
+      tx.Commit();
+    }
     int n = 0;
+    int built_now = 0;
     for (const auto& index : indexes) {
       ++n;
       auto built = checkpoint_.value("indexes_built", std::vector<std::string>{});
@@ -633,28 +641,10 @@ class ShadowCopyRun {
       BuildIndex(conn_, index, live_text);
       Save();
       tx.Commit();
+      ++built_now;
       CrashPoint("index");
     }
-  }
-
-  // The unique indexes two keys can collide in, left out by BuildIndexes, once a replay of the
-  // whole log has made the copy one moment of the table (UniqueBeyondKey). Returns whether it
-  // built any.
-  bool BuildIndexesBeyondKey() {
-    std::vector<IndexToBuild> indexes;
-    std::string live_text;
-    {
-      pg::Transaction tx(conn_);
-      indexes = LiveIndexes(conn_);
-      live_text = LiveText(conn_);
-      tx.Commit();
-    }
-    auto built = checkpoint_.value("indexes_built", std::vector<std::string>{});
-    bool missing = std::any_of(indexes.begin(), indexes.end(), [&](const IndexToBuild& index) {
-      return index.beyond_key && std::find(built.begin(), built.end(), index.oid) == built.end();
-    });
-    if (missing) BuildMissingIndexes(indexes, live_text, /*beyond_key=*/true);
-    return missing;
+    return built_now;
   }
 
   // Built once over the full heap: faster than maintaining them row by row during the copy.
@@ -662,15 +652,9 @@ class ShadowCopyRun {
   // its SHARE lock stops nobody, and a plain build is one pass instead of two.
   void BuildIndexes() {
     auto started = Clock::now();
-    std::vector<IndexToBuild> indexes;
-    std::string live_text;
-    {
-      pg::Transaction tx(conn_);
-      indexes = LiveIndexes(conn_);
-      live_text = LiveText(conn_);
-      tx.Commit();
-    }
-    BuildMissingIndexes(indexes, live_text, /*beyond_key=*/false);
+    // The unique indexes two keys can collide in wait for a replay of the whole log
+    // (UniqueBeyondKey): Swap() builds them.
+    BuildMissingIndexes(/*beyond_key=*/false);
     // Fresh statistics before the application's queries plan against the new heap.
     conn_.Run(fmt::format("ANALYZE {}", shadow_));
     checkpoint_["stage"] = "catchup";
@@ -784,15 +768,25 @@ class ShadowCopyRun {
 
   // The sessions that replay the forward log beside this run's own connection, each its own
   // share of the keys, opened at the first catch-up that needs them (none with
-  // --replay-sessions 1).
+  // --replay-sessions 1). A server that refuses one more connection (max_connections) gets
+  // fewer: the replay is slower, not wrong.
   std::vector<pg::Connection>& ReplayHelpers() {
     if (helpers_opened_) return helpers_;
     helpers_opened_ = true;
     for (int i = 1; i < options_.replay_sessions; ++i) {
-      pg::Connection helper = conn_.OpenAnother("zerodown-replay");
-      helper.Exec(
-          fmt::format("CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {})", Forward().batch, log_));
-      helpers_.push_back(std::move(helper));
+      try {
+        pg::Connection helper = conn_.OpenAnother("zerodown-replay");
+        helper.Exec(
+            fmt::format("CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {})", Forward().batch, log_));
+        helpers_.push_back(std::move(helper));
+      } catch (const Error& error) {
+        if (error.kind() != ErrorKind::kConnection) throw;
+        progress_.OnMessage(
+            fmt::format("replaying the change log of {} with {} session{} instead of {}: {}",
+                        spec_.table, helpers_.size() + 1, helpers_.empty() ? "" : "s",
+                        options_.replay_sessions, error.Describe()));
+        break;
+      }
     }
     return helpers_;
   }
@@ -1224,7 +1218,9 @@ class ShadowCopyRun {
     std::int64_t replayed_before = report_.log_entries_replayed;
     replay_ms_ = {};
     CatchUp(Forward(), options_.swap_when_log_below);
-    if (BuildIndexesBeyondKey()) CatchUp(Forward(), options_.swap_when_log_below);
+    if (BuildMissingIndexes(/*beyond_key=*/true) > 0) {
+      CatchUp(Forward(), options_.swap_when_log_below);
+    }
     double seconds = SecondsSince(started);
     std::int64_t replayed = report_.log_entries_replayed - replayed_before;
     int sessions = WholeLogReplay(Forward()) ? 1 : static_cast<int>(ReplayHelpers().size()) + 1;

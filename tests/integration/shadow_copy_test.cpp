@@ -4,9 +4,11 @@
 // from and to it, views, triggers, grants, comment and sequence; both versions work afterwards;
 // rollback after the swap keeps every write; a swap blocked by a long transaction never queues
 // the application for longer than lock_timeout; a copy interrupted half-way resumes; unique
-// values that move between rows during the change never stop it.
+// values that move between rows during the change never stop it; a server that refuses the
+// catch-up a second connection gets it done on one.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 #include <vector>
@@ -437,6 +439,52 @@ TEST(ShadowCopyTest, UniqueValuesMovingBetweenRowsNeverMeetTwiceInTheCopy) {
                       "= 'codes_code_key'")
                 .Int(0, 0),
             1);
+}
+
+// Keeps what the engine says, for tests that look for a message.
+class MessageLog : public SilentProgress {
+ public:
+  void OnMessage(const std::string& message) override { messages.push_back(message); }
+  bool Has(std::string_view text) const {
+    return std::any_of(messages.begin(), messages.end(),
+                       [&](const std::string& m) { return m.find(text) != std::string::npos; });
+  }
+  std::vector<std::string> messages;
+};
+
+TEST(ShadowCopyTest, AServerThatRefusesAnotherConnectionGetsTheCatchUpOnOne) {
+  std::string db = testing::FreshDatabase();
+  pg::Connection admin = testing::Connect(db);
+  // A role allowed one connection: the migration's own. Superusers ignore connection limits.
+  admin.Run(
+      "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'one_conn') THEN CREATE "
+      "ROLE one_conn LOGIN CONNECTION LIMIT 1; END IF; END $$;");
+  admin.Exec(fmt::format("GRANT CREATE ON DATABASE {} TO one_conn", admin.Ident(admin.Database())));
+  admin.Exec("GRANT CREATE ON SCHEMA public TO one_conn");
+  pg::Connection conn = testing::Connect(db + " user=one_conn");
+  conn.Run(
+      fmt::format("CREATE TABLE accounts (id int PRIMARY KEY, balance int NOT NULL);"
+                  "INSERT INTO accounts SELECT g, g % 1000 FROM generate_series(1, {}) g;"
+                  "ANALYZE accounts;",
+                  kRows));
+  State(conn).Init();
+  testing::Writers load(db, 4, [](pg::Connection& c, int client, std::uint64_t n) {
+    c.Exec("UPDATE accounts SET balance = balance + 1 WHERE id = $1",
+           {std::to_string(1 + (client * 7919 + n * 104729) % kRows)});
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  MessageLog progress;
+  Engine engine(conn, ShadowOptions(), progress);
+  engine.Start(Migration());
+  load.Stop();
+  EXPECT_EQ(load.failed, 0) << load.last_error();
+  EXPECT_TRUE(progress.Has("with 1 session instead of 2"))
+      << ::testing::PrintToString(progress.messages);
+  EXPECT_EQ(CopyCheckpoint(conn).value("catchup_sessions", 0), 1);
+  EXPECT_EQ(conn.Exec("SELECT count(*) FROM accounts WHERE _zd_new_balance IS DISTINCT FROM "
+                      "balance")
+                .Int(0, 0),
+            0);
 }
 
 }  // namespace
