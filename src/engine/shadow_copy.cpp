@@ -8,6 +8,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <span>
 #include <thread>
 
 #include "engine/copy_check.hpp"
@@ -802,6 +803,13 @@ class ShadowCopyRun {
     return UniqueBeyondKey(path.log == log_ ? live_ : path.target);
   }
 
+  // The sessions a replay round of `path` runs beside this run's connection: the helpers for
+  // the forward log, none for the reverse one or a whole-log replay.
+  std::span<pg::Connection> HelpersFor(const ReplayPath& path) {
+    if (path.log != log_ || WholeLogReplay(path)) return {};
+    return ReplayHelpers();
+  }
+
   // One transaction per session, run side by side: each replays up to `limit` entries of its
   // share of the forward log (all of it, and only on this run's connection, for the reverse
   // log or without helpers). Returns what each took.
@@ -817,8 +825,7 @@ class ShadowCopyRun {
       report_.log_entries_replayed += taken;
       return {taken};
     }
-    std::vector<pg::Connection> none;
-    std::vector<pg::Connection>& helpers = path.log == log_ ? ReplayHelpers() : none;
+    std::span<pg::Connection> helpers = HelpersFor(path);
     int n = static_cast<int>(helpers.size()) + 1;
     auto replay = [&](pg::Connection& c, int i, ReplayMs& ms) {
       pg::Transaction tx(c);
@@ -1223,7 +1230,7 @@ class ShadowCopyRun {
     }
     double seconds = SecondsSince(started);
     std::int64_t replayed = report_.log_entries_replayed - replayed_before;
-    int sessions = WholeLogReplay(Forward()) ? 1 : static_cast<int>(ReplayHelpers().size()) + 1;
+    int sessions = static_cast<int>(HelpersFor(Forward()).size()) + 1;
     // For the benchmark's record (saved with the swap).
     checkpoint_["catchup_sessions"] = sessions;
     checkpoint_["catchup_replayed"] = replayed;
