@@ -8,13 +8,13 @@
 // catch-up a second connection gets it done on one.
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <atomic>
 #include <thread>
 #include <vector>
 
 #include "support/catalog_checks.hpp"
 #include "support/database.hpp"
+#include "support/message_log.hpp"
 #include "support/migrations.hpp"
 #include "support/writers.hpp"
 #include "zerodown/engine/engine.hpp"
@@ -441,17 +441,6 @@ TEST(ShadowCopyTest, UniqueValuesMovingBetweenRowsNeverMeetTwiceInTheCopy) {
             1);
 }
 
-// Keeps what the engine says, for tests that look for a message.
-class MessageLog : public SilentProgress {
- public:
-  void OnMessage(const std::string& message) override { messages.push_back(message); }
-  bool Has(std::string_view text) const {
-    return std::any_of(messages.begin(), messages.end(),
-                       [&](const std::string& m) { return m.find(text) != std::string::npos; });
-  }
-  std::vector<std::string> messages;
-};
-
 TEST(ShadowCopyTest, AServerThatRefusesAnotherConnectionGetsTheCatchUpOnOne) {
   std::string db = testing::FreshDatabase();
   pg::Connection admin = testing::Connect(db);
@@ -473,7 +462,7 @@ TEST(ShadowCopyTest, AServerThatRefusesAnotherConnectionGetsTheCatchUpOnOne) {
            {std::to_string(1 + (client * 7919 + n * 104729) % kRows)});
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  MessageLog progress;
+  testing::MessageLog progress;
   Engine engine(conn, ShadowOptions(), progress);
   engine.Start(Migration());
   load.Stop();

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "support/message_log.hpp"
 #include "zerodown/common/error.hpp"
 
 namespace zerodown::monitor {
@@ -12,22 +13,13 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class Messages final : public engine::ProgressSink {
- public:
-  void OnAction(const std::string&, int, int, const std::string&, bool) override {}
-  void OnBackfill(const engine::BackfillProgress&) override {}
-  void OnLockRetry(const std::string&, int, std::chrono::milliseconds) override {}
-  void OnMessage(const std::string& message) override { messages.push_back(message); }
-  std::vector<std::string> messages;
-};
-
 // Postponed for the first `polls` questions, released after.
 std::function<bool()> PostponedFor(int polls, int* asked) {
   return [polls, asked] { return (*asked)++ < polls; };
 }
 
 TEST(Cutover, NotPostponedGoesOnAtOnceSayingNothing) {
-  Messages progress;
+  testing::MessageLog progress;
   int asked = 0;
   auto started = std::chrono::steady_clock::now();
   auto waited = WaitForCutover(PostponedFor(0, &asked), progress, {1s, {}});
@@ -38,7 +30,7 @@ TEST(Cutover, NotPostponedGoesOnAtOnceSayingNothing) {
 }
 
 TEST(Cutover, WaitsUntilReleasedAndSaysSoOnce) {
-  Messages progress;
+  testing::MessageLog progress;
   int asked = 0;
   int polls = 0;
   CutoverWaitOptions options;
@@ -57,7 +49,7 @@ TEST(Cutover, WaitsUntilReleasedAndSaysSoOnce) {
 }
 
 TEST(Cutover, WhileWaitingCanEndTheWait) {
-  Messages progress;
+  testing::MessageLog progress;
   int asked = 0;
   CutoverWaitOptions options;
   options.poll_interval = 1ms;
