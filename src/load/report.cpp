@@ -163,6 +163,7 @@ std::string RenderTable(const LoadReport& report) {
     out += fmt::format("command peak RSS: {:.1f} MB\n", *report.command_max_rss_kb / 1024.0);
   if (!report.total.errors.empty())
     out += "failed by SQLSTATE: " + ErrorList(report.total.errors) + "\n";
+  out += RenderSlowest({report});
   return out;
 }
 
@@ -219,6 +220,38 @@ std::string RenderComparison(const std::vector<LoadReport>& reports) {
 
 namespace {
 
+// The phase a moment falls in: the last mark at or before it.
+std::string PhaseAt(const std::vector<PhaseMark>& marks, double at_s) {
+  std::string phase = "before the change";
+  for (const auto& mark : marks) {
+    if (mark.at_s <= at_s) phase = mark.name;
+  }
+  return phase;
+}
+
+}  // namespace
+
+std::string RenderSlowest(const std::vector<LoadReport>& reports, std::size_t per_report) {
+  std::string out;
+  for (const auto& report : reports) {
+    std::size_t n = std::min(per_report, report.slowest.size());
+    for (std::size_t i = 0; i < n; ++i) {
+      const SlowTransaction& t = report.slowest[i];
+      out += fmt::format("{:<9} {:>7.1f} ms at {:>6.2f} s ({}): {:.1f} ms in {}{}\n",
+                         i == 0 ? report.label.substr(0, report.label.find(' ')) : "", t.ms,
+                         t.began_s, PhaseAt(report.phases, t.began_s), t.statement_ms, t.statement,
+                         t.sqlstate.empty() ? "" : ", failed " + t.sqlstate);
+    }
+  }
+  if (!out.empty()) {
+    out = "slowest transactions (when each began, in which phase, and its slowest statement):\n" +
+          out;
+  }
+  return out;
+}
+
+namespace {
+
 nlohmann::json WindowJson(const WindowStats& w) {
   return {{"begin_s", w.begin_s},      {"end_s", w.end_s},
           {"seconds", w.duration_s()}, {"transactions", w.transactions},
@@ -263,6 +296,13 @@ nlohmann::json ToJson(const LoadReport& report) {
                         {"p95_ms", s.p95_ms},
                         {"p99_ms", s.p99_ms},
                         {"max_ms", s.max_ms}});
+  nlohmann::json slowest = nlohmann::json::array();
+  for (const auto& t : report.slowest)
+    slowest.push_back({{"began_s", t.began_s},
+                       {"ms", t.ms},
+                       {"statement", t.statement},
+                       {"statement_ms", t.statement_ms},
+                       {"sqlstate", t.sqlstate}});
   return {
       {"label", report.label},
       {"note", report.note},
@@ -283,6 +323,7 @@ nlohmann::json ToJson(const LoadReport& report) {
         {"after", WindowJson(report.after)},
         {"total", WindowJson(report.total)}}},
       {"phases", phases},
+      {"slowest", slowest},
       {"timeline", timeline}};
 }
 
@@ -311,6 +352,12 @@ Result<LoadReport> ReportFromJson(const nlohmann::json& json) {
     }
     for (const auto& mark : json.value("phases", nlohmann::json::array()))
       report.phases.push_back({mark.at("name").get<std::string>(), mark.at("at_s").get<double>()});
+    for (const auto& t : json.value("slowest", nlohmann::json::array())) {
+      report.slowest.push_back({t.at("began_s").get<double>(), t.at("ms").get<double>(),
+                                t.at("statement").get<std::string>(),
+                                t.at("statement_ms").get<double>(),
+                                t.value("sqlstate", std::string())});
+    }
     for (const auto& s : json.value("timeline", nlohmann::json::array())) {
       SecondStats second;
       second.index = s.at("second").get<int>();

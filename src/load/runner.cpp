@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <libpq-fe.h>
 
+#include <algorithm>
+#include <cctype>
 #include <random>
 
 #include "zerodown/pg/connection.hpp"
@@ -35,7 +37,32 @@ SecondStats Summarize(int index, const Tally& tally) {
   return second;
 }
 
+// A statement's SQL on one line, cut to a width a report line can hold.
+std::string Shortened(const std::string& sql) {
+  constexpr std::size_t kWidth = 60;
+  std::string line;
+  for (char c : sql) {
+    bool space = std::isspace(static_cast<unsigned char>(c)) != 0;
+    if (space && (line.empty() || line.back() == ' ')) continue;
+    line += space ? ' ' : c;
+  }
+  if (!line.empty() && line.back() == ' ') line.pop_back();
+  if (line.size() > kWidth) line = line.substr(0, kWidth - 3) + "...";
+  return line;
+}
+
 }  // namespace
+
+// One of a client's slowest transactions; the statement is resolved to its SQL for the report.
+struct LoadRunner::Slow {
+  double began_s = 0;
+  double ms = 0;
+  std::size_t script = 0;
+  std::size_t command = 0;  // the slowest statement's index in the script
+  double command_ms = 0;
+  std::string sqlstate;
+  bool connecting = false;  // a failed attempt to reconnect, not a transaction
+};
 
 struct LoadRunner::Client {
   int id = 0;
@@ -46,7 +73,20 @@ struct LoadRunner::Client {
   // transaction started: a transaction that a change blocked belongs to the change even if it
   // finishes after the change's last mark. Usually one entry, two around a mark.
   std::vector<std::pair<std::size_t, Tally>> pending;
+  // Its kSlowestKept slowest transactions so far, in no order (also guarded by mutex).
+  std::vector<Slow> slowest;
 };
+
+// Keeps `slow` if it is among the kSlowestKept slowest in `kept`.
+void LoadRunner::KeepIfSlowest(std::vector<Slow>& kept, Slow slow) {
+  if (kept.size() < kSlowestKept) {
+    kept.push_back(std::move(slow));
+    return;
+  }
+  auto fastest = std::min_element(kept.begin(), kept.end(),
+                                  [](const Slow& a, const Slow& b) { return a.ms < b.ms; });
+  if (fastest->ms < slow.ms) *fastest = std::move(slow);
+}
 
 LoadRunner::LoadRunner(LoadOptions options) : options_(std::move(options)) {}
 
@@ -124,13 +164,20 @@ void LoadRunner::RunClient(Client& client) {
   auto backoff = std::chrono::milliseconds(50);
   std::vector<pg::Param> params;
 
+  // The statement of the current transaction that took longest, for the slowest list.
+  Slow slowest_part;
   auto record = [&](Clock::time_point began, std::size_t segment, const std::string& sqlstate) {
     auto micros = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - began);
+    std::uint64_t took = static_cast<std::uint64_t>(std::max<std::int64_t>(0, micros.count()));
     std::lock_guard lock(client.mutex);
     auto& pending = client.pending;
     if (pending.empty() || pending.back().first != segment) pending.emplace_back(segment, Tally());
-    pending.back().second.Record(
-        static_cast<std::uint64_t>(std::max<std::int64_t>(0, micros.count())), sqlstate);
+    pending.back().second.Record(took, sqlstate);
+    Slow slow = slowest_part;
+    slow.began_s = std::chrono::duration<double>(began - start_time_).count();
+    slow.ms = took / 1000.0;
+    slow.sqlstate = sqlstate;
+    KeepIfSlowest(client.slowest, std::move(slow));
   };
 
   while (!stop_.load(std::memory_order_relaxed)) {
@@ -139,6 +186,8 @@ void LoadRunner::RunClient(Client& client) {
       // would see exactly that.
       Clock::time_point began = Clock::now();
       std::size_t segment = mark_count_.load();
+      slowest_part = Slow();
+      slowest_part.connecting = true;
       try {
         client.conn.reset();
         client.conn = pg::Connection::Open(options_.conninfo, options_.application_name);
@@ -163,9 +212,13 @@ void LoadRunner::RunClient(Client& client) {
     }
 
     std::size_t segment = mark_count_.load();
-    const Script& script = scripts_[pick(client.rng)];
+    std::size_t script_index = pick(client.rng);
+    const Script& script = scripts_[script_index];
     std::string sqlstate;
-    for (const auto& command : script.commands) {
+    slowest_part = Slow();
+    slowest_part.script = script_index;
+    for (std::size_t i = 0; i < script.commands.size(); ++i) {
+      const Command& command = script.commands[i];
       if (command.is_set) {
         ApplySet(command.set, variables, client.rng);
         continue;
@@ -173,7 +226,13 @@ void LoadRunner::RunClient(Client& client) {
       params.clear();
       for (const auto& name : command.sql.parameters)
         params.emplace_back(std::to_string(variables.Get(name)));
+      Clock::time_point sent = Clock::now();
       auto result = client.conn->TryExec(command.sql.sql, params);
+      double ms = std::chrono::duration<double, std::milli>(Clock::now() - sent).count();
+      if (ms > slowest_part.command_ms) {
+        slowest_part.command = i;
+        slowest_part.command_ms = ms;
+      }
       if (result.ok()) continue;
       sqlstate = result.error().sqlstate();
       PGconn* raw = client.conn->raw();
@@ -308,6 +367,22 @@ Result<LoadReport> LoadRunner::Report(const WindowChoice& choice) const {
   if (!report.ok()) return report;
   LoadReport out = std::move(report).value();
   out.clients = options_.clients;
+  std::vector<Slow> slowest;
+  for (const auto& client : clients_) {
+    std::lock_guard lock(client->mutex);
+    for (const auto& slow : client->slowest) KeepIfSlowest(slowest, slow);
+  }
+  std::sort(slowest.begin(), slowest.end(),
+            [](const Slow& a, const Slow& b) { return a.ms > b.ms; });
+  for (const auto& slow : slowest) {
+    const Script& script = scripts_[slow.script];
+    std::string statement = "(connecting)";
+    if (!slow.connecting) {
+      const Command& command = script.commands.at(slow.command);
+      statement = command.is_set ? "(no statement)" : Shortened(command.sql.sql);
+    }
+    out.slowest.push_back({slow.began_s, slow.ms, statement, slow.command_ms, slow.sqlstate});
+  }
   std::string names;
   for (const auto& script : scripts_) names += (names.empty() ? "" : ", ") + script.name;
   out.workload = names;

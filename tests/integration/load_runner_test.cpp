@@ -123,6 +123,41 @@ TEST(LoadRunnerTest, KilledConnectionsAreCountedAndClientsReconnect) {
   EXPECT_EQ(report.after.failed, 0u);
 }
 
+TEST(LoadRunnerTest, TheSlowestTransactionsNameWhenTheyBeganAndTheStatementThatWaited) {
+  LoadOptions options;
+  options.conninfo = PgbenchLikeDatabase();
+  options.clients = 4;
+  LoadRunner runner(options);
+  ASSERT_TRUE(runner.Start().ok());
+  auto admin = Connect(options.conninfo);
+  Sleep(1);
+  // Every client's UPDATE of pgbench_accounts queues behind this lock for about 400 ms.
+  admin.Run("BEGIN");
+  admin.Run("LOCK TABLE pgbench_accounts IN ACCESS EXCLUSIVE MODE");
+  runner.MarkPhase("locked");
+  Sleep(0.4);
+  admin.Run("COMMIT");
+  runner.MarkPhase("unlocked");
+  Sleep(1);
+  runner.Stop();
+
+  auto report = runner.Report().value();
+  ASSERT_EQ(report.slowest.size(), kSlowestKept);
+  for (std::size_t i = 1; i < report.slowest.size(); ++i)
+    EXPECT_GE(report.slowest[i - 1].ms, report.slowest[i].ms) << "slowest first";
+  const SlowTransaction& worst = report.slowest.front();
+  EXPECT_GE(worst.ms, 300);
+  EXPECT_GE(worst.statement_ms, 300);
+  EXPECT_LE(worst.statement_ms, worst.ms);
+  EXPECT_EQ(worst.statement.rfind("UPDATE pgbench_accounts", 0), 0u) << worst.statement;
+  EXPECT_TRUE(worst.sqlstate.empty());
+  // It began before the lock was released, within the run.
+  EXPECT_LT(worst.began_s, report.phases.at(1).at_s);
+  EXPECT_GT(worst.began_s, 0.5);
+  std::string lines = RenderSlowest({report});
+  EXPECT_NE(lines.find("UPDATE pgbench_accounts"), std::string::npos) << lines;
+}
+
 TEST(LoadRunnerTest, WeightedUserScriptsRunAtTheRequestedRate) {
   std::string conninfo = PgbenchLikeDatabase();
   LoadOptions options;

@@ -4,6 +4,7 @@
 // chart. It does not run anything: LoadRunner fills the tallies, BuildReport does the arithmetic.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -63,6 +64,19 @@ struct SecondStats {
   double p50_ms = 0, p95_ms = 0, p99_ms = 0, max_ms = 0;
 };
 
+// One of the run's slowest transactions, kept so that a report can say where its worst moment
+// came from: when it began, and which statement of it took the time (a lock wait shows there).
+struct SlowTransaction {
+  double began_s = 0;     // on the run's clock
+  double ms = 0;          // the whole attempt
+  std::string statement;  // the slowest statement's SQL, shortened
+  double statement_ms = 0;
+  std::string sqlstate;  // empty when it committed
+};
+
+// How many of the slowest transactions a run keeps.
+inline constexpr std::size_t kSlowestKept = 5;
+
 // Figures for one window of the run.
 struct WindowStats {
   std::string name;  // "before", "during", "after", "total"
@@ -86,6 +100,8 @@ struct LoadReport {
   int clients = 0;
   std::vector<PhaseMark> phases;
   std::vector<SecondStats> timeline;
+  // The run's slowest transactions, slowest first (at most kSlowestKept).
+  std::vector<SlowTransaction> slowest;
   WindowStats before, during, after, total;
   bool has_change = false;  // false when no phase was marked: only `total`/`before` mean anything
   // TPS during as a percentage of TPS before; 0 when there was no before.
@@ -125,6 +141,9 @@ std::string RenderTable(const LoadReport& report);
 // a `lost@base` column measures each row's lost transactions against the baseline's TPS during
 // instead of the row's own "before" window: a steadier rate when the runs are as long.
 std::string RenderComparison(const std::vector<LoadReport>& reports);
+// Where the slowest transactions of each report began (the phase mark before them) and what they
+// waited in, one line each: the max latency column's explanation.
+std::string RenderSlowest(const std::vector<LoadReport>& reports, std::size_t per_report = 3);
 // The whole report as JSON, and back (timeline included; histograms are not kept).
 nlohmann::json ToJson(const LoadReport& report);
 Result<LoadReport> ReportFromJson(const nlohmann::json& json);

@@ -74,6 +74,8 @@ class LoadRunner {
 
  private:
   struct Client;
+  struct Slow;
+  static void KeepIfSlowest(std::vector<Slow>& kept, Slow slow);
   void RunClient(Client& client);
   void RunTicker();
   // Moves every client's counts into the current second and segment. Caller holds state_mutex_.

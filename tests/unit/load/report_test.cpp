@@ -116,6 +116,35 @@ TEST(ReportTest, RenderersNameTheFigures) {
   EXPECT_NE(rows.find("not available yet"), std::string::npos) << rows;
 }
 
+TEST(ReportTest, TheSlowestTransactionsRoundTripAndNameTheirPhase) {
+  std::vector<Segment> segments = {{0, 10, Steady(1000, 4'000)},
+                                   {10, 11, Steady(30, 9'000)},
+                                   {11, 12, Steady(20, 9'000)},
+                                   {12, 20, Steady(800, 4'000)}};
+  auto report = BuildReport(segments, {{"start", 10}, {"swap", 11}, {"end", 12}}, {}).value();
+  report.label = "(e) zerodown shadow copy";
+  report.slowest = {{11.25, 101.5, "UPDATE pgbench_accounts SET abalance = ...", 97.0, ""},
+                    {3.5, 40.0, "UPDATE pgbench_branches SET ...", 39.0, "40P01"}};
+  auto back = ReportFromJson(ToJson(report)).value();
+  ASSERT_EQ(back.slowest.size(), 2u);
+  EXPECT_DOUBLE_EQ(back.slowest[0].began_s, 11.25);
+  EXPECT_DOUBLE_EQ(back.slowest[0].statement_ms, 97.0);
+  EXPECT_EQ(back.slowest[1].sqlstate, "40P01");
+  std::string lines = RenderSlowest({back});
+  EXPECT_NE(lines.find("(e)"), std::string::npos) << lines;
+  EXPECT_NE(lines.find("101.5 ms at  11.25 s (swap): 97.0 ms in UPDATE pgbench_accounts"),
+            std::string::npos)
+      << lines;
+  EXPECT_NE(lines.find("(before the change)"), std::string::npos) << lines;
+  EXPECT_NE(lines.find("failed 40P01"), std::string::npos) << lines;
+  EXPECT_NE(RenderTable(back).find("slowest transactions"), std::string::npos);
+  // Reports saved before the list existed read as having none.
+  nlohmann::json old = ToJson(report);
+  old.erase("slowest");
+  EXPECT_TRUE(ReportFromJson(old).value().slowest.empty());
+  EXPECT_EQ(RenderSlowest({ReportFromJson(old).value()}), "");
+}
+
 TEST(ReportTest, AStoppedCommandKeepsItsFiguresUnderItsNote) {
   std::vector<Segment> segments = {
       {0, 10, Steady(1000, 4'000)}, {10, 12, Steady(50, 9'000)}, {12, 20, Steady(800, 4'000)}};
