@@ -180,8 +180,10 @@ class ShadowCopyRun {
       log_columns += fmt::format(", {} {}", name, key_types[i]);
     }
     return {
-        fmt::format("CREATE TABLE IF NOT EXISTS {} (_zd_seq bigserial PRIMARY KEY{})", log,
-                    log_columns),
+        // No truncation by autovacuum either: it would lock the application's inserts out.
+        fmt::format("CREATE TABLE IF NOT EXISTS {} (_zd_seq bigserial PRIMARY KEY{}) WITH "
+                    "(vacuum_truncate = false)",
+                    log, log_columns),
         fmt::format(
             "CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS {q} BEGIN "
             "IF TG_OP <> 'INSERT' THEN INSERT INTO {log} ({k}) VALUES ({old}); END IF; "
@@ -1142,10 +1144,16 @@ class ShadowCopyRun {
       // The replayed entries are dead rows at the head of the log's index, which every batch's
       // walk (and the one under the lock) steps over until a vacuum removes them: hundreds of
       // thousands after a long catch-up. The application's inserts into the log do not conflict
-      // with a vacuum.
-      conn_.Exec(fmt::format("VACUUM (INDEX_CLEANUP ON) {}", path.log));
+      // with a vacuum, but they do with the ACCESS EXCLUSIVE lock a vacuum takes to cut empty
+      // pages off the end: VACUUM tries for it for up to 5 s (and holds the inserts up when it
+      // gets it), hence TRUNCATE OFF. SKIP_LOCKED: an autovacuum of the log is doing the work.
+      Clock::time_point prepared = Clock::now();
+      conn_.Exec(fmt::format("VACUUM (INDEX_CLEANUP ON, TRUNCATE OFF, SKIP_LOCKED) {}", path.log));
+      checkpoint_["swap_vacuum_ms"] = SecondsSince(prepared) * 1000;
       WaitForLongHolders(path, also_lock);
+      Clock::time_point last_catchup = Clock::now();
       std::int64_t left = CatchUp(path, kFinalLog, kFinalRounds);
+      checkpoint_["swap_last_catchup_ms"] = SecondsSince(last_catchup) * 1000;
       Clock::time_point approached = Clock::now();
       double held_ms = 0;
       nlohmann::json before = checkpoint_;
@@ -1203,14 +1211,15 @@ class ShadowCopyRun {
           "{}: ACCESS EXCLUSIVE held {:.1f} ms (attempt {}; the last {} logged changes replayed "
           "under it in {:.1f} ms: taking {:.1f}, planning {:.1f}, removing {:.1f}, copying {:.1f}; "
           "catalog read by {:.1f} ms, swap done by {:.1f} ms; {} left before it, lock had {:.1f} "
-          "ms "
-          "after), {} logged changes replayed in all",
+          "ms after; before it the log was vacuumed in {:.0f} ms and caught up in {:.0f} ms), {} "
+          "logged changes replayed in all",
           done, held_ms, attempt, checkpoint_.value("swap_replayed", std::int64_t{0}),
           checkpoint_.value("swap_replay_ms", 0.0), replay_ms_.take, replay_ms_.plan,
           replay_ms_.remove, replay_ms_.copy, checkpoint_.value("swap_read_ms", 0.0),
           checkpoint_.value("swap_body_ms", 0.0),
           checkpoint_.value("swap_log_before", std::int64_t{0}),
-          checkpoint_.value("swap_wait_ms", 0.0), report_.log_entries_replayed));
+          checkpoint_.value("swap_wait_ms", 0.0), checkpoint_.value("swap_vacuum_ms", 0.0),
+          checkpoint_.value("swap_last_catchup_ms", 0.0), report_.log_entries_replayed));
       return;
     }
   }
