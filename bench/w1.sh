@@ -7,7 +7,7 @@
 #
 #   bench/w1.sh [--scale 20] [--clients 8] [--warmup 10] [--cooldown 10]
 #               [--variants a,b,c,d,e,f,g] [--zerodown build/release/zerodown]
-#               [--baseline-seconds auto] [--limit 3600] [--results bench/results]
+#               [--baseline-seconds auto] [--limit 3600] [--results bench/results] [--waits]
 #
 # Variants: a = no change (baseline: the load alone, run last for as long as the longest
 # change, since the max latency of a window grows with its length; --baseline-seconds N fixes
@@ -17,7 +17,10 @@
 # `complete`), e = the same file with `--mechanism shadow` (copy into a new heap, swap), f =
 # zerodown on the plain SQL ALTER (default mechanism: auto), g = `zerodown repack` (a rebuild
 # only: the like-for-like of c). `zerodown init` runs before the measured window. A command
-# still running after --limit seconds is stopped and reported as not finished.
+# still running after --limit seconds is stopped and reported as not finished. --waits samples
+# what the load's clients wait on (pg_stat_activity, every ~5 ms) during each variant and prints,
+# per variant, the waits three or more clients were in at once: where the max latency comes from
+# (it costs the server a little CPU, so it is off by default).
 set -euo pipefail
 # The whole script is one block, read before it runs: editing the file during a run (which
 # lasts up to an hour) cannot change what the run does.
@@ -33,8 +36,9 @@ zerodown=$root/build/release/zerodown
 results=$root/bench/results
 baseline_seconds=auto
 limit=3600
+waits=0
 
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case $1 in
     --scale) scale=$2; shift 2 ;;
@@ -46,6 +50,7 @@ while [ $# -gt 0 ]; do
     --results) results=$2; shift 2 ;;
     --baseline-seconds) baseline_seconds=$2; shift 2 ;;
     --limit) limit=$2; shift 2 ;;
+    --waits) waits=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "w1: unknown argument $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -118,10 +123,12 @@ run_variant() {  # id, label, lock (whole | swap | -), command…
   # Not the baseline's `sleep`, which ends by itself and may be as long as the limit.
   local guard=(timeout "$limit")
   if [ "$id" = a ]; then guard=(); fi
+  if [ "$waits" = 1 ]; then start_wait_sampler; fi
   "$zerodown" --postgres-url "$url" --json bench --clients "$clients" --warmup "$warmup" \
     --cooldown "$cooldown" --label "($id) $label" --svg "$results/$stamp-$id.svg" \
     "${bench_args[@]}" -- "${guard[@]}" "$@" >"$work/$id.json" \
     2> >(tee "$results/tmp/$stamp-$id.log" >&2) || status=$?
+  if [ "$waits" = 1 ]; then stop_wait_sampler "$id"; fi
   if [ ! -s "$work/$id.json" ]; then
     echo "w1: ($id) produced no report (exit $status)" >&2
     printf '{"label": "(%s) %s", "note": "benchmark failed (exit %s)"}\n' "$id" "$label" "$status" \
@@ -138,6 +145,33 @@ run_variant() {  # id, label, lock (whole | swap | -), command…
   fi
 }
 longest=0
+
+# --waits: a server-side loop (its own session in the postgres database, committing every sample
+# so that it holds back no vacuum) records every wait of an active load client (bench's
+# connections are named zerodown-load) that is not a wait for the client itself.
+start_wait_sampler() {
+  cluster_sql postgres "DROP TABLE IF EXISTS w1_waits; CREATE UNLOGGED TABLE w1_waits (at timestamptz, pid int, wait text)"
+  "$PG_BINDIR/psql" -X -q -d "$(cluster_url postgres)" -c "DO \$\$ DECLARE t timestamptz; BEGIN LOOP
+      PERFORM pg_stat_clear_snapshot();
+      t := clock_timestamp();
+      INSERT INTO w1_waits SELECT t, pid, wait_event_type || ':' || wait_event
+        FROM pg_stat_activity WHERE application_name = 'zerodown-load' AND state = 'active'
+        AND wait_event_type IS NOT NULL AND wait_event_type <> 'Client';
+      COMMIT; PERFORM pg_sleep(0.005); END LOOP; END \$\$" >/dev/null 2>&1 &
+  sampler=$!
+}
+
+# Stops the sampler and prints, per wait, the samples in which 3 or more clients were in it at
+# once, and the most clients in it at once; saved beside the variant's log.
+stop_wait_sampler() {  # id
+  kill "$sampler" 2>/dev/null || true
+  wait "$sampler" 2>/dev/null || true
+  cluster_sql postgres "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'DO %w1_waits%' AND pid <> pg_backend_pid()" >/dev/null
+  "$PG_BINDIR/psql" -X -q -d "$(cluster_url postgres)" -c "
+    SELECT wait, count(*) AS \"samples with >= 3 waiting\", max(clients) AS \"most at once\"
+    FROM (SELECT at, wait, count(*) AS clients FROM w1_waits GROUP BY at, wait) AS s
+    WHERE clients >= 3 GROUP BY wait ORDER BY 2 DESC" | tee "$results/tmp/$stamp-$1-waits.txt"
+}
 
 not_available() {  # id, label, why
   echo "w1: ($1) $2: $3"
