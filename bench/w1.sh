@@ -108,6 +108,11 @@ run_variant() {  # id, label, lock (whole | swap | -), command…
   # pgbench -i vacuumed the template; a checkpoint keeps the previous variant's writes from
   # being flushed during this one.
   cluster_sql w1_run "CHECKPOINT"
+  # With fsync off, the database's copy and the checkpoint leave ~300 MB (scale 20) dirty in
+  # the OS cache, which the kernel writes back 30 s later (dirty_expire_centisecs): in the
+  # middle of the measured window, where it stalled several clients at once for 100-600 ms in
+  # every variant, the no-change one too. Written out now, before the load starts.
+  sync
   local bench_args=()
   case $lock in
     whole) bench_args=(--cutover-lock-whole) ;;

@@ -141,6 +141,11 @@ int RunDemo(const GlobalOptions& global, const DemoFlags& flags) {
 
   pg::Connection conn = pg::Connection::Open(conninfo);
   engine::State(conn).Init();
+  // The throwaway cluster runs with fsync off, so the data just loaded sits dirty in the OS cache
+  // until the kernel writes it back ~30 s later: during the change, where it stalls several
+  // clients at once. Written out before the load starts.
+  conn.Exec("CHECKPOINT");
+  ::sync();
   model::Migration migration =
       model::ParseMigration(kMigration, model::Format::kJson, "abalance_bigint.json")
           .ValueOrThrow();
