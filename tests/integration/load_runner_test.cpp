@@ -40,6 +40,14 @@ std::uint64_t HistoryRows(const std::string& conninfo) {
 
 void Sleep(double seconds) { std::this_thread::sleep_for(std::chrono::duration<double>(seconds)); }
 
+// Four clients on a fresh pgbench-like database, running until stopped.
+LoadOptions FourClients() {
+  LoadOptions options;
+  options.conninfo = PgbenchLikeDatabase();
+  options.clients = 4;
+  return options;
+}
+
 TEST(LoadRunnerTest, TpcbWorkloadCommitsWithoutErrors) {
   LoadOptions options;
   options.conninfo = PgbenchLikeDatabase();
@@ -59,9 +67,7 @@ TEST(LoadRunnerTest, TpcbWorkloadCommitsWithoutErrors) {
 }
 
 TEST(LoadRunnerTest, FailuresAreCountedBySqlstateAndTheRunGoesOn) {
-  LoadOptions options;
-  options.conninfo = PgbenchLikeDatabase();
-  options.clients = 4;
+  LoadOptions options = FourClients();
   LoadRunner runner(options);
   ASSERT_TRUE(runner.Start().ok());
   auto admin = Connect(options.conninfo);
@@ -94,9 +100,7 @@ TEST(LoadRunnerTest, FailuresAreCountedBySqlstateAndTheRunGoesOn) {
 }
 
 TEST(LoadRunnerTest, KilledConnectionsAreCountedAndClientsReconnect) {
-  LoadOptions options;
-  options.conninfo = PgbenchLikeDatabase();
-  options.clients = 4;
+  LoadOptions options = FourClients();
   options.application_name = "load-kill-test";
   LoadRunner runner(options);
   ASSERT_TRUE(runner.Start().ok());
@@ -124,9 +128,7 @@ TEST(LoadRunnerTest, KilledConnectionsAreCountedAndClientsReconnect) {
 }
 
 TEST(LoadRunnerTest, TheSlowestTransactionsNameWhenTheyBeganAndTheStatementThatWaited) {
-  LoadOptions options;
-  options.conninfo = PgbenchLikeDatabase();
-  options.clients = 4;
+  LoadOptions options = FourClients();
   LoadRunner runner(options);
   ASSERT_TRUE(runner.Start().ok());
   auto admin = Connect(options.conninfo);
