@@ -5,8 +5,9 @@
 // it exists to count. The per-second timeline counts a transaction in the second it finished;
 // the before / during / after windows in the phase it started in, so a transaction a change held
 // up belongs to the change even when it finishes after the change's last mark. Memory is flat:
-// counts and histograms, never per-transaction records. It does not change the schema or create
-// tables (`zerodown bench --init` calls pgbench for that).
+// counts and histograms, and each client's five slowest transactions, never a record per
+// transaction. It does not change the schema or create tables (`zerodown bench --init` calls
+// pgbench for that).
 #pragma once
 
 #include <atomic>
