@@ -78,14 +78,15 @@ struct LoadRunner::Client {
 };
 
 // Keeps `slow` if it is among the kSlowestKept slowest in `kept`.
-void LoadRunner::KeepIfSlowest(std::vector<Slow>& kept, Slow slow) {
+// Copies it only then: this runs once per transaction.
+void LoadRunner::KeepIfSlowest(std::vector<Slow>& kept, const Slow& slow) {
   if (kept.size() < kSlowestKept) {
-    kept.push_back(std::move(slow));
+    kept.push_back(slow);
     return;
   }
   auto fastest = std::min_element(kept.begin(), kept.end(),
                                   [](const Slow& a, const Slow& b) { return a.ms < b.ms; });
-  if (fastest->ms < slow.ms) *fastest = std::move(slow);
+  if (fastest->ms < slow.ms) *fastest = slow;
 }
 
 LoadRunner::LoadRunner(LoadOptions options) : options_(std::move(options)) {}
@@ -173,11 +174,10 @@ void LoadRunner::RunClient(Client& client) {
     auto& pending = client.pending;
     if (pending.empty() || pending.back().first != segment) pending.emplace_back(segment, Tally());
     pending.back().second.Record(took, sqlstate);
-    Slow slow = slowest_part;
-    slow.began_s = std::chrono::duration<double>(began - start_time_).count();
-    slow.ms = took / 1000.0;
-    slow.sqlstate = sqlstate;
-    KeepIfSlowest(client.slowest, std::move(slow));
+    slowest_part.began_s = std::chrono::duration<double>(began - start_time_).count();
+    slowest_part.ms = took / 1000.0;
+    slowest_part.sqlstate = sqlstate;
+    KeepIfSlowest(client.slowest, slowest_part);
   };
 
   while (!stop_.load(std::memory_order_relaxed)) {

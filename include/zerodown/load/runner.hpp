@@ -76,7 +76,7 @@ class LoadRunner {
  private:
   struct Client;
   struct Slow;
-  static void KeepIfSlowest(std::vector<Slow>& kept, Slow slow);
+  static void KeepIfSlowest(std::vector<Slow>& kept, const Slow& slow);
   void RunClient(Client& client);
   void RunTicker();
   // Moves every client's counts into the current second and segment. Caller holds state_mutex_.
