@@ -26,6 +26,7 @@ struct EngineFlags {
   std::string mechanism = "auto";             // --mechanism
   std::string verify_before_swap = "sample";  // --verify-before-swap
   int replay_sessions = 2;                    // --replay-sessions
+  int copy_sessions = 2;                      // --copy-sessions
   int max_active = 0;
   std::string metrics_addr;
   bool auto_rollback = false;

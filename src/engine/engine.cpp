@@ -226,14 +226,16 @@ void Engine::RunAction(const MigrationRecord& record, const std::string& phase,
     case ActionKind::kShadowSwapBack: {
       auto step = state_.Step(record.schema, record.name, phase, action.id);
       nlohmann::json checkpoint = step ? step->checkpoint : nlohmann::json();
-      auto save = [&](const nlohmann::json& saved, std::int64_t rows, std::int64_t total) {
-        state_.SaveProgress(record.schema, record.name, phase, action.id, rows, total, saved);
+      SaveCheckpoint save = [&](pg::Connection& on, const nlohmann::json& saved, std::int64_t rows,
+                                std::int64_t total) {
+        State(on).SaveProgress(record.schema, record.name, phase, action.id, rows, total, saved);
       };
       ShadowCopyOptions copy;
       copy.chunks = options_.backfill;
       copy.lock = options_.lock;
       copy.check_before_swap = options_.check_before_swap;
       copy.replay_sessions = options_.replay_sessions;
+      copy.copy_sessions = options_.copy_sessions;
       if (action.kind == ActionKind::kShadowCopy) {
         copy.before_cutover = options_.before_cutover;
         RunShadowCopy(conn_, ShadowCopySpec::FromJson(action.detail), copy, checkpoint, save,

@@ -6,6 +6,8 @@
 #include <future>
 #include <limits>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <span>
@@ -38,6 +40,33 @@ constexpr std::int64_t kWholeLog = 10000000;
 // swap then takes what catch-up's own threshold left.
 constexpr std::int64_t kFinalLog = 100;
 constexpr int kFinalRounds = 8;
+
+// A lane of the integer-key copy (CopyByKeyRanges): the keys in (last, end], walked upwards.
+// The last lane has no end: it also takes the rows inserted beyond the largest key seen when
+// the copy began.
+struct CopyLane {
+  std::int64_t last = 0;  // the keys up to here are copied
+  std::optional<std::int64_t> end;
+  std::int64_t width = 10000;  // keys per range, sized to the chunk time
+  bool done = false;
+
+  nlohmann::json ToJson() const {
+    return {{"last", last},
+            {"end", end ? nlohmann::json(*end) : nlohmann::json()},
+            {"width", width},
+            {"done", done}};
+  }
+  static CopyLane FromJson(const nlohmann::json& json) {
+    CopyLane lane;
+    lane.last = json.at("last").get<std::int64_t>();
+    if (!json.at("end").is_null()) lane.end = json.at("end").get<std::int64_t>();
+    lane.width = json.at("width").get<std::int64_t>();
+    lane.done = json.at("done").get<bool>();
+    return lane;
+  }
+};
+// A lane reading to the end of the key space.
+constexpr std::int64_t kUnbounded = std::numeric_limits<std::int64_t>::max();
 
 // Milliseconds a log replay spent per step (summed over its sessions): taking entries off the
 // log, analyzing and planning, removing the target's rows, copying them again.
@@ -111,9 +140,7 @@ std::vector<std::string> GrantSql(pg::Connection& c, const std::string& relation
 class ShadowCopyRun {
  public:
   ShadowCopyRun(pg::Connection& conn, const ShadowCopySpec& spec, const ShadowCopyOptions& options,
-                nlohmann::json checkpoint,
-                const std::function<void(const nlohmann::json&, std::int64_t, std::int64_t)>& save,
-                ProgressSink& progress)
+                nlohmann::json checkpoint, const SaveCheckpoint& save, ProgressSink& progress)
       : conn_(conn),
         spec_(spec),
         options_(options),
@@ -149,9 +176,12 @@ class ShadowCopyRun {
  private:
   std::string Stage() const { return checkpoint_.value("stage", std::string("prepare")); }
 
-  void Save(std::int64_t total = 0) {
-    save_(checkpoint_, checkpoint_.value("rows_done", std::int64_t{0}),
-          std::max(total, checkpoint_.value("rows_total", std::int64_t{0})));
+  void Save(std::int64_t total = 0) { SaveOn(conn_, checkpoint_, total); }
+
+  // Saves `checkpoint` in the transaction open on `c`.
+  void SaveOn(pg::Connection& c, const nlohmann::json& checkpoint, std::int64_t total) {
+    save_(c, checkpoint, checkpoint.value("rows_done", std::int64_t{0}),
+          std::max(total, checkpoint.value("rows_total", std::int64_t{0})));
   }
 
   void Retry(std::string_view what, const std::function<void(pg::Connection&)>& body) {
@@ -411,18 +441,23 @@ class ShadowCopyRun {
   // of entries per chunk at 20 M rows). An entry logged before the last prune but committed
   // after it escapes pruning; replaying it later is harmless (its key is copied again).
   void PruneLogPast(const std::vector<std::string>& copied_up_to) {
-    std::vector<pg::Param> params(copied_up_to.begin(), copied_up_to.end());
+    PruneLog(conn_, key_.Compare(">", 1),
+             std::vector<pg::Param>(copied_up_to.begin(), copied_up_to.end()));
+  }
+
+  // PruneLogPast with `not_reached`, a condition on the log's key over `params`, for the keys
+  // no chunk has read or is reading yet.
+  void PruneLog(pg::Connection& c, const std::string& not_reached, std::vector<pg::Param> params) {
     std::size_t seq = params.size() + 1;
     params.emplace_back(std::to_string(pruned_through_));
     // One snapshot: the watermark is the newest entry this statement saw.
     pruned_through_ =
-        conn_
-            .Exec(fmt::format("WITH d AS (DELETE FROM {log} WHERE _zd_seq > ${seq} AND {past}) "
-                              "SELECT coalesce(max(_zd_seq), ${seq}) FROM {log} WHERE _zd_seq > "
-                              "${seq}",
-                              fmt::arg("log", log_), fmt::arg("seq", seq),
-                              fmt::arg("past", key_.Compare(">", 1))),
-                  params)
+        c.Exec(fmt::format("WITH d AS (DELETE FROM {log} WHERE _zd_seq > ${seq} AND ({past})) "
+                           "SELECT coalesce(max(_zd_seq), ${seq}) FROM {log} WHERE _zd_seq > "
+                           "${seq}",
+                           fmt::arg("log", log_), fmt::arg("seq", seq),
+                           fmt::arg("past", not_reached)),
+               params)
             .Int(0, 0);
   }
 
@@ -442,8 +477,8 @@ class ShadowCopyRun {
     progress_.OnBackfill(p);
   }
 
-  // Copy() for a single integer key: ranges of key values sized to the chunk time. Rows
-  // inserted beyond the largest key seen at the start land in the last, open-ended range.
+  // Copy() for a single integer key: the keys split into lanes, one per copy session, each
+  // walked upwards in ranges of key values sized to the chunk time, all side by side.
   void CopyByKeyRanges(const CopySql& sql) {
     std::string alias = conn_.Ident(spec_.table);
     auto insert = [&](const std::string& where) {
@@ -463,45 +498,166 @@ class ShadowCopyRun {
     std::string min_key = checkpoint_["key_bounds"][0].get<std::string>();
     std::int64_t max_key =
         min_key.empty() ? 0 : std::stoll(checkpoint_["key_bounds"][1].get<std::string>());
-    // The range after `lo`: (lo, lo + width].
-    std::int64_t lo = checkpoint_.contains("last_key")
-                          ? std::stoll(checkpoint_["last_key"][0].get<std::string>())
-                          : (min_key.empty() ? 0 : std::stoll(min_key) - 1);
-    std::int64_t width = checkpoint_.value("range_width", std::int64_t{10000});
-    std::int64_t total = checkpoint_.value("rows_total", std::int64_t{0});
+    std::vector<CopyLane> lanes = Lanes(min_key, max_key);
+    std::size_t unfinished =
+        std::count_if(lanes.begin(), lanes.end(), [](const CopyLane& l) { return !l.done; });
+    std::vector<pg::Connection>& helpers = Helpers(
+        static_cast<int>(std::min<std::size_t>(options_.copy_sessions, unfinished)), "copying");
+    std::size_t sessions = std::min(helpers.size() + 1, std::max<std::size_t>(unfinished, 1));
+
     std::int64_t done_at_start = checkpoint_.value("rows_done", std::int64_t{0});
+    std::int64_t total = checkpoint_.value("rows_total", std::int64_t{0});
     auto started = Clock::now();
-    while (true) {
-      if (checkpoint_.value("rows_done", std::int64_t{0}) > 0) CrashPoint("copy");
-      if (options_.chunks.before_batch) options_.chunks.before_batch();
-      auto target = ChunkTime() * kCopyChunkFactor;
-      bool last = min_key.empty() || lo >= max_key - width;
-      std::int64_t hi = last ? max_key : lo + width;
-      auto chunk_start = Clock::now();
-      {
-        pg::Transaction tx(conn_);
-        std::int64_t copied = (last ? conn_.Exec(rest, {std::to_string(lo)})
-                                    : conn_.Exec(range, {std::to_string(lo), std::to_string(hi)}))
-                                  .Affected();
-        checkpoint_["last_key"] = std::vector<std::string>{std::to_string(hi)};
-        total = CountChunk(copied, last, total);
-        checkpoint_["range_width"] = width;
-        Save(total);
-        tx.Commit();
+    // Guards the checkpoint, the ranges being read, the prune's watermark, the progress sink
+    // and the hooks: the sessions only run their INSERTs outside it.
+    std::mutex mutex;
+    bool stop = false;  // a session failed: the others stop before their next chunk
+    // Per lane, the end of the range it is reading, or has read last (kUnbounded: to the end of
+    // the key space). A prune keeps every entry at or below it: the range being read may have
+    // begun before the write the entry logs.
+    std::vector<std::int64_t> reading;
+    for (const auto& lane : lanes) reading.push_back(lane.done ? kUnbounded : lane.last);
+
+    auto copy_lane = [&](pg::Connection& c, std::size_t i) {
+      CopyLane lane = lanes[i];
+      while (!lane.done) {
+        std::int64_t hi = 0;
+        bool final = false;
+        std::chrono::milliseconds target{};
+        {
+          std::lock_guard<std::mutex> lock(mutex);
+          if (stop) return;
+          if (checkpoint_.value("rows_done", std::int64_t{0}) > 0) CrashPoint("copy");
+          // Under the lock: a throttle's pause holds every session.
+          if (options_.chunks.before_batch) options_.chunks.before_batch();
+          target = ChunkTime() * kCopyChunkFactor;
+          std::int64_t end = lane.end.value_or(max_key);
+          final = (!lane.end && min_key.empty()) || lane.last >= end - lane.width;
+          hi = final ? end : lane.last + lane.width;
+          reading[i] = final && !lane.end ? kUnbounded : hi;
+        }
+        auto chunk_start = Clock::now();
+        pg::Transaction tx(c);
+        std::int64_t copied =
+            (final && !lane.end ? c.Exec(rest, {std::to_string(lane.last)})
+                                : c.Exec(range, {std::to_string(lane.last), std::to_string(hi)}))
+                .Affected();
+        double took = 0;
+        {
+          std::lock_guard<std::mutex> lock(mutex);
+          if (stop) return;
+          CopyLane moved = lane;
+          moved.last = hi;
+          moved.done = final;
+          nlohmann::json next = checkpoint_;
+          next["lanes"][i] = moved.ToJson();
+          std::int64_t done = next.value("rows_done", std::int64_t{0}) + copied;
+          next["rows_done"] = done;
+          bool all_done =
+              std::all_of(next["lanes"].begin(), next["lanes"].end(),
+                          [](const nlohmann::json& l) { return l.value("done", false); });
+          if (all_done) next["stage"] = "index";
+          total = all_done ? done : std::max(total, done);
+          next["rows_total"] = total;
+          SaveOn(c, next, total);
+          tx.Commit();
+          checkpoint_ = std::move(next);
+          lane = moved;
+          took = std::max(SecondsSince(chunk_start), 1e-4);
+          if (!all_done) PruneLanes(c, lanes, reading);
+          ReportCopy(started, done_at_start, total,
+                     static_cast<int>(std::min<std::int64_t>(lane.width, 1 << 30)), took * 1000);
+        }
+        double factor = std::clamp(std::chrono::duration<double>(target).count() / took, 0.5, 2.0);
+        lane.width = std::clamp<std::int64_t>(static_cast<std::int64_t>(lane.width * factor), 100,
+                                              std::int64_t{1} << 40);
       }
-      double took = std::max(SecondsSince(chunk_start), 1e-4);
-      if (!last) {
-        PruneLogPast({std::to_string(hi)});
+    };
+    // Session `s` takes lanes s, s + sessions, …
+    auto run_session = [&](pg::Connection& c, std::size_t s) {
+      try {
+        for (std::size_t i = s; i < lanes.size(); i += sessions) copy_lane(c, i);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mutex);
+        stop = true;
+        throw;
       }
-      ReportCopy(started, done_at_start, total,
-                 static_cast<int>(std::min<std::int64_t>(width, 1 << 30)), took * 1000);
-      if (last) break;
-      lo = hi;
-      double factor = std::clamp(std::chrono::duration<double>(target).count() / took, 0.5, 2.0);
-      width = std::clamp<std::int64_t>(static_cast<std::int64_t>(width * factor), 100,
-                                       std::int64_t{1} << 40);
+    };
+    std::vector<std::future<void>> others;
+    for (std::size_t s = 1; s < sessions; ++s) {
+      others.push_back(std::async(std::launch::async, run_session, std::ref(helpers[s - 1]), s));
     }
+    std::exception_ptr failure;
+    try {
+      run_session(conn_, 0);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    // Every session is waited for before anything it uses goes out of scope.
+    for (auto& other : others) {
+      try {
+        other.get();
+      } catch (...) {
+        if (!failure) failure = std::current_exception();
+      }
+    }
+    if (failure) std::rethrow_exception(failure);
     report_.copy_seconds = SecondsSince(started);
+  }
+
+  // The copy's lanes from the checkpoint, or made now: the keys from `min_key` to `max_key`
+  // split into one equal range per copy session (one for an empty or tiny key range). A copy
+  // begun by an earlier version, with one position and no lanes, goes on as one lane.
+  std::vector<CopyLane> Lanes(const std::string& min_key, std::int64_t max_key) {
+    std::vector<CopyLane> lanes;
+    if (checkpoint_.contains("lanes")) {
+      for (const auto& l : checkpoint_["lanes"]) lanes.push_back(CopyLane::FromJson(l));
+      return lanes;
+    }
+    if (checkpoint_.contains("last_key")) {
+      CopyLane lane;
+      lane.last = std::stoll(checkpoint_["last_key"][0].get<std::string>());
+      lane.width = checkpoint_.value("range_width", lane.width);
+      lanes.push_back(lane);
+    } else {
+      std::int64_t start = min_key.empty() ? 0 : std::stoll(min_key) - 1;
+      // Unsigned: the span between two 64-bit keys may not fit in a signed 64-bit integer.
+      std::uint64_t span = static_cast<std::uint64_t>(max_key) - static_cast<std::uint64_t>(start);
+      std::uint64_t n = std::clamp(options_.copy_sessions, 1, 64);
+      if (min_key.empty() || span < n) n = 1;
+      auto boundary = [&](std::uint64_t i) {
+        return static_cast<std::int64_t>(static_cast<std::uint64_t>(start) + span / n * i);
+      };
+      for (std::uint64_t i = 0; i < n; ++i) {
+        CopyLane lane;
+        lane.last = boundary(i);
+        if (i + 1 < n) lane.end = boundary(i + 1);
+        lanes.push_back(lane);
+      }
+    }
+    checkpoint_.erase("last_key");
+    checkpoint_.erase("range_width");
+    checkpoint_["lanes"] = nlohmann::json::array();
+    for (const auto& lane : lanes) checkpoint_["lanes"].push_back(lane.ToJson());
+    return lanes;
+  }
+
+  // PruneLog for the lanes: the keys past the range each lane is reading, up to its end.
+  void PruneLanes(pg::Connection& c, const std::vector<CopyLane>& lanes,
+                  const std::vector<std::int64_t>& reading) {
+    std::string not_reached;
+    std::vector<pg::Param> params;
+    for (std::size_t i = 0; i < lanes.size(); ++i) {
+      if (reading[i] == kUnbounded || (lanes[i].end && reading[i] >= *lanes[i].end)) continue;
+      params.emplace_back(std::to_string(reading[i]));
+      std::string beyond = key_.Compare(">", params.size());
+      if (lanes[i].end) {
+        params.emplace_back(std::to_string(*lanes[i].end));
+        beyond += " AND " + key_.Compare("<=", params.size());
+      }
+      not_reached += (not_reached.empty() ? "" : " OR ") + ("(" + beyond + ")");
+    }
+    if (!not_reached.empty()) PruneLog(c, not_reached, params);
   }
 
   struct IndexToBuild {
@@ -769,29 +925,35 @@ class ShadowCopyRun {
     return taken;
   }
 
-  // The sessions that replay the forward log beside this run's own connection, each its own
-  // share of the keys, opened at the first catch-up that needs them (none with
-  // --replay-sessions 1). A server that refuses one more connection (max_connections) gets
-  // fewer: the replay is slower, not wrong.
-  std::vector<pg::Connection>& ReplayHelpers() {
-    if (helpers_opened_) return helpers_;
-    helpers_opened_ = true;
-    for (int i = 1; i < options_.replay_sessions; ++i) {
+  // Connections beside this run's own, shared by the copy's sessions and the replay's, opened
+  // when first needed: up to `wanted` - 1 of them. A server that refuses one more connection
+  // (max_connections) gets fewer, said once: the work is slower, not wrong.
+  std::vector<pg::Connection>& Helpers(int wanted, std::string_view work) {
+    while (!helpers_refused_ && static_cast<int>(helpers_.size()) + 1 < wanted) {
       try {
-        pg::Connection helper = conn_.OpenAnother("zerodown-replay");
-        helper.Exec(
-            fmt::format("CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {})", Forward().batch, log_));
-        helpers_.push_back(std::move(helper));
+        helpers_.push_back(conn_.OpenAnother("zerodown-helper"));
       } catch (const Error& error) {
         if (error.kind() != ErrorKind::kConnection) throw;
-        progress_.OnMessage(
-            fmt::format("replaying the change log of {} with {} session{} instead of {}: {}",
-                        spec_.table, helpers_.size() + 1, helpers_.empty() ? "" : "s",
-                        options_.replay_sessions, error.Describe()));
-        break;
+        helpers_refused_ = true;
+        progress_.OnMessage(fmt::format("{} {} with {} session{} instead of {}: {}", work,
+                                        spec_.table, helpers_.size() + 1,
+                                        helpers_.empty() ? "" : "s", wanted, error.Describe()));
       }
     }
     return helpers_;
+  }
+
+  // The sessions that replay the forward log beside this run's own connection, each its own
+  // share of the keys (none with --replay-sessions 1).
+  std::span<pg::Connection> ReplayHelpers() {
+    std::vector<pg::Connection>& all =
+        Helpers(options_.replay_sessions, "replaying the change log of");
+    std::size_t n = std::min<std::size_t>(all.size(), options_.replay_sessions - 1);
+    for (; replay_batch_tables_ < n; ++replay_batch_tables_) {
+      all[replay_batch_tables_].Exec(
+          fmt::format("CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {})", Forward().batch, log_));
+    }
+    return {all.data(), n};
   }
 
   // Session `i` of `n` takes the log entries whose keys hash to `i`.
@@ -1506,7 +1668,7 @@ class ShadowCopyRun {
   const ShadowCopySpec& spec_;
   const ShadowCopyOptions& options_;
   nlohmann::json checkpoint_;
-  const std::function<void(const nlohmann::json&, std::int64_t, std::int64_t)>& save_;
+  const SaveCheckpoint& save_;
   ProgressSink& progress_;
   std::string live_;
   std::string shadow_;
@@ -1521,8 +1683,9 @@ class ShadowCopyRun {
   std::optional<ReplayPath> reverse_;
   std::int64_t pruned_through_ = 0;      // the log's newest entry at the copy's last prune
   ReplayMs replay_ms_;                   // since its last reset
-  std::vector<pg::Connection> helpers_;  // see ReplayHelpers
-  bool helpers_opened_ = false;
+  std::vector<pg::Connection> helpers_;  // see Helpers
+  bool helpers_refused_ = false;
+  std::size_t replay_batch_tables_ = 0;            // helpers that have the replay's batch table
   std::map<std::string, bool> unique_beyond_key_;  // see UniqueBeyondKey
   ShadowCopyReport report_;
 };
@@ -1680,27 +1843,23 @@ TableEstimate EstimateTable(pg::Connection& conn, const std::string& schema,
   return e;
 }
 
-ShadowCopyReport RunShadowCopy(
-    pg::Connection& conn, const ShadowCopySpec& spec, const ShadowCopyOptions& options,
-    const nlohmann::json& checkpoint,
-    const std::function<void(const nlohmann::json&, std::int64_t, std::int64_t)>& save,
-    ProgressSink& progress) {
+ShadowCopyReport RunShadowCopy(pg::Connection& conn, const ShadowCopySpec& spec,
+                               const ShadowCopyOptions& options, const nlohmann::json& checkpoint,
+                               const SaveCheckpoint& save, ProgressSink& progress) {
   return ShadowCopyRun(conn, spec, options, checkpoint, save, progress).Run();
 }
 
 void CheckShadowSwapBack(pg::Connection& conn, const ShadowCopySpec& spec) {
   ShadowCopyOptions options;
   SilentProgress silent;
-  std::function<void(const nlohmann::json&, std::int64_t, std::int64_t)> save =
-      [](const nlohmann::json&, std::int64_t, std::int64_t) {};
+  SaveCheckpoint save = [](pg::Connection&, const nlohmann::json&, std::int64_t, std::int64_t) {};
   ShadowCopyRun(conn, spec, options, nlohmann::json(), save, silent).CheckSwapBack();
 }
 
-void RunShadowSwapBack(
-    pg::Connection& conn, const ShadowCopySpec& spec, const ShadowCopyOptions& options,
-    const nlohmann::json& forward, const nlohmann::json& checkpoint,
-    const std::function<void(const nlohmann::json&, std::int64_t, std::int64_t)>& save,
-    ProgressSink& progress) {
+void RunShadowSwapBack(pg::Connection& conn, const ShadowCopySpec& spec,
+                       const ShadowCopyOptions& options, const nlohmann::json& forward,
+                       const nlohmann::json& checkpoint, const SaveCheckpoint& save,
+                       ProgressSink& progress) {
   ShadowCopyRun(conn, spec, options, checkpoint, save, progress).SwapBack(forward);
 }
 

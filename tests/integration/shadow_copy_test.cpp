@@ -298,8 +298,9 @@ TEST(ShadowCopyTest, AnInterruptedCopyResumesWhereItStopped) {
   pg::Connection conn = testing::Connect(db);
   EngineOptions options = ShadowOptions();
   int batches = 0;
+  // Two sessions copy: each asks before its chunk, so by the third ask one has saved a chunk.
   options.backfill.before_batch = [&] {
-    if (++batches == 2) throw Error(ErrorKind::kConnection, "simulated crash");
+    if (++batches == 3) throw Error(ErrorKind::kConnection, "simulated crash");
   };
   SilentProgress progress;
   {
@@ -308,6 +309,7 @@ TEST(ShadowCopyTest, AnInterruptedCopyResumesWhereItStopped) {
   }
   nlohmann::json stopped = CopyCheckpoint(conn);
   ASSERT_EQ(stopped.value("stage", ""), "copy") << stopped.dump();
+  ASSERT_EQ(stopped["lanes"].size(), 2U) << "one range of keys per copy session";
   std::int64_t copied = stopped.value("rows_done", std::int64_t{0});
   EXPECT_GT(copied, 0);
   EXPECT_LT(copied, kRows);
@@ -441,7 +443,7 @@ TEST(ShadowCopyTest, UniqueValuesMovingBetweenRowsNeverMeetTwiceInTheCopy) {
             1);
 }
 
-TEST(ShadowCopyTest, AServerThatRefusesAnotherConnectionGetsTheCatchUpOnOne) {
+TEST(ShadowCopyTest, AServerThatRefusesAnotherConnectionGetsTheCopyAndTheCatchUpOnOne) {
   std::string db = testing::FreshDatabase();
   pg::Connection admin = testing::Connect(db);
   // A role allowed one connection: the migration's own. Superusers ignore connection limits.
@@ -467,9 +469,11 @@ TEST(ShadowCopyTest, AServerThatRefusesAnotherConnectionGetsTheCatchUpOnOne) {
   engine.Start(Migration());
   load.Stop();
   EXPECT_EQ(load.failed, 0) << load.last_error();
-  EXPECT_TRUE(progress.Has("with 1 session instead of 2"))
+  EXPECT_TRUE(progress.Has("copying accounts with 1 session instead of 2"))
       << ::testing::PrintToString(progress.messages);
-  EXPECT_EQ(CopyCheckpoint(conn).value("catchup_sessions", 0), 1);
+  nlohmann::json checkpoint = CopyCheckpoint(conn);
+  EXPECT_EQ(checkpoint["lanes"].size(), 2U) << "one session copied both ranges, one after another";
+  EXPECT_EQ(checkpoint.value("catchup_sessions", 0), 1);
   EXPECT_EQ(conn.Exec("SELECT count(*) FROM accounts WHERE _zd_new_balance IS DISTINCT FROM "
                       "balance")
                 .Int(0, 0),
