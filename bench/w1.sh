@@ -6,7 +6,7 @@
 # See docs/bench.md for what each column means.
 #
 #   bench/w1.sh [--scale 20] [--clients 8] [--warmup 10] [--cooldown 10]
-#               [--variants a,b,c,d,e,f,g] [--zerodown build/release/zerodown]
+#               [--variants a,b,c,d,e,f,g[,h]] [--zerodown build/release/zerodown]
 #               [--baseline-seconds auto] [--limit 3600] [--results bench/results] [--waits]
 #
 # Variants: a = no change (baseline: the load alone, run last for as long as the longest
@@ -16,7 +16,8 @@
 # expand/contract in place (`start --mechanism inplace` on the pgroll-format file, then
 # `complete`), e = the same file with `--mechanism shadow` (copy into a new heap, swap), f =
 # zerodown on the plain SQL ALTER (default mechanism: auto), g = `zerodown repack` (a rebuild
-# only: the like-for-like of c). `zerodown init` runs before the measured window. A command
+# only: the like-for-like of c), h (not in the default set) = e copied by one session
+# (`--copy-sessions 1`): what the second copy session changes. `zerodown init` runs before the measured window. A command
 # still running after --limit seconds is stopped and reported as not finished. --waits samples
 # what the load's clients wait on (pg_stat_activity, every ~5 ms) during each variant and prints,
 # per variant, the waits three or more clients were in at once: where the max latency comes from
@@ -222,7 +223,9 @@ for id in "${order[@]}"; do
          "$root/bench/w1/alter_abalance.yaml" --mechanism shadow ;;
     f) zerodown_start_complete f "zerodown on plain SQL (auto)" "$root/bench/w1/alter_abalance.sql" ;;
     g) run_variant g "zerodown repack (rebuild only)" swap "${zd[@]}" repack pgbench_accounts ;;
-    *) echo "w1: unknown variant $id (a-g)" >&2; exit 2 ;;
+    h) zerodown_start_complete h "zerodown shadow copy, 1 copy session" \
+         "$root/bench/w1/alter_abalance.yaml" --mechanism shadow --copy-sessions 1 ;;
+    *) echo "w1: unknown variant $id (a-h)" >&2; exit 2 ;;
   esac
 done
 

@@ -87,8 +87,8 @@ void AddEngineFlags(CLI::App* command, EngineFlags& flags) {
   command
       ->add_option("--copy-sessions", flags.copy_sessions,
                    "connections that copy a table with a single integer key side by side in a "
-                   "shadow copy, each its own range of keys: 2 finishes in about two thirds of "
-                   "the time and costs the application fewer transactions in all (the change "
+                   "shadow copy, each its own range of keys: 2 finishes in about three quarters "
+                   "of the time and costs the application fewer transactions in all (the change "
                    "log's trigger and the replay cost it per second the copy lasts); 1 takes "
                    "the least CPU at any moment. Other keys are copied by one session")
       ->check(CLI::Range(1, 8))

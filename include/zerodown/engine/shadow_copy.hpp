@@ -119,9 +119,10 @@ struct ShadowCopyOptions {
   // replayed too (see ReplayHelpers for when it stays at one).
   int replay_sessions = 2;
   // Sessions that copy a table with a single integer key side by side, each its own range of
-  // keys. On W1 (2 cores, 8 clients) two finished the copy in 17 s instead of 27 and cost the
-  // application a third fewer transactions: the change log's trigger and the writes the replay
-  // trails cost the application per second the copy lasts. Four cost no less and raised p99.
+  // keys. What the application pays during a copy is mostly paid per second it lasts (the change
+  // log's trigger, the writes the replay trails), and a second session mostly takes CPU the
+  // application leaves idle: on W1 (2 cores, 8 clients) two took the type change from 29 s to
+  // 20-22 s and cost the application 13-16% fewer transactions. Four cost no less than two.
   int copy_sessions = 2;
   // A copy that differs from the table is never swapped in: the start fails instead.
   CopyCheckMode check_before_swap = CopyCheckMode::kSample;
