@@ -503,7 +503,9 @@ class ShadowCopyRun {
         std::count_if(lanes.begin(), lanes.end(), [](const CopyLane& l) { return !l.done; });
     std::vector<pg::Connection>& helpers = Helpers(
         static_cast<int>(std::min<std::size_t>(options_.copy_sessions, unfinished)), "copying");
-    std::size_t sessions = std::min(helpers.size() + 1, std::max<std::size_t>(unfinished, 1));
+    std::size_t sessions =
+        std::min({helpers.size() + 1, std::max<std::size_t>(unfinished, 1),
+                  static_cast<std::size_t>(std::max(options_.copy_sessions, 1))});
 
     std::int64_t done_at_start = checkpoint_.value("rows_done", std::int64_t{0});
     std::int64_t total = checkpoint_.value("rows_total", std::int64_t{0});
