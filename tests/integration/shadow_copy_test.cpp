@@ -293,6 +293,53 @@ TEST(ShadowCopyTest, SwapWaitsForAReportWithoutQueueingTheApplicationBehindIt) {
   EXPECT_LT(load.max_ms.load(), 200 + 400) << "a client queued behind the swap";
 }
 
+TEST(ShadowCopyTest, TheCopysLanesCoverNegativeSparseAndEdgeKeys) {
+  std::string db = testing::FreshDatabase();
+  pg::Connection conn = testing::Connect(db);
+  // Negative keys, a sparse run and one far outlier: the lanes split the key range, not the rows,
+  // so the first lane holds almost every row. The keys from -60001 to 10^12 split in two at
+  // -60001 + (10^12 + 60001) / 2 = 499999969999: rows sit on both sides of that edge and at
+  // both ends, none of them written during the copy, so only the copy itself can bring them.
+  conn.Run(
+      "CREATE TABLE accounts (id bigint PRIMARY KEY, balance int NOT NULL);"
+      "INSERT INTO accounts SELECT g, 1 FROM generate_series(-60000, -1) g;"
+      "INSERT INTO accounts SELECT g, 1 FROM generate_series(1, 420000, 7) g;"
+      "INSERT INTO accounts VALUES (499999969999, 1), (499999970000, 1), (1000000000000, 1);"
+      "ANALYZE accounts;");
+  State(conn).Init();
+  std::int64_t rows_before = conn.Exec("SELECT count(*) FROM accounts").Int(0, 0);
+  // New keys in the gaps of the sparse run, and updates of existing ones.
+  std::atomic<std::int64_t> inserted{0};
+  testing::Writers load(db, 4, [&](pg::Connection& c, int client, std::uint64_t n) {
+    std::int64_t step = static_cast<std::int64_t>(n) * 4 + client;
+    if (n % 3 == 0) {
+      c.Exec("INSERT INTO accounts VALUES ($1, 1)", {std::to_string(3 + 7 * step)});
+      ++inserted;
+    } else {
+      c.Exec("UPDATE accounts SET balance = balance + 1 WHERE id = $1",
+             {std::to_string(1 + 7 * (step % 60000))});
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  SilentProgress progress;
+  Engine engine(conn, ShadowOptions(), progress);
+  engine.Start(Migration());
+  load.Stop();
+  EXPECT_EQ(load.failed, 0) << load.last_error();
+  nlohmann::json checkpoint = CopyCheckpoint(conn);
+  ASSERT_EQ(checkpoint["lanes"].size(), 2U) << checkpoint.dump();
+  EXPECT_EQ(checkpoint["lanes"][0].value("end", std::int64_t{0}), 499999969999) << "the edge";
+  EXPECT_EQ(conn.Exec("SELECT count(*) FROM accounts WHERE id IN (-60000, 499999969999, "
+                      "499999970000, 1000000000000)")
+                .Int(0, 0),
+            4);
+  EXPECT_EQ(conn.Exec("SELECT count(*) FROM accounts").Int(0, 0), rows_before + inserted.load());
+  EXPECT_EQ(conn.Exec("SELECT count(*) FROM accounts WHERE _zd_new_balance IS DISTINCT FROM "
+                      "balance")
+                .Int(0, 0),
+            0);
+}
+
 TEST(ShadowCopyTest, AnInterruptedCopyResumesWhereItStopped) {
   std::string db = SetUpLedger();
   pg::Connection conn = testing::Connect(db);
