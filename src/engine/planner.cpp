@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <functional>
 
 #include "zerodown/engine/operation.hpp"
@@ -127,6 +128,71 @@ std::string VersionSchemaName(const model::Migration& migration, const std::stri
 
 namespace {
 
+// The objects in the schema named by {} other than views (and their row types, which belong to
+// the views); none when the schema does not exist.
+constexpr const char* kOtherThanViews =
+    "FROM pg_depend d WHERE d.refclassid = 'pg_namespace'::regclass AND d.refobjid = (SELECT oid "
+    "FROM pg_namespace WHERE nspname = {}) AND NOT (d.classid = 'pg_class'::regclass AND EXISTS "
+    "(SELECT 1 FROM pg_class c WHERE c.oid = d.objid AND c.relkind = 'v'))";
+
+// A version schema holds zerodown's views and nothing else, and start, rollback and the next
+// complete drop it with CASCADE. The guard makes that drop fail, naming the schema, if anything
+// else is in it, instead of taking tables or functions with it.
+std::vector<std::string> DropVersionSchemaSql(pg::Connection& conn, const std::string& schema) {
+  std::string name = conn.Literal(schema);
+  return {fmt::format("DO $zd_guard$ BEGIN IF EXISTS (SELECT 1 {}) THEN RAISE EXCEPTION 'schema "
+                      "% holds objects other than views: zerodown drops only the version schemas "
+                      "it made', {} USING HINT = 'Move them to another schema, then run the "
+                      "command again.'; END IF; END $zd_guard$",
+                      fmt::format(fmt::runtime(kOtherThanViews), name), name),
+          fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", conn.Ident(schema))};
+}
+
+std::int64_t ObjectsOtherThanViews(pg::Connection& conn, const std::string& schema) {
+  std::string sql = "SELECT count(*) " + fmt::format(fmt::runtime(kOtherThanViews), "$1");
+  return conn.Exec(sql, {schema}).Int(0, 0);
+}
+
+// The new version's schema is dropped with everything in it on rollback (and re-created on a
+// rerun of start): it must not be the tables' schema, the version applications use now, or a
+// schema that holds anything but views.
+Status CheckVersionSchema(pg::Connection& conn, const model::Migration& migration,
+                          const PlanOptions& options, const std::string& version) {
+  std::string where = migration.version_schema
+                          ? fmt::format("{}, field version_schema", migration.source)
+                          : migration.source;
+  std::string fix =
+      migration.version_schema
+          ? "Name a schema of its own in `version_schema`, or leave the key out: zerodown then "
+            "names it <schema>_<migration>."
+          : "Set `version_schema` in the migration file to a name no schema has.";
+  if (version == options.schema) {
+    return Error(ErrorKind::kInvalidMigration,
+                 fmt::format("the version schema \"{}\" is the schema the tables live in; a "
+                             "rollback would drop it with every table in it",
+                             version),
+                 fix)
+        .WithWhere(where);
+  }
+  if (options.previous_version_schema && version == *options.previous_version_schema) {
+    return Error(ErrorKind::kInvalidMigration,
+                 fmt::format("the version schema \"{}\" is the version applications use now; "
+                             "the new version needs a schema of its own",
+                             version),
+                 fix)
+        .WithWhere(where);
+  }
+  if (std::int64_t others = ObjectsOtherThanViews(conn, version); others > 0) {
+    return Error(ErrorKind::kInvalidMigration,
+                 fmt::format("schema \"{}\" already exists and holds {} object{} other than "
+                             "views; as the version schema it would be dropped with them",
+                             version, others, others == 1 ? "" : "s"),
+                 fix)
+        .WithWhere(where);
+  }
+  return {};
+}
+
 // The new version's views: one per table, showing each column under the name the new version
 // uses. Simple views like these are auto-updatable, so the new version writes through them.
 // `known` holds the physical tables the plan accounts for (existing before start, or created by
@@ -145,7 +211,7 @@ std::vector<Action> VersionSchemaActions(PlanContext& context,
                 {},
                 {},
                 {}};
-  create.sql.push_back(fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", conn.Ident(version)));
+  create.sql = DropVersionSchemaSql(conn, version);
   create.sql.push_back(fmt::format("CREATE SCHEMA {}", conn.Ident(version)));
   for (const auto& [name, table] : context.tables()) {
     std::string columns;
@@ -263,6 +329,9 @@ Result<Plan> PlanMigration(pg::Connection& conn, const model::Migration& migrati
     plan.complete = ArrangeComplete(plan.complete);
     return plan;
   }
+  if (Status valid = CheckVersionSchema(conn, migration, options, version); !valid.ok()) {
+    return valid.error();
+  }
   for (const auto& [name, table] : context.tables()) {
     if (table.created) known.push_back(table.physical);
   }
@@ -273,20 +342,22 @@ Result<Plan> PlanMigration(pg::Connection& conn, const model::Migration& migrati
                   ActionKind::kTransactional,
                   fmt::format("drop version schema {}", version),
                   "none on tables, instant",
-                  {fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", conn.Ident(version))},
+                  DropVersionSchemaSql(conn, version),
                   {},
                   {},
                   {},
                   {}};
   plan.rollback.insert(plan.rollback.begin(), drop_new);  // views first: they pin the columns
-  if (options.previous_version_schema && *options.previous_version_schema != version) {
+  // A rebuild that changed no column keeps the version it ran under, which is the tables'
+  // schema itself when no migration made one before it: that one is never retired.
+  if (options.previous_version_schema && *options.previous_version_schema != version &&
+      *options.previous_version_schema != options.schema) {
     Action drop_old{
         "previous_views",
         ActionKind::kTransactional,
         fmt::format("drop the previous version schema {}", *options.previous_version_schema),
         "none on tables, instant",
-        {fmt::format("DROP SCHEMA IF EXISTS {} CASCADE",
-                     conn.Ident(*options.previous_version_schema))},
+        DropVersionSchemaSql(conn, *options.previous_version_schema),
         {},
         {},
         {},

@@ -95,6 +95,112 @@ TEST(ExpandContractSequenceTest, RollbackOfTheSecondKeepsTheFirstVersionWorking)
   EXPECT_EQ(engine.Status().search_path, "public_m1");
 }
 
+// A rebuild that changes no column keeps the version it ran under: the tables' own schema when
+// it is the first migration. The next migration's complete retires the previous version schema,
+// which here must not mean `DROP SCHEMA public CASCADE`.
+TEST(ExpandContractSequenceTest, AColumnChangeAfterARebuildLeavesTheTablesSchemaAlone) {
+  std::string db = testing::FreshDatabase();
+  pg::Connection conn = testing::Connect(db);
+  conn.Run(
+      "CREATE TABLE users (id int PRIMARY KEY, name text NOT NULL);"
+      "CREATE TABLE orders (id int PRIMARY KEY, total int);"
+      "INSERT INTO users VALUES (1, 'ann'), (2, 'bob'); INSERT INTO orders VALUES (7, 70);");
+  State(conn).Init();
+  SilentProgress progress;
+  Engine engine(conn, testing::FastEngineOptions(), progress);
+  engine.Start(testing::ParseOperations("m1", R"zd({"rebuild_table": {"table": "users"}})zd"));
+  engine.Complete();
+  ASSERT_EQ(engine.Status().search_path, "public");
+
+  auto m2 = testing::ParseOperations("m2", R"zd({"add_column": {"table": "users", "column":
+      {"name": "email", "type": "text", "nullable": true}}})zd");
+  for (const auto& action : engine.PlanOnly(m2).complete) {
+    for (const auto& sql : action.sql) {
+      EXPECT_EQ(sql.find("DROP SCHEMA IF EXISTS \"public\""), std::string::npos) << sql;
+    }
+  }
+  engine.Start(m2);
+  engine.Complete();
+  EXPECT_EQ(conn.Exec("SELECT string_agg(id || ':' || name, ',' ORDER BY id) FROM public.users")
+                .Text(0, 0),
+            "1:ann,2:bob");
+  EXPECT_EQ(conn.Exec("SELECT total FROM public.orders").Text(0, 0), "70");
+  EXPECT_EQ(Column(conn, "public", "users", "email"), "text");
+  EXPECT_TRUE(pg::SchemaExists(conn, "public_m2"));
+}
+
+// start re-creates the version schema, rollback drops it with CASCADE: a name that points at a
+// schema holding data is refused before anything changes.
+TEST(ExpandContractSequenceTest, AVersionSchemaThatHoldsDataIsRefusedBeforeAnyChange) {
+  std::string db = testing::FreshDatabase();
+  pg::Connection conn = testing::Connect(db);
+  conn.Run(
+      "CREATE TABLE users (id int PRIMARY KEY, name text NOT NULL);"
+      "INSERT INTO users VALUES (1, 'ann');"
+      "CREATE SCHEMA app; CREATE TABLE app.keep (v int); INSERT INTO app.keep VALUES (5);"
+      "CREATE SCHEMA spare;");
+  State(conn).Init();
+  SilentProgress progress;
+  Engine engine(conn, testing::FastEngineOptions(), progress);
+  auto named = [](const std::string& name, const std::string& schema) {
+    std::string json = fmt::format(
+        R"zd({{"name": "{0}", "version_schema": "{1}", "operations": [{{"add_column": {{"table":
+        "users", "column": {{"name": "{0}_note", "type": "text", "nullable": true}}}}}}]}})zd",
+        name, schema);
+    return model::ParseMigration(json, model::Format::kJson, name + ".json").ValueOrThrow();
+  };
+  auto refused = [&](const model::Migration& migration, const std::string& why) {
+    try {
+      engine.Start(migration);
+      ADD_FAILURE() << "started with version schema " << *migration.version_schema;
+    } catch (const Error& error) {
+      EXPECT_EQ(error.kind(), ErrorKind::kInvalidMigration) << error.message();
+      EXPECT_NE(error.message().find(why), std::string::npos) << error.message();
+      EXPECT_NE(error.where().find("field version_schema"), std::string::npos) << error.where();
+    }
+    EXPECT_FALSE(State(conn).Active("public").has_value());
+  };
+  refused(named("m0", "public"), "is the schema the tables live in");
+  refused(named("m0", "app"), "holds 1 object other than views");
+  EXPECT_EQ(Column(conn, "public", "users", "m0_note"), "(no column)");
+  EXPECT_EQ(conn.Exec("SELECT v FROM app.keep").Text(0, 0), "5");
+
+  engine.Start(named("m1", "spare"));  // empty: start makes it the version schema
+  engine.Complete();
+  refused(named("m2", "spare"), "is the version applications use now");
+  EXPECT_EQ(engine.Status().search_path, "spare");
+}
+
+// Something other than views put into a version schema later stops the drop that would take it
+// with the schema: the next complete fails, keeps it, and goes through once it is moved.
+TEST(ExpandContractSequenceTest, CompleteKeepsATableSomeonePutInThePreviousVersionSchema) {
+  std::string db = testing::FreshDatabase();
+  pg::Connection conn = testing::Connect(db);
+  conn.Run("CREATE TABLE users (id int PRIMARY KEY, name text NOT NULL);");
+  State(conn).Init();
+  SilentProgress progress;
+  Engine engine(conn, testing::FastEngineOptions(), progress);
+  engine.Start(testing::ParseOperations("m1", R"zd({"add_column": {"table": "users", "column":
+      {"name": "email", "type": "text", "nullable": true}}})zd"));
+  engine.Complete();
+  conn.Run("CREATE TABLE public_m1.notes (v int); INSERT INTO public_m1.notes VALUES (9);");
+  engine.Start(testing::ParseOperations("m2", R"zd({"add_column": {"table": "users", "column":
+      {"name": "age", "type": "int", "nullable": true}}})zd"));
+  try {
+    engine.Complete();
+    ADD_FAILURE() << "complete dropped public_m1 with a table in it";
+  } catch (const Error& error) {
+    EXPECT_NE(error.message().find("holds objects other than views"), std::string::npos)
+        << error.message();
+  }
+  EXPECT_EQ(conn.Exec("SELECT v FROM public_m1.notes").Text(0, 0), "9");
+  conn.Run("ALTER TABLE public_m1.notes SET SCHEMA public;");
+  engine.Complete();
+  EXPECT_FALSE(pg::SchemaExists(conn, "public_m1"));
+  EXPECT_EQ(conn.Exec("SELECT v FROM public.notes").Text(0, 0), "9");
+  EXPECT_EQ(Column(conn, "public", "users", "age"), "integer");
+}
+
 // examples/tutorial on a database that already holds pgbench's tables: migrate applies the four
 // steps, leaves customers as the plain DDL would, keeps pgbench's tables reachable through the
 // final version, and a second run has nothing to do.
