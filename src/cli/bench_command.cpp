@@ -245,7 +245,8 @@ int Summarize(const GlobalOptions& global, const BenchFlags& flags) {
     for (const auto& report : reports) variants.push_back(load::ToJson(report));
     std::cout << nlohmann::json{{"variants", variants}}.dump(2) << "\n";
   } else {
-    std::cout << load::RenderComparison(reports) << load::RenderSlowest(reports);
+    std::cout << load::RenderComparison(reports) << load::RenderSlowest(reports)
+              << load::RenderPeaksByPhase(reports);
   }
   return 0;
 }

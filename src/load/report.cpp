@@ -252,6 +252,59 @@ std::string RenderSlowest(const std::vector<LoadReport>& reports, std::size_t pe
 
 namespace {
 
+// The seconds of `timeline` that overlap [from, to) (a span shorter than a second still gets the
+// one it falls in), as one row of the peaks table.
+std::string PeakRow(const std::string& label, const std::string& name, double from, double to,
+                    const std::vector<SecondStats>& timeline, double reference) {
+  int seconds = 0;
+  int peaks = 0;
+  double worst = 0;
+  for (const auto& second : timeline) {
+    double begin = second.index;
+    if (begin + second.length_s <= from || begin >= std::max(to, from + 1e-9)) continue;
+    ++seconds;
+    if (second.max_ms > reference) ++peaks;
+    worst = std::max(worst, second.max_ms);
+  }
+  return fmt::format("{:<9} {:<22} {:>7.1f} {:>5}/{:<3} {:>9.1f}\n", label, name, to - from, peaks,
+                     seconds, worst);
+}
+
+}  // namespace
+
+std::string RenderPeaksByPhase(const std::vector<LoadReport>& reports) {
+  std::optional<double> baseline_max;
+  for (const auto& report : reports) {
+    if (report.baseline && report.has_change && report.note.empty()) {
+      baseline_max = report.during.max_ms;
+      break;
+    }
+  }
+  std::string rows;
+  for (const auto& report : reports) {
+    if (!report.has_change || report.baseline || report.phases.size() < 2) continue;
+    double reference = baseline_max.value_or(report.before.max_ms);
+    std::string label = report.label.substr(0, report.label.find(' '));
+    rows += PeakRow(label, "(the whole change)", report.phases.front().at_s,
+                    report.phases.back().at_s, report.timeline, reference);
+    if (report.phases.size() == 2) continue;
+    for (std::size_t i = 0; i + 1 < report.phases.size(); ++i) {
+      rows += PeakRow("", report.phases[i].name, report.phases[i].at_s, report.phases[i + 1].at_s,
+                      report.timeline, reference);
+    }
+  }
+  if (rows.empty()) return "";
+  return fmt::format(
+             "peaks by phase (a peak is a second whose slowest transaction took longer than {}):\n"
+             "{:<9} {:<22} {:>7} {:>9} {:>9}\n",
+             baseline_max ? fmt::format("the baseline's max, {:.1f} ms", *baseline_max)
+                          : std::string("the max before the change"),
+             "variant", "phase", "s", "peaks", "worst ms") +
+         rows;
+}
+
+namespace {
+
 nlohmann::json WindowJson(const WindowStats& w) {
   return {{"begin_s", w.begin_s},      {"end_s", w.end_s},
           {"seconds", w.duration_s()}, {"transactions", w.transactions},

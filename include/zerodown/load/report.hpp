@@ -144,6 +144,12 @@ std::string RenderComparison(const std::vector<LoadReport>& reports);
 // Where the slowest transactions of each report began (the phase mark before them) and what they
 // waited in, one line each: the max latency column's explanation.
 std::string RenderSlowest(const std::vector<LoadReport>& reports, std::size_t per_report = 3);
+// Which phase of each change hurt the application, second by second: for every phase between
+// the first and the last mark, the seconds of the timeline it overlaps, how many of them had a
+// slowest transaction above the reference, and the worst. The reference is the baseline's max
+// during (the application alone, over as long a window) when a baseline is among the reports,
+// else each report's own max before its change. Empty when no report has a change.
+std::string RenderPeaksByPhase(const std::vector<LoadReport>& reports);
 // The whole report as JSON, and back (timeline included; histograms are not kept).
 nlohmann::json ToJson(const LoadReport& report);
 Result<LoadReport> ReportFromJson(const nlohmann::json& json);

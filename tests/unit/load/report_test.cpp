@@ -243,5 +243,56 @@ TEST(ReportTest, ABaselineAddsLostTransactionsAgainstItsSteadyRate) {
   EXPECT_EQ(RenderComparison({change}).find("lost@base"), std::string::npos);
 }
 
+// Seconds 0-9 before the change (slowest 20 ms), a copy over 10-14 with one 90-ms second, a
+// swap mark at 14.4 whose second holds a 60-ms transaction, the end at 14.6.
+std::vector<SecondStats> Seconds(const std::map<int, double>& peaks) {
+  std::vector<SecondStats> timeline;
+  for (int i = 0; i < 20; ++i) {
+    SecondStats second;
+    second.index = i;
+    auto peak = peaks.find(i);
+    second.max_ms = peak == peaks.end() ? 20 : peak->second;
+    timeline.push_back(second);
+  }
+  return timeline;
+}
+
+TEST(ReportTest, PeaksByPhaseCountTheSecondsEachPhaseOverlapsAboveTheReference) {
+  std::vector<Segment> segments = {{0, 10, Steady(1000, 20'000)},
+                                   {10, 14.4, Steady(400, 9'000)},
+                                   {14.4, 14.6, Steady(10, 9'000)},
+                                   {14.6, 20, Steady(500, 4'000)}};
+  std::vector<PhaseMark> marks = {{"copy", 10}, {"swap", 14.4}, {"end", 14.6}};
+  auto change = BuildReport(segments, marks, Seconds({{12, 90}, {14, 60}})).value();
+  change.label = "(e) shadow copy";
+  std::string own = RenderPeaksByPhase({change});
+  EXPECT_NE(own.find("than the max before the change"), std::string::npos) << own;
+  // copy: seconds 10-14, two above 20 ms (the 90 and the 60 its last second shares with swap).
+  EXPECT_NE(own.find("(e)       (the whole change)         4.6     2/5        90.0"),
+            std::string::npos)
+      << own;
+  EXPECT_NE(own.find("          copy                       4.4     2/5        90.0"),
+            std::string::npos)
+      << own;
+  EXPECT_NE(own.find("          swap                       0.2     1/1        60.0"),
+            std::string::npos)
+      << own;
+
+  auto baseline = BuildReport({{0, 10, Steady(1000, 4'000)},
+                               {10, 14.6, Steady(4600, 4'000)},
+                               {14.6, 20, Steady(1000, 4'000)}},
+                              {{"start", 10}, {"end", 14.6}}, Seconds({{11, 70}}))
+                      .value();
+  baseline.label = "(a) no change";
+  baseline.baseline = true;
+  baseline.during.max_ms = 70;
+  std::string against = RenderPeaksByPhase({baseline, change});
+  EXPECT_NE(against.find("than the baseline's max, 70.0 ms"), std::string::npos) << against;
+  EXPECT_NE(against.find("copy                       4.4     1/5"), std::string::npos) << against;
+  EXPECT_NE(against.find("swap                       0.2     0/1"), std::string::npos) << against;
+  EXPECT_EQ(against.find("(a)"), std::string::npos) << "the baseline has no phases of its own";
+  EXPECT_EQ(RenderPeaksByPhase({baseline}), "");
+}
+
 }  // namespace
 }  // namespace zerodown::load
