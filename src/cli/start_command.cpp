@@ -39,7 +39,8 @@ const CommandRegistration kRegistration{
                     "application)");
       AddEngineFlags(cmd, flags->engine);
       cmd->callback([&global, flags] {
-        model::Migration migration = LoadMigration(flags->file, flags->allow_blocking);
+        model::Migration migration =
+            LoadMigration(flags->file, global.schema, flags->allow_blocking);
         pg::Connection conn = Connect(global);
         MigrationSession session(global, flags->engine);
         engine::Engine engine(conn, session.options(), session.progress());

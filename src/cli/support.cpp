@@ -330,9 +330,10 @@ std::unique_ptr<engine::ProgressSink> MakeProgress(const GlobalOptions& global) 
   return sink;
 }
 
-model::Migration LoadMigration(const std::string& path, bool allow_blocking) {
+model::Migration LoadMigration(const std::string& path, const std::string& schema,
+                               bool allow_blocking) {
   if (std::filesystem::path(path).extension() == ".sql") {
-    return sql::TranslateSqlFile(path, {allow_blocking}).ValueOrThrow();
+    return sql::TranslateSqlFile(path, {allow_blocking, schema}).ValueOrThrow();
   }
   model::Migration migration = model::ReadMigrationFile(path).ValueOrThrow();
   sql::LowerRebuildClauses(migration).ThrowIfError();

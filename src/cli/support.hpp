@@ -64,7 +64,8 @@ std::unique_ptr<engine::ProgressSink> MakeProgress(const GlobalOptions& global);
 
 // Reads a .yaml/.yml/.json migration, or translates a .sql file into operations (statements
 // with no online form are refused unless `allow_blocking`).
-model::Migration LoadMigration(const std::string& path, bool allow_blocking = false);
+model::Migration LoadMigration(const std::string& path, const std::string& schema,
+                               bool allow_blocking = false);
 // Whether `path` names a migration file zerodown reads.
 bool IsMigrationFile(const std::string& path);
 

@@ -78,6 +78,20 @@ class Translator {
     if (statement.kind == "VariableSetStmt" || statement.kind == "TransactionStmt") {
       return {};  // zerodown sets lock_timeout and transactions itself
     }
+    static const std::set<std::string> kStructured = {"AlterTableStmt", "RenameStmt", "IndexStmt",
+                                                      "DropStmt", "CreateStmt"};
+    if (kStructured.count(statement.kind)) {
+      if (auto other = OtherSchema(body)) {
+        return Error(ErrorKind::kInvalidMigration,
+                     fmt::format("`{}` names schema \"{}\", but this run migrates schema "
+                                 "\"{}\", where zerodown looks its tables up by name",
+                                 Excerpt(), *other, options_.schema),
+                     fmt::format("Put the statements for schema \"{0}\" in a file of their own, "
+                                 "with their names unqualified, and run it with --schema {0}.",
+                                 *other))
+            .WithWhere(Where());
+      }
+    }
     if (statement.kind == "AlterTableStmt") return AlterTable(body);
     if (statement.kind == "RenameStmt") return Rename(body);
     if (statement.kind == "IndexStmt") return CreateIndex(body);
@@ -90,6 +104,32 @@ class Translator {
     return Blocking(fmt::format("{} has no online form in zerodown", statement.kind),
                     "Run it in a maintenance window, or rewrite it with the operations in "
                     "docs/migrations.md.");
+  }
+
+  // The first schema other than the run's that a relation name in `node` is qualified with (a
+  // RangeVar's schemaname, or the first of a DROP's dotted names).
+  std::optional<std::string> OtherSchema(const Json& node) const {
+    if (node.is_object()) {
+      if (node.contains("relname") && node.contains("schemaname")) {
+        std::string schema = node.at("schemaname");
+        if (schema != options_.schema) return schema;
+      }
+      if (node.contains("objects") && node.at("objects").is_array()) {
+        for (const auto& object : node.at("objects")) {
+          if (!object.contains("List")) continue;
+          const Json& items = object.at("List").at("items");
+          if (items.size() > 1 && Str(items.front()) != options_.schema) return Str(items.front());
+        }
+      }
+      for (auto it = node.begin(); it != node.end(); ++it) {
+        if (auto found = OtherSchema(it.value())) return found;
+      }
+    } else if (node.is_array()) {
+      for (const auto& child : node) {
+        if (auto found = OtherSchema(child)) return found;
+      }
+    }
+    return std::nullopt;
   }
 
   Status Blocking(const std::string& why, const std::string& fix) {

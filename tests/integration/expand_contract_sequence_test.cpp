@@ -201,6 +201,48 @@ TEST(ExpandContractSequenceTest, CompleteKeepsATableSomeonePutInThePreviousVersi
   EXPECT_EQ(Column(conn, "public", "users", "age"), "integer");
 }
 
+// Renames and drops run at complete, creations at start: a table or column created under a name
+// an earlier operation frees would find the original still there, CREATE … IF NOT EXISTS would
+// do nothing, and a rollback would drop the original with its rows. Refused before any change.
+TEST(ExpandContractSequenceTest, ANameTakenUntilCompleteCannotBeCreatedAgainInTheSameMigration) {
+  std::string db = testing::FreshDatabase();
+  pg::Connection conn = testing::Connect(db);
+  conn.Run(
+      "CREATE TABLE users (id int PRIMARY KEY, email text);"
+      "INSERT INTO users VALUES (1, 'a@x'), (2, 'b@x');");
+  State(conn).Init();
+  SilentProgress progress;
+  Engine engine(conn, testing::FastEngineOptions(), progress);
+  auto refused = [&](const model::Migration& migration, const std::string& why) {
+    try {
+      engine.Start(migration);
+      ADD_FAILURE() << migration.name << " started";
+    } catch (const Error& error) {
+      EXPECT_EQ(error.kind(), ErrorKind::kInvalidMigration) << error.message();
+      EXPECT_NE(error.message().find(why), std::string::npos) << error.message();
+    }
+    EXPECT_FALSE(State(conn).Active("public").has_value());
+    EXPECT_EQ(
+        conn.Exec("SELECT string_agg(id || ':' || email, ',' ORDER BY id) FROM users").Text(0, 0),
+        "1:a@x,2:b@x");
+  };
+  refused(
+      testing::ParseOperations("m1", R"zd({"rename_table": {"from": "users", "to": "users_legacy"}},
+              {"create_table": {"name": "users", "columns": [{"name": "id", "type": "bigint",
+              "pk": true}, {"name": "login", "type": "text", "nullable": true}]}})zd"),
+      "\"users\" still names a table");
+  refused(testing::ParseOperations("m2", R"zd({"drop_table": {"name": "users"}},
+              {"create_table": {"name": "users", "columns": [{"name": "id", "type": "int",
+              "pk": true}, {"name": "email", "type": "text", "nullable": true}]}})zd"),
+          "\"users\" still names a table");
+  refused(testing::ParseOperations(
+              "m3", R"zd({"rename_column": {"table": "users", "from": "email", "to": "email_old"}},
+              {"add_column": {"table": "users", "column": {"name": "email", "type": "text",
+              "nullable": true}}})zd"),
+          "still has a column \"email\"");
+  EXPECT_EQ(Column(conn, "public", "users", "email"), "text");
+}
+
 // examples/tutorial on a database that already holds pgbench's tables: migrate applies the four
 // steps, leaves customers as the plain DDL would, keeps pgbench's tables reachable through the
 // final version, and a second run has nothing to do.

@@ -16,6 +16,9 @@ namespace zerodown::sql {
 struct TranslateOptions {
   // Run statements zerodown cannot make online as they are (they may block the application).
   bool allow_blocking = false;
+  // The schema the run migrates (--schema). Operations find their tables by name in it, so a
+  // statement that names another schema is refused rather than run against this one.
+  std::string schema = "public";
 };
 
 // The migration for a parsed SQL file, named after the file (its stem). kInvalidMigration, with

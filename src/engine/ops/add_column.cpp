@@ -18,6 +18,7 @@ class AddColumnPlanner final : public OperationPlanner {
     if (!table.ok()) return table.error().WithWhere("field table");
     const model::Column& c = op_.column;
     if (Status s = RequireNoColumn(**table, c.name, "column.name"); !s.ok()) return s;
+    if (Status s = RequireNoColumnYet(context, **table, c.name, "column.name"); !s.ok()) return s;
     if (Status s = context.CheckType(c.type, "column.type"); !s.ok()) return s;
     if (c.pk || c.generated || c.references || c.check) {
       return Error(ErrorKind::kInvalidMigration,

@@ -45,6 +45,7 @@ class CreateTablePlanner final : public OperationPlanner {
 
   Status Validate(PlanContext& context) override {
     if (Status s = RequireNoTable(context, op_.name, "name"); !s.ok()) return s;
+    if (Status s = RequireNoRelationYet(context, op_.name, "name"); !s.ok()) return s;
     for (std::size_t i = 0; i < op_.columns.size(); ++i) {
       const auto& c = op_.columns[i];
       std::string field = fmt::format("columns[{}].type", i);

@@ -40,6 +40,41 @@ inline Status RequireNoTable(PlanContext& context, const std::string& table,
       .WithWhere(fmt::format("field {}", field));
 }
 
+// Start creates tables and adds columns while everything the migration renames or drops still
+// has its old name (renames and drops run at complete). A name that is free in the new version
+// but still taken physically would make CREATE … IF NOT EXISTS a no-op, and rollback would then
+// drop the original with its rows: refused.
+inline Status RequireNoRelationYet(PlanContext& context, const std::string& name,
+                                   std::string_view field) {
+  pg::Rows rows = context.conn().Exec(
+      "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = "
+      "$1 AND c.relname = $2",
+      {context.schema(), name});
+  if (rows.empty()) return {};
+  return Error(ErrorKind::kInvalidMigration,
+               fmt::format("\"{}\" still names a table, index or other relation in schema \"{}\" "
+                           "until this migration completes (an earlier operation renames or "
+                           "drops it at complete)",
+                           name, context.schema()),
+               "Create it in the next migration, after this one completes, or pick another name.")
+      .WithWhere(fmt::format("field {}", field));
+}
+
+inline Status RequireNoColumnYet(PlanContext& context, const VirtualTable& table,
+                                 const std::string& column, std::string_view field) {
+  pg::Rows rows = context.conn().Exec(
+      "SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2 AND attnum > "
+      "0 AND NOT attisdropped",
+      {context.Qualified(table), column});
+  if (rows.empty()) return {};
+  return Error(ErrorKind::kInvalidMigration,
+               fmt::format("table \"{}\" still has a column \"{}\" until this migration "
+                           "completes (an earlier operation renames or drops it at complete)",
+                           table.name, column),
+               "Add it in the next migration, after this one completes, or pick another name.")
+      .WithWhere(fmt::format("field {}", field));
+}
+
 // The table as complete finds it when this operation's catalog changes run. Complete runs the
 // operations in order and each gives its table and columns their final names, so an earlier
 // operation's rename is done by then: complete actions name the table (and columns) as the

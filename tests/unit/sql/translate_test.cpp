@@ -94,6 +94,36 @@ TEST(TranslateTest, WhatCannotRunOnlineIsRefusedWithTheReasonUnlessAllowed) {
   EXPECT_EQ(std::get<model::RawSql>(allowed.operations[1]).up, "VACUUM FULL t");
 }
 
+// Operations find their tables by name in the run's schema: `DROP TABLE archive.events` run on
+// --schema public would drop public.events.
+TEST(TranslateTest, ANameInAnotherSchemaIsRefusedNotRunAgainstThisOne) {
+  auto translate = [](const std::string& text, const std::string& schema) {
+    auto parsed = ParseSql("04.sql", text);
+    EXPECT_TRUE(parsed.ok());
+    return TranslateSql(parsed.value(), {false, schema});
+  };
+  for (const std::string text :
+       {"DROP TABLE archive.events;", "ALTER TABLE archive.events DROP COLUMN note;",
+        "CREATE INDEX CONCURRENTLY events_at ON archive.events (at);",
+        "DROP INDEX CONCURRENTLY archive.events_at;", "CREATE TABLE archive.events (id int);",
+        "ALTER TABLE archive.events RENAME COLUMN at TO happened_at;",
+        "ALTER TABLE archive.events ALTER COLUMN id TYPE bigint;"}) {
+    auto refused = translate(text, "public");
+    ASSERT_FALSE(refused.ok()) << text;
+    EXPECT_EQ(refused.error().kind(), ErrorKind::kInvalidMigration);
+    EXPECT_NE(refused.error().message().find("names schema \"archive\""), std::string::npos)
+        << refused.error().Describe();
+    EXPECT_NE(refused.error().fix().find("--schema archive"), std::string::npos);
+    EXPECT_EQ(refused.error().where(), "04.sql:1:1");
+    auto allowed = translate(text, "archive");
+    EXPECT_TRUE(allowed.ok()) << text << ": " << (allowed.ok() ? "" : allowed.error().Describe());
+  }
+  auto same =
+      translate("DROP TABLE public.events; ALTER TABLE public.t ADD COLUMN c int;", "public")
+          .ValueOrThrow();
+  EXPECT_EQ(std::get<model::DropTable>(same.operations[0]).name, "events");
+}
+
 TEST(TranslateTest, TheResultRoundTripsAsAPgrollFile) {
   auto m = Translate("ALTER TABLE a ALTER COLUMN b TYPE text; CREATE INDEX i ON a (b);");
   auto again = model::FromJson(model::ToJson(m), m.source).ValueOrThrow();
