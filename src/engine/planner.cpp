@@ -182,6 +182,26 @@ Status CheckVersionSchema(pg::Connection& conn, const model::Migration& migratio
                  fix)
         .WithWhere(where);
   }
+  // The version schemas of the migrations on other schemas: one migration file run per tenant
+  // with the same version_schema would re-create the other tenant's live version over this
+  // schema's tables.
+  if (conn.Exec("SELECT to_regclass('zerodown.migrations') IS NOT NULL AND EXISTS (SELECT 1 FROM "
+                "pg_namespace WHERE nspname = $1)",
+                {version})
+          .Bool(0, 0)) {
+    pg::Rows owners = conn.Exec(
+        "SELECT DISTINCT schema FROM zerodown.migrations WHERE plan->>'version_schema' = $1 AND "
+        "schema <> $2 ORDER BY 1",
+        {version, options.schema});
+    if (!owners.empty()) {
+      return Error(ErrorKind::kInvalidMigration,
+                   fmt::format("the version schema \"{}\" is in use by the migrations of schema "
+                               "\"{}\"; start would re-create it over schema \"{}\"",
+                               version, owners.Text(0, 0), options.schema),
+                   fix)
+          .WithWhere(where);
+    }
+  }
   if (std::int64_t others = ObjectsOtherThanViews(conn, version); others > 0) {
     return Error(ErrorKind::kInvalidMigration,
                  fmt::format("schema \"{}\" already exists and holds {} object{} other than "

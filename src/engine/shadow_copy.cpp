@@ -1766,10 +1766,14 @@ ShadowCopySpec ShadowCopySpec::Named(const std::string& schema, const std::strin
   spec.table = table;
   spec.shadow = PlanContext::TempName("_zd_shadow_", table);
   spec.retired = PlanContext::TempName("_zd_retired_", table);
-  spec.log_table = PlanContext::TempName("log_", migration + "_" + table);
-  spec.log_function = PlanContext::TempName("_zd_log_", migration + "_" + table);
-  spec.reverse_log_table = PlanContext::TempName("rlog_", migration + "_" + table);
-  spec.reverse_log_function = PlanContext::TempName("_zd_rlog_", migration + "_" + table);
+  // The logs live in the zerodown schema, shared by every schema's migrations: the same
+  // migration file run on two schemas at once (one per tenant) must not share a log, or one
+  // run's replay would take the other's entries and lose those writes.
+  std::string scope = schema + "_" + migration + "_" + table;
+  spec.log_table = PlanContext::TempName("log_", scope);
+  spec.log_function = PlanContext::TempName("_zd_log_", scope);
+  spec.reverse_log_table = PlanContext::TempName("rlog_", scope);
+  spec.reverse_log_function = PlanContext::TempName("_zd_rlog_", scope);
   return spec;
 }
 

@@ -169,6 +169,23 @@ TEST(ExpandContractSequenceTest, AVersionSchemaThatHoldsDataIsRefusedBeforeAnyCh
   engine.Complete();
   refused(named("m2", "spare"), "is the version applications use now");
   EXPECT_EQ(engine.Status().search_path, "spare");
+
+  // The same file run for another tenant's schema would re-create public's live version over
+  // tenant_b's tables.
+  conn.Run("CREATE SCHEMA tenant_b; CREATE TABLE tenant_b.users (id int PRIMARY KEY, name text);");
+  EngineOptions options = testing::FastEngineOptions();
+  options.schema = "tenant_b";
+  Engine tenant(conn, options, progress);
+  try {
+    tenant.Start(named("m1", "spare"));
+    ADD_FAILURE() << "tenant_b's start took over public's version schema";
+  } catch (const Error& error) {
+    EXPECT_NE(error.message().find("is in use by the migrations of schema \"public\""),
+              std::string::npos)
+        << error.message();
+  }
+  EXPECT_EQ(OnVersion(db, "spare").Exec("SELECT count(*) FROM users").Text(0, 0), "1")
+      << "public's version still shows public's rows";
 }
 
 // Something other than views put into a version schema later stops the drop that would take it

@@ -61,6 +61,18 @@ TEST(PlanTest, ShadowCopySpecRoundTripsAndNamesItsLeftovers) {
   EXPECT_TRUE(back.names[1].physical.empty()) << "a column not in the heap yet stays unnamed";
 }
 
+// The change logs live in the shared zerodown schema: one migration file run on two tenants'
+// schemas at once must get two logs, or one run's replay takes the other's entries.
+TEST(PlanTest, TheSameMigrationOnTwoSchemasGetsLogsOfItsOwn) {
+  ShadowCopySpec a = ShadowCopySpec::Named("tenant_a", "acct", "08_bal_bigint");
+  ShadowCopySpec b = ShadowCopySpec::Named("tenant_b", "acct", "08_bal_bigint");
+  EXPECT_NE(a.log_table, b.log_table);
+  EXPECT_NE(a.log_function, b.log_function);
+  EXPECT_NE(a.reverse_log_table, b.reverse_log_table);
+  EXPECT_NE(a.reverse_log_function, b.reverse_log_function);
+  EXPECT_EQ(a.shadow, b.shadow) << "each in its own schema";
+}
+
 TEST(PlanTest, KeyRetypeSpecAndSwapBackSurviveTheRoundTrip) {
   ShadowCopySpec spec = Spec();
   spec.retyped = {{"id", "bigint", "CAST(id AS bigint)"}};
