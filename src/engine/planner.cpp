@@ -135,16 +135,33 @@ constexpr const char* kOtherThanViews =
     "FROM pg_namespace WHERE nspname = {}) AND NOT (d.classid = 'pg_class'::regclass AND EXISTS "
     "(SELECT 1 FROM pg_class c WHERE c.oid = d.objid AND c.relkind = 'v'))";
 
+// What outside the schema named by {} depends on a relation in it (a view, a materialized view
+// or a function reading a version's view); DROP SCHEMA … CASCADE would drop it too. A view of
+// the schema reading another of its views is inside.
+constexpr const char* kDependentsOutside =
+    "FROM pg_depend d JOIN pg_class v ON v.oid = d.refobjid WHERE d.refclassid = "
+    "'pg_class'::regclass AND d.deptype = 'n' AND v.relnamespace = (SELECT oid FROM pg_namespace "
+    "WHERE nspname = {0}) AND NOT (d.classid = 'pg_rewrite'::regclass AND EXISTS (SELECT 1 FROM "
+    "pg_rewrite r JOIN pg_class o ON o.oid = r.ev_class WHERE r.oid = d.objid AND o.relnamespace "
+    "= v.relnamespace))";
+
 // A version schema holds zerodown's views and nothing else, and start, rollback and the next
-// complete drop it with CASCADE. The guard makes that drop fail, naming the schema, if anything
-// else is in it, instead of taking tables or functions with it.
+// complete drop it with CASCADE. The guard makes that drop fail, naming the schema and the first
+// object in the way, if anything else is in it or depends on it, instead of taking it along.
 std::vector<std::string> DropVersionSchemaSql(pg::Connection& conn, const std::string& schema) {
   std::string name = conn.Literal(schema);
-  return {fmt::format("DO $zd_guard$ BEGIN IF EXISTS (SELECT 1 {}) THEN RAISE EXCEPTION 'schema "
-                      "% holds objects other than views: zerodown drops only the version schemas "
-                      "it made', {} USING HINT = 'Move them to another schema, then run the "
-                      "command again.'; END IF; END $zd_guard$",
-                      fmt::format(fmt::runtime(kOtherThanViews), name), name),
+  return {fmt::format(
+              "DO $zd_guard$ DECLARE what text; BEGIN "
+              "SELECT pg_describe_object(d.classid, d.objid, d.objsubid) INTO what {0} LIMIT 1; "
+              "IF what IS NOT NULL THEN RAISE EXCEPTION 'schema % holds objects other than "
+              "views (%): zerodown drops only the version schemas it made', {2}, what USING HINT "
+              "= 'Move them to another schema, then run the command again.'; END IF; "
+              "SELECT pg_describe_object(d.classid, d.objid, d.objsubid) INTO what {1} LIMIT 1; "
+              "IF what IS NOT NULL THEN RAISE EXCEPTION '% depends on a view of the version "
+              "schema %, which is to be dropped', what, {2} USING HINT = 'Drop it, or make it "
+              "read the tables instead, then run the command again.'; END IF; END $zd_guard$",
+              fmt::format(fmt::runtime(kOtherThanViews), name),
+              fmt::format(fmt::runtime(kDependentsOutside), name), name),
           fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", conn.Ident(schema))};
 }
 
@@ -182,22 +199,37 @@ Status CheckVersionSchema(pg::Connection& conn, const model::Migration& migratio
                  fix)
         .WithWhere(where);
   }
-  // The version schemas of the migrations on other schemas: one migration file run per tenant
-  // with the same version_schema would re-create the other tenant's live version over this
-  // schema's tables.
-  if (conn.Exec("SELECT to_regclass('zerodown.migrations') IS NOT NULL AND EXISTS (SELECT 1 FROM "
-                "pg_namespace WHERE nspname = $1)",
-                {version})
+  // Whose version it is, when the schema exists: one migration file run per tenant with the same
+  // version_schema would re-create the other tenant's live version over this schema's tables,
+  // and a schema of views zerodown did not make (an API schema written by hand) would lose them.
+  if (conn.Exec("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", {version})
           .Bool(0, 0)) {
-    pg::Rows owners = conn.Exec(
-        "SELECT DISTINCT schema FROM zerodown.migrations WHERE plan->>'version_schema' = $1 AND "
-        "schema <> $2 ORDER BY 1",
-        {version, options.schema});
-    if (!owners.empty()) {
+    bool initialized =
+        conn.Exec("SELECT to_regclass('zerodown.migrations') IS NOT NULL").Bool(0, 0);
+    pg::Rows owners = conn.Exec(initialized ? "SELECT DISTINCT schema, schema = $2 FROM "
+                                              "zerodown.migrations WHERE plan->>'version_schema' "
+                                              "= $1 ORDER BY 2, 1"
+                                            : "SELECT $1, $2 = '' WHERE false",
+                                {version, options.schema});
+    if (!owners.empty() && !owners.Bool(0, 1)) {
       return Error(ErrorKind::kInvalidMigration,
                    fmt::format("the version schema \"{}\" is in use by the migrations of schema "
                                "\"{}\"; start would re-create it over schema \"{}\"",
                                version, owners.Text(0, 0), options.schema),
+                   fix)
+          .WithWhere(where);
+    }
+    std::int64_t objects = conn.Exec(
+                                   "SELECT count(*) FROM pg_depend WHERE refclassid = "
+                                   "'pg_namespace'::regclass AND refobjid = (SELECT oid FROM "
+                                   "pg_namespace WHERE nspname = $1)",
+                                   {version})
+                               .Int(0, 0);
+    if (owners.empty() && objects > 0) {
+      return Error(ErrorKind::kInvalidMigration,
+                   fmt::format("schema \"{}\" already exists and holds {} object{} zerodown did "
+                               "not make; as the version schema it would be dropped with them",
+                               version, objects, objects == 1 ? "" : "s"),
                    fix)
           .WithWhere(where);
     }

@@ -161,7 +161,10 @@ TEST(ExpandContractSequenceTest, AVersionSchemaThatHoldsDataIsRefusedBeforeAnyCh
     EXPECT_FALSE(State(conn).Active("public").has_value());
   };
   refused(named("m0", "public"), "is the schema the tables live in");
-  refused(named("m0", "app"), "holds 1 object other than views");
+  refused(named("m0", "app"), "holds 1 object zerodown did not make");
+  conn.Run("CREATE SCHEMA api; CREATE VIEW api.people AS SELECT id FROM users WHERE id > 0;");
+  refused(named("m0", "api"), "holds 1 object zerodown did not make");
+  EXPECT_TRUE(conn.Exec("SELECT to_regclass('api.people') IS NOT NULL").Bool(0, 0));
   EXPECT_EQ(Column(conn, "public", "users", "m0_note"), "(no column)");
   EXPECT_EQ(conn.Exec("SELECT v FROM app.keep").Text(0, 0), "5");
 
@@ -188,9 +191,10 @@ TEST(ExpandContractSequenceTest, AVersionSchemaThatHoldsDataIsRefusedBeforeAnyCh
       << "public's version still shows public's rows";
 }
 
-// Something other than views put into a version schema later stops the drop that would take it
-// with the schema: the next complete fails, keeps it, and goes through once it is moved.
-TEST(ExpandContractSequenceTest, CompleteKeepsATableSomeonePutInThePreviousVersionSchema) {
+// Something other than views put into a version schema later, or a view elsewhere reading one of
+// its views, stops the drop that would take it with the schema: the next complete fails, keeps
+// it, and goes through once it is moved or dropped.
+TEST(ExpandContractSequenceTest, CompleteKeepsWhatSomeoneBuiltInOrOnThePreviousVersionSchema) {
   std::string db = testing::FreshDatabase();
   pg::Connection conn = testing::Connect(db);
   conn.Run("CREATE TABLE users (id int PRIMARY KEY, name text NOT NULL);");
@@ -216,6 +220,24 @@ TEST(ExpandContractSequenceTest, CompleteKeepsATableSomeonePutInThePreviousVersi
   EXPECT_FALSE(pg::SchemaExists(conn, "public_m1"));
   EXPECT_EQ(conn.Exec("SELECT v FROM public.notes").Text(0, 0), "9");
   EXPECT_EQ(Column(conn, "public", "users", "age"), "integer");
+
+  // A view elsewhere that reads the version's view would go with DROP SCHEMA … CASCADE.
+  conn.Run(
+      "CREATE SCHEMA reporting; CREATE VIEW reporting.ages AS SELECT age FROM public_m2.users;");
+  engine.Start(testing::ParseOperations("m3", R"zd({"add_column": {"table": "users", "column":
+      {"name": "tier", "type": "text", "nullable": true}}})zd"));
+  try {
+    engine.Complete();
+    ADD_FAILURE() << "complete dropped public_m2 and the view reading it";
+  } catch (const Error& error) {
+    EXPECT_NE(error.message().find("reporting.ages depends on a view of the version schema"),
+              std::string::npos)
+        << error.message();
+  }
+  EXPECT_TRUE(conn.Exec("SELECT to_regclass('reporting.ages') IS NOT NULL").Bool(0, 0));
+  conn.Run("DROP VIEW reporting.ages;");
+  engine.Complete();
+  EXPECT_FALSE(pg::SchemaExists(conn, "public_m2"));
 }
 
 // Renames and drops run at complete, creations at start: a table or column created under a name
