@@ -280,6 +280,14 @@ TEST(ExpandContractSequenceTest, ANameTakenUntilCompleteCannotBeCreatedAgainInTh
               "nullable": true}}})zd"),
           "still has a column \"email\"");
   EXPECT_EQ(Column(conn, "public", "users", "email"), "text");
+
+  // The unique index add_column builds takes PostgreSQL's name for it, and a rerun of start
+  // drops what a failed build left under that name: a user's index there is refused, not dropped.
+  conn.Run("CREATE INDEX users_nick_key ON users (email);");
+  refused(testing::ParseOperations("m4", R"zd({"add_column": {"table": "users", "column":
+              {"name": "nick", "type": "text", "nullable": true, "unique": true}}})zd"),
+          "would be named \"users_nick_key\"");
+  EXPECT_TRUE(conn.Exec("SELECT to_regclass('users_nick_key') IS NOT NULL").Bool(0, 0));
 }
 
 // examples/tutorial on a database that already holds pgbench's tables: migrate applies the four

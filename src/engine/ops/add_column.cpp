@@ -9,6 +9,11 @@ namespace zerodown::engine::ops {
 
 namespace {
 
+// PostgreSQL's own name for a column's unique constraint (<table>_<column>_key).
+std::string UniqueIndexName(const VirtualTable& table, const std::string& column) {
+  return PlanContext::TempName("", table.physical + "_" + column + "_key");
+}
+
 class AddColumnPlanner final : public OperationPlanner {
  public:
   explicit AddColumnPlanner(model::AddColumn op) : op_(std::move(op)) {}
@@ -19,6 +24,18 @@ class AddColumnPlanner final : public OperationPlanner {
     const model::Column& c = op_.column;
     if (Status s = RequireNoColumn(**table, c.name, "column.name"); !s.ok()) return s;
     if (Status s = RequireNoColumnYet(context, **table, c.name, "column.name"); !s.ok()) return s;
+    // The unique index is built under this name, and a rerun of start drops what a failed build
+    // left under it: it must not be the name of anything already there.
+    if (std::string index = UniqueIndexName(**table, c.name);
+        c.unique && RelationExists(context, index)) {
+      return Error(ErrorKind::kInvalidMigration,
+                   fmt::format("the unique index for column \"{}\" would be named \"{}\", which "
+                               "an existing index or table of schema \"{}\" already has",
+                               c.name, index, context.schema()),
+                   "Leave `unique` out here and add the index with create_index (a name of your "
+                   "own), then a unique constraint in a later migration.")
+          .WithWhere("field column.unique");
+    }
     if (Status s = context.CheckType(c.type, "column.type"); !s.ok()) return s;
     if (c.pk || c.generated || c.references || c.check) {
       return Error(ErrorKind::kInvalidMigration,
@@ -120,7 +137,7 @@ class AddColumnPlanner final : public OperationPlanner {
           BackfillAction(context, table, "backfill", fmt::format("{}.{}", table.physical, c.name)));
     }
     if (c.unique) {
-      std::string index = PlanContext::TempName("", table.physical + "_" + c.name + "_key");
+      std::string index = UniqueIndexName(table, c.name);
       Action create;
       create.id = context.ActionId("unique_index");
       create.kind = ActionKind::kNonTransactional;

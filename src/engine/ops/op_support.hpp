@@ -44,13 +44,18 @@ inline Status RequireNoTable(PlanContext& context, const std::string& table,
 // has its old name (renames and drops run at complete). A name that is free in the new version
 // but still taken physically would make CREATE … IF NOT EXISTS a no-op, and rollback would then
 // drop the original with its rows: refused.
+inline bool RelationExists(PlanContext& context, const std::string& name) {
+  return !context.conn()
+              .Exec(
+                  "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE "
+                  "n.nspname = $1 AND c.relname = $2",
+                  {context.schema(), name})
+              .empty();
+}
+
 inline Status RequireNoRelationYet(PlanContext& context, const std::string& name,
                                    std::string_view field) {
-  pg::Rows rows = context.conn().Exec(
-      "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = "
-      "$1 AND c.relname = $2",
-      {context.schema(), name});
-  if (rows.empty()) return {};
+  if (!RelationExists(context, name)) return {};
   return Error(ErrorKind::kInvalidMigration,
                fmt::format("\"{}\" still names a table, index or other relation in schema \"{}\" "
                            "until this migration completes (an earlier operation renames or "
