@@ -98,5 +98,38 @@ TEST(RepackReclaimsBloatTest, RebuildTableInAFileIsPlannedAsACopy) {
   EXPECT_THROW(engine.PlanOnly(bad), Error);
 }
 
+// An old heap an earlier run could not drop keeps the name this run's swap needs, and a rollback
+// would take it for this run's: refused before anything changes, with the DROP that removes it.
+TEST(RepackReclaimsBloatTest, ACopyLeftOverByAnEarlierRunIsRefusedNotTakenForThisOne) {
+  std::string db = testing::FreshDatabase();
+  pg::Connection conn = testing::Connect(db);
+  conn.Run(
+      "CREATE TABLE items (id int PRIMARY KEY, body text); INSERT INTO items SELECT g, 'b' "
+      "FROM generate_series(1, 100) g;");
+  State(conn).Init();
+  SilentProgress progress;
+  Engine engine(conn, testing::FastEngineOptions(), progress);
+  for (const auto* operations :
+       {R"({"rebuild_table": {"table": "items"}})",
+        R"({"alter_column": {"table": "items", "column": "id", "type": "bigint"}})"}) {
+    conn.Run("CREATE TABLE IF NOT EXISTS _zd_retired_items (id int, body text);");
+    try {
+      engine.Start(testing::ParseOperations("m", operations));
+      ADD_FAILURE() << operations << " started";
+    } catch (const Error& error) {
+      EXPECT_EQ(error.kind(), ErrorKind::kInvalidMigration) << error.message();
+      EXPECT_NE(error.message().find("_zd_retired_items\" of schema \"public\" is left over"),
+                std::string::npos)
+          << error.message();
+      EXPECT_NE(error.fix().find("DROP TABLE \"public\".\"_zd_retired_items\""), std::string::npos)
+          << error.fix();
+    }
+  }
+  EXPECT_FALSE(State(conn).Active("public").has_value());
+  conn.Run("DROP TABLE _zd_retired_items;");
+  engine.Start(testing::ParseOperations("m", R"({"rebuild_table": {"table": "items"}})"));
+  EXPECT_EQ(conn.Exec("SELECT count(*) FROM items").Text(0, 0), "100");
+}
+
 }  // namespace
 }  // namespace zerodown::engine

@@ -116,7 +116,8 @@ Status ColumnDuplication::Validate(PlanContext& context, const std::string& tabl
       return s;
     }
   }
-  return ChooseMechanism(context, t);
+  if (Status s = ChooseMechanism(context, t); !s.ok() || !shadow_) return s;
+  return RequireNoCopyLeftovers(context, t);
 }
 
 namespace {

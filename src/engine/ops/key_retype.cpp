@@ -83,6 +83,7 @@ Status KeyRetype::Validate(PlanContext& context, const std::string& table,
                    "Remove what blocks the copy first, or change the key in a maintenance window "
                    "with a plain ALTER TABLE.");
   }
+  if (Status s = RequireNoCopyLeftovers(context, t); !s.ok()) return s;
   auto info = pg::DescribeTable(conn, context.schema(), t.physical);
   compared_columns_.clear();
   for (const auto& col : info ? info->columns : std::vector<pg::ColumnInfo>{}) {

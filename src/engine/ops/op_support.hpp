@@ -80,6 +80,26 @@ inline Status RequireNoColumnYet(PlanContext& context, const VirtualTable& table
       .WithWhere(fmt::format("field {}", field));
 }
 
+// An earlier run's copy or old heap under the names this one's copy of `table` uses: the swap
+// would fail on it, and a rollback would take it for this run's and swap it back in. Refused,
+// with how to remove it.
+inline Status RequireNoCopyLeftovers(PlanContext& context, const VirtualTable& table) {
+  ShadowCopySpec spec =
+      ShadowCopySpec::Named(context.schema(), table.physical, context.migration());
+  for (const std::string& name : {spec.shadow, spec.retired}) {
+    if (!RelationExists(context, name)) continue;
+    return Error(ErrorKind::kInvalidMigration,
+                 fmt::format("table \"{}\" of schema \"{}\" is left over from an earlier copy of "
+                             "\"{}\": this migration's copy needs the name",
+                             name, context.schema(), table.name),
+                 fmt::format("When `zerodown status` shows no migration in progress, nothing "
+                             "uses it: drop it (DROP TABLE {}) and run the command again.",
+                             context.conn().Ident(context.schema(), name)))
+        .WithWhere("field table");
+  }
+  return {};
+}
+
 // The table as complete finds it when this operation's catalog changes run. Complete runs the
 // operations in order and each gives its table and columns their final names, so an earlier
 // operation's rename is done by then: complete actions name the table (and columns) as the

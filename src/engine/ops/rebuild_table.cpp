@@ -57,7 +57,7 @@ class RebuildTablePlanner final : public OperationPlanner {
                    "the copy first.")
           .WithWhere("field table");
     }
-    if (op_.columns.empty()) return {};
+    if (op_.columns.empty()) return RequireNoCopyLeftovers(context, t);
     if (Status s = ValidateKeyChange(context, t); !s.ok() || retypes_key_) return s;
     std::vector<ColumnChange> changes;
     for (std::size_t i = 0; i < op_.columns.size(); ++i) {
