@@ -3,6 +3,7 @@
 // repack continues when the same command runs again.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <ctime>
 #include <iostream>
 
@@ -50,8 +51,14 @@ const CommandRegistration kRegistration{
         std::string prefix = "repack_" + flags->table + "_";
         std::string name = prefix + Timestamp();
         engine::MigrationStatus status = engine.Status();
+        // Exactly repack_<table>_<timestamp>: a prefix alone would also match a repack of
+        // <table>_x.
         if (status.active && status.active->name.rfind(prefix, 0) == 0) {
-          name = status.active->name;
+          std::string rest = status.active->name.substr(prefix.size());
+          if (rest.size() == name.size() - prefix.size() &&
+              std::all_of(rest.begin(), rest.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+            name = status.active->name;
+          }
         }
         model::Migration migration;
         migration.name = name;
