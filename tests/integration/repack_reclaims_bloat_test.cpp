@@ -80,13 +80,19 @@ TEST(RepackReclaimsBloatTest, UnderWritesNoFailureNoLostRowAndLessSpace) {
   EXPECT_NE(out.find("table \"nope\" does not exist"), std::string::npos) << out;
 }
 
-TEST(RepackReclaimsBloatTest, RebuildTableInAFileIsPlannedAsACopy) {
+// A fresh database with zerodown's state and a 100-row table `items` (id, body).
+std::string ItemsDatabase() {
   std::string db = testing::FreshDatabase();
   pg::Connection conn = testing::Connect(db);
   conn.Run(
       "CREATE TABLE items (id int PRIMARY KEY, body text); INSERT INTO items SELECT g, 'b' "
       "FROM generate_series(1, 100) g;");
   State(conn).Init();
+  return db;
+}
+
+TEST(RepackReclaimsBloatTest, RebuildTableInAFileIsPlannedAsACopy) {
+  pg::Connection conn = testing::Connect(ItemsDatabase());
   SilentProgress progress;
   Engine engine(conn, testing::FastEngineOptions(), progress);
   Plan plan = engine.PlanOnly(
@@ -101,12 +107,7 @@ TEST(RepackReclaimsBloatTest, RebuildTableInAFileIsPlannedAsACopy) {
 // An old heap an earlier run could not drop keeps the name this run's swap needs, and a rollback
 // would take it for this run's: refused before anything changes, with the DROP that removes it.
 TEST(RepackReclaimsBloatTest, ACopyLeftOverByAnEarlierRunIsRefusedNotTakenForThisOne) {
-  std::string db = testing::FreshDatabase();
-  pg::Connection conn = testing::Connect(db);
-  conn.Run(
-      "CREATE TABLE items (id int PRIMARY KEY, body text); INSERT INTO items SELECT g, 'b' "
-      "FROM generate_series(1, 100) g;");
-  State(conn).Init();
+  pg::Connection conn = testing::Connect(ItemsDatabase());
   SilentProgress progress;
   Engine engine(conn, testing::FastEngineOptions(), progress);
   for (const auto* operations :
