@@ -25,7 +25,9 @@ Error NoActiveMigration(const std::string& schema, std::string_view command) {
 }  // namespace
 
 Engine::Engine(pg::Connection& conn, EngineOptions options, ProgressSink& progress)
-    : conn_(conn), options_(std::move(options)), progress_(progress), state_(conn) {}
+    : conn_(conn), options_(std::move(options)), progress_(progress), state_(conn) {
+  pg::UseReadCommitted(conn_);
+}
 
 Plan Engine::PlanOnly(const model::Migration& migration) {
   PlanOptions plan_options{options_.schema, std::nullopt, options_.mechanism};

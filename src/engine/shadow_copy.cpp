@@ -934,6 +934,7 @@ class ShadowCopyRun {
     while (!helpers_refused_ && static_cast<int>(helpers_.size()) + 1 < wanted) {
       try {
         helpers_.push_back(conn_.OpenAnother("zerodown-helper"));
+        pg::UseReadCommitted(helpers_.back());
       } catch (const Error& error) {
         if (error.kind() != ErrorKind::kConnection) throw;
         helpers_refused_ = true;

@@ -233,4 +233,8 @@ void Transaction::Rollback() {
   conn_.Exec("ROLLBACK");
 }
 
+void UseReadCommitted(Connection& conn) {
+  conn.Exec("SELECT set_config('default_transaction_isolation', 'read committed', false)");
+}
+
 }  // namespace zerodown::pg

@@ -6,6 +6,7 @@
 // the application for longer than lock_timeout; a copy interrupted half-way resumes; unique
 // values that move between rows during the change never stop it; a server that refuses the
 // catch-up a second connection gets it done on one.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -204,6 +205,49 @@ TEST(ShadowCopyTest, UnderLoadKeepsEveryWriteAndEverythingThatNamesTheTable) {
                       "WHERE a.id IS NULL")
                 .Int(0, 0),
             0);
+}
+
+// The swap's transaction waits for its lock while the application commits; under a database
+// default of REPEATABLE READ its snapshot, taken before the lock, missed the change-log entries
+// of those commits, and their writes were lost. The engine's sessions are READ COMMITTED.
+TEST(ShadowCopyTest, ADatabaseDefaultingToRepeatableReadLosesNoWriteAtTheSwap) {
+  constexpr int kCounters = 20000;
+  std::string db = testing::FreshDatabase();
+  {
+    pg::Connection admin = testing::Connect(db);
+    admin.Run(fmt::format(
+        "ALTER DATABASE {} SET default_transaction_isolation = 'repeatable read';"
+        "CREATE TABLE counters (id int PRIMARY KEY, v bigint NOT NULL DEFAULT 0, pad text);"
+        "INSERT INTO counters SELECT g, 0, repeat('x', 100) FROM generate_series(1, {}) g;",
+        admin.Ident(admin.Exec("SELECT current_database()").Text(0, 0)), kCounters));
+    State(admin).Init();
+  }
+  pg::Connection conn = testing::Connect(db);
+  ASSERT_EQ(conn.Exec("SHOW default_transaction_isolation").Text(0, 0), "repeatable read");
+  std::atomic<std::int64_t> committed{0};
+  testing::Writers load(db, 8, [&](pg::Connection& c, int client, std::uint64_t n) {
+    std::string id = std::to_string(1 + (client * 7919 + n * 104729) % kCounters);
+    c.Exec("BEGIN ISOLATION LEVEL READ COMMITTED");
+    c.Exec("UPDATE counters SET v = v + 1 WHERE id = $1", {id});
+    // Held open a moment, so that some are in flight whenever the swap asks for its lock.
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    c.Exec("COMMIT");
+    ++committed;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EngineOptions options = ShadowOptions();
+  options.copy_sessions = 1;
+  options.replay_sessions = 1;
+  SilentProgress progress;
+  Engine engine(conn, options, progress);
+  engine.Start(testing::ParseOperations("m", R"({"rebuild_table": {"table": "counters"}})"));
+  engine.Complete();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  load.Stop();
+  EXPECT_EQ(load.failed, 0) << load.last_error();
+  EXPECT_GT(committed.load(), 100);
+  EXPECT_EQ(conn.Exec("SELECT sum(v) FROM counters").Int(0, 0), committed.load())
+      << "every committed increment is in the new heap";
 }
 
 TEST(ShadowCopyTest, RollbackAfterTheSwapKeepsEveryWrite) {

@@ -114,6 +114,13 @@ class Transaction {
   bool open_ = true;
 };
 
+// Makes the session's transactions READ COMMITTED whatever the database's
+// default_transaction_isolation says, so that each statement sees what committed before it. A
+// zerodown transaction that waits for a lock relies on this: under REPEATABLE READ its snapshot,
+// taken before the lock, would miss what committed while it waited (a swap would miss the last
+// change-log entries). Statements that want a snapshot of their own BEGIN with one.
+void UseReadCommitted(Connection& conn);
+
 // SQLSTATE values zerodown reacts to.
 inline constexpr std::string_view kLockNotAvailable = "55P03";
 inline constexpr std::string_view kQueryCanceled = "57014";
