@@ -47,7 +47,13 @@ std::string SyncBody(pg::Connection& conn, const SyncSpec& spec) {
           fmt::arg("nc", conn.Ident(spec.new_column)), fmt::arg("oc", conn.Ident(spec.old_column)));
       break;
     case SyncMode::kUpOnly:
-      body = fmt::format("IF {n} IS NULL THEN {up} END IF;", fmt::arg("n", n), fmt::arg("up", up));
+      body = spec.follow_updates ? fmt::format(
+                                       "IF TG_OP = 'INSERT' THEN IF {n} IS NULL THEN {up} END IF; "
+                                       "ELSIF {n} IS NOT DISTINCT FROM OLD.{nc} THEN {up} END IF;",
+                                       fmt::arg("n", n), fmt::arg("up", up),
+                                       fmt::arg("nc", conn.Ident(spec.new_column)))
+                                 : fmt::format("IF {n} IS NULL THEN {up} END IF;", fmt::arg("n", n),
+                                               fmt::arg("up", up));
       break;
     case SyncMode::kDownOnly:
       body = fmt::format("IF TG_OP = 'INSERT' AND {o} IS NULL THEN {down} END IF;",

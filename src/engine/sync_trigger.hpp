@@ -25,6 +25,10 @@ struct SyncSpec {
   std::string up;          // SQL over the old version's column names
   std::string down;        // SQL over the new version's column names
   SyncMode mode = SyncMode::kBoth;
+  // kUpOnly: also recompute up on an UPDATE that leaves the new column as it was, as every write
+  // of the old version does (it cannot see the column); without it only NULLs are filled (a
+  // volatile default standing in for up must not change on every update).
+  bool follow_updates = false;
   // Names each version uses for the table's columns: (name, physical, type).
   std::vector<VirtualColumn> old_version_columns;
   std::vector<VirtualColumn> new_version_columns;

@@ -108,6 +108,7 @@ class AddColumnPlanner final : public OperationPlanner {
       spec.new_column = c.name;
       spec.up = *up;
       spec.mode = SyncMode::kUpOnly;
+      spec.follow_updates = op_.up.has_value();
       spec.old_version_columns = table.columns;
       SyncTrigger sync = BuildSyncTrigger(context, table, spec).ValueOrThrow();
       add.insert(add.end(), sync.create_sql.begin(), sync.create_sql.end());
