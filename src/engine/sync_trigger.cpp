@@ -108,12 +108,14 @@ Result<SyncTrigger> BuildSyncTrigger(PlanContext& context, const VirtualTable& t
   }
   pg::Connection& conn = context.conn();
   const SyncSpec& first = specs.front();
-  std::string base = PlanContext::TempName(
-      "_zd_sync_", context.migration() + "_" + table.physical + "_" +
-                       (first.mode == SyncMode::kDownOnly ? first.old_column : first.new_column));
+  std::string scope = context.migration() + "_" + table.physical + "_" +
+                      (first.mode == SyncMode::kDownOnly ? first.old_column : first.new_column);
   SyncTrigger sync;
-  sync.function = conn.Ident(context.schema(), base);
-  sync.trigger = conn.Ident(base);
+  sync.function = conn.Ident(context.schema(), PlanContext::TempName("_zd_sync_", scope));
+  // BEFORE triggers fire in name order: "~" sorts after letters, digits and "_", so a user's
+  // trigger that rewrites the row (normalizing a value, say) runs first, and the copy follows
+  // what it left.
+  sync.trigger = conn.Ident(PlanContext::TempName("~zd_sync_", scope));
   std::string body;
   for (const auto& spec : specs) body += SyncBody(conn, spec) + " ";
   for (const auto& check : checks) body += CheckBlock(conn, table, context.schema(), check) + " ";
