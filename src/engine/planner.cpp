@@ -165,6 +165,28 @@ std::vector<std::string> DropVersionSchemaSql(pg::Connection& conn, const std::s
           fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", conn.Ident(schema))};
 }
 
+// The schemas whose migrations made `version` their version schema (none before `init`).
+std::vector<std::string> VersionOwners(pg::Connection& conn, const std::string& version) {
+  std::vector<std::string> owners;
+  if (!conn.Exec("SELECT to_regclass('zerodown.migrations') IS NOT NULL").Bool(0, 0)) return owners;
+  pg::Rows rows = conn.Exec(
+      "SELECT DISTINCT schema FROM zerodown.migrations WHERE plan->>'version_schema' = $1 ORDER "
+      "BY 1",
+      {version});
+  for (int i = 0; i < rows.size(); ++i) owners.push_back(rows.Text(i, 0));
+  return owners;
+}
+
+// Every object in `schema` (0 when it does not exist).
+std::int64_t ObjectsIn(pg::Connection& conn, const std::string& schema) {
+  return conn
+      .Exec(
+          "SELECT count(*) FROM pg_depend WHERE refclassid = 'pg_namespace'::regclass AND "
+          "refobjid = (SELECT oid FROM pg_namespace WHERE nspname = $1)",
+          {schema})
+      .Int(0, 0);
+}
+
 std::int64_t ObjectsOtherThanViews(pg::Connection& conn, const std::string& schema) {
   std::string sql = "SELECT count(*) " + fmt::format(fmt::runtime(kOtherThanViews), "$1");
   return conn.Exec(sql, {schema}).Int(0, 0);
@@ -202,29 +224,18 @@ Status CheckVersionSchema(pg::Connection& conn, const model::Migration& migratio
   // Whose version it is, when the schema exists: one migration file run per tenant with the same
   // version_schema would re-create the other tenant's live version over this schema's tables,
   // and a schema of views zerodown did not make (an API schema written by hand) would lose them.
-  if (conn.Exec("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", {version})
-          .Bool(0, 0)) {
-    bool initialized =
-        conn.Exec("SELECT to_regclass('zerodown.migrations') IS NOT NULL").Bool(0, 0);
-    pg::Rows owners = conn.Exec(initialized ? "SELECT DISTINCT schema, schema = $2 FROM "
-                                              "zerodown.migrations WHERE plan->>'version_schema' "
-                                              "= $1 ORDER BY 2, 1"
-                                            : "SELECT $1, $2 = '' WHERE false",
-                                {version, options.schema});
-    if (!owners.empty() && !owners.Bool(0, 1)) {
+  if (pg::SchemaExists(conn, version)) {
+    std::vector<std::string> owners = VersionOwners(conn, version);
+    for (const auto& owner : owners) {
+      if (owner == options.schema) continue;
       return Error(ErrorKind::kInvalidMigration,
                    fmt::format("the version schema \"{}\" is in use by the migrations of schema "
                                "\"{}\"; start would re-create it over schema \"{}\"",
-                               version, owners.Text(0, 0), options.schema),
+                               version, owner, options.schema),
                    fix)
           .WithWhere(where);
     }
-    std::int64_t objects = conn.Exec(
-                                   "SELECT count(*) FROM pg_depend WHERE refclassid = "
-                                   "'pg_namespace'::regclass AND refobjid = (SELECT oid FROM "
-                                   "pg_namespace WHERE nspname = $1)",
-                                   {version})
-                               .Int(0, 0);
+    std::int64_t objects = ObjectsIn(conn, version);
     if (owners.empty() && objects > 0) {
       return Error(ErrorKind::kInvalidMigration,
                    fmt::format("schema \"{}\" already exists and holds {} object{} zerodown did "
