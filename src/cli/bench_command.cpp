@@ -396,7 +396,7 @@ const CommandRegistration kRegistration{
           ->excludes("--cutover-lock-sql");
       cmd->add_option("--summarize", flags->summarize,
                       "print one comparison table of reports saved with --json (or W1 results), "
-                      "and exit; with "
+                      "their slowest transactions and their peaks by phase, and exit; with "
                       "--svg and one report, redraw its chart")
           ->expected(1, -1);
       cmd->add_flag("-q,--quiet", flags->quiet, "no progress lines on stderr");
