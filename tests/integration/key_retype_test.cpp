@@ -157,6 +157,32 @@ TEST(KeyRetypeTest, CompleteDropsTheOldHeap) {
   EXPECT_TRUE(HistoryKeyValid(conn));
 }
 
+// The catch-up finds each row's copy by the key's value: an `up` that changes the values would
+// make it delete another row's copy. A cast is fine; `id * 2` is refused at plan time.
+TEST(KeyRetypeTest, AnUpThatChangesTheKeysValuesIsRefused) {
+  std::string db = SetUpAccounts(2000);
+  pg::Connection conn = testing::Connect(db);
+  SilentProgress progress;
+  Engine engine(conn, testing::FastEngineOptions(), progress);
+  auto retype = [](const std::string& up) {
+    return testing::ParseOperations("m", fmt::format(R"zd({{"alter_column": {{"table": "accounts",
+        "column": "id", "type": "bigint", "up": "{}"}}}})zd",
+                                                     up));
+  };
+  EXPECT_NO_THROW(engine.PlanOnly(retype("id::bigint")));
+  EXPECT_NO_THROW(engine.PlanOnly(retype("id")));
+  try {
+    engine.PlanOnly(retype("id * 2"));
+    ADD_FAILURE() << "an up of id * 2 was planned";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.kind(), ErrorKind::kInvalidMigration);
+    EXPECT_NE(error.message().find("does not keep the key's values: 2000 of the table's first"),
+              std::string::npos)
+        << error.message();
+    EXPECT_EQ(error.where(), "m.json, operation 1 (alter_column), field up");
+  }
+}
+
 TEST(KeyRetypeTest, RollbackRefusesAKeyTheOldTypeCannotHold) {
   std::string db = SetUpAccounts(20000);
   pg::Connection conn = testing::Connect(db);
