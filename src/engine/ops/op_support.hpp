@@ -40,10 +40,7 @@ inline Status RequireNoTable(PlanContext& context, const std::string& table,
       .WithWhere(fmt::format("field {}", field));
 }
 
-// Start creates tables and adds columns while everything the migration renames or drops still
-// has its old name (renames and drops run at complete). A name that is free in the new version
-// but still taken physically would make CREATE … IF NOT EXISTS a no-op, and rollback would then
-// drop the original with its rows: refused.
+// Whether a table, index, view or other relation of the run's schema has this name now.
 inline bool RelationExists(PlanContext& context, const std::string& name) {
   return !context.conn()
               .Exec(
@@ -53,6 +50,10 @@ inline bool RelationExists(PlanContext& context, const std::string& name) {
               .empty();
 }
 
+// Start creates tables and adds columns while everything the migration renames or drops still
+// has its old name (renames and drops run at complete). A name that is free in the new version
+// but still taken physically would make CREATE … IF NOT EXISTS a no-op, and rollback would then
+// drop the original with its rows: refused (and RequireNoColumnYet for columns).
 inline Status RequireNoRelationYet(PlanContext& context, const std::string& name,
                                    std::string_view field) {
   if (!RelationExists(context, name)) return {};
