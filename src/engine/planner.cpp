@@ -93,10 +93,8 @@ Status PlanContext::CheckType(const std::string& type, std::string_view field) {
       .WithWhere(fmt::format("field {}", field));
 }
 
-Status PlanContext::CheckExpression(const VirtualTable& table,
-                                    const std::vector<VirtualColumn>& columns,
-                                    const std::string& expression, const std::string& type,
-                                    std::string_view field) {
+std::string PlanContext::SelectAs(const VirtualTable& table,
+                                  const std::vector<VirtualColumn>& columns) const {
   std::string select;
   for (const auto& c : columns) {
     if (!select.empty()) select += ", ";
@@ -106,6 +104,14 @@ Status PlanContext::CheckExpression(const VirtualTable& table,
       select += conn_.Ident(c.physical) + " AS " + conn_.Ident(c.name);
     }
   }
+  return select;
+}
+
+Status PlanContext::CheckExpression(const VirtualTable& table,
+                                    const std::vector<VirtualColumn>& columns,
+                                    const std::string& expression, const std::string& type,
+                                    std::string_view field) {
+  std::string select = SelectAs(table, columns);
   std::string from = table.created ? "" : " FROM " + Qualified(table);
   std::string sql = fmt::format("EXPLAIN SELECT CAST(({}) AS {}) FROM (SELECT {}{}) AS t",
                                 expression, type, select, from);

@@ -59,6 +59,9 @@ class PlanContext {
   Status CheckExpression(const VirtualTable& table, const std::vector<VirtualColumn>& columns,
                          const std::string& expression, const std::string& type,
                          std::string_view field);
+  // The select list that shows `table`'s physical columns under the names `columns` give them
+  // (a column not in the heap yet, or of a table not created yet, is a typed NULL).
+  std::string SelectAs(const VirtualTable& table, const std::vector<VirtualColumn>& columns) const;
   // kNotFound for a type the server does not know.
   Status CheckType(const std::string& type, std::string_view field);
 

@@ -73,11 +73,7 @@ Status KeyRetype::Validate(PlanContext& context, const std::string& table,
   if (up) {
     // The catch-up finds each row's copy by the key's value: an `up` that changes values (id * 2)
     // would make it delete another row's copy. Tried on the table's first rows.
-    std::string select;
-    for (const auto& col : t.columns) {
-      select +=
-          (select.empty() ? "" : ", ") + conn.Ident(col.physical) + " AS " + conn.Ident(col.name);
-    }
+    std::string select = context.SelectAs(t, t.columns);
     constexpr int kTried = 10000;
     pg::Transaction tx(conn);
     auto differ = conn.TryExec(fmt::format(
