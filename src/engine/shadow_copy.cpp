@@ -41,20 +41,23 @@ constexpr std::int64_t kWholeLog = 10000000;
 constexpr std::int64_t kFinalLog = 100;
 constexpr int kFinalRounds = 8;
 
-// A lane of the integer-key copy (CopyByKeyRanges): the keys in (last, end], walked upwards.
-// The last lane has no end: it also takes the rows inserted beyond the largest key seen when
-// the copy began.
+// A lane of the integer-key copy (CopyByKeyRanges): the keys in (last, end], walked upwards;
+// [last, end] while `from_last` (the first lane starts at the smallest key, and "one below it"
+// does not exist for the smallest value of the key's type). The last lane has no end: it also
+// takes the rows inserted beyond the largest key seen when the copy began.
 struct CopyLane {
   std::int64_t last = 0;  // the keys up to here are copied
   std::optional<std::int64_t> end;
   std::int64_t width = 10000;  // keys per range, sized to the chunk time
   bool done = false;
+  bool from_last = false;  // `last` itself is not copied yet
 
   nlohmann::json ToJson() const {
     return {{"last", last},
             {"end", end ? nlohmann::json(*end) : nlohmann::json()},
             {"width", width},
-            {"done", done}};
+            {"done", done},
+            {"from_last", from_last}};
   }
   static CopyLane FromJson(const nlohmann::json& json) {
     CopyLane lane;
@@ -62,9 +65,20 @@ struct CopyLane {
     if (!json.at("end").is_null()) lane.end = json.at("end").get<std::int64_t>();
     lane.width = json.at("width").get<std::int64_t>();
     lane.done = json.at("done").get<bool>();
+    lane.from_last = json.value("from_last", false);
     return lane;
   }
 };
+// The widest range a lane reads at once: keys spread over the whole 64-bit space (random or
+// time-based ids) need ranges far wider than a dense key's, and a narrower limit would walk
+// them in millions of near-empty ranges.
+constexpr std::int64_t kMaxLaneWidth = std::int64_t{1} << 62;
+
+// How many keys lie above `from` up to `to` (0 when `to` is not above it), without the
+// overflow `to - from` has when the two are far apart.
+inline std::uint64_t KeysBetween(std::int64_t from, std::int64_t to) {
+  return to > from ? static_cast<std::uint64_t>(to) - static_cast<std::uint64_t>(from) : 0;
+}
 // A lane reading to the end of the key space.
 constexpr std::int64_t kUnbounded = std::numeric_limits<std::int64_t>::max();
 
@@ -487,8 +501,18 @@ class ShadowCopyRun {
           "{}) AS {}",
           shadow_, sql.insert_columns, sql.select_list, sql.source_list, live_, where, alias);
     };
-    std::string range = insert(key_.Compare(">", 1) + " AND " + key_.Compare("<=", 2));
-    std::string rest = insert(key_.Compare(">", 1));
+    // A range's statement: from above `last` (or from `last` itself), to `hi` or to the end.
+    auto statement = [&](bool from_last, bool bounded) {
+      std::string where = key_.Compare(from_last ? ">=" : ">", 1);
+      if (bounded) where += " AND " + key_.Compare("<=", 2);
+      return insert(where);
+    };
+    // The smallest key above $1 (and up to $2): where the next range begins after an empty one.
+    auto next_key = [&](bool bounded) {
+      std::string where = key_.Compare(">", 1);
+      if (bounded) where += " AND " + key_.Compare("<=", 2);
+      return fmt::format("SELECT min({})::text FROM {} WHERE {}", key_.list, live_, where);
+    };
     if (!checkpoint_.contains("key_bounds")) {
       pg::Rows bounds = conn_.Exec(fmt::format("SELECT min({k})::text, max({k})::text FROM {}",
                                                live_, fmt::arg("k", key_.list)));
@@ -522,6 +546,9 @@ class ShadowCopyRun {
 
     auto copy_lane = [&](pg::Connection& c, std::size_t i) {
       CopyLane lane = lanes[i];
+      // Below the next key that exists, after an empty range: the next range starts its width
+      // from there, so a gap in the keys costs one range, not one per width.
+      std::int64_t floor = lane.last;
       while (!lane.done) {
         std::int64_t hi = 0;
         bool final = false;
@@ -534,15 +561,19 @@ class ShadowCopyRun {
           if (options_.chunks.before_batch) options_.chunks.before_batch();
           target = ChunkTime() * kCopyChunkFactor;
           std::int64_t end = lane.end.value_or(max_key);
-          final = (!lane.end && min_key.empty()) || lane.last >= end - lane.width;
-          hi = final ? end : lane.last + lane.width;
+          std::int64_t from = std::max(lane.last, floor);
+          final = (!lane.end && min_key.empty()) ||
+                  KeysBetween(from, end) <= static_cast<std::uint64_t>(lane.width);
+          hi = final ? end : from + lane.width;
           reading[i] = final && !lane.end ? kUnbounded : hi;
         }
         auto chunk_start = Clock::now();
         pg::Transaction tx(c);
+        bool bounded = !final || lane.end;
         std::int64_t copied =
-            (final && !lane.end ? c.Exec(rest, {std::to_string(lane.last)})
-                                : c.Exec(range, {std::to_string(lane.last), std::to_string(hi)}))
+            (bounded ? c.Exec(statement(lane.from_last, true),
+                              {std::to_string(lane.last), std::to_string(hi)})
+                     : c.Exec(statement(lane.from_last, false), {std::to_string(lane.last)}))
                 .Affected();
         double took = 0;
         {
@@ -551,10 +582,12 @@ class ShadowCopyRun {
           CopyLane moved = lane;
           moved.last = hi;
           moved.done = final;
+          moved.from_last = false;
           nlohmann::json next = checkpoint_;
           next["lanes"][i] = moved.ToJson();
           std::int64_t done = next.value("rows_done", std::int64_t{0}) + copied;
           next["rows_done"] = done;
+          next["copy_chunks"] = next.value("copy_chunks", std::int64_t{0}) + 1;
           bool all_done =
               std::all_of(next["lanes"].begin(), next["lanes"].end(),
                           [](const nlohmann::json& l) { return l.value("done", false); });
@@ -570,9 +603,18 @@ class ShadowCopyRun {
           ReportCopy(started, done_at_start, total,
                      static_cast<int>(std::min<std::int64_t>(lane.width, 1 << 30)), took * 1000);
         }
+        if (copied == 0 && !final) {
+          // An empty range says nothing of how dense the keys are: keep the width, skip the gap.
+          std::optional<std::string> next =
+              lane.end ? c.Exec(next_key(true), {std::to_string(hi), std::to_string(*lane.end)})
+                             .Optional(0, 0)
+                       : c.Exec(next_key(false), {std::to_string(hi)}).Optional(0, 0);
+          floor = next ? std::stoll(*next) - 1 : lane.end.value_or(std::max(hi, max_key));
+          continue;
+        }
         double factor = std::clamp(std::chrono::duration<double>(target).count() / took, 0.5, 2.0);
-        lane.width = std::clamp<std::int64_t>(static_cast<std::int64_t>(lane.width * factor), 100,
-                                              std::int64_t{1} << 40);
+        lane.width = static_cast<std::int64_t>(std::clamp(
+            static_cast<double>(lane.width) * factor, 100.0, static_cast<double>(kMaxLaneWidth)));
       }
     };
     // Session `s` takes lanes s, s + sessions, …
@@ -622,7 +664,7 @@ class ShadowCopyRun {
       lane.width = checkpoint_.value("range_width", lane.width);
       lanes.push_back(lane);
     } else {
-      std::int64_t start = min_key.empty() ? 0 : std::stoll(min_key) - 1;
+      std::int64_t start = min_key.empty() ? 0 : std::stoll(min_key);
       // Unsigned: the span between two 64-bit keys may not fit in a signed 64-bit integer.
       std::uint64_t span = static_cast<std::uint64_t>(max_key) - static_cast<std::uint64_t>(start);
       std::uint64_t n = std::clamp(options_.copy_sessions, 1, 64);
@@ -633,6 +675,7 @@ class ShadowCopyRun {
       for (std::uint64_t i = 0; i < n; ++i) {
         CopyLane lane;
         lane.last = boundary(i);
+        lane.from_last = i == 0 && !min_key.empty();
         if (i + 1 < n) lane.end = boundary(i + 1);
         lanes.push_back(lane);
       }

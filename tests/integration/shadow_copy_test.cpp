@@ -341,14 +341,14 @@ TEST(ShadowCopyTest, TheCopysLanesCoverNegativeSparseAndEdgeKeys) {
   std::string db = testing::FreshDatabase();
   pg::Connection conn = testing::Connect(db);
   // Negative keys, a sparse run and one far outlier: the lanes split the key range, not the rows,
-  // so the first lane holds almost every row. The keys from -60001 to 10^12 split in two at
-  // -60001 + (10^12 + 60001) / 2 = 499999969999: rows sit on both sides of that edge and at
+  // so the first lane holds almost every row. The keys from -60000 to 10^12 split in two at
+  // -60000 + (10^12 + 60000) / 2 = 499999970000: rows sit on both sides of that edge and at
   // both ends, none of them written during the copy, so only the copy itself can bring them.
   conn.Run(
       "CREATE TABLE accounts (id bigint PRIMARY KEY, balance int NOT NULL);"
       "INSERT INTO accounts SELECT g, 1 FROM generate_series(-60000, -1) g;"
       "INSERT INTO accounts SELECT g, 1 FROM generate_series(1, 420000, 7) g;"
-      "INSERT INTO accounts VALUES (499999969999, 1), (499999970000, 1), (1000000000000, 1);"
+      "INSERT INTO accounts VALUES (499999970000, 1), (499999970001, 1), (1000000000000, 1);"
       "ANALYZE accounts;");
   State(conn).Init();
   std::int64_t rows_before = conn.Exec("SELECT count(*) FROM accounts").Int(0, 0);
@@ -372,9 +372,9 @@ TEST(ShadowCopyTest, TheCopysLanesCoverNegativeSparseAndEdgeKeys) {
   EXPECT_EQ(load.failed, 0) << load.last_error();
   nlohmann::json checkpoint = CopyCheckpoint(conn);
   ASSERT_EQ(checkpoint["lanes"].size(), 2U) << checkpoint.dump();
-  EXPECT_EQ(checkpoint["lanes"][0].value("end", std::int64_t{0}), 499999969999) << "the edge";
-  EXPECT_EQ(conn.Exec("SELECT count(*) FROM accounts WHERE id IN (-60000, 499999969999, "
-                      "499999970000, 1000000000000)")
+  EXPECT_EQ(checkpoint["lanes"][0].value("end", std::int64_t{0}), 499999970000) << "the edge";
+  EXPECT_EQ(conn.Exec("SELECT count(*) FROM accounts WHERE id IN (-60000, 499999970000, "
+                      "499999970001, 1000000000000)")
                 .Int(0, 0),
             4);
   EXPECT_EQ(conn.Exec("SELECT count(*) FROM accounts").Int(0, 0), rows_before + inserted.load());
@@ -382,6 +382,70 @@ TEST(ShadowCopyTest, TheCopysLanesCoverNegativeSparseAndEdgeKeys) {
                       "balance")
                 .Int(0, 0),
             0);
+}
+
+TEST(ShadowCopyTest, KeysAtBothEndsOfTheirTypeAndFarApartAreAllCopiedInFewRanges) {
+  std::string db = testing::FreshDatabase();
+  pg::Connection conn = testing::Connect(db);
+  // The smallest and largest bigint, a dense run, and time-based ids (as Snowflake's) spread
+  // over 10^17 keys: there is no key below the smallest to start the first range from, and
+  // ranges of a dense key's width would walk the gaps in billions of steps. A second table's
+  // integer key starts at the smallest integer.
+  conn.Run(
+      "CREATE TABLE accounts (id bigint PRIMARY KEY, balance int NOT NULL);"
+      "INSERT INTO accounts VALUES (-9223372036854775808, 1), (-9223372036854775807, 1), "
+      "(9223372036854775807, 1);"
+      "INSERT INTO accounts SELECT g, 1 FROM generate_series(1, 20000) g;"
+      "INSERT INTO accounts SELECT 1400000000000000000 + g * 5000000000000, 1 "
+      "FROM generate_series(1, 20000) g;"
+      "CREATE TABLE tellers (id int PRIMARY KEY, balance int NOT NULL);"
+      "INSERT INTO tellers VALUES (-2147483648, 1), (2147483647, 1);"
+      "INSERT INTO tellers SELECT g, 1 FROM generate_series(1, 1000) g;"
+      "ANALYZE accounts; ANALYZE tellers;");
+  State(conn).Init();
+  std::int64_t rows_before = conn.Exec("SELECT count(*) FROM accounts").Int(0, 0);
+  std::atomic<std::int64_t> inserted{0};
+  testing::Writers load(db, 4, [&](pg::Connection& c, int client, std::uint64_t n) {
+    std::int64_t step = static_cast<std::int64_t>(n) * 4 + client;
+    if (n % 3 == 0) {
+      // In the gaps: just above the smallest key, and between the time-based ids.
+      c.Exec("INSERT INTO accounts VALUES ($1, 1), ($2, 1)",
+             {std::to_string(-9223372036854775806 + step),
+              std::to_string(1400000000000000001 + 5000000000000 * step)});
+      inserted += 2;
+    } else {
+      c.Exec("UPDATE accounts SET balance = balance + 1 WHERE id IN ($1, $2, $3)",
+             {"-9223372036854775808", "9223372036854775807", std::to_string(1 + step % 20000)});
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  SilentProgress progress;
+  EngineOptions options = ShadowOptions();
+  options.copy_sessions = 2;
+  Engine engine(conn, options, progress);
+  engine.Start(Migration());
+  load.Stop();
+  EXPECT_EQ(load.failed, 0) << load.last_error();
+  EXPECT_EQ(conn.Exec("SELECT count(*) FROM accounts").Int(0, 0), rows_before + inserted.load());
+  EXPECT_EQ(conn.Exec("SELECT count(*) FROM accounts WHERE id IN (-9223372036854775808, "
+                      "-9223372036854775807, 9223372036854775807)")
+                .Int(0, 0),
+            3);
+  EXPECT_EQ(conn.Exec("SELECT count(*) FROM accounts WHERE _zd_new_balance IS DISTINCT FROM "
+                      "balance")
+                .Int(0, 0),
+            0);
+  nlohmann::json checkpoint = CopyCheckpoint(conn);
+  EXPECT_LT(checkpoint.value("copy_chunks", 0), 2000) << checkpoint.dump();
+  engine.Complete();
+
+  Engine tellers(conn, ShadowOptions(), progress);
+  tellers.Start(testing::ParseOperations(
+      "teller_balance_bigint",
+      R"({"alter_column": {"table": "tellers", "column": "balance", "type": "bigint",
+                           "up": "balance", "down": "balance::integer"}})"));
+  EXPECT_EQ(
+      conn.Exec("SELECT count(*) FROM tellers WHERE id IN (-2147483648, 2147483647)").Int(0, 0), 2);
 }
 
 TEST(ShadowCopyTest, AnInterruptedCopyResumesWhereItStopped) {
