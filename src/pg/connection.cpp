@@ -73,6 +73,13 @@ void ForwardNotice(void* arg, const char* message) {
 
 void DropNotice(void*, const char*) {}
 
+std::vector<const char*> ParamValues(const std::vector<Param>& params) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  return values;
+}
+
 }  // namespace
 
 Connection Connection::Open(const std::string& conninfo, std::string_view application_name) {
@@ -141,14 +148,7 @@ Error Connection::ErrorFrom(const PGresult* result, std::string_view sql) const 
   return sqlstate.empty() ? error : error.WithSqlstate(sqlstate);
 }
 
-Result<Rows> Connection::TryExec(std::string_view sql, const std::vector<Param>& params) {
-  if (hook_) hook_(sql);
-  std::string text(sql);
-  std::vector<const char*> values;
-  values.reserve(params.size());
-  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-  PGresult* result = PQexecParams(conn_.get(), text.c_str(), static_cast<int>(params.size()),
-                                  nullptr, values.data(), nullptr, nullptr, 0);
+Result<Rows> Connection::Outcome(PGresult* result, std::string_view sql) const {
   ExecStatusType status = PQresultStatus(result);
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return Rows(result);
   Error error = ErrorFrom(result, sql);
@@ -156,8 +156,36 @@ Result<Rows> Connection::TryExec(std::string_view sql, const std::vector<Param>&
   return error;
 }
 
+Result<Rows> Connection::TryExec(std::string_view sql, const std::vector<Param>& params) {
+  if (hook_) hook_(sql);
+  std::string text(sql);
+  std::vector<const char*> values = ParamValues(params);
+  return Outcome(PQexecParams(conn_.get(), text.c_str(), static_cast<int>(params.size()), nullptr,
+                              values.data(), nullptr, nullptr, 0),
+                 sql);
+}
+
 Rows Connection::Exec(std::string_view sql, const std::vector<Param>& params) {
   return TryExec(sql, params).ValueOrThrow();
+}
+
+Rows Connection::ExecPrepared(std::string_view sql, const std::vector<Param>& params) {
+  auto found = prepared_.find(sql);
+  if (found == prepared_.end()) {
+    std::string name = "zd_prepared_" + std::to_string(prepared_.size());
+    std::string text(sql);
+    Outcome(PQprepare(conn_.get(), name.c_str(), text.c_str(), static_cast<int>(params.size()),
+                      nullptr),
+            sql)
+        .ValueOrThrow();
+    found = prepared_.emplace(std::move(text), std::move(name)).first;
+  }
+  if (hook_) hook_(sql);
+  std::vector<const char*> values = ParamValues(params);
+  return Outcome(PQexecPrepared(conn_.get(), found->second.c_str(), static_cast<int>(params.size()),
+                                values.data(), nullptr, nullptr, 0),
+                 sql)
+      .ValueOrThrow();
 }
 
 void Connection::Run(std::string_view sql) {

@@ -64,6 +64,29 @@ TEST(PgLayerTest, ErrorsKeepSqlstateAndTheStatement) {
   }
 }
 
+TEST(PgLayerTest, APreparedStatementIsMadeOnceAndKeepsItsGenericPlan) {
+  Connection conn = Connect(FreshDatabase());
+  conn.Exec("CREATE TABLE t (id int PRIMARY KEY)");
+  conn.Exec("INSERT INTO t SELECT generate_series(1, 10)");
+  const std::string read = "SELECT count(*) FROM t WHERE id <= $1";
+  conn.Exec("SET plan_cache_mode = force_generic_plan");
+  EXPECT_EQ(conn.ExecPrepared(read, {"3"}).Int(0, 0), 3);
+  EXPECT_EQ(conn.ExecPrepared(read, {"7"}).Int(0, 0), 7) << "new values, the same statement";
+  Rows made = conn.Exec(
+      "SELECT count(*), sum(generic_plans), sum(custom_plans) FROM pg_prepared_statements");
+  EXPECT_EQ(made.Int(0, 0), 1) << "prepared once";
+  EXPECT_EQ(made.Int(0, 1), 2) << "planned once and run twice";
+  EXPECT_EQ(made.Int(0, 2), 0);
+  try {
+    conn.ExecPrepared("SELECT * FROM no_such_table WHERE id = $1", {"1"});
+    FAIL() << "expected an error";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.sqlstate(), kUndefinedTable);
+    EXPECT_NE(error.Describe().find("no_such_table"), std::string::npos);
+  }
+  EXPECT_EQ(conn.ExecPrepared(read, {"10"}).Int(0, 0), 10) << "a failed prepare leaves the others";
+}
+
 TEST(PgLayerTest, UnreachableServerIsAConnectionErrorWithAFix) {
   try {
     Connection::Open("host=/nonexistent-dir port=1 dbname=x connect_timeout=2");

@@ -172,6 +172,14 @@ TEST(ShadowCopyTest, UnderLoadKeepsEveryWriteAndEverythingThatNamesTheTable) {
   nlohmann::json checkpoint = CopyCheckpoint(conn);
   EXPECT_EQ(checkpoint.value("stage", ""), "done");
   EXPECT_LT(checkpoint.value("swap_lock_ms", 1e9), 1000.0) << checkpoint.dump();
+  // The swap's catalog reads were planned before its lock: each ran there and under it, on
+  // one generic plan (the index list is read with custom plans before the copy's index build).
+  pg::Rows plans = conn.Exec(
+      "SELECT count(*), min(generic_plans) FROM pg_prepared_statements WHERE statement LIKE "
+      "'%pg_get_viewdef%' OR statement LIKE '%pg_get_triggerdef%' OR statement LIKE "
+      "'%aclexplode%' OR statement LIKE '%pg_get_indexdef%'");
+  EXPECT_EQ(plans.Int(0, 0), 4);
+  EXPECT_GE(plans.Int(0, 1), 2);
   EXPECT_GT(checkpoint.value("rows_checked", 0), kRows / 20)
       << "a sample of the copy was compared with the table under the writes, before the swap";
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -61,6 +62,11 @@ class Connection {
   // Runs one statement with parameters ($1, $2…). Throws Error(kDatabase) carrying the SQLSTATE,
   // the server's message, detail and hint.
   Rows Exec(std::string_view sql, const std::vector<Param>& params = {});
+  // Exec through a statement this connection prepares the first time it sees `sql` (named,
+  // kept for the session): the parse happens once, and under plan_cache_mode =
+  // force_generic_plan so does the planning, which is most of a catalog query's time. For the
+  // reads a swap repeats under its lock after a first run before it.
+  Rows ExecPrepared(std::string_view sql, const std::vector<Param>& params = {});
   // Runs one or more statements without parameters (the simple-query protocol).
   void Run(std::string_view sql);
   // Like Exec but returns the Error instead of throwing; for callers that expect failures.
@@ -92,9 +98,12 @@ class Connection {
   // Owns `raw`; throws Error(kConnection) "<failure>: <libpq's reason>" unless it connected.
   static Connection Established(PGconn* raw, std::string_view failure);
   Error ErrorFrom(const PGresult* result, std::string_view sql) const;
+  // The rows of a statement that succeeded (owning `result`), or its error.
+  Result<Rows> Outcome(PGresult* result, std::string_view sql) const;
 
   std::unique_ptr<PGconn, decltype(&PQfinish)> conn_;
   std::function<void(std::string_view)> hook_;
+  std::map<std::string, std::string, std::less<>> prepared_;  // statement text -> name
   std::shared_ptr<std::function<void(std::string_view)>> notice_handler_;
 };
 
