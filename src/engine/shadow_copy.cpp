@@ -40,6 +40,8 @@ constexpr std::int64_t kWholeLog = 10000000;
 // because on a table written faster than a round replays the log never gets that short; the
 // swap then takes what catch-up's own threshold left.
 constexpr std::int64_t kFinalLog = 100;
+// ... and then, one round trip per round, below this many.
+constexpr std::int64_t kShortLog = 20;
 constexpr int kFinalRounds = 8;
 
 // A lane of the integer-key copy (CopyByKeyRanges): the keys in (last, end], walked upwards;
@@ -958,24 +960,47 @@ class ShadowCopyRun {
     // Autovacuum never analyzes a temporary table: without statistics the planner would join a
     // few thousand keys to the whole table with a sequential scan.
     c.Exec(fmt::format("ANALYZE {}", path.batch));
-    // Even with them, from about ten thousand keys it hashes them and scans both heaps whole:
-    // seconds on a table of millions of rows, per batch, which a busy table's log outgrows and
-    // the replay never catches up. Index probes per logged key cost what the log holds, whatever
-    // the table's size. Local to the transaction (a replay batch or the swap).
-    c.Exec(
-        "SELECT set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', "
-        "'off', true)");
+    c.Exec(kProbeByKey);
     lap(ms.plan);
-    // In key order, both passes: the target heap and its key index were written in key order,
-    // so sorted probes find their pages one after another, each read once per batch. In log
-    // order they are random reads, and on a table larger than shared buffers nearly each misses.
-    c.Exec(fmt::format(
-        "DELETE FROM {} AS s USING (SELECT DISTINCT {k} FROM {} ORDER BY {k}) AS r WHERE {}",
-        path.target, path.batch, key_.Join("s", "r"), fmt::arg("k", key_.list)));
+    c.Exec(RemoveSql(path));
     lap(ms.remove);
     c.Exec(path.copy);
     lap(ms.copy);
     return taken;
+  }
+
+  // Even with statistics, from about ten thousand keys the planner hashes them and scans both
+  // heaps whole: seconds on a table of millions of rows, per batch, which a busy table's log
+  // outgrows and the replay never catches up. Index probes per logged key cost what the log
+  // holds, whatever the table's size. Local to the transaction (a replay batch or the swap).
+  static constexpr std::string_view kProbeByKey =
+      "SELECT set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', "
+      "true)";
+
+  // Removes the target's rows under the batch's keys. In key order, as the copy: the target heap
+  // and its key index were written in key order, so sorted probes find their pages one after
+  // another, each read once per batch. In log order they are random reads, and on a table larger
+  // than shared buffers nearly each misses.
+  std::string RemoveSql(const ReplayPath& path) const {
+    return fmt::format(
+        "DELETE FROM {} AS s USING (SELECT DISTINCT {k} FROM {} ORDER BY {k}) AS r WHERE {}",
+        path.target, path.batch, key_.Join("s", "r"), fmt::arg("k", key_.list));
+  }
+
+  // Replays what the log holds when it is short, in the transaction open on `c`: in one round
+  // trip (each is time the application's writes add to the log, or, under the swap's lock,
+  // time it queues for), without the batch's statistics (a few dozen keys are probed by index
+  // either way). Returns how many entries it replayed and how many the log holds after them
+  // (counted as CatchUp does, up to kFinalLog).
+  std::pair<std::int64_t, std::int64_t> ReplayShortLog(pg::Connection& c, const ReplayPath& path) {
+    pg::Rows counts = c.Run(fmt::format(
+        "TRUNCATE {batch}; WITH d AS (DELETE FROM {log} RETURNING *) INSERT INTO {batch} SELECT * "
+        "FROM d; {probe}; {remove}; {copy}; SELECT (SELECT count(*) FROM {batch}), (SELECT "
+        "count(*) FROM (SELECT 1 FROM {log} ORDER BY _zd_seq LIMIT {final}) AS t)",
+        fmt::arg("batch", path.batch), fmt::arg("log", path.log), fmt::arg("probe", kProbeByKey),
+        fmt::arg("remove", RemoveSql(path)), fmt::arg("copy", path.copy),
+        fmt::arg("final", kFinalLog)));
+    return {counts.Int(0, 0), counts.Int(0, 1)};
   }
 
   // Connections beside this run's own, shared by the copy's sessions and the replay's, opened
@@ -1107,8 +1132,7 @@ class ShadowCopyRun {
   };
 
   // The tables whose foreign keys point at the live one: the swap re-creates those keys, so it
-  // locks them with it. One query, before the lock (every write until the lock is had is one
-  // more to replay under it); ReadDependents reads them again with the rest under the lock.
+  // locks them with it. ReadDependents reads the keys again with the rest under the lock.
   std::vector<std::string> ReferencingTables(pg::Connection& c) {
     pg::Rows rows = c.Exec(
         "SELECT DISTINCT n.nspname, t.relname FROM pg_constraint k JOIN pg_class t ON t.oid = "
@@ -1371,8 +1395,23 @@ class ShadowCopyRun {
       conn_.Exec(fmt::format("VACUUM (INDEX_CLEANUP ON, TRUNCATE OFF, SKIP_LOCKED) {}", path.log));
       checkpoint_["swap_vacuum_ms"] = SecondsSince(prepared) * 1000;
       WaitForLongHolders(path, also_lock);
+      // Read before the last catch-up, not between it and the lock: planning this catalog query
+      // took 3-4 ms on a busy server, and every write in that time is one more entry to replay
+      // under the lock. A foreign key added since is read with the rest under the lock; its
+      // table is then locked when the swap re-creates the key, within lock_timeout.
+      std::vector<std::string> referencing = ReferencingTables(conn_);
       Clock::time_point last_catchup = Clock::now();
       std::int64_t left = CatchUp(path, kFinalLog, kFinalRounds);
+      // Then rounds of a single round trip, on one session: a batch's nine leave the
+      // application the time to log about as many entries as the lock would find.
+      for (int round = 0; round < kFinalRounds && left >= kShortLog; ++round) {
+        pg::Transaction tx(
+            conn_, WholeLogReplay(path) ? "BEGIN ISOLATION LEVEL REPEATABLE READ" : "BEGIN");
+        auto [replayed, now_left] = ReplayShortLog(conn_, path);
+        tx.Commit();
+        report_.log_entries_replayed += replayed;
+        left = now_left;
+      }
       checkpoint_["swap_last_catchup_ms"] = SecondsSince(last_catchup) * 1000;
       Clock::time_point approached = Clock::now();
       double held_ms = 0;
@@ -1385,26 +1424,17 @@ class ShadowCopyRun {
           std::string tables;
           for (const auto& t : also_lock) tables += t + ", ";
           tables += live_;
-          for (const auto& t : ReferencingTables(c)) tables += ", " + t;
+          for (const auto& t : referencing) tables += ", " + t;
           c.Exec(fmt::format("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE", tables));
           locked = Clock::now();
           checkpoint_["swap_log_before"] = left;
           checkpoint_["swap_wait_ms"] =
               std::chrono::duration<double>(locked - approached).count() * 1000;
-          // Nothing writes the log any more: one batch takes all of it, one walk along its index.
-          std::int64_t replayed = 0;
-          replay_ms_ = {};
-          for (std::int64_t n = kWholeLog; n == kWholeLog;) {
-            replayed += n = ReplayBatch(c, path, kWholeLog, replay_ms_);
-          }
+          std::int64_t replayed = ReplayShortLog(c, path).first;
           report_.log_entries_replayed += replayed;
           // Where the lock's time goes, for the benchmark's record of the swap.
           checkpoint_["swap_replayed"] = replayed;
           checkpoint_["swap_replay_ms"] = SecondsSince(locked) * 1000;
-          checkpoint_["swap_replay_steps_ms"] = {{"take", replay_ms_.take},
-                                                 {"plan", replay_ms_.plan},
-                                                 {"remove", replay_ms_.remove},
-                                                 {"copy", replay_ms_.copy}};
           // Nothing can change these from here on.
           Dependent dependents = ReadDependents(c, types_change);
           checkpoint_["swap_read_ms"] = SecondsSince(locked) * 1000;
@@ -1429,13 +1459,11 @@ class ShadowCopyRun {
       checkpoint_["swap_lock_ms"] = held_ms;
       progress_.OnMessage(fmt::format(
           "{}: ACCESS EXCLUSIVE held {:.1f} ms (attempt {}; the last {} logged changes replayed "
-          "under it in {:.1f} ms: taking {:.1f}, planning {:.1f}, removing {:.1f}, copying {:.1f}; "
-          "catalog read by {:.1f} ms, swap done by {:.1f} ms; {} left before it, lock had {:.1f} "
-          "ms after; before it the log was vacuumed in {:.0f} ms and caught up in {:.0f} ms), {} "
-          "logged changes replayed in all",
+          "under it in {:.1f} ms, catalog read by {:.1f} ms, swap done by {:.1f} ms; {} left "
+          "before it, lock had {:.1f} ms after; before it the log was vacuumed in {:.0f} ms and "
+          "caught up in {:.0f} ms), {} logged changes replayed in all",
           done, held_ms, attempt, checkpoint_.value("swap_replayed", std::int64_t{0}),
-          checkpoint_.value("swap_replay_ms", 0.0), replay_ms_.take, replay_ms_.plan,
-          replay_ms_.remove, replay_ms_.copy, checkpoint_.value("swap_read_ms", 0.0),
+          checkpoint_.value("swap_replay_ms", 0.0), checkpoint_.value("swap_read_ms", 0.0),
           checkpoint_.value("swap_body_ms", 0.0),
           checkpoint_.value("swap_log_before", std::int64_t{0}),
           checkpoint_.value("swap_wait_ms", 0.0), checkpoint_.value("swap_vacuum_ms", 0.0),

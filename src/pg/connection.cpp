@@ -188,19 +188,22 @@ Rows Connection::ExecPrepared(std::string_view sql, const std::vector<Param>& pa
       .ValueOrThrow();
 }
 
-void Connection::Run(std::string_view sql) {
+Rows Connection::Run(std::string_view sql) {
   if (hook_) hook_(sql);
   std::string text(sql);
   if (PQsendQuery(conn_.get(), text.c_str()) == 0) throw ErrorFrom(nullptr, sql);
   std::optional<Error> first_error;
+  std::optional<Rows> last;
   while (PGresult* result = PQgetResult(conn_.get())) {
     ExecStatusType status = PQresultStatus(result);
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && !first_error) {
       first_error = ErrorFrom(result, sql);
     }
-    PQclear(result);
+    last.emplace(result);  // owns it, and frees the one before
   }
   if (first_error) throw *first_error;
+  if (!last) throw ErrorFrom(nullptr, sql);
+  return std::move(*last);
 }
 
 std::string Connection::Ident(std::string_view name) const {

@@ -67,8 +67,9 @@ class Connection {
   // force_generic_plan so does the planning, which is most of a catalog query's time. For the
   // reads a swap repeats under its lock after a first run before it.
   Rows ExecPrepared(std::string_view sql, const std::vector<Param>& params = {});
-  // Runs one or more statements without parameters (the simple-query protocol).
-  void Run(std::string_view sql);
+  // Runs one or more statements without parameters (the simple-query protocol), in one round
+  // trip; returns what the last one returned.
+  Rows Run(std::string_view sql);
   // Like Exec but returns the Error instead of throwing; for callers that expect failures.
   Result<Rows> TryExec(std::string_view sql, const std::vector<Param>& params = {});
 
