@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -345,6 +346,41 @@ TEST(ShadowCopyTest, SwapWaitsForAReportWithoutQueueingTheApplicationBehindIt) {
   EXPECT_LT(load.max_ms.load(), 200 + 400) << "a client queued behind the swap";
 }
 
+// Migration() by shadow copy of `db`'s accounts while 4 clients write: each third write an
+// insert (`insert(c, step)`, which returns how many rows it added), the others `update(c,
+// step)`, with step counting every client's writes. Checks that no write failed, that every row
+// is there and that each copy equals its original; returns the copy's checkpoint.
+nlohmann::json CopyUnderInsertsAndUpdates(
+    const std::string& db, pg::Connection& conn,
+    const std::function<int(pg::Connection&, std::int64_t)>& insert,
+    const std::function<void(pg::Connection&, std::int64_t)>& update) {
+  State(conn).Init();
+  std::int64_t rows_before = conn.Exec("SELECT count(*) FROM accounts").Int(0, 0);
+  std::atomic<std::int64_t> inserted{0};
+  testing::Writers load(db, 4, [&](pg::Connection& c, int client, std::uint64_t n) {
+    std::int64_t step = static_cast<std::int64_t>(n) * 4 + client;
+    if (n % 3 == 0) {
+      inserted += insert(c, step);
+    } else {
+      update(c, step);
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  SilentProgress progress;
+  EngineOptions options = ShadowOptions();
+  options.copy_sessions = 2;
+  Engine engine(conn, options, progress);
+  engine.Start(Migration());
+  load.Stop();
+  EXPECT_EQ(load.failed, 0) << load.last_error();
+  EXPECT_EQ(conn.Exec("SELECT count(*) FROM accounts").Int(0, 0), rows_before + inserted.load());
+  EXPECT_EQ(conn.Exec("SELECT count(*) FROM accounts WHERE _zd_new_balance IS DISTINCT FROM "
+                      "balance")
+                .Int(0, 0),
+            0);
+  return CopyCheckpoint(conn);
+}
+
 TEST(ShadowCopyTest, TheCopysLanesCoverNegativeSparseAndEdgeKeys) {
   std::string db = testing::FreshDatabase();
   pg::Connection conn = testing::Connect(db);
@@ -358,38 +394,23 @@ TEST(ShadowCopyTest, TheCopysLanesCoverNegativeSparseAndEdgeKeys) {
       "INSERT INTO accounts SELECT g, 1 FROM generate_series(1, 420000, 7) g;"
       "INSERT INTO accounts VALUES (499999970000, 1), (499999970001, 1), (1000000000000, 1);"
       "ANALYZE accounts;");
-  State(conn).Init();
-  std::int64_t rows_before = conn.Exec("SELECT count(*) FROM accounts").Int(0, 0);
   // New keys in the gaps of the sparse run, and updates of existing ones.
-  std::atomic<std::int64_t> inserted{0};
-  testing::Writers load(db, 4, [&](pg::Connection& c, int client, std::uint64_t n) {
-    std::int64_t step = static_cast<std::int64_t>(n) * 4 + client;
-    if (n % 3 == 0) {
-      c.Exec("INSERT INTO accounts VALUES ($1, 1)", {std::to_string(3 + 7 * step)});
-      ++inserted;
-    } else {
-      c.Exec("UPDATE accounts SET balance = balance + 1 WHERE id = $1",
-             {std::to_string(1 + 7 * (step % 60000))});
-    }
-  });
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  SilentProgress progress;
-  Engine engine(conn, ShadowOptions(), progress);
-  engine.Start(Migration());
-  load.Stop();
-  EXPECT_EQ(load.failed, 0) << load.last_error();
-  nlohmann::json checkpoint = CopyCheckpoint(conn);
+  nlohmann::json checkpoint = CopyUnderInsertsAndUpdates(
+      db, conn,
+      [](pg::Connection& c, std::int64_t step) {
+        c.Exec("INSERT INTO accounts VALUES ($1, 1)", {std::to_string(3 + 7 * step)});
+        return 1;
+      },
+      [](pg::Connection& c, std::int64_t step) {
+        c.Exec("UPDATE accounts SET balance = balance + 1 WHERE id = $1",
+               {std::to_string(1 + 7 * (step % 60000))});
+      });
   ASSERT_EQ(checkpoint["lanes"].size(), 2U) << checkpoint.dump();
   EXPECT_EQ(checkpoint["lanes"][0].value("end", std::int64_t{0}), 499999970000) << "the edge";
   EXPECT_EQ(conn.Exec("SELECT count(*) FROM accounts WHERE id IN (-60000, 499999970000, "
                       "499999970001, 1000000000000)")
                 .Int(0, 0),
             4);
-  EXPECT_EQ(conn.Exec("SELECT count(*) FROM accounts").Int(0, 0), rows_before + inserted.load());
-  EXPECT_EQ(conn.Exec("SELECT count(*) FROM accounts WHERE _zd_new_balance IS DISTINCT FROM "
-                      "balance")
-                .Int(0, 0),
-            0);
 }
 
 TEST(ShadowCopyTest, KeysAtBothEndsOfTheirTypeAndFarApartAreAllCopiedInFewRanges) {
@@ -410,45 +431,29 @@ TEST(ShadowCopyTest, KeysAtBothEndsOfTheirTypeAndFarApartAreAllCopiedInFewRanges
       "INSERT INTO tellers VALUES (-2147483648, 1), (2147483647, 1);"
       "INSERT INTO tellers SELECT g, 1 FROM generate_series(1, 1000) g;"
       "ANALYZE accounts; ANALYZE tellers;");
-  State(conn).Init();
-  std::int64_t rows_before = conn.Exec("SELECT count(*) FROM accounts").Int(0, 0);
-  std::atomic<std::int64_t> inserted{0};
-  testing::Writers load(db, 4, [&](pg::Connection& c, int client, std::uint64_t n) {
-    std::int64_t step = static_cast<std::int64_t>(n) * 4 + client;
-    if (n % 3 == 0) {
-      // In the gaps: just above the smallest key, and between the time-based ids.
-      c.Exec("INSERT INTO accounts VALUES ($1, 1), ($2, 1)",
-             {std::to_string(-9223372036854775806 + step),
-              std::to_string(1400000000000000001 + 5000000000000 * step)});
-      inserted += 2;
-    } else {
-      c.Exec("UPDATE accounts SET balance = balance + 1 WHERE id IN ($1, $2, $3)",
-             {"-9223372036854775808", "9223372036854775807", std::to_string(1 + step % 20000)});
-    }
-  });
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  SilentProgress progress;
-  EngineOptions options = ShadowOptions();
-  options.copy_sessions = 2;
-  Engine engine(conn, options, progress);
-  engine.Start(Migration());
-  load.Stop();
-  EXPECT_EQ(load.failed, 0) << load.last_error();
-  EXPECT_EQ(conn.Exec("SELECT count(*) FROM accounts").Int(0, 0), rows_before + inserted.load());
+  nlohmann::json checkpoint = CopyUnderInsertsAndUpdates(
+      db, conn,
+      [](pg::Connection& c, std::int64_t step) {
+        // In the gaps: just above the smallest key, and between the time-based ids.
+        c.Exec("INSERT INTO accounts VALUES ($1, 1), ($2, 1)",
+               {std::to_string(-9223372036854775806 + step),
+                std::to_string(1400000000000000001 + 5000000000000 * step)});
+        return 2;
+      },
+      [](pg::Connection& c, std::int64_t step) {
+        c.Exec("UPDATE accounts SET balance = balance + 1 WHERE id IN ($1, $2, $3)",
+               {"-9223372036854775808", "9223372036854775807", std::to_string(1 + step % 20000)});
+      });
   EXPECT_EQ(conn.Exec("SELECT count(*) FROM accounts WHERE id IN (-9223372036854775808, "
                       "-9223372036854775807, 9223372036854775807)")
                 .Int(0, 0),
             3);
-  EXPECT_EQ(conn.Exec("SELECT count(*) FROM accounts WHERE _zd_new_balance IS DISTINCT FROM "
-                      "balance")
-                .Int(0, 0),
-            0);
-  nlohmann::json checkpoint = CopyCheckpoint(conn);
   EXPECT_LT(checkpoint.value("copy_chunks", 0), 2000) << checkpoint.dump();
-  engine.Complete();
 
-  Engine tellers(conn, ShadowOptions(), progress);
-  tellers.Start(testing::ParseOperations(
+  SilentProgress progress;
+  Engine engine(conn, ShadowOptions(), progress);
+  engine.Complete();
+  engine.Start(testing::ParseOperations(
       "teller_balance_bigint",
       R"({"alter_column": {"table": "tellers", "column": "balance", "type": "bigint",
                            "up": "balance", "down": "balance::integer"}})"));
