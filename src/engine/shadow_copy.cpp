@@ -947,14 +947,7 @@ class ShadowCopyRun {
     // dead rows of all the batches before it, and every scan of it (ANALYZE, the joins) would
     // read them all: 23 ms of the 74 the swap's replay took at 20 M rows.
     c.Exec(fmt::format("TRUNCATE {}", path.batch));
-    std::int64_t taken =
-        c.Exec(fmt::format("WITH d AS (DELETE FROM {log} WHERE _zd_seq IN (SELECT _zd_seq FROM "
-                           "{log}{where} ORDER BY _zd_seq LIMIT $1) RETURNING *) INSERT INTO "
-                           "{batch} SELECT * FROM d",
-                           fmt::arg("log", path.log), fmt::arg("batch", path.batch),
-                           fmt::arg("where", share.empty() ? "" : " WHERE " + share)),
-               {std::to_string(limit)})
-            .Affected();
+    std::int64_t taken = c.Exec(TakeSql(path, share, "$1"), {std::to_string(limit)}).Affected();
     lap(ms.take);
     if (taken == 0) return 0;
     // Autovacuum never analyzes a temporary table: without statistics the planner would join a
@@ -977,6 +970,18 @@ class ShadowCopyRun {
       "SELECT set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', "
       "true)";
 
+  // Moves the first `limit` entries of the log (of its `share`, if any) to the batch table, in a
+  // walk along the log's index: after a long catch-up the log's heap holds thousands of empty
+  // pages that a scan of it would read.
+  static std::string TakeSql(const ReplayPath& path, const std::string& share,
+                             std::string_view limit) {
+    return fmt::format(
+        "WITH d AS (DELETE FROM {log} WHERE _zd_seq IN (SELECT _zd_seq FROM {log}{where} ORDER BY "
+        "_zd_seq LIMIT {limit}) RETURNING *) INSERT INTO {batch} SELECT * FROM d",
+        fmt::arg("log", path.log), fmt::arg("batch", path.batch),
+        fmt::arg("where", share.empty() ? "" : " WHERE " + share), fmt::arg("limit", limit));
+  }
+
   // Removes the target's rows under the batch's keys. In key order, as the copy: the target heap
   // and its key index were written in key order, so sorted probes find their pages one after
   // another, each read once per batch. In log order they are random reads, and on a table larger
@@ -994,12 +999,13 @@ class ShadowCopyRun {
   // (counted as CatchUp does, up to kFinalLog).
   std::pair<std::int64_t, std::int64_t> ReplayShortLog(pg::Connection& c, const ReplayPath& path) {
     pg::Rows counts = c.Run(fmt::format(
-        "TRUNCATE {batch}; WITH d AS (DELETE FROM {log} RETURNING *) INSERT INTO {batch} SELECT * "
-        "FROM d; {probe}; {remove}; {copy}; SELECT (SELECT count(*) FROM {batch}), (SELECT "
-        "count(*) FROM (SELECT 1 FROM {log} ORDER BY _zd_seq LIMIT {final}) AS t)",
-        fmt::arg("batch", path.batch), fmt::arg("log", path.log), fmt::arg("probe", kProbeByKey),
-        fmt::arg("remove", RemoveSql(path)), fmt::arg("copy", path.copy),
-        fmt::arg("final", kFinalLog)));
+        "TRUNCATE {batch}; {take}; {probe}; {remove}; {copy}; SELECT (SELECT count(*) FROM "
+        "{batch}), (SELECT count(*) FROM (SELECT 1 FROM {log} ORDER BY _zd_seq LIMIT {final}) AS "
+        "t)",
+        fmt::arg("batch", path.batch), fmt::arg("log", path.log),
+        fmt::arg("take", TakeSql(path, "", std::to_string(kWholeLog))),
+        fmt::arg("probe", kProbeByKey), fmt::arg("remove", RemoveSql(path)),
+        fmt::arg("copy", path.copy), fmt::arg("final", kFinalLog)));
     return {counts.Int(0, 0), counts.Int(0, 1)};
   }
 
