@@ -44,6 +44,19 @@ constexpr std::int64_t kFinalLog = 100;
 constexpr std::int64_t kShortLog = 20;
 constexpr int kFinalRounds = 8;
 
+// The statement-level trigger that logs a TRUNCATE beside the row trigger named `function`.
+std::string TruncateTriggerName(const std::string& function) {
+  return PlanContext::TempName("_t", function);
+}
+
+// Drops the two triggers that fill the change log of `function` on `table` (quoted).
+std::vector<std::string> DropLogTriggersSql(pg::Connection& conn, const std::string& function,
+                                            const std::string& table) {
+  return {fmt::format("DROP TRIGGER IF EXISTS {} ON {}", conn.Ident(function), table),
+          fmt::format("DROP TRIGGER IF EXISTS {} ON {}", conn.Ident(TruncateTriggerName(function)),
+                      table)};
+}
+
 // A lane of the integer-key copy (CopyByKeyRanges): the keys in (last, end], walked upwards;
 // [last, end] while `from_last` (the first lane starts at the smallest key, and "one below it"
 // does not exist for the smallest value of the key's type). The last lane has no end: it also
@@ -169,7 +182,6 @@ class ShadowCopyRun {
         retired_(conn.Ident(spec.schema, spec.retired)),
         log_(conn.Ident("zerodown", spec.log_table)),
         log_function_(conn.Ident("zerodown", spec.log_function)),
-        log_trigger_(conn.Ident(spec.log_function)),
         reverse_log_(conn.Ident("zerodown", spec.reverse_log_table)),
         reverse_log_function_(conn.Ident("zerodown", spec.reverse_log_function)) {}
 
@@ -208,11 +220,17 @@ class ShadowCopyRun {
                          });
   }
 
-  // A change log: a table of keys in write order and the row trigger on `table` that fills it.
+  // A change log: a table of keys in write order and the triggers on `table` that fill it.
   // An update that keeps the key logs it once; one that moves it logs both keys, so the replay
-  // removes the row under the old key and copies it under the new one.
+  // removes the row under the old key and copies it under the new one. A TRUNCATE logs an entry
+  // without a key, whose replay removes every row of the target the table no longer has.
+  // The function runs as its owner, so the application's roles need no privilege on the log,
+  // with nothing but pg_catalog on its search path, and it compares keys by their text, so that
+  // no operator of a user's type is looked up as that owner. ENABLE ALWAYS: writes made under
+  // session_replication_role = replica, such as a logical replication subscriber's, are logged.
+  // `function` is the function's bare name, which its row trigger also takes.
   std::vector<std::string> LogSql(const std::string& log, const std::string& function,
-                                  const std::string& trigger, const std::string& table,
+                                  const std::string& table,
                                   const std::vector<std::string>& key_types) {
     std::string key_columns;
     std::string new_key;
@@ -226,24 +244,37 @@ class ShadowCopyRun {
       old_key += sep + "OLD." + name;
       log_columns += fmt::format(", {} {}", name, key_types[i]);
     }
-    return {
+    std::string qualified = conn_.Ident("zerodown", function);
+    std::string row_trigger = conn_.Ident(function);
+    std::string truncate_trigger = conn_.Ident(TruncateTriggerName(function));
+    std::vector<std::string> sql = {
         // No truncation by autovacuum either: it would lock the application's inserts out.
         fmt::format("CREATE TABLE IF NOT EXISTS {} (_zd_seq bigserial PRIMARY KEY{}) WITH "
                     "(vacuum_truncate = false)",
                     log, log_columns),
         fmt::format(
-            "CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS {q} BEGIN "
+            "CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER "
+            "SET search_path = pg_catalog, pg_temp AS {q} BEGIN "
+            "IF TG_OP = 'TRUNCATE' THEN INSERT INTO {log} DEFAULT VALUES; RETURN NULL; END IF; "
             "IF TG_OP <> 'INSERT' THEN INSERT INTO {log} ({k}) VALUES ({old}); END IF; "
-            "IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND ROW({new}) IS DISTINCT FROM "
-            "ROW({old})) THEN INSERT INTO {log} ({k}) VALUES ({new}); END IF; RETURN NULL; END "
-            "{q}",
-            fmt::arg("fn", function), fmt::arg("q", kLogQuote), fmt::arg("log", log),
+            "IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND ROW({new})::text IS DISTINCT FROM "
+            "ROW({old})::text) THEN INSERT INTO {log} ({k}) VALUES ({new}); END IF; RETURN NULL; "
+            "END {q}",
+            fmt::arg("fn", qualified), fmt::arg("q", kLogQuote), fmt::arg("log", log),
             fmt::arg("k", key_columns), fmt::arg("old", old_key), fmt::arg("new", new_key)),
-        fmt::format("DROP TRIGGER IF EXISTS {} ON {}", trigger, table),
-        fmt::format("CREATE TRIGGER {} AFTER INSERT OR UPDATE OR DELETE ON {} FOR EACH ROW "
-                    "EXECUTE FUNCTION {}()",
-                    trigger, table, function),
     };
+    for (const auto& drop : DropLogTriggersSql(conn_, function, table)) sql.push_back(drop);
+    sql.push_back(
+        fmt::format("CREATE TRIGGER {} AFTER INSERT OR UPDATE OR DELETE ON {} FOR EACH "
+                    "ROW EXECUTE FUNCTION {}()",
+                    row_trigger, table, qualified));
+    sql.push_back(fmt::format(
+        "CREATE TRIGGER {} AFTER TRUNCATE ON {} FOR EACH STATEMENT EXECUTE FUNCTION {}()",
+        truncate_trigger, table, qualified));
+    for (const auto& trigger : {row_trigger, truncate_trigger}) {
+      sql.push_back(fmt::format("ALTER TABLE {} ENABLE ALWAYS TRIGGER {}", table, trigger));
+    }
+    return sql;
   }
 
   // The change log, its trigger on the live table and the empty new heap, in one transaction:
@@ -263,7 +294,7 @@ class ShadowCopyRun {
                                   ? "UNLOGGED "
                                   : "";
     Retry("install the change log on " + spec_.table, [&](pg::Connection& c) {
-      for (const auto& sql : LogSql(log_, log_function_, log_trigger_, live_, key_.types)) {
+      for (const auto& sql : LogSql(log_, spec_.log_function, live_, key_.types)) {
         c.Exec(sql);
       }
       c.Exec(fmt::format("DROP TABLE IF EXISTS {}", shadow_));
@@ -947,7 +978,8 @@ class ShadowCopyRun {
     // dead rows of all the batches before it, and every scan of it (ANALYZE, the joins) would
     // read them all: 23 ms of the 74 the swap's replay took at 20 M rows.
     c.Exec(fmt::format("TRUNCATE {}", path.batch));
-    std::int64_t taken = c.Exec(TakeSql(path, share, "$1"), {std::to_string(limit)}).Affected();
+    pg::Rows took = c.Exec(TakeSql(path, share, "$1"), {std::to_string(limit)});
+    std::int64_t taken = took.Int(0, 0);
     lap(ms.take);
     if (taken == 0) return 0;
     // Autovacuum never analyzes a temporary table: without statistics the planner would join a
@@ -958,6 +990,7 @@ class ShadowCopyRun {
     c.Exec(RemoveSql(path));
     lap(ms.remove);
     c.Exec(path.copy);
+    if (took.Int(0, 1) > 0) c.Exec(PurgeSql(path));
     lap(ms.copy);
     return taken;
   }
@@ -972,14 +1005,34 @@ class ShadowCopyRun {
 
   // Moves the first `limit` entries of the log (of its `share`, if any) to the batch table, in a
   // walk along the log's index: after a long catch-up the log's heap holds thousands of empty
-  // pages that a scan of it would read.
-  static std::string TakeSql(const ReplayPath& path, const std::string& share,
-                             std::string_view limit) {
+  // pages that a scan of it would read. Returns how many it moved and how many of them are a
+  // TRUNCATE's.
+  std::string TakeSql(const ReplayPath& path, const std::string& share,
+                      std::string_view limit) const {
     return fmt::format(
         "WITH d AS (DELETE FROM {log} WHERE _zd_seq IN (SELECT _zd_seq FROM {log}{where} ORDER BY "
-        "_zd_seq LIMIT {limit}) RETURNING *) INSERT INTO {batch} SELECT * FROM d",
+        "_zd_seq LIMIT {limit}) RETURNING *), i AS (INSERT INTO {batch} SELECT * FROM d) SELECT "
+        "count(*), count(*) FILTER (WHERE {truncate}) FROM d",
         fmt::arg("log", path.log), fmt::arg("batch", path.batch),
-        fmt::arg("where", share.empty() ? "" : " WHERE " + share), fmt::arg("limit", limit));
+        fmt::arg("where", share.empty() ? "" : " WHERE " + share), fmt::arg("limit", limit),
+        fmt::arg("truncate", TruncateEntry("d")));
+  }
+
+  // The condition on the log entry `alias` that it is a TRUNCATE's: no key.
+  std::string TruncateEntry(std::string_view alias) const {
+    std::string out;
+    for (const auto& n : key_.names) {
+      out += fmt::format("{}{}.{} IS NULL", out.empty() ? "" : " AND ", alias, n);
+    }
+    return out;
+  }
+
+  // After a TRUNCATE of the live table: removes the target's rows whose keys the live table no
+  // longer has. The rows it has are the ones written since, each logged and replayed (or, during
+  // the copy, ahead of it). A pass over the target, once per TRUNCATE.
+  std::string PurgeSql(const ReplayPath& path) const {
+    return fmt::format("DELETE FROM {} AS s WHERE NOT EXISTS (SELECT 1 FROM {} AS t WHERE {})",
+                       path.target, live_, key_.Join("t", "s"));
   }
 
   // Removes the target's rows under the batch's keys. In key order, as the copy: the target heap
@@ -1001,11 +1054,13 @@ class ShadowCopyRun {
     pg::Rows counts = c.Run(fmt::format(
         "TRUNCATE {batch}; {take}; {probe}; {remove}; {copy}; SELECT (SELECT count(*) FROM "
         "{batch}), (SELECT count(*) FROM (SELECT 1 FROM {log} ORDER BY _zd_seq LIMIT {final}) AS "
-        "t)",
+        "t), (SELECT count(*) FROM {batch} AS b WHERE {truncate})",
         fmt::arg("batch", path.batch), fmt::arg("log", path.log),
         fmt::arg("take", TakeSql(path, "", std::to_string(kWholeLog))),
         fmt::arg("probe", kProbeByKey), fmt::arg("remove", RemoveSql(path)),
-        fmt::arg("copy", path.copy), fmt::arg("final", kFinalLog)));
+        fmt::arg("copy", path.copy), fmt::arg("final", kFinalLog),
+        fmt::arg("truncate", TruncateEntry("b"))));
+    if (counts.Int(0, 2) > 0) c.Exec(PurgeSql(path));
     return {counts.Int(0, 0), counts.Int(0, 1)};
   }
 
@@ -1208,7 +1263,8 @@ class ShadowCopyRun {
     // The user's triggers (and those of earlier operations of this migration).
     pg::Rows triggers = c.ExecPrepared(
         "SELECT pg_get_triggerdef(t.oid), t.tgenabled::text, t.tgname FROM pg_trigger t WHERE "
-        "t.tgrelid = $1::regclass AND NOT t.tgisinternal AND t.tgname <> $2 AND t.tgname <> $3 "
+        "t.tgrelid = $1::regclass AND NOT t.tgisinternal AND t.tgfoid NOT IN (SELECT p.oid FROM "
+        "pg_proc p WHERE p.pronamespace = 'zerodown'::regnamespace AND p.proname IN ($2, $3)) "
         "ORDER BY t.tgname",
         {live_, spec_.log_function, spec_.reverse_log_function});
     for (int r = 0; r < triggers.size(); ++r) {
@@ -1527,8 +1583,7 @@ class ShadowCopyRun {
           std::vector<IndexToBuild> indexes = LiveIndexes(c);
           std::vector<std::string> renames = RenameIndexes(c, indexes);
           auto half = renames.begin() + static_cast<std::ptrdiff_t>(renames.size() / 2);
-          std::vector<std::string> ddl = {
-              fmt::format("DROP TRIGGER {} ON {}", log_trigger_, live_)};
+          std::vector<std::string> ddl = DropLogTriggersSql(c, spec_.log_function, live_);
           ddl.insert(ddl.end(), renames.begin(), half);
           ddl.push_back(fmt::format("ALTER TABLE {} RENAME TO {}", live_, c.Ident(spec_.retired)));
           ddl.insert(ddl.end(), half, renames.end());
@@ -1553,8 +1608,8 @@ class ShadowCopyRun {
         });
   }
 
-  // A copy that differs from the table is a bug (or a write that bypassed the change log, such
-  // as one made with session_replication_role = replica): never swapped in.
+  // A copy that differs from the table is a bug (or a write that bypassed the change log, made
+  // with its triggers disabled): never swapped in.
   void CheckBeforeSwap() {
     CopyCheckMode mode = options_.check_before_swap;
     if (mode == CopyCheckMode::kOff) return;
@@ -1575,9 +1630,9 @@ class ShadowCopyRun {
                               keys.empty() ? "" : " (first keys: ", keys.empty() ? "" : keys + ")",
                               check.extra),
                   "Nothing was swapped: the table serves as before, and the failed start removes "
-                  "the copy. Look for writes that skip triggers (session_replication_role = "
-                  "replica, ALTER TABLE … DISABLE TRIGGER) while the copy runs; otherwise report "
-                  "this with the output of `zerodown plan`.");
+                  "the copy. Look for writes made with the table's triggers disabled (ALTER TABLE "
+                  "… DISABLE TRIGGER) while the copy runs; otherwise report this with the output "
+                  "of `zerodown plan`.");
     }
     progress_.OnMessage(fmt::format(
         "checked the copy of {}: {} rows{} equal to the table, none extra ({:.0f} ms)", spec_.table,
@@ -1624,8 +1679,7 @@ class ShadowCopyRun {
       c.Exec(fmt::format("ALTER TABLE {} DROP CONSTRAINT {}", retired_, c.Ident(name)));
     }
     KeySql new_key = BuildKeySql(c, live_, spec_.key_columns);
-    for (const auto& sql : LogSql(reverse_log_, reverse_log_function_,
-                                  c.Ident(spec_.reverse_log_function), live_, new_key.types)) {
+    for (const auto& sql : LogSql(reverse_log_, spec_.reverse_log_function, live_, new_key.types)) {
       c.Exec(sql);
     }
     nlohmann::json renamed = nlohmann::json::array();
@@ -1745,8 +1799,7 @@ class ShadowCopyRun {
 
   void SwapBackUnderLock(pg::Connection& c, const Dependent& dependents,
                          const nlohmann::json& forward) {
-    c.Exec(
-        fmt::format("DROP TRIGGER IF EXISTS {} ON {}", c.Ident(spec_.reverse_log_function), live_));
+    for (const auto& sql : DropLogTriggersSql(c, spec_.reverse_log_function, live_)) c.Exec(sql);
     std::vector<std::string> after;
     for (const auto& index : forward.value("swapped_indexes", nlohmann::json::array())) {
       std::string oid = index.at("oid").get<std::string>();
@@ -1786,7 +1839,6 @@ class ShadowCopyRun {
   std::string retired_;
   std::string log_;
   std::string log_function_;
-  std::string log_trigger_;
   std::string reverse_log_;
   std::string reverse_log_function_;
   KeySql key_;
@@ -1888,18 +1940,19 @@ ShadowCopySpec ShadowCopySpec::Named(const std::string& schema, const std::strin
 
 std::vector<std::string> ShadowCopySpec::CleanupSql(pg::Connection& conn) const {
   std::string live = conn.Ident(schema, table);
-  std::vector<std::string> sql = {
-      // The log trigger is on the live heap before the swap and gone with the old one after.
-      fmt::format("DROP TRIGGER IF EXISTS {} ON {}", conn.Ident(log_function), live),
+  // The log's triggers are on the live heap before the swap and gone with the old one after.
+  std::vector<std::string> sql = DropLogTriggersSql(conn, log_function, live);
+  std::vector<std::string> drops = {
       fmt::format("DROP TABLE IF EXISTS {}", conn.Ident(schema, retired)),
       fmt::format("DROP TABLE IF EXISTS {}", conn.Ident(schema, shadow)),
       fmt::format("DROP FUNCTION IF EXISTS {}()", conn.Ident("zerodown", log_function)),
       fmt::format("DROP TABLE IF EXISTS {}", conn.Ident("zerodown", log_table)),
   };
+  sql.insert(sql.end(), drops.begin(), drops.end());
   if (!reverse_log_function.empty()) {
     // On the new heap from the swap on, until complete or a swap back.
-    sql.insert(sql.begin(), fmt::format("DROP TRIGGER IF EXISTS {} ON {}",
-                                        conn.Ident(reverse_log_function), live));
+    std::vector<std::string> reverse = DropLogTriggersSql(conn, reverse_log_function, live);
+    sql.insert(sql.begin(), reverse.begin(), reverse.end());
     sql.push_back(
         fmt::format("DROP FUNCTION IF EXISTS {}()", conn.Ident("zerodown", reverse_log_function)));
     sql.push_back(
