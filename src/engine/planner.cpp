@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 
+#include "engine/version_grants.hpp"
 #include "zerodown/engine/operation.hpp"
 #include "zerodown/pg/catalog.hpp"
 
@@ -310,6 +311,15 @@ std::vector<Action> VersionSchemaActions(PlanContext& context,
       "$zd_views$",
       fmt::arg("schema", conn.Literal(context.schema())), fmt::arg("names", names),
       fmt::arg("version", conn.Literal(version))));
+  std::vector<RenamedView> renamed;
+  for (const auto& [name, table] : context.tables()) {
+    RenamedView r{name, table.physical, {}};
+    for (const auto& c : table.columns) {
+      if (c.physical != c.name) r.columns.emplace_back(c.name, c.physical);
+    }
+    if (r.table != r.view || !r.columns.empty()) renamed.push_back(std::move(r));
+  }
+  create.sql.push_back(VersionGrantsSql(conn, context.schema(), version, renamed));
   return {create};
 }
 

@@ -551,6 +551,50 @@ TEST_P(ExpandContractOperationsTest, BothVersionsWorkThenRollbackRestoresCatalog
   apps.Run(c.after_rollback, "after rollback");
 }
 
+// The application's own role, which owns nothing, reaches the new version as it reached the
+// tables: USAGE on the version schema, its table's privileges on each view (a column's under the
+// column's new name) and no more, and a table's row-level security applied to that role, not to
+// the views' owner.
+TEST(ExpandContractRolesTest, AnApplicationRoleUsesTheNewVersionAsItUsedTheTables) {
+  std::string db = Database("roles_app");
+  pg::Connection conn = testing::Connect(db);
+  conn.Run(std::string(kBaseSetup) +
+           "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'app') THEN CREATE "
+           "ROLE app LOGIN; END IF; END $$;"
+           "GRANT SELECT, INSERT, UPDATE ON users TO app;"
+           "CREATE TABLE notes (id int PRIMARY KEY, author text NOT NULL, body text);"
+           "ALTER TABLE notes ENABLE ROW LEVEL SECURITY;"
+           "CREATE POLICY own ON notes USING (author = current_user);"
+           "INSERT INTO notes VALUES (1, 'app', 'mine'), (2, 'someone', 'theirs');"
+           "GRANT SELECT ON notes TO app;"
+           "CREATE TABLE audit (id int PRIMARY KEY, what text);"
+           "INSERT INTO audit VALUES (7, 'secret');"
+           "GRANT SELECT (id) ON audit TO app;");
+  State(conn).Init();
+  SilentProgress progress;
+  Engine engine(conn, testing::FastEngineOptions(), progress);
+  auto record = engine.Start(testing::ParseOperations(
+      "app_role",
+      R"({"rename_column": {"table": "users", "from": "name", "to": "full_name"}},
+         {"add_column": {"table": "users", "column": {"name": "email", "type": "text",
+                                                    "nullable": true}}})"));
+  ASSERT_EQ(record.phase, "active");
+  pg::Connection app = testing::Connect(db + " user=app");
+  app.Exec("SELECT set_config('search_path', $1, false)", {record.plan.version_schema});
+  EXPECT_EQ(RowsText(app.Exec("SELECT full_name FROM users ORDER BY id")), "ann;bob");
+  app.Exec("INSERT INTO users (id, full_name, email) VALUES (3, 'cy', 'c@x')");
+  app.Exec("UPDATE users SET email = 'a@x' WHERE id = 1");
+  EXPECT_EQ(RowsText(app.Exec("SELECT body FROM notes ORDER BY id")), "mine")
+      << "the table's policy applies to the application's role through the view";
+  EXPECT_EQ(RowsText(app.Exec("SELECT id FROM audit")), "7");
+  EXPECT_FALSE(app.TryExec("SELECT what FROM audit").ok()) << "a column not granted stays so";
+  EXPECT_FALSE(app.TryExec("DELETE FROM users WHERE id = 3").ok()) << "DELETE was not granted";
+
+  engine.Complete();
+  EXPECT_EQ(RowsText(app.Exec("SELECT full_name, email FROM users ORDER BY id")),
+            "ann|a@x;bob|NULL;cy|c@x");
+}
+
 INSTANTIATE_TEST_SUITE_P(Ops, ExpandContractOperationsTest, ::testing::ValuesIn(Cases()),
                          [](const ::testing::TestParamInfo<Case>& info) {
                            return info.param.name;
