@@ -1534,14 +1534,14 @@ class ShadowCopyRun {
           "{}: ACCESS EXCLUSIVE held {:.1f} ms (attempt {}; the last {} logged changes replayed "
           "under it in {:.1f} ms, catalog read by {:.1f} ms, swap done by {:.1f} ms; {} left "
           "before it, lock had {:.1f} ms after; before it the log was vacuumed in {:.0f} ms and "
-          "caught up in {:.0f} ms, the last {} round trips), {} logged changes replayed in all",
+          "caught up in {:.0f} ms, the last {} round trip{}), {} logged changes replayed in all",
           done, held_ms, attempt, checkpoint_.value("swap_replayed", std::int64_t{0}),
           checkpoint_.value("swap_replay_ms", 0.0), checkpoint_.value("swap_read_ms", 0.0),
           checkpoint_.value("swap_body_ms", 0.0),
           checkpoint_.value("swap_log_before", std::int64_t{0}),
           checkpoint_.value("swap_wait_ms", 0.0), checkpoint_.value("swap_vacuum_ms", 0.0),
           checkpoint_.value("swap_last_catchup_ms", 0.0), checkpoint_.value("swap_short_rounds", 0),
-          report_.log_entries_replayed));
+          checkpoint_.value("swap_short_rounds", 0) == 1 ? "" : "s", report_.log_entries_replayed));
       return;
     }
   }
