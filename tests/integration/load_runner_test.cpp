@@ -3,6 +3,7 @@
 // count the failure, reconnect and carry on.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -147,16 +148,20 @@ TEST(LoadRunnerTest, TheSlowestTransactionsNameWhenTheyBeganAndTheStatementThatW
   ASSERT_EQ(report.slowest.size(), kSlowestKept);
   for (std::size_t i = 1; i < report.slowest.size(); ++i)
     EXPECT_GE(report.slowest[i - 1].ms, report.slowest[i].ms) << "slowest first";
-  const SlowTransaction& worst = report.slowest.front();
-  EXPECT_GE(worst.ms, 300);
-  EXPECT_GE(worst.statement_ms, 300);
-  EXPECT_LE(worst.statement_ms, worst.ms);
-  EXPECT_EQ(worst.statement.rfind("UPDATE pgbench_accounts", 0), 0u) << worst.statement;
-  EXPECT_TRUE(worst.sqlstate.empty());
-  // It began before the lock was released, within the run.
-  EXPECT_LT(worst.began_s, report.phases.at(1).at_s);
-  EXPECT_GT(worst.began_s, 0.5);
   std::string lines = RenderSlowest({report});
+  // A client queued behind the lock, begun before it was released, is among the slowest kept;
+  // not always first: a stall of a busy machine's disk can hold one commit longer.
+  auto queued =
+      std::find_if(report.slowest.begin(), report.slowest.end(), [&](const SlowTransaction& t) {
+        return t.statement.rfind("UPDATE pgbench_accounts", 0) == 0 &&
+               t.began_s < report.phases.at(1).at_s;
+      });
+  ASSERT_NE(queued, report.slowest.end()) << lines;
+  EXPECT_GE(queued->ms, 300);
+  EXPECT_GE(queued->statement_ms, 300);
+  EXPECT_LE(queued->statement_ms, queued->ms);
+  EXPECT_TRUE(queued->sqlstate.empty());
+  EXPECT_GT(queued->began_s, 0.5);
   EXPECT_NE(lines.find("UPDATE pgbench_accounts"), std::string::npos) << lines;
 }
 
