@@ -88,7 +88,11 @@ TEST(LoadRunnerTest, FailuresAreCountedBySqlstateAndTheRunGoesOn) {
   runner.Stop();
 
   auto report = runner.Report().value();
-  EXPECT_EQ(report.before.failed, 0u);
+  // Windows count a transaction in the phase it began in: one that began just before the
+  // "break" mark reaches its UPDATE after the trigger exists when the machine stalls it in
+  // between (at most one per client).
+  EXPECT_LE(report.before.failed, static_cast<std::uint64_t>(options.clients));
+  for (const auto& [sqlstate, count] : report.before.errors) EXPECT_EQ(sqlstate, "23514");
   EXPECT_GT(report.during.failed, 0u);
   EXPECT_EQ(report.during.errors.at("23514"), report.during.failed);
   EXPECT_GT(report.during.transactions, 0u) << "odd accounts kept committing";
