@@ -29,6 +29,14 @@ struct KeySql {
     }
     return fmt::format("({}) {} ({})", list, op, params);
   }
+  // alias."k1" IS NULL AND …: a change log's entry for a TRUNCATE, which has no key.
+  std::string AllNull(std::string_view alias) const {
+    std::string out;
+    for (const auto& n : names) {
+      out += fmt::format("{}{}.{} IS NULL", out.empty() ? "" : " AND ", alias, n);
+    }
+    return out;
+  }
   // left."k1" = right."k1" AND …
   std::string Join(std::string_view left, std::string_view right) const {
     std::string out;

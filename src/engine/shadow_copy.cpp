@@ -1022,16 +1022,7 @@ class ShadowCopyRun {
         "count(*), count(*) FILTER (WHERE {truncate}) FROM d",
         fmt::arg("log", path.log), fmt::arg("batch", path.batch),
         fmt::arg("where", share.empty() ? "" : " WHERE " + share), fmt::arg("limit", limit),
-        fmt::arg("truncate", TruncateEntry("d")));
-  }
-
-  // The condition on the log entry `alias` that it is a TRUNCATE's: no key.
-  std::string TruncateEntry(std::string_view alias) const {
-    std::string out;
-    for (const auto& n : key_.names) {
-      out += fmt::format("{}{}.{} IS NULL", out.empty() ? "" : " AND ", alias, n);
-    }
-    return out;
+        fmt::arg("truncate", key_.AllNull("d")));
   }
 
   // After a TRUNCATE of the live table: removes the target's rows whose keys the live table no
@@ -1066,7 +1057,7 @@ class ShadowCopyRun {
         fmt::arg("take", TakeSql(path, "", std::to_string(kWholeLog))),
         fmt::arg("probe", kProbeByKey), fmt::arg("remove", RemoveSql(path)),
         fmt::arg("copy", path.copy), fmt::arg("final", kFinalLog),
-        fmt::arg("truncate", TruncateEntry("b"))));
+        fmt::arg("truncate", key_.AllNull("b"))));
     if (counts.Int(0, 2) > 0) c.Exec(PurgeSql(path));
     return {counts.Int(0, 0), counts.Int(0, 1)};
   }
