@@ -186,8 +186,7 @@ class ShadowCopyRun {
         retired_(conn.Ident(spec.schema, spec.retired)),
         log_(conn.Ident("zerodown", spec.log_table)),
         log_function_(conn.Ident("zerodown", spec.log_function)),
-        reverse_log_(conn.Ident("zerodown", spec.reverse_log_table)),
-        reverse_log_function_(conn.Ident("zerodown", spec.reverse_log_function)) {}
+        reverse_log_(conn.Ident("zerodown", spec.reverse_log_table)) {}
 
   ShadowCopyReport Run() {
     if (!checkpoint_.contains("stage")) checkpoint_["stage"] = "prepare";
@@ -1843,7 +1842,6 @@ class ShadowCopyRun {
   std::string log_;
   std::string log_function_;
   std::string reverse_log_;
-  std::string reverse_log_function_;
   KeySql key_;
   std::optional<ReplayPath> forward_;
   std::optional<ReplayPath> reverse_;
