@@ -13,6 +13,7 @@
 #include <set>
 #include <span>
 #include <thread>
+#include <tuple>
 
 #include "engine/copy_check.hpp"
 #include "engine/copy_sql.hpp"
@@ -34,19 +35,25 @@ constexpr std::int64_t kReplayBatch = 5000;
 constexpr std::int64_t kMaxReplayBatch = 320000;
 // A replay batch's limit when it takes what the log holds.
 constexpr std::int64_t kWholeLog = 10000000;
-// Right before each swap attempt the log is replayed down to this many entries, in at most
-// kFinalRounds rounds: what is left is replayed under the swap's lock, at about 25 µs an entry
-// on a busy 2-core server (3,000 entries held a 1 M-row table's swap 78 of its 98 ms). Bounded,
-// because on a table written faster than a round replays the log never gets that short; the
-// swap then takes what catch-up's own threshold left.
-constexpr std::int64_t kFinalLog = 100;
+// Right before each swap attempt the log is replayed down to ShadowCopyOptions::swap_log_target
+// entries, in at most kFinalRounds rounds: what is left is replayed under the swap's lock, at
+// about 25 µs an entry on a busy 2-core server (3,000 entries held a 1 M-row table's swap 78 of
+// its 98 ms) ...
+constexpr int kFinalRounds = 8;
 // ... and then, one round trip per round, below this many.
 constexpr std::int64_t kShortLog = 20;
-constexpr int kFinalRounds = 8;
-// Rounds of a single round trip go on while the log holds kFinalLog or more, up to this many: a
-// round slowed by the server (a 300 ms stall of its disk, at 6,000 writes a second) leaves
+// Rounds of a single round trip go on while the log holds swap_log_target or more, up to this many:
+// a round slowed by the server (a 300 ms stall of its disk, at 6,000 writes a second) leaves
 // thousands of entries, which the lock would otherwise replay (3,122 entries held a W1 swap 71 ms).
 constexpr int kMaxShortRounds = 24;
+// When even those rounds leave the log long, the application writes about as fast as the replay
+// runs (8 unthrottled writers on 2 cores: 33,375 entries left, replayed under the swap's lock in
+// 224 ms). The rest is then replayed in slices that each hold the application's writes, and only
+// its writes, for about this long: a SHARE lock on the table, waited for no longer than this
+// either. Between two slices the application writes freely for at least as long.
+constexpr std::chrono::milliseconds kHeldWrites{20};
+constexpr std::int64_t kFirstHeldSlice = 1000;  // entries; then sized by the time each took
+constexpr int kMaxHeldSlices = 100;
 
 // The statement-level trigger that logs a TRUNCATE beside the row trigger named `function`.
 std::string TruncateTriggerName(const std::string& function) {
@@ -1046,17 +1053,17 @@ class ShadowCopyRun {
   // trip (each is time the application's writes add to the log, or, under the swap's lock,
   // time it queues for), without the batch's statistics (a few dozen keys are probed by index
   // either way). Returns how many entries it replayed and how many the log holds after them
-  // (counted as CatchUp does, up to kFinalLog).
-  std::pair<std::int64_t, std::int64_t> ReplayShortLog(pg::Connection& c, const ReplayPath& path) {
+  // (counted as CatchUp does, up to the swap's log target).
+  std::pair<std::int64_t, std::int64_t> ReplayShortLog(pg::Connection& c, const ReplayPath& path,
+                                                       std::int64_t limit = kWholeLog) {
     pg::Rows counts = c.Run(fmt::format(
         "TRUNCATE {batch}; {take}; {probe}; {remove}; {copy}; SELECT (SELECT count(*) FROM "
         "{batch}), (SELECT count(*) FROM (SELECT 1 FROM {log} ORDER BY _zd_seq LIMIT {final}) AS "
         "t), (SELECT count(*) FROM {batch} AS b WHERE {truncate})",
         fmt::arg("batch", path.batch), fmt::arg("log", path.log),
-        fmt::arg("take", TakeSql(path, "", std::to_string(kWholeLog))),
-        fmt::arg("probe", kProbeByKey), fmt::arg("remove", RemoveSql(path)),
-        fmt::arg("copy", path.copy), fmt::arg("final", kFinalLog),
-        fmt::arg("truncate", key_.AllNull("b"))));
+        fmt::arg("take", TakeSql(path, "", std::to_string(limit))), fmt::arg("probe", kProbeByKey),
+        fmt::arg("remove", RemoveSql(path)), fmt::arg("copy", path.copy),
+        fmt::arg("final", options_.swap_log_target), fmt::arg("truncate", key_.AllNull("b"))));
     if (counts.Int(0, 2) > 0) c.Exec(PurgeSql(path));
     return {counts.Int(0, 0), counts.Int(0, 1)};
   }
@@ -1080,15 +1087,15 @@ class ShadowCopyRun {
     return helpers_;
   }
 
-  // The sessions that replay the forward log beside this run's own connection, each its own
-  // share of the keys (none with --replay-sessions 1).
-  std::span<pg::Connection> ReplayHelpers() {
+  // The sessions that replay `path`'s log beside this run's own connection, each its own share
+  // of the keys (none with --replay-sessions 1).
+  std::span<pg::Connection> ReplayHelpers(const ReplayPath& path) {
     std::vector<pg::Connection>& all =
         Helpers(options_.replay_sessions, "replaying the change log of");
     std::size_t n = std::min<std::size_t>(all.size(), options_.replay_sessions - 1);
-    for (; replay_batch_tables_ < n; ++replay_batch_tables_) {
-      all[replay_batch_tables_].Exec(
-          fmt::format("CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {})", Forward().batch, log_));
+    for (std::size_t& made = replay_batch_tables_[path.batch]; made < n; ++made) {
+      all[made].Exec(
+          fmt::format("CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {})", path.batch, path.log));
     }
     return {all.data(), n};
   }
@@ -1104,16 +1111,17 @@ class ShadowCopyRun {
     return UniqueBeyondKey(path.log == log_ ? live_ : path.target);
   }
 
-  // The sessions a replay round of `path` runs beside this run's connection: the helpers for
-  // the forward log, none for the reverse one or a whole-log replay.
+  // The sessions a replay round of `path` runs beside this run's connection, in either
+  // direction: after the swap the application writes the new heap as fast as it wrote the old
+  // one, and one session replaying it trailed 8 writers for minutes. None for a whole-log replay.
   std::span<pg::Connection> HelpersFor(const ReplayPath& path) {
-    if (path.log != log_ || WholeLogReplay(path)) return {};
-    return ReplayHelpers();
+    if (WholeLogReplay(path)) return {};
+    return ReplayHelpers(path);
   }
 
   // One transaction per session, run side by side: each replays up to `limit` entries of its
-  // share of the forward log (all of it, and only on this run's connection, for the reverse
-  // log or without helpers). Returns what each took.
+  // share of the log (all of it, on this run's connection alone, without helpers). Returns
+  // what each took.
   // Where the target has a unique index two keys can collide in, one repeatable-read
   // transaction instead takes the whole log and copies its keys as of the same snapshot: the
   // target is then the table as it was at that moment, which the table's unique indexes held.
@@ -1460,12 +1468,12 @@ class ShadowCopyRun {
       // table is then locked when the swap re-creates the key, within lock_timeout.
       std::vector<std::string> referencing = ReferencingTables(conn_);
       Clock::time_point last_catchup = Clock::now();
-      std::int64_t left = CatchUp(path, kFinalLog, kFinalRounds);
+      std::int64_t left = CatchUp(path, options_.swap_log_target, kFinalRounds);
       // Then rounds of a single round trip, on one session: a batch's nine leave the
       // application the time to log about as many entries as the lock would find.
       int round = 0;
       for (; (round < kFinalRounds && left >= kShortLog) ||
-             (round < kMaxShortRounds && left >= kFinalLog);
+             (round < kMaxShortRounds && left >= options_.swap_log_target);
            ++round) {
         pg::Transaction tx(
             conn_, WholeLogReplay(path) ? "BEGIN ISOLATION LEVEL REPEATABLE READ" : "BEGIN");
@@ -1474,6 +1482,10 @@ class ShadowCopyRun {
         report_.log_entries_replayed += replayed;
         left = now_left;
       }
+      checkpoint_.erase("swap_held_slices");
+      checkpoint_.erase("swap_held_longest_ms");
+      if (left >= options_.swap_log_target && !WholeLogReplay(path))
+        left = ReplayWithWritesHeld(path);
       checkpoint_["swap_last_catchup_ms"] = SecondsSince(last_catchup) * 1000;
       checkpoint_["swap_short_rounds"] = round;
       Clock::time_point approached = Clock::now();
@@ -1534,6 +1546,69 @@ class ShadowCopyRun {
           checkpoint_.value("swap_short_rounds", 0) == 1 ? "" : "s", report_.log_entries_replayed));
       return;
     }
+  }
+
+  // Replays `path`'s log in slices under a SHARE lock on the live table (kHeldWrites), until
+  // fewer entries than the swap's log target are left or kMaxHeldSlices were tried. SHARE stops the
+  // application's writes and so the log's growth, not its reads. A slice whose lock is not had
+  // in time is skipped. Not for a whole-log replay: a slice of its log could meet a collision in
+  // a unique index that the rest of the log resolves. Returns the entries left, counted up to the
+  // target.
+  std::int64_t ReplayWithWritesHeld(const ReplayPath& path) {
+    pg::LockRetryPolicy once = options_.lock;
+    once.max_attempts = 1;
+    once.lock_timeout = kHeldWrites;
+    std::int64_t limit = kFirstHeldSlice;
+    std::int64_t left = options_.swap_log_target;
+    int slices = 0;
+    int skipped = 0;
+    std::int64_t replayed_in_all = 0;
+    double longest_ms = 0;
+    Clock::time_point began = Clock::now();
+    for (; slices < kMaxHeldSlices && left >= options_.swap_log_target; ++slices) {
+      Clock::time_point locked;
+      double replay_ms = 0;
+      std::int64_t replayed = 0;
+      try {
+        pg::RunWithLockRetry(conn_, once, "hold writes to " + spec_.table, [&](pg::Connection& c) {
+          c.Exec(fmt::format("LOCK TABLE {} IN SHARE MODE", live_));
+          locked = Clock::now();
+          std::tie(replayed, left) = ReplayShortLog(c, path, limit);
+          replay_ms = SecondsSince(locked) * 1000;
+        });
+      } catch (const Error& error) {
+        if (error.kind() != ErrorKind::kLockTimeout) throw;
+        ++skipped;
+        std::this_thread::sleep_for(kHeldWrites);
+        continue;
+      }
+      double held_ms = SecondsSince(locked) * 1000;
+      longest_ms = std::max(longest_ms, held_ms);
+      replayed_in_all += replayed;
+      report_.log_entries_replayed += replayed;
+      // Sized by the time the last one took, at most doubled: a slice of a few hundred entries
+      // that ran fast says little about one of tens of thousands.
+      if (replayed == limit && replay_ms > 0) {
+        limit = std::clamp<std::int64_t>(
+            static_cast<std::int64_t>(static_cast<double>(limit) * kHeldWrites.count() / replay_ms),
+            kFirstHeldSlice / 10, 2 * limit);
+      }
+      if (left >= options_.swap_log_target) {
+        std::this_thread::sleep_for(std::max<std::chrono::duration<double, std::milli>>(
+            kHeldWrites, std::chrono::duration<double, std::milli>(held_ms)));
+      }
+    }
+    checkpoint_["swap_held_slices"] = slices;
+    checkpoint_["swap_held_longest_ms"] = longest_ms;
+    progress_.OnMessage(fmt::format(
+        "the application wrote to {} about as fast as the log was replayed: {} logged changes "
+        "replayed in {} slice{} that each held its writes (not its reads) for at most {:.1f} ms, "
+        "{} skipped for the lock, over {:.0f} ms; {} left",
+        spec_.table, replayed_in_all, slices, slices == 1 ? "" : "s", longest_ms, skipped,
+        SecondsSince(began) * 1000,
+        left >= options_.swap_log_target ? fmt::format("{} or more", options_.swap_log_target)
+                                         : std::to_string(left)));
+    return left;
   }
 
   // Runs the catalog reads a swap makes under its lock once before it, in a transaction rolled
@@ -1849,8 +1924,8 @@ class ShadowCopyRun {
   ReplayMs replay_ms_;                   // since its last reset
   std::vector<pg::Connection> helpers_;  // see Helpers
   bool helpers_refused_ = false;
-  std::size_t replay_batch_tables_ = 0;            // helpers that have the replay's batch table
-  std::map<std::string, bool> unique_beyond_key_;  // see UniqueBeyondKey
+  std::map<std::string, std::size_t> replay_batch_tables_;  // batch table -> helpers that have it
+  std::map<std::string, bool> unique_beyond_key_;           // see UniqueBeyondKey
   ShadowCopyReport report_;
 };
 

@@ -114,6 +114,11 @@ struct ShadowCopyOptions {
   std::function<void()> before_cutover;  // blocks while the cut-over is postponed
   // The change log is replayed until at most this many entries are left before the swap.
   std::int64_t swap_when_log_below = 1000;
+  // ... and then, in rounds of one round trip each, to below this many: what is left is replayed
+  // under the swap's lock. Where the rounds cannot get there (the application writes about as
+  // fast as the log is replayed), the rest is replayed in slices that each hold the
+  // application's writes, not its reads, for about 20 ms.
+  std::int64_t swap_log_target = 100;
   // Sessions that replay the log side by side before the swap, each a share of the keys. The
   // replay's cost falls with its speed against the table's write rate: the writes it trails are
   // replayed too (see ReplayHelpers for when it stays at one).
