@@ -50,6 +50,13 @@ void ExpectVerifyClean(pg::Connection& conn, const MigrationRecord& record) {
 
 // The swap's checkpoint `step`: its last rounds left the log long, and slices that each held
 // the application's writes for about 20 ms replayed it before the lock.
+void PrintHeldWrites(testing::MessageLog& progress) {
+  for (const std::string& message : progress.messages) {
+    if (message.find("as fast as") != std::string::npos)
+      std::cout << "[ held     ] " << message << "\n";
+  }
+}
+
 void ExpectWritesHeldInSlices(const nlohmann::json& step) {
   std::cout << "[ held     ] " << step.value("swap_held_slices", 0)
             << " slices held the writes, the longest " << step.value("swap_held_longest_ms", 0.0)
@@ -102,6 +109,7 @@ TEST(KeyRetypeTest, UnderLoadSwapsVerifiesAndRollsBackWithEveryWrite) {
   std::cout << "[ catch-up ] " << copy.value("catchup_replayed", 0) << " logged changes in "
             << copy.value("catchup_seconds", 0.0) << " s by " << copy.value("catchup_sessions", 0)
             << " sessions\n";
+  PrintHeldWrites(progress);
   ExpectWritesHeldInSlices(copy);
   EXPECT_EQ(copy.value("catchup_sessions", 0), 2)
       << "two sessions shared the catch-up, and verify below finds every row equal";
@@ -130,6 +138,7 @@ TEST(KeyRetypeTest, UnderLoadSwapsVerifiesAndRollsBackWithEveryWrite) {
 
   EXPECT_EQ(failed, 0) << last_error;
   EXPECT_GT(bank.opened, opened_before_rollback) << "the load ran across the rollback";
+  PrintHeldWrites(progress);
   EXPECT_TRUE(progress.Has("that each held its writes"))
       << "the swap back, too, held the writes in slices";
   EXPECT_EQ(KeyType(conn), "integer") << "the old heap is back";
