@@ -78,7 +78,8 @@ void AddEngineFlags(CLI::App* command, EngineFlags& flags) {
   command
       ->add_option("--replay-sessions", flags.replay_sessions,
                    "connections that replay a shadow copy's change log side by side before its "
-                   "swap, each a share of the keys: 2 catches up with a busy table in about half "
+                   "swap (and the old heap's, for a rollback after it), each a share of the keys: "
+                   "2 catches up with a busy table in about half "
                    "the time, and less work in all (the writes it trails are replayed too); 1 "
                    "takes the least CPU at any moment. A table with a unique index over other "
                    "columns than its key is replayed by one session, the whole log per snapshot")

@@ -54,10 +54,10 @@ constexpr int kMaxShortRounds = 24;
 constexpr std::chrono::milliseconds kHeldWrites{20};
 constexpr std::int64_t kFirstHeldSlice = 1000;  // entries; then sized by the time each took
 constexpr int kMaxHeldSlices = 100;
-// A catch-up looks this often at whether the log gets shorter (see LogOutrunsReplay), and then
-// holds writes for up to this many slices at a time (about 20 s) before it looks again.
+// A catch-up looks this often at whether the log gets shorter fast enough to be replayed within
+// kPatience, and says so when not (see SayIfTheLogOutrunsTheReplay).
 constexpr std::chrono::seconds kPaceWindow{5};
-constexpr int kMaxCatchUpSlices = 500;
+constexpr std::chrono::seconds kPatience{120};
 
 // The statement-level trigger that logs a TRUNCATE beside the row trigger named `function`.
 std::string TruncateTriggerName(const std::string& function) {
@@ -1059,8 +1059,7 @@ class ShadowCopyRun {
   // either way). Returns how many entries it replayed and how many the log holds after them
   // (counted as CatchUp does, up to the swap's log target).
   std::pair<std::int64_t, std::int64_t> ReplayShortLog(pg::Connection& c, const ReplayPath& path,
-                                                       std::int64_t limit = kWholeLog,
-                                                       std::int64_t count_up_to = 0) {
+                                                       std::int64_t limit = kWholeLog) {
     pg::Rows counts = c.Run(fmt::format(
         "TRUNCATE {batch}; {take}; {probe}; {remove}; {copy}; SELECT (SELECT count(*) FROM "
         "{batch}), (SELECT count(*) FROM (SELECT 1 FROM {log} ORDER BY _zd_seq LIMIT {final}) AS "
@@ -1068,8 +1067,7 @@ class ShadowCopyRun {
         fmt::arg("batch", path.batch), fmt::arg("log", path.log),
         fmt::arg("take", TakeSql(path, "", std::to_string(limit))), fmt::arg("probe", kProbeByKey),
         fmt::arg("remove", RemoveSql(path)), fmt::arg("copy", path.copy),
-        fmt::arg("final", count_up_to > 0 ? count_up_to : options_.swap_log_target),
-        fmt::arg("truncate", key_.AllNull("b"))));
+        fmt::arg("final", options_.swap_log_target), fmt::arg("truncate", key_.AllNull("b"))));
     if (counts.Int(0, 2) > 0) c.Exec(PurgeSql(path));
     return {counts.Int(0, 0), counts.Int(0, 1)};
   }
@@ -1168,24 +1166,18 @@ class ShadowCopyRun {
   // (statistics, planning, the log's own index walk) is then paid per many entries, so the
   // replay outruns the writes that fill the log instead of trailing them.
   // Returns how many entries were left (counted up to `below`) when it stopped.
-  // A catch-up that the application's writes keep from getting anywhere (see LogOutrunsReplay)
-  // goes on in slices that hold those writes (ReplayWithWritesHeld) until the log is short.
   std::int64_t CatchUp(const ReplayPath& path, std::int64_t below,
                        int max_rounds = std::numeric_limits<int>::max()) {
     std::int64_t batch = kReplayBatch;
     // Not in the swap's last approach (bounded in rounds): one more round trip there is more to
     // replay under its lock.
     bool paced = max_rounds == std::numeric_limits<int>::max();
-    LogPace pace{Clock::now(), paced ? LogSizeEstimate(path) : 0};
+    LogPace pace{Clock::now(), paced ? LogSizeEstimate(path) : 0, std::nullopt};
     for (int round = 1;; ++round) {
       if (options_.chunks.before_batch) options_.chunks.before_batch();
       std::vector<std::int64_t> taken = ReplayRound(path, batch);
       CrashPoint(path.log == log_ ? "catchup" : "swap_back_catchup");
-      if (paced && LogOutrunsReplay(path, pace)) {
-        std::int64_t left = ReplayWithWritesHeld(path, below, kMaxCatchUpSlices);
-        if (left < below) return left;
-        pace = {Clock::now(), LogSizeEstimate(path)};
-      }
+      if (paced) SayIfTheLogOutrunsTheReplay(path, pace);
       if (*std::max_element(taken.begin(), taken.end()) == batch) {
         batch = std::min(batch * 2, kMaxReplayBatch);
         continue;
@@ -1207,10 +1199,12 @@ class ShadowCopyRun {
     }
   }
 
-  // How long the log was when last looked at, and when.
+  // How long the log was when last looked at, and when; when the user was last told it would
+  // take long.
   struct LogPace {
     Clock::time_point at;
     std::int64_t size = 0;
+    std::optional<Clock::time_point> said;
   };
 
   // The log's length from its first and last sequence numbers: more than it holds where the
@@ -1221,25 +1215,35 @@ class ShadowCopyRun {
         .Int(0, 0);
   }
 
-  // Whether, over the last kPaceWindow, the log got less than a fifth shorter: the application
-  // writes about as fast as the replay runs. 8 unthrottled writers on 2 cores logged 22,000
-  // changes a second against a replay of 23,000, and a catch-up of 1.6 M entries took 79 s,
-  // the application paying for the replay's CPU all along; a rollback's took 330 s. Looked at
-  // once per window; updates `pace`.
-  bool LogOutrunsReplay(const ReplayPath& path, LogPace& pace) {
-    if (WholeLogReplay(path) || Clock::now() - pace.at < kPaceWindow) return false;
+  // Tells the user, once a minute at most, when at the pace of the last kPaceWindow the log
+  // would take longer than kPatience to replay, or never get shorter: the application writes
+  // about as fast as the replay runs (8 clients updating one row each in tight loops on 2
+  // cores: 22,000 changes a second against a replay of 23,000; a catch-up of 1.6 M entries took
+  // 79 s, a rollback's 330 s). Nothing is changed: replaying in slices that hold the writes
+  // converged no faster there, since a write costs the server about what replaying it does.
+  void SayIfTheLogOutrunsTheReplay(const ReplayPath& path, LogPace& pace) {
+    if (Clock::now() - pace.at < kPaceWindow) return;
     std::int64_t size = LogSizeEstimate(path);
-    bool outrun = size > 1000 && size * 5 > pace.size * 4;
-    if (outrun) {
+    double window = std::chrono::duration<double>(Clock::now() - pace.at).count();
+    double shrunk_per_second = static_cast<double>(pace.size - size) / window;
+    bool slow = size > options_.swap_when_log_below &&
+                (shrunk_per_second <= 0 ||
+                 size / shrunk_per_second > static_cast<double>(kPatience.count()));
+    if (slow && (!pace.said || Clock::now() - *pace.said > kPatience / 2)) {
       progress_.OnMessage(fmt::format(
-          "the application writes to {} about as fast as its change log is replayed (about {} "
-          "entries, {} {:.0f} s ago): replaying it in slices that each hold the application's "
-          "writes, not its reads, for about {} ms, with at least as long between them",
-          spec_.table, size, pace.size, std::chrono::duration<double>(kPaceWindow).count(),
-          kHeldWrites.count()));
+          "catching up on {}: the log holds about {} entries, {} {:.0f} s ago; at this pace the "
+          "replay {}. The application writes about as fast as the log is replayed: more replay "
+          "sessions (--replay-sessions, {} now) or a quieter moment may help; the table serves "
+          "meanwhile",
+          spec_.table, size, pace.size, window,
+          shrunk_per_second <= 0
+              ? std::string("does not get ahead")
+              : fmt::format("takes about {:.0f} s more", size / shrunk_per_second),
+          options_.replay_sessions));
+      pace.said = Clock::now();
     }
-    pace = {Clock::now(), size};
-    return outrun;
+    pace.at = Clock::now();
+    pace.size = size;
   }
 
   struct Dependent {
@@ -1537,7 +1541,7 @@ class ShadowCopyRun {
       checkpoint_.erase("swap_held_slices");
       checkpoint_.erase("swap_held_longest_ms");
       if (left >= options_.swap_log_target && !WholeLogReplay(path))
-        left = ReplayWithWritesHeld(path, options_.swap_log_target, kMaxHeldSlices);
+        left = ReplayWithWritesHeld(path);
       checkpoint_["swap_last_catchup_ms"] = SecondsSince(last_catchup) * 1000;
       checkpoint_["swap_short_rounds"] = round;
       Clock::time_point approached = Clock::now();
@@ -1606,19 +1610,18 @@ class ShadowCopyRun {
   // in time is skipped. Not for a whole-log replay: a slice of its log could meet a collision in
   // a unique index that the rest of the log resolves. Returns the entries left, counted up to the
   // target.
-  std::int64_t ReplayWithWritesHeld(const ReplayPath& path, std::int64_t below, int max_slices) {
+  std::int64_t ReplayWithWritesHeld(const ReplayPath& path) {
     pg::LockRetryPolicy once = options_.lock;
     once.max_attempts = 1;
     once.lock_timeout = kHeldWrites;
     std::int64_t limit = kFirstHeldSlice;
-    std::int64_t left = below;
+    std::int64_t left = options_.swap_log_target;
     int slices = 0;
     int skipped = 0;
     std::int64_t replayed_in_all = 0;
     double longest_ms = 0;
     Clock::time_point began = Clock::now();
-    for (; slices < max_slices && left >= below; ++slices) {
-      if (options_.chunks.before_batch) options_.chunks.before_batch();
+    for (; slices < kMaxHeldSlices && left >= options_.swap_log_target; ++slices) {
       Clock::time_point locked;
       double replay_ms = 0;
       std::int64_t replayed = 0;
@@ -1626,7 +1629,7 @@ class ShadowCopyRun {
         pg::RunWithLockRetry(conn_, once, "hold writes to " + spec_.table, [&](pg::Connection& c) {
           c.Exec(fmt::format("LOCK TABLE {} IN SHARE MODE", live_));
           locked = Clock::now();
-          std::tie(replayed, left) = ReplayShortLog(c, path, limit, below);
+          std::tie(replayed, left) = ReplayShortLog(c, path, limit);
           replay_ms = SecondsSince(locked) * 1000;
         });
       } catch (const Error& error) {
@@ -1646,7 +1649,7 @@ class ShadowCopyRun {
             static_cast<std::int64_t>(static_cast<double>(limit) * kHeldWrites.count() / replay_ms),
             kFirstHeldSlice / 10, 2 * limit);
       }
-      if (left >= below) {
+      if (left >= options_.swap_log_target) {
         std::this_thread::sleep_for(std::max<std::chrono::duration<double, std::milli>>(
             kHeldWrites, std::chrono::duration<double, std::milli>(held_ms)));
       }
@@ -1659,7 +1662,8 @@ class ShadowCopyRun {
         "{} skipped for the lock, over {:.0f} ms; {} left",
         spec_.table, replayed_in_all, slices, slices == 1 ? "" : "s", longest_ms, skipped,
         SecondsSince(began) * 1000,
-        left >= below ? fmt::format("{} or more", below) : std::to_string(left)));
+        left >= options_.swap_log_target ? fmt::format("{} or more", options_.swap_log_target)
+                                         : std::to_string(left)));
     return left;
   }
 
