@@ -50,10 +50,14 @@ constexpr int kMaxShortRounds = 24;
 // runs (8 unthrottled writers on 2 cores: 33,375 entries left, replayed under the swap's lock in
 // 224 ms). The rest is then replayed in slices that each hold the application's writes, and only
 // its writes, for about this long: a SHARE lock on the table, waited for no longer than this
-// either. Between two slices the application writes freely for at least as long.
+// either. Between two slices the application writes freely for half as long.
 constexpr std::chrono::milliseconds kHeldWrites{20};
 constexpr std::int64_t kFirstHeldSlice = 1000;  // entries; then sized by the time each took
 constexpr int kMaxHeldSlices = 100;
+// ... and when even they leave this many, the lock would be held for tens of milliseconds (at
+// 7-25 µs an entry; 86,734 held one 606 ms): the swap is not attempted then, but retried after a
+// catch-up, as after a lock timeout.
+constexpr std::int64_t kMaxLogUnderLock = 2000;
 // A catch-up looks this often at whether the log gets shorter fast enough to be replayed within
 // kPatience, and says so when not (see SayIfTheLogOutrunsTheReplay).
 constexpr std::chrono::seconds kPaceWindow{5};
@@ -1067,7 +1071,7 @@ class ShadowCopyRun {
         fmt::arg("batch", path.batch), fmt::arg("log", path.log),
         fmt::arg("take", TakeSql(path, "", std::to_string(limit))), fmt::arg("probe", kProbeByKey),
         fmt::arg("remove", RemoveSql(path)), fmt::arg("copy", path.copy),
-        fmt::arg("final", options_.swap_log_target), fmt::arg("truncate", key_.AllNull("b"))));
+        fmt::arg("final", LogTarget()), fmt::arg("truncate", key_.AllNull("b"))));
     if (counts.Int(0, 2) > 0) c.Exec(PurgeSql(path));
     return {counts.Int(0, 0), counts.Int(0, 1)};
   }
@@ -1188,15 +1192,18 @@ class ShadowCopyRun {
       // the index (PostgreSQL does so on the first scan that finds them dead to everyone), so
       // the batch under the swap's lock does not check them one by one against the heap: 178 ms
       // per million such entries, the first time (measured; 5 ms after).
-      std::int64_t left =
-          conn_
-              .Exec(fmt::format(
-                        "SELECT count(*) FROM (SELECT 1 FROM {} ORDER BY _zd_seq LIMIT $1) AS t",
-                        path.log),
-                    {std::to_string(below)})
-              .Int(0, 0);
+      std::int64_t left = CountLog(path, below);
       if (left < below || round >= max_rounds) return left;
     }
+  }
+
+  // The entries `path`'s log holds, counted along its index up to `up_to`.
+  std::int64_t CountLog(const ReplayPath& path, std::int64_t up_to) {
+    return conn_
+        .Exec(fmt::format("SELECT count(*) FROM (SELECT 1 FROM {} ORDER BY _zd_seq LIMIT $1) AS t",
+                          path.log),
+              {std::to_string(up_to)})
+        .Int(0, 0);
   }
 
   // How long the log was when last looked at, and when; when the user was last told it would
@@ -1524,12 +1531,12 @@ class ShadowCopyRun {
       // table is then locked when the swap re-creates the key, within lock_timeout.
       std::vector<std::string> referencing = ReferencingTables(conn_);
       Clock::time_point last_catchup = Clock::now();
-      std::int64_t left = CatchUp(path, options_.swap_log_target, kFinalRounds);
+      std::int64_t left = CatchUp(path, LogTarget(), kFinalRounds);
       // Then rounds of a single round trip, on one session: a batch's nine leave the
       // application the time to log about as many entries as the lock would find.
       int round = 0;
       for (; (round < kFinalRounds && left >= kShortLog) ||
-             (round < kMaxShortRounds && left >= options_.swap_log_target);
+             (round < kMaxShortRounds && left >= LogTarget());
            ++round) {
         pg::Transaction tx(
             conn_, WholeLogReplay(path) ? "BEGIN ISOLATION LEVEL REPEATABLE READ" : "BEGIN");
@@ -1540,8 +1547,29 @@ class ShadowCopyRun {
       }
       checkpoint_.erase("swap_held_slices");
       checkpoint_.erase("swap_held_longest_ms");
+      // Always with a target of 0.
       if (left >= options_.swap_log_target && !WholeLogReplay(path))
         left = ReplayWithWritesHeld(path);
+      if (left >= LogTarget() && CountLog(path, kMaxLogUnderLock) >= kMaxLogUnderLock) {
+        if (attempt >= options_.lock.max_attempts) {
+          throw Error(ErrorKind::kLockTimeout,
+                      fmt::format("{}: after {} attempts the change log still held {} or more "
+                                  "entries right before the lock, which it would replay while "
+                                  "holding it; the application writes to {} about as fast as "
+                                  "the log is replayed",
+                                  what, attempt, kMaxLogUnderLock, spec_.table),
+                      "Run the command again at a quieter moment, or with more --replay-sessions: "
+                      "the copy is kept and resumes with its catch-up.");
+        }
+        auto delay = pg::BackoffDelay(options_.lock, attempt, rng);
+        progress_.OnMessage(fmt::format(
+            "not trying to {} yet: {} or more logged changes are still left, which the lock "
+            "would hold the table for while replaying them; catching up and trying again in {} ms",
+            what, kMaxLogUnderLock, delay.count()));
+        std::this_thread::sleep_for(delay);
+        CatchUp(path, options_.swap_when_log_below);
+        continue;
+      }
       checkpoint_["swap_last_catchup_ms"] = SecondsSince(last_catchup) * 1000;
       checkpoint_["swap_short_rounds"] = round;
       Clock::time_point approached = Clock::now();
@@ -1604,6 +1632,10 @@ class ShadowCopyRun {
     }
   }
 
+  // The entries the swap's approach replays the log down to: ShadowCopyOptions::swap_log_target,
+  // at least one (0 asks for a slice before every swap, see SwapUnderLock).
+  std::int64_t LogTarget() const { return std::max<std::int64_t>(options_.swap_log_target, 1); }
+
   // Replays `path`'s log in slices under a SHARE lock on the live table (kHeldWrites), until
   // fewer entries than the swap's log target are left or kMaxHeldSlices were tried. SHARE stops the
   // application's writes and so the log's growth, not its reads. A slice whose lock is not had
@@ -1615,13 +1647,13 @@ class ShadowCopyRun {
     once.max_attempts = 1;
     once.lock_timeout = kHeldWrites;
     std::int64_t limit = kFirstHeldSlice;
-    std::int64_t left = options_.swap_log_target;
+    std::int64_t left = LogTarget();
     int slices = 0;
     int skipped = 0;
     std::int64_t replayed_in_all = 0;
     double longest_ms = 0;
     Clock::time_point began = Clock::now();
-    for (; slices < kMaxHeldSlices && left >= options_.swap_log_target; ++slices) {
+    for (; slices < kMaxHeldSlices && left >= LogTarget(); ++slices) {
       Clock::time_point locked;
       double replay_ms = 0;
       std::int64_t replayed = 0;
@@ -1649,21 +1681,22 @@ class ShadowCopyRun {
             static_cast<std::int64_t>(static_cast<double>(limit) * kHeldWrites.count() / replay_ms),
             kFirstHeldSlice / 10, 2 * limit);
       }
-      if (left >= options_.swap_log_target) {
+      // Half as long free as held: at one to one, 8 writers as fast as the replay wrote
+      // between two slices what the slice had replayed, for 100 slices.
+      if (left >= LogTarget()) {
         std::this_thread::sleep_for(std::max<std::chrono::duration<double, std::milli>>(
-            kHeldWrites, std::chrono::duration<double, std::milli>(held_ms)));
+            kHeldWrites / 2, std::chrono::duration<double, std::milli>(held_ms / 2)));
       }
     }
     checkpoint_["swap_held_slices"] = slices;
     checkpoint_["swap_held_longest_ms"] = longest_ms;
     progress_.OnMessage(fmt::format(
-        "the application wrote to {} about as fast as the log was replayed: {} logged changes "
-        "replayed in {} slice{} that each held its writes (not its reads) for at most {:.1f} ms, "
-        "{} skipped for the lock, over {:.0f} ms; {} left",
+        "before the swap of {}: {} logged changes replayed in {} slice{} that each held the "
+        "application's writes (not its reads) for at most {:.1f} ms, {} skipped for the lock, "
+        "over {:.0f} ms; {} left",
         spec_.table, replayed_in_all, slices, slices == 1 ? "" : "s", longest_ms, skipped,
         SecondsSince(began) * 1000,
-        left >= options_.swap_log_target ? fmt::format("{} or more", options_.swap_log_target)
-                                         : std::to_string(left)));
+        left >= LogTarget() ? fmt::format("{} or more", LogTarget()) : std::to_string(left)));
     return left;
   }
 

@@ -117,7 +117,8 @@ struct ShadowCopyOptions {
   // ... and then, in rounds of one round trip each, to below this many: what is left is replayed
   // under the swap's lock. Where the rounds cannot get there (the application writes about as
   // fast as the log is replayed), the rest is replayed in slices that each hold the
-  // application's writes, not its reads, for about 20 ms.
+  // application's writes, not its reads, for about 20 ms. 0: as 1, and at least one such
+  // slice before every swap (the tests' way to make them run whatever the machine's speed).
   std::int64_t swap_log_target = 100;
   // Sessions that replay the log side by side before the swap, each a share of the keys. The
   // replay's cost falls with its speed against the table's write rate: the writes it trails are
