@@ -1559,7 +1559,7 @@ class ShadowCopyRun {
                                   "the log is replayed",
                                   what, attempt, kMaxLogUnderLock, spec_.table),
                       "Run the command again at a quieter moment, or with more --replay-sessions: "
-                      "the copy is kept and resumes with its catch-up.");
+                      "nothing is lost, and it resumes with the catch-up.");
         }
         auto delay = pg::BackoffDelay(options_.lock, attempt, rng);
         progress_.OnMessage(fmt::format(
