@@ -4,7 +4,8 @@
 // old and new heaps equal; the old heap is kept, so a rollback with writes made after the swap
 // swaps it back with every one of them, the foreign key and the view; complete drops it; a key the
 // old type cannot hold makes the rollback refuse before anything changes; and a swap back that
-// cannot get its lock leaves the new heap serving and finishes on the next rollback.
+// cannot get its lock leaves the new heap serving and finishes on the next rollback. Before each
+// swap, the last entries are replayed in slices that hold the writes (not the reads).
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -48,8 +49,8 @@ void ExpectVerifyClean(pg::Connection& conn, const MigrationRecord& record) {
   testing::ExpectVerifyClean(conn, record.plan, kRows / 2);
 }
 
-// The swap's checkpoint `step`: its last rounds left the log long, and slices that each held
-// the application's writes for about 20 ms replayed it before the lock.
+// What the engine said about slices that held the writes, and about a catch-up the writes kept
+// up with: where this test's time goes.
 void PrintHeldWrites(testing::MessageLog& progress) {
   for (const std::string& message : progress.messages) {
     if (message.find("as fast as") != std::string::npos ||
@@ -58,6 +59,8 @@ void PrintHeldWrites(testing::MessageLog& progress) {
   }
 }
 
+// The swap's checkpoint `step`: slices that each held the application's writes for about 20 ms
+// replayed what the last rounds left, before the lock.
 void ExpectWritesHeldInSlices(const nlohmann::json& step) {
   std::cout << "[ held     ] " << step.value("swap_held_slices", 0)
             << " slices held the writes, the longest " << step.value("swap_held_longest_ms", 0.0)
