@@ -7,7 +7,7 @@
 // values that move between rows during the change never stop it; a server that refuses the
 // catch-up a second connection gets it done on one; the writes of an application role that owns
 // nothing, a TRUNCATE and writes under session_replication_role = replica all reach the other
-// heap.
+// heap; a swap that would replay thousands of entries under its lock is not asked for.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -321,6 +321,52 @@ TEST(ShadowCopyTest, SwapBlockedByALongTransactionNeverQueuesTheApplication) {
   // lock_timeout is 200 ms; the slack covers a loaded 2-core machine.
   EXPECT_LT(load.max_ms.load(), 200 + 400)
       << "a client waited behind the swap for longer than lock_timeout";
+}
+
+// A transaction holding a row of the table keeps every slice's SHARE lock from being had, while
+// the application keeps writing: the log is thousands of entries long right before each swap.
+// The swap's lock is then not asked for, since it would replay them all while holding the
+// table; after the last attempt start stops with a lock timeout and the copy kept, and once
+// the transaction is gone, start run again finishes it.
+TEST(ShadowCopyTest, ASwapThatWouldReplayThousandsUnderItsLockIsNotAskedFor) {
+  std::string db = SetUpLedger();
+  pg::Connection conn = testing::Connect(db);
+  std::int64_t sum_before = conn.Exec("SELECT sum(balance) FROM accounts").Int(0, 0);
+  conn.Exec("INSERT INTO accounts (id, balance, branch) VALUES ($1, 0, 0)",
+            {std::to_string(kRows + 5)});
+  testing::Writers load(db, 4, Transfer);
+  pg::Connection holder = testing::Connect(db);
+  EngineOptions options = ShadowOptions();
+  options.lock.max_attempts = 2;
+  options.swap_log_target = 0;  // slices before every swap, here all refused their lock
+  options.before_cutover = [&] {
+    holder.Exec("BEGIN");
+    holder.Exec("UPDATE accounts SET note = 'held' WHERE id = $1", {std::to_string(kRows + 5)});
+  };
+  testing::MessageLog progress;
+  try {
+    Engine engine(conn, options, progress);
+    engine.Start(Migration());
+    ADD_FAILURE() << "the swap was made with every slice refused";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.kind(), ErrorKind::kLockTimeout) << error.Describe();
+    EXPECT_NE(error.message().find("after 2 attempts the change log still held 2000 or more"),
+              std::string::npos)
+        << error.Describe();
+  }
+  EXPECT_TRUE(progress.Has("not trying to swap accounts in yet")) << progress.All();
+  EXPECT_TRUE(progress.Has("skipped for the lock")) << progress.All();
+  EXPECT_FALSE(conn.Exec("SELECT to_regclass('public._zd_shadow_accounts') IS NULL").Bool(0, 0))
+      << "the copy is kept for the next run";
+
+  holder.Exec("COMMIT");
+  options.before_cutover = nullptr;
+  Engine again(conn, options, progress);
+  EXPECT_EQ(again.Start(Migration()).phase, "active");
+  load.Stop();
+  EXPECT_EQ(load.failed, 0) << load.last_error();
+  EXPECT_EQ(CopyCheckpoint(conn).value("stage", ""), "done");
+  EXPECT_EQ(conn.Exec("SELECT sum(balance) FROM accounts").Int(0, 0), sum_before);
 }
 
 TEST(ShadowCopyTest, SwapWaitsForAReportWithoutQueueingTheApplicationBehindIt) {

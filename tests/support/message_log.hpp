@@ -17,6 +17,12 @@ class MessageLog : public engine::SilentProgress {
     return std::any_of(messages.begin(), messages.end(),
                        [&](const std::string& m) { return m.find(text) != std::string::npos; });
   }
+  // Every message, one per line: for a failed expectation's output.
+  std::string All() const {
+    std::string all;
+    for (const std::string& m : messages) all += m + "\n";
+    return all;
+  }
   std::vector<std::string> messages;
 };
 
