@@ -1688,13 +1688,15 @@ class ShadowCopyRun {
             kHeldWrites / 2, std::chrono::duration<double, std::milli>(held_ms / 2)));
       }
     }
-    checkpoint_["swap_held_slices"] = slices;
+    // The slices that held the writes; those refused their lock held nothing.
+    int held = slices - skipped;
+    checkpoint_["swap_held_slices"] = held;
     checkpoint_["swap_held_longest_ms"] = longest_ms;
     progress_.OnMessage(fmt::format(
         "before the swap of {}: {} logged changes replayed in {} slice{} that each held the "
-        "application's writes (not its reads) for at most {:.1f} ms, {} skipped for the lock, "
-        "over {:.0f} ms; {} left",
-        spec_.table, replayed_in_all, slices, slices == 1 ? "" : "s", longest_ms, skipped,
+        "application's writes (not its reads) for at most {:.1f} ms, {} more skipped for the "
+        "lock, over {:.0f} ms; {} left",
+        spec_.table, replayed_in_all, held, held == 1 ? "" : "s", longest_ms, skipped,
         SecondsSince(began) * 1000,
         left >= LogTarget() ? fmt::format("{} or more", LogTarget()) : std::to_string(left)));
     return left;
