@@ -62,6 +62,13 @@ constexpr std::int64_t kMaxLogUnderLock = 2000;
 // kPatience, and says so when not (see SayIfTheLogOutrunsTheReplay).
 constexpr std::chrono::seconds kPaceWindow{5};
 constexpr std::chrono::seconds kPatience{120};
+// Below this many entries, a catch-up round that leaves the log more than three quarters as long
+// as the round before ends the catch-up: the log has settled where each round's fixed cost (a
+// dozen round trips between two sessions) lets the application write as much as the round
+// replays. At 7,000 writes a second that was around 1,000 entries, and a W1 catch-up spent 7.5 s
+// in 12 rounds hovering there before it got below swap_when_log_below by chance. The swap's
+// approach replays the rest in rounds of one round trip, then in slices that hold the writes.
+constexpr std::int64_t kSettledLog = 10000;
 
 // The statement-level trigger that logs a TRUNCATE beside the row trigger named `function`.
 std::string TruncateTriggerName(const std::string& function) {
@@ -1165,18 +1172,24 @@ class ShadowCopyRun {
     return taken;
   }
 
-  // Replays the log in short transactions until fewer than `below` entries are left. A long log
-  // (a busy table, a swap postponed for hours) is taken in growing batches: the per-batch work
-  // (statistics, planning, the log's own index walk) is then paid per many entries, so the
-  // replay outruns the writes that fill the log instead of trailing them.
-  // Returns how many entries were left (counted up to `below`) when it stopped.
+  // Replays the log in short transactions until fewer than `below` entries are left, or the log
+  // has settled below kSettledLog. A long log (a busy table, a swap postponed for hours) is taken
+  // in growing batches: the per-batch work (statistics, planning, the log's own index walk) is
+  // then paid per many entries, so the replay outruns the writes that fill the log instead of
+  // trailing them.
+  // Returns how many entries were left (counted up to the larger of `below` and kSettledLog)
+  // when it stopped.
   std::int64_t CatchUp(const ReplayPath& path, std::int64_t below,
                        int max_rounds = std::numeric_limits<int>::max()) {
-    std::int64_t batch = kReplayBatch;
     // Not in the swap's last approach (bounded in rounds): one more round trip there is more to
     // replay under its lock.
     bool paced = max_rounds == std::numeric_limits<int>::max();
     LogPace pace{Clock::now(), paced ? LogSizeEstimate(path) : 0, std::nullopt};
+    std::int64_t batch = kReplayBatch;
+    // The swap's last approach (bounded) counts no further than `below`: each entry walked there
+    // is time the application adds to what the lock replays.
+    std::int64_t settled_below = paced ? std::max(below, kSettledLog) : below;
+    std::int64_t previous = std::numeric_limits<std::int64_t>::max();
     for (int round = 1;; ++round) {
       if (options_.chunks.before_batch) options_.chunks.before_batch();
       std::vector<std::int64_t> taken = ReplayRound(path, batch);
@@ -1188,12 +1201,14 @@ class ShadowCopyRun {
       }
       batch = kReplayBatch;
       // Counted along the log's key index from its start, as the swap's last batch will read it,
-      // and no further than `below`: the walk marks the entries the replay deleted as dead in
+      // and no further than needed: the walk marks the entries the replay deleted as dead in
       // the index (PostgreSQL does so on the first scan that finds them dead to everyone), so
       // the batch under the swap's lock does not check them one by one against the heap: 178 ms
       // per million such entries, the first time (measured; 5 ms after).
-      std::int64_t left = CountLog(path, below);
+      std::int64_t left = CountLog(path, settled_below);
       if (left < below || round >= max_rounds) return left;
+      if (left < settled_below && left > previous / 4 * 3) return left;
+      previous = left;
     }
   }
 
@@ -1741,8 +1756,13 @@ class ShadowCopyRun {
         replay_ms_.remove / 1000, replay_ms_.copy / 1000));
     CheckBeforeSwap();
     if (options_.before_cutover) {
+      Clock::time_point asked = Clock::now();
       options_.before_cutover();
-      CatchUp(Forward(), options_.swap_when_log_below);
+      // Only after a postponement: the seconds of the check above are the swap's approach's to
+      // replay, and a catch-up of its own here cost a W1 run 7.5 s.
+      if (Clock::now() - asked > std::chrono::seconds(1)) {
+        CatchUp(Forward(), options_.swap_when_log_below);
+      }
     }
     bool types_change = !spec_.retyped.empty();
     SwapUnderLock(

@@ -7,7 +7,8 @@
 // values that move between rows during the change never stop it; a server that refuses the
 // catch-up a second connection gets it done on one; the writes of an application role that owns
 // nothing, a TRUNCATE and writes under session_replication_role = replica all reach the other
-// heap; a swap that would replay thousands of entries under its lock is not asked for.
+// heap; a swap that would replay thousands of entries under its lock is not asked for; a
+// catch-up the writes keep from emptying the log ends when the log stops getting shorter.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -364,6 +365,31 @@ TEST(ShadowCopyTest, ASwapThatWouldReplayThousandsUnderItsLockIsNotAskedFor) {
   Engine again(conn, options, progress);
   EXPECT_EQ(again.Start(Migration()).phase, "active");
   load.Stop();
+  EXPECT_EQ(load.failed, 0) << load.last_error();
+  EXPECT_EQ(CopyCheckpoint(conn).value("stage", ""), "done");
+  EXPECT_EQ(conn.Exec("SELECT sum(balance) FROM accounts").Int(0, 0), sum_before);
+}
+
+// Eight clients write all the while, so the log is never empty when counted: a catch-up told to
+// replay it to below one entry would go on for as long as they write. It ends once the log stops
+// getting shorter, and the swap's approach (rounds of one round trip, then slices that hold the
+// writes) replays the rest.
+TEST(ShadowCopyTest, ACatchUpEndsWhenTheLogStopsGettingShorter) {
+  std::string db = SetUpLedger();
+  pg::Connection conn = testing::Connect(db);
+  std::int64_t sum_before = conn.Exec("SELECT sum(balance) FROM accounts").Int(0, 0);
+  testing::Writers load(db, 8, Transfer);
+  EngineOptions options = ShadowOptions();
+  options.swap_when_log_below = 1;
+  SilentProgress progress;
+  std::future<std::string> phase = std::async(std::launch::async, [&] {
+    Engine engine(conn, options, progress);
+    return engine.Start(Migration()).phase;
+  });
+  bool finished_under_load = phase.wait_for(std::chrono::seconds(90)) == std::future_status::ready;
+  load.Stop();
+  EXPECT_TRUE(finished_under_load) << "the catch-up went on while the clients wrote";
+  EXPECT_EQ(phase.get(), "active");
   EXPECT_EQ(load.failed, 0) << load.last_error();
   EXPECT_EQ(CopyCheckpoint(conn).value("stage", ""), "done");
   EXPECT_EQ(conn.Exec("SELECT sum(balance) FROM accounts").Int(0, 0), sum_before);

@@ -28,9 +28,10 @@ struct EngineOptions {
   Mechanism mechanism = Mechanism::kAuto;
   // What a shadow copy compares with the table before its swap.
   CopyCheckMode check_before_swap = CopyCheckMode::kSample;
-  int replay_sessions = 2;             // see ShadowCopyOptions
-  int copy_sessions = 2;               // see ShadowCopyOptions
-  std::int64_t swap_log_target = 100;  // see ShadowCopyOptions
+  int replay_sessions = 2;                  // see ShadowCopyOptions
+  int copy_sessions = 2;                    // see ShadowCopyOptions
+  std::int64_t swap_when_log_below = 1000;  // see ShadowCopyOptions
+  std::int64_t swap_log_target = 100;       // see ShadowCopyOptions
   // Called right before a cut-over (the swap of a shadow copy): blocks while the operator has
   // postponed it (`zerodown postpone-cutover`). Unset: no wait.
   std::function<void()> before_cutover;
