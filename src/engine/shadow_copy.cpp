@@ -63,12 +63,16 @@ constexpr std::int64_t kMaxLogUnderLock = 2000;
 constexpr std::chrono::seconds kPaceWindow{5};
 constexpr std::chrono::seconds kPatience{120};
 // Below this many entries, a catch-up round that leaves the log more than three quarters as long
-// as the round before ends the catch-up: the log has settled where each round's fixed cost (a
-// dozen round trips between two sessions) lets the application write as much as the round
-// replays. At 7,000 writes a second that was around 1,000 entries, and a W1 catch-up spent 7.5 s
-// in 12 rounds hovering there before it got below swap_when_log_below by chance. The swap's
-// approach replays the rest in rounds of one round trip, then in slices that hold the writes.
-constexpr std::int64_t kSettledLog = 10000;
+// as the round before ends the catch-up: the log has settled where the application writes as
+// much while a round runs as the round replays. On W1 (7,000 writes a second against a replay
+// of 10,000-14,000) a catch-up spent 7.5 s in 12 rounds hovering around 1,000 entries, and
+// others hovered at 10,000-20,000 for 20-40 s. The swap's approach replays the rest, in rounds
+// of one round trip, then in slices that hold the writes: 41 of them replayed 22,750 entries in
+// 1.4 s there.
+constexpr std::int64_t kSettledLog = 20000;
+// A round of one round trip that replays this many entries or more, and more than three quarters
+// of what the round before replayed, ends those rounds too: the slices take over.
+constexpr std::int64_t kSettledShortLog = 1000;
 
 // The statement-level trigger that logs a TRUNCATE beside the row trigger named `function`.
 std::string TruncateTriggerName(const std::string& function) {
@@ -1197,7 +1201,10 @@ class ShadowCopyRun {
       if (paced) SayIfTheLogOutrunsTheReplay(path, pace);
       if (*std::max_element(taken.begin(), taken.end()) == batch) {
         batch = std::min(batch * 2, kMaxReplayBatch);
-        continue;
+        // The swap's approach stops after its rounds however long the log still is: what they
+        // left goes to the rounds of one round trip and the slices.
+        if (round < max_rounds) continue;
+        return CountLog(path, settled_below);
       }
       batch = kReplayBatch;
       // Counted along the log's key index from its start, as the swap's last batch will read it,
@@ -1550,6 +1557,7 @@ class ShadowCopyRun {
       // Then rounds of a single round trip, on one session: a batch's nine leave the
       // application the time to log about as many entries as the lock would find.
       int round = 0;
+      std::int64_t previous = std::numeric_limits<std::int64_t>::max();
       for (; (round < kFinalRounds && left >= kShortLog) ||
              (round < kMaxShortRounds && left >= LogTarget());
            ++round) {
@@ -1559,6 +1567,11 @@ class ShadowCopyRun {
         tx.Commit();
         report_.log_entries_replayed += replayed;
         left = now_left;
+        if (!WholeLogReplay(path) && replayed >= kSettledShortLog && replayed > previous / 4 * 3) {
+          ++round;
+          break;
+        }
+        previous = replayed;
       }
       checkpoint_.erase("swap_held_slices");
       checkpoint_.erase("swap_held_longest_ms");

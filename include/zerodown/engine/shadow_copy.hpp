@@ -113,7 +113,7 @@ struct ShadowCopyOptions {
   pg::LockRetryPolicy lock;
   std::function<void()> before_cutover;  // blocks while the cut-over is postponed
   // The change log is replayed until fewer than this many entries are left before the swap, or
-  // until it stops getting shorter (below 10,000 entries: the application writes as much as
+  // until it stops getting shorter (below 20,000 entries: the application writes as much as
   // each round of the replay takes; the swap's approach then replays the rest).
   std::int64_t swap_when_log_below = 1000;
   // ... and then, in rounds of one round trip each, to below this many: what is left is replayed
