@@ -99,6 +99,15 @@ nlohmann::json CopyCheckpoint(pg::Connection& conn) {
   return rows.empty() ? nlohmann::json() : nlohmann::json::parse(rows.Text(0, 0));
 }
 
+// After a start under Transfer writers, once `load` has stopped: no write failed, the copy is
+// done and the transfers' sums are where they began.
+void ExpectDoneWithEveryTransfer(pg::Connection& conn, testing::Writers& load,
+                                 std::int64_t sum_before) {
+  EXPECT_EQ(load.failed, 0) << load.last_error();
+  EXPECT_EQ(CopyCheckpoint(conn).value("stage", ""), "done");
+  EXPECT_EQ(conn.Exec("SELECT sum(balance) FROM accounts").Int(0, 0), sum_before);
+}
+
 // Runs `sql` in a transaction on `conn` that a thread of its own commits 1.5 s later: a session
 // holding the table's lock across the swap. Join the thread before `conn` goes.
 std::thread HoldOpen(pg::Connection& conn, const std::string& sql) {
@@ -365,9 +374,7 @@ TEST(ShadowCopyTest, ASwapThatWouldReplayThousandsUnderItsLockIsNotAskedFor) {
   Engine again(conn, options, progress);
   EXPECT_EQ(again.Start(Migration()).phase, "active");
   load.Stop();
-  EXPECT_EQ(load.failed, 0) << load.last_error();
-  EXPECT_EQ(CopyCheckpoint(conn).value("stage", ""), "done");
-  EXPECT_EQ(conn.Exec("SELECT sum(balance) FROM accounts").Int(0, 0), sum_before);
+  ExpectDoneWithEveryTransfer(conn, load, sum_before);
 }
 
 // Eight clients write all the while, so the log is never empty when counted: a catch-up told to
@@ -390,9 +397,7 @@ TEST(ShadowCopyTest, ACatchUpEndsWhenTheLogStopsGettingShorter) {
   load.Stop();
   EXPECT_TRUE(finished_under_load) << "the catch-up went on while the clients wrote";
   EXPECT_EQ(phase.get(), "active");
-  EXPECT_EQ(load.failed, 0) << load.last_error();
-  EXPECT_EQ(CopyCheckpoint(conn).value("stage", ""), "done");
-  EXPECT_EQ(conn.Exec("SELECT sum(balance) FROM accounts").Int(0, 0), sum_before);
+  ExpectDoneWithEveryTransfer(conn, load, sum_before);
 }
 
 TEST(ShadowCopyTest, SwapWaitsForAReportWithoutQueueingTheApplicationBehindIt) {
