@@ -74,6 +74,10 @@ constexpr std::int64_t kSettledLog = 20000;
 // of what the round before replayed, ends those rounds too: the slices take over.
 constexpr std::int64_t kSettledShortLog = 1000;
 
+// Whether a log now `now` entries long (or a round that replayed `now`) is more than three
+// quarters of `before`: the log has stopped getting shorter.
+bool Settled(std::int64_t now, std::int64_t before) { return now > before / 4 * 3; }
+
 // The statement-level trigger that logs a TRUNCATE beside the row trigger named `function`.
 std::string TruncateTriggerName(const std::string& function) {
   return PlanContext::TempName("_t", function);
@@ -1214,7 +1218,7 @@ class ShadowCopyRun {
       // per million such entries, the first time (measured; 5 ms after).
       std::int64_t left = CountLog(path, settled_below);
       if (left < below || round >= max_rounds) return left;
-      if (left < settled_below && left > previous / 4 * 3) return left;
+      if (left < settled_below && Settled(left, previous)) return left;
       previous = left;
     }
   }
@@ -1567,7 +1571,7 @@ class ShadowCopyRun {
         tx.Commit();
         report_.log_entries_replayed += replayed;
         left = now_left;
-        if (!WholeLogReplay(path) && replayed >= kSettledShortLog && replayed > previous / 4 * 3) {
+        if (!WholeLogReplay(path) && replayed >= kSettledShortLog && Settled(replayed, previous)) {
           ++round;
           break;
         }
