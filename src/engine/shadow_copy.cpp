@@ -1208,9 +1208,9 @@ class ShadowCopyRun {
         // The swap's approach stops after its rounds however long the log still is: what they
         // left goes to the rounds of one round trip and the slices.
         if (round < max_rounds) continue;
-        return CountLog(path, settled_below);
+      } else {
+        batch = kReplayBatch;
       }
-      batch = kReplayBatch;
       // Counted along the log's key index from its start, as the swap's last batch will read it,
       // and no further than needed: the walk marks the entries the replay deleted as dead in
       // the index (PostgreSQL does so on the first scan that finds them dead to everyone), so
