@@ -6,7 +6,7 @@
 # See docs/bench.md for what each column means.
 #
 #   bench/w1.sh [--scale 20] [--clients 8] [--warmup 10] [--cooldown 10]
-#               [--variants a,b,c,d,e,f,g[,h]] [--zerodown build/release/zerodown]
+#               [--variants a,b,c,d,e,f,g,i[,h]] [--zerodown build/release/zerodown]
 #               [--baseline-seconds auto] [--limit 3600] [--results bench/results] [--waits]
 #
 # Variants: a = no change (baseline: the load alone, run last for as long as the longest
@@ -17,11 +17,14 @@
 # `complete`), e = the same file with `--mechanism shadow` (copy into a new heap, swap), f =
 # zerodown on the plain SQL ALTER (default mechanism: auto), g = `zerodown repack` (a rebuild
 # only: the like-for-like of c), h (not in the default set) = e copied by one session
-# (`--copy-sessions 1`): what the second copy session changes. `zerodown init` runs before the measured window. A command
-# still running after --limit seconds is stopped and reported as not finished. --waits samples
-# what the load's clients wait on (pg_stat_activity, every ~5 ms) during each variant and prints,
-# per variant, the waits three or more clients were in at once: where the max latency comes from
-# (it costs the server a little CPU, so it is off by default).
+# (`--copy-sessions 1`): what the second copy session changes, i = CPU work alone: one busy
+# shell loop per core at idle priority (`chrt --idle`), touching nothing in the database, run
+# after the changes for as long as the longest of them: what any use of the CPU does to the
+# load's peaks on this machine (docs/bench.md, Session 14). `zerodown init` runs before the
+# measured window. A command still running after --limit seconds is stopped and reported as not
+# finished. --waits samples what the load's clients wait on (pg_stat_activity, every ~5 ms)
+# during each variant and prints, per variant, the waits three or more clients were in at once:
+# where the max latency comes from (it costs the server a little CPU, so it is off by default).
 set -euo pipefail
 # The whole script is one block, read before it runs: editing the file during a run (which
 # lasts up to an hour) cannot change what the run does.
@@ -32,14 +35,14 @@ scale=20
 clients=8
 warmup=10
 cooldown=10
-variants=a,b,c,d,e,f,g
+variants=a,b,c,d,e,f,g,i
 zerodown=$root/build/release/zerodown
 results=$root/bench/results
 baseline_seconds=auto
 limit=3600
 waits=0
 
-usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case $1 in
     --scale) scale=$2; shift 2 ;;
@@ -198,17 +201,24 @@ zerodown_start_complete() {  # id, label, file, start flags…
 }
 
 IFS=, read -r -a chosen <<<"$variants"
-# The baseline runs last, so that its window can be as long as the longest change.
+# The baseline and the CPU-only reference run last, so that their windows can be as long as the
+# longest change.
 order=()
-for id in "${chosen[@]}"; do [ "$id" = a ] || order+=("$id"); done
+for id in "${chosen[@]}"; do [ "$id" = a ] || [ "$id" = i ] || order+=("$id"); done
+for id in "${chosen[@]}"; do [ "$id" != i ] || order+=("$id"); done
 for id in "${chosen[@]}"; do [ "$id" != a ] || order+=("$id"); done
+reference_seconds() {
+  if [ "$baseline_seconds" != auto ]; then echo "$baseline_seconds"; return; fi
+  awk -v s="$longest" 'BEGIN { s = int(s + 0.5); print (s < 5 ? 5 : s) }'
+}
 for id in "${order[@]}"; do
   case $id in
-    a) seconds=$baseline_seconds
-       if [ "$seconds" = auto ]; then
-         seconds=$(awk -v s="$longest" 'BEGIN { s = int(s + 0.5); print (s < 5 ? 5 : s) }')
-       fi
-       run_variant a "no change (baseline)" - sleep "$seconds" ;;
+    a) run_variant a "no change (baseline)" - sleep "$(reference_seconds)" ;;
+    i) # One loop per core, each ending by itself: SCHED_IDLE gets a core only when no other
+       # process wants it, so this is CPU work that takes nothing from the load by priority.
+       run_variant i "CPU only: idle-priority busy loops" - chrt --idle 0 bash -c \
+         'end=$((SECONDS + $0)); for _ in $(seq "$1"); do (while [ $SECONDS -lt $end ]; do :; done) & done; wait' \
+         "$(reference_seconds)" "$(nproc)" ;;
     b) run_variant b "native ALTER TYPE bigint" whole "$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 \
          -d "$url" -c "ALTER TABLE pgbench_accounts ALTER COLUMN abalance TYPE bigint" ;;
     c) if [ "$have_repack" = 1 ] && [ -x "$PG_BINDIR/pg_repack" ]; then
@@ -225,7 +235,7 @@ for id in "${order[@]}"; do
     g) run_variant g "zerodown repack (rebuild only)" swap "${zd[@]}" repack pgbench_accounts ;;
     h) zerodown_start_complete h "zerodown shadow copy, 1 copy session" \
          "$root/bench/w1/alter_abalance.yaml" --mechanism shadow --copy-sessions 1 ;;
-    *) echo "w1: unknown variant $id (a-h)" >&2; exit 2 ;;
+    *) echo "w1: unknown variant $id (a-i)" >&2; exit 2 ;;
   esac
 done
 
