@@ -249,9 +249,17 @@ for id in "${chosen[@]}"; do files+=("$work/$id.json"); done
   printf '}\n'
 } >"$results/$stamp.json"
 
+# The ratios the issue's goals are read from, when pg_repack ran to the end of its change.
+versus=()
+repack_seconds=$(grep -o '"change_seconds": *[0-9.]*' "$work/c.json" 2>/dev/null | head -1 | sed 's/.*: *//' || true)
+if awk -v s="${repack_seconds:-0}" 'BEGIN { exit !(s > 0) }'; then versus=(--versus c); fi
 echo
 echo "W1: pgbench scale $scale, $clients clients, $(nproc) cores, abalance int -> bigint ($(($(date +%s) - started)) s)"
-"$zerodown" bench --summarize "${files[@]}"
+"$zerodown" bench --summarize "${files[@]}" "${versus[@]}"
+if [ ${#versus[@]} -gt 0 ]; then
+  echo "goals (issue 11): 0 failed; lock ms <= 50; against (c): change s <= 1.5x, lost <= 1x;"
+  echo "max <= 1.5x the no-change max"
+fi
 echo "saved: $results/$stamp.json and $results/$stamp-<variant>.svg"
 exit
 }

@@ -46,6 +46,7 @@ struct BenchFlags {
   bool cutover_lock_whole = false;
   bool baseline = false;
   std::vector<std::string> summarize;
+  std::string versus;
   bool quiet = false;
   std::vector<std::string> command;
 };
@@ -245,7 +246,17 @@ int Summarize(const GlobalOptions& global, const BenchFlags& flags) {
     for (const auto& report : reports) variants.push_back(load::ToJson(report));
     std::cout << nlohmann::json{{"variants", variants}}.dump(2) << "\n";
   } else {
-    std::cout << load::RenderComparison(reports) << load::RenderSlowest(reports)
+    std::string ratios;
+    if (!flags.versus.empty()) {
+      ratios = load::RenderRatios(reports, flags.versus);
+      if (ratios.empty()) {
+        throw Error(ErrorKind::kUsage,
+                    "--versus " + flags.versus + ": no report with a change has that label",
+                    "Name one of the given reports by its label's first word, e.g. --versus "
+                    "'(c)'.");
+      }
+    }
+    std::cout << load::RenderComparison(reports) << ratios << load::RenderSlowest(reports)
               << load::RenderPeaksByPhase(reports);
   }
   return 0;
@@ -399,6 +410,11 @@ const CommandRegistration kRegistration{
                       "their slowest transactions and their peaks by phase, and exit; with "
                       "--svg and one report, redraw its chart")
           ->expected(1, -1);
+      cmd->add_option("--versus", flags->versus,
+                      "with --summarize: also print every other change's duration, lost "
+                      "transactions and max latency as multiples of this one's (a label's first "
+                      "word, e.g. '(c)' for W1's pg_repack row)")
+          ->needs("--summarize");
       cmd->add_flag("-q,--quiet", flags->quiet, "no progress lines on stderr");
       cmd->add_option("command", flags->command, "command to run under load (after `--`)");
       cmd->callback([&global, flags] {

@@ -76,6 +76,15 @@ double LostAgainst(double tps, const WindowStats& change) {
   return tps * change.duration_s() - static_cast<double>(change.transactions);
 }
 
+// The comparison's no-change run (bench --baseline) when it ran to its end: its window is the
+// application alone, the reference for the other rows' rate and max.
+const LoadReport* BaselineOf(const std::vector<LoadReport>& reports) {
+  for (const auto& report : reports) {
+    if (report.baseline && report.has_change && report.note.empty()) return &report;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 Result<LoadReport> BuildReport(const std::vector<Segment>& segments,
@@ -171,11 +180,7 @@ std::string RenderComparison(const std::vector<LoadReport>& reports) {
   std::size_t width = 7;
   for (const auto& report : reports) width = std::max(width, report.label.size());
   std::optional<double> steady_tps;
-  for (const auto& report : reports) {
-    if (report.baseline && report.has_change && report.note.empty() && !steady_tps) {
-      steady_tps = report.during.tps;
-    }
-  }
+  if (const LoadReport* baseline = BaselineOf(reports)) steady_tps = baseline->during.tps;
   std::string out = fmt::format(
       "{:<{}}  {:>9} {:>11} {:>8} {:>9} {:>8} {:>7} {:>9} {:>9} {:>8}{}\n", "variant", width,
       "change s", "TPS during", "p99 ms", "max ms", ">100 ms", "failed", "lost tx", "lock ms",
@@ -274,12 +279,7 @@ std::string PeakRow(const std::string& label, const std::string& name, double fr
 
 std::string RenderPeaksByPhase(const std::vector<LoadReport>& reports) {
   std::optional<double> baseline_max;
-  for (const auto& report : reports) {
-    if (report.baseline && report.has_change && report.note.empty()) {
-      baseline_max = report.during.max_ms;
-      break;
-    }
-  }
+  if (const LoadReport* baseline = BaselineOf(reports)) baseline_max = baseline->during.max_ms;
   std::string rows;
   for (const auto& report : reports) {
     if (!report.has_change || report.baseline || report.phases.size() < 2) continue;
@@ -301,6 +301,49 @@ std::string RenderPeaksByPhase(const std::vector<LoadReport>& reports) {
                           : std::string("the max before the change"),
              "variant", "phase", "s", "peaks", "worst ms") +
          rows;
+}
+
+namespace {
+
+// `value` as a multiple of `reference`, or "-" when the reference is no measure (zero or less:
+// a change that cost nothing, or a window that did not run).
+std::string Times(double value, double reference) {
+  if (reference <= 0) return "-";
+  return fmt::format("{:.2f}x", value / reference);
+}
+
+}  // namespace
+
+std::string RenderRatios(const std::vector<LoadReport>& reports, const std::string& versus) {
+  std::string prefix = versus.starts_with("(") ? versus : "(" + versus + ")";
+  const LoadReport* reference = nullptr;
+  for (const auto& report : reports) {
+    if (report.label.starts_with(prefix) && report.has_change) {
+      reference = &report;
+      break;
+    }
+  }
+  if (reference == nullptr) return "";
+  const LoadReport* baseline = BaselineOf(reports);
+  auto lost = [&](const LoadReport& report) {
+    return baseline ? LostAgainst(baseline->during.tps, report.during) : report.lost_transactions;
+  };
+  std::string out = fmt::format(
+      "against {} in the same run (each change's figure as a multiple of its):\n"
+      "{:<9} {:>9} {:>10} {:>8}{}\n",
+      reference->label, "variant", "change s", baseline ? "lost@base" : "lost tx", "max ms",
+      baseline ? fmt::format(" {:>15}", "max / no-change") : "");
+  for (const auto& report : reports) {
+    if (&report == reference || report.baseline || !report.has_change) continue;
+    out += fmt::format(
+        "{:<9} {:>9} {:>10} {:>8}{}\n", report.label.substr(0, report.label.find(' ')),
+        Times(report.during.duration_s(), reference->during.duration_s()),
+        Times(lost(report), lost(*reference)),
+        Times(report.during.max_ms, reference->during.max_ms),
+        baseline ? fmt::format(" {:>15}", Times(report.during.max_ms, baseline->during.max_ms))
+                 : "");
+  }
+  return out;
 }
 
 namespace {

@@ -136,11 +136,17 @@ WindowStats MakeWindow(std::string name, double begin_s, double end_s, const Tal
 std::string RenderTable(const LoadReport& report);
 // One row per report (a W1 variant): duration of the change, TPS during as % of before, p99,
 // max latency, transactions > 100 ms, failed, transactions lost during the change, the cut-over's
-// lock time and the command's peak RSS ("-" where unknown).
-// One row per report. With a baseline among them (LoadReport::baseline, with a change window),
-// a `lost@base` column measures each row's lost transactions against the baseline's TPS during
-// instead of the row's own "before" window: a steadier rate when the runs are as long.
+// lock time and the command's peak RSS ("-" where unknown). With a baseline among them
+// (LoadReport::baseline, with a change window), a `lost@base` column measures each row's lost
+// transactions against the baseline's TPS during instead of the row's own "before" window: a
+// steadier rate when the runs are as long.
 std::string RenderComparison(const std::vector<LoadReport>& reports);
+// Every other change of the same run against one of them, `versus` (a label's "(c)" prefix, or
+// "c"): its duration, lost transactions (lost@base with a baseline among the reports) and max
+// latency as multiples of the reference's, and, with a baseline, its max as a multiple of the
+// baseline's. The ratios a goal such as "no more than pg_repack's cost" is read from. Empty
+// when no report with a change has that label.
+std::string RenderRatios(const std::vector<LoadReport>& reports, const std::string& versus);
 // Where the slowest transactions of each report began (the phase mark before them) and what they
 // waited in, one line each: the max latency column's explanation.
 std::string RenderSlowest(const std::vector<LoadReport>& reports, std::size_t per_report = 3);

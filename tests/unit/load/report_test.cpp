@@ -2,6 +2,7 @@
 // transactions lost during a change are TPS before × change duration − transactions done.
 #include "zerodown/load/report.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 namespace zerodown::load {
@@ -241,6 +242,47 @@ TEST(ReportTest, ABaselineAddsLostTransactionsAgainstItsSteadyRate) {
   EXPECT_NE(row.find(" 150 "), std::string::npos) << rows;
   EXPECT_TRUE(ReportFromJson(ToJson(baseline)).value().baseline);
   EXPECT_EQ(RenderComparison({change}).find("lost@base"), std::string::npos);
+}
+
+TEST(ReportTest, RatiosPutEachChangeAgainstTheReferenceRowOfTheSameRun) {
+  // pg_repack: 100 TPS before, 50 done in its 2-s change, max 9 ms (Steady's latency).
+  LoadReport repack = TwoSecondChange("(c) pg_repack");
+  // A change as long, as costly and with the same latency, and one twice as long that did 150.
+  LoadReport same = TwoSecondChange("(e) shadow");
+  auto longer = BuildReport({{0, 10, Steady(1000, 4'000)},
+                             {10, 14, Steady(150, 18'000)},
+                             {14, 20, Steady(800, 4'000)}},
+                            {{"start", 10}, {"end", 14}}, {})
+                    .value();
+  longer.label = "(f) plain SQL";
+
+  std::string own = RenderRatios({repack, same, longer}, "c");
+  EXPECT_NE(own.find("against (c) pg_repack in the same run"), std::string::npos) << own;
+  EXPECT_NE(own.find("lost tx"), std::string::npos) << own;
+  EXPECT_EQ(own.find("max / no-change"), std::string::npos) << own;
+  // Lost against its own "before" (100 TPS): (e) 150 against 150, (f) 400 - 150 = 250.
+  EXPECT_EQ(RowOf(own, "(e)"), "(e)           1.00x      1.00x    1.00x") << own;
+  EXPECT_EQ(RowOf(own, "(f)"), "(f)           2.00x      1.67x    2.00x") << own;
+  EXPECT_EQ(RowOf(own, "(c)"), "") << "the reference has no row of its own";
+
+  // With a baseline at 400 TPS: lost@base (e) 800 - 50 = 750 against the same, (f) 1600 - 150.
+  auto baseline = BuildReport({{0, 10, Steady(4000, 1'000)},
+                               {10, 12, Steady(800, 1'000)},
+                               {12, 20, Steady(3200, 1'000)}},
+                              {{"start", 10}, {"end", 12}}, {})
+                      .value();
+  baseline.label = "(a) no change";
+  baseline.baseline = true;
+  std::string based = RenderRatios({repack, same, longer, baseline}, "(c)");
+  EXPECT_NE(based.find("lost@base"), std::string::npos) << based;
+  EXPECT_NE(based.find("max / no-change"), std::string::npos) << based;
+  std::string row = RowOf(based, "(f)");
+  EXPECT_NE(row.find(" 1.93x "), std::string::npos) << based;  // 1450 / 750
+  EXPECT_TRUE(row.ends_with(fmt::format("{:.2f}x", longer.during.max_ms / baseline.during.max_ms)))
+      << based;
+  EXPECT_EQ(RowOf(based, "(a)"), "") << "the baseline is the measure, not a change";
+
+  EXPECT_EQ(RenderRatios({same, longer}, "(c)"), "") << "no such row";
 }
 
 // Seconds 0-9 before the change (slowest 20 ms), a copy over 10-14 with one 90-ms second, a
