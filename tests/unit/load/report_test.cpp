@@ -159,19 +159,32 @@ TEST(ReportTest, AStoppedCommandKeepsItsFiguresUnderItsNote) {
   EXPECT_GT(rows.find("did not finish within 2 s"), row) << rows;
 }
 
-LoadReport TwoSecondChange(std::string label) {
+// 100 TPS for 10 s, then a change of `seconds` that did `done` transactions of `micros` each,
+// then 100 TPS again up to 20 s.
+LoadReport ChangeOf(std::string label, double seconds, std::uint64_t done, std::uint64_t micros) {
+  double end = 10 + seconds;
   std::vector<Segment> segments = {
-      {0, 10, Steady(1000, 4'000)}, {10, 12, Steady(50, 9'000)}, {12, 20, Steady(800, 4'000)}};
-  auto report = BuildReport(segments, {{"start", 10}, {"end", 12}}, {}).value();
+      {0, 10, Steady(1000, 4'000)}, {10, end, Steady(done, micros)}, {end, 20, Steady(800, 4'000)}};
+  auto report = BuildReport(segments, {{"start", 10}, {"end", end}}, {}).value();
   report.label = std::move(label);
   return report;
 }
+
+LoadReport TwoSecondChange(std::string label) { return ChangeOf(std::move(label), 2, 50, 9'000); }
 
 // The line of `table` that starts with `label`.
 std::string RowOf(const std::string& table, const std::string& label) {
   std::size_t at = table.find("\n" + label);
   if (at == std::string::npos) return "";
   return table.substr(at + 1, table.find('\n', at + 1) - at - 1);
+}
+
+// The application alone: 100 TPS before, 400 TPS in the 2-second window TwoSecondChange's
+// change has too.
+LoadReport NoChangeBaseline() {
+  LoadReport baseline = ChangeOf("(a) no change", 2, 800, 4'000);
+  baseline.baseline = true;
+  return baseline;
 }
 
 TEST(ReportTest, CutoverLockAndRssRoundTripAndAbsentMeansUnknown) {
@@ -225,14 +238,7 @@ TEST(ReportTest, ComparisonHasALockColumnWithDashWhenUnknown) {
 }
 
 TEST(ReportTest, ABaselineAddsLostTransactionsAgainstItsSteadyRate) {
-  // 100 TPS before its 2-second change window, 400 in it.
-  auto baseline = BuildReport({{0, 10, Steady(1000, 4'000)},
-                               {10, 12, Steady(800, 4'000)},
-                               {12, 20, Steady(1000, 4'000)}},
-                              {{"start", 10}, {"end", 12}}, {})
-                      .value();
-  baseline.label = "(a) no change";
-  baseline.baseline = true;
+  LoadReport baseline = NoChangeBaseline();           // 400 TPS in its 2-second change window
   LoadReport change = TwoSecondChange("(e) shadow");  // 100 TPS before, 50 done in 2 s
   std::string rows = RenderComparison({change, baseline});
   ASSERT_NE(rows.find("lost@base"), std::string::npos) << rows;
@@ -249,12 +255,7 @@ TEST(ReportTest, RatiosPutEachChangeAgainstTheReferenceRowOfTheSameRun) {
   LoadReport repack = TwoSecondChange("(c) pg_repack");
   // A change as long, as costly and with the same latency, and one twice as long that did 150.
   LoadReport same = TwoSecondChange("(e) shadow");
-  auto longer = BuildReport({{0, 10, Steady(1000, 4'000)},
-                             {10, 14, Steady(150, 18'000)},
-                             {14, 20, Steady(800, 4'000)}},
-                            {{"start", 10}, {"end", 14}}, {})
-                    .value();
-  longer.label = "(f) plain SQL";
+  LoadReport longer = ChangeOf("(f) plain SQL", 4, 150, 18'000);
 
   std::string own = RenderRatios({repack, same, longer}, "c");
   EXPECT_NE(own.find("against (c) pg_repack in the same run"), std::string::npos) << own;
@@ -266,13 +267,7 @@ TEST(ReportTest, RatiosPutEachChangeAgainstTheReferenceRowOfTheSameRun) {
   EXPECT_EQ(RowOf(own, "(c)"), "") << "the reference has no row of its own";
 
   // With a baseline at 400 TPS: lost@base (e) 800 - 50 = 750 against the same, (f) 1600 - 150.
-  auto baseline = BuildReport({{0, 10, Steady(4000, 1'000)},
-                               {10, 12, Steady(800, 1'000)},
-                               {12, 20, Steady(3200, 1'000)}},
-                              {{"start", 10}, {"end", 12}}, {})
-                      .value();
-  baseline.label = "(a) no change";
-  baseline.baseline = true;
+  LoadReport baseline = NoChangeBaseline();
   std::string based = RenderRatios({repack, same, longer, baseline}, "(c)");
   EXPECT_NE(based.find("lost@base"), std::string::npos) << based;
   EXPECT_NE(based.find("max / no-change"), std::string::npos) << based;
