@@ -76,6 +76,11 @@ double LostAgainst(double tps, const WindowStats& change) {
   return tps * change.duration_s() - static_cast<double>(change.transactions);
 }
 
+// A report's label up to its first space: the "(e)" of "(e) zerodown shadow copy".
+std::string ShortLabel(const LoadReport& report) {
+  return report.label.substr(0, report.label.find(' '));
+}
+
 // The comparison's no-change run (bench --baseline) when it ran to its end: its window is the
 // application alone, the reference for the other rows' rate and max.
 const LoadReport* BaselineOf(const std::vector<LoadReport>& reports) {
@@ -243,8 +248,8 @@ std::string RenderSlowest(const std::vector<LoadReport>& reports, std::size_t pe
     for (std::size_t i = 0; i < n; ++i) {
       const SlowTransaction& t = report.slowest[i];
       out += fmt::format("{:<9} {:>7.1f} ms at {:>6.2f} s ({}): {:.1f} ms in {}{}\n",
-                         i == 0 ? report.label.substr(0, report.label.find(' ')) : "", t.ms,
-                         t.began_s, PhaseAt(report.phases, t.began_s), t.statement_ms, t.statement,
+                         i == 0 ? ShortLabel(report) : "", t.ms, t.began_s,
+                         PhaseAt(report.phases, t.began_s), t.statement_ms, t.statement,
                          t.sqlstate.empty() ? "" : ", failed " + t.sqlstate);
     }
   }
@@ -284,7 +289,7 @@ std::string RenderPeaksByPhase(const std::vector<LoadReport>& reports) {
   for (const auto& report : reports) {
     if (!report.has_change || report.baseline || report.phases.size() < 2) continue;
     double reference = baseline_max.value_or(report.before.max_ms);
-    std::string label = report.label.substr(0, report.label.find(' '));
+    std::string label = ShortLabel(report);
     rows += PeakRow(label, "(the whole change)", report.phases.front().at_s,
                     report.phases.back().at_s, report.timeline, reference);
     if (report.phases.size() == 2) continue;
@@ -336,7 +341,7 @@ std::string RenderRatios(const std::vector<LoadReport>& reports, const std::stri
   for (const auto& report : reports) {
     if (&report == reference || report.baseline || !report.has_change) continue;
     out += fmt::format(
-        "{:<9} {:>9} {:>10} {:>8}{}\n", report.label.substr(0, report.label.find(' ')),
+        "{:<9} {:>9} {:>10} {:>8}{}\n", ShortLabel(report),
         Times(report.during.duration_s(), reference->during.duration_s()),
         Times(lost(report), lost(*reference)),
         Times(report.during.max_ms, reference->during.max_ms),
