@@ -15,8 +15,6 @@ namespace {
 
 using testing::RunZerodown;
 
-std::string Quoted(const std::string& s) { return "'" + s + "'"; }
-
 TEST(CliFoundationTest, HelpListsTheCommandsAndVersionPrints) {
   std::string out;
   EXPECT_EQ(RunZerodown("--help", &out), 0);
@@ -33,17 +31,17 @@ TEST(CliFoundationTest, HelpListsTheCommandsAndVersionPrints) {
 TEST(CliFoundationTest, InitTwiceIsANoOpTheSecondTime) {
   std::string db = testing::FreshDatabase();
   std::string out;
-  EXPECT_EQ(RunZerodown("--postgres-url " + Quoted(db) + " status", &out), 0);
+  EXPECT_EQ(RunZerodown("--postgres-url " + testing::Quoted(db) + " status", &out), 0);
   EXPECT_NE(out.find("zerodown init"), std::string::npos) << "status before init says what to do";
-  ASSERT_EQ(RunZerodown("--postgres-url " + Quoted(db) + " init", &out), 0) << out;
+  ASSERT_EQ(RunZerodown("--postgres-url " + testing::Quoted(db) + " init", &out), 0) << out;
   EXPECT_NE(out.find("initialised"), std::string::npos) << out;
   pg::Connection conn = testing::Connect(db);
   auto tables_before = pg::ListTables(conn, "zerodown");
   EXPECT_EQ(tables_before, (std::vector<std::string>{"migrations", "state_version", "steps"}));
-  ASSERT_EQ(RunZerodown("--postgres-url " + Quoted(db) + " init", &out), 0) << out;
+  ASSERT_EQ(RunZerodown("--postgres-url " + testing::Quoted(db) + " init", &out), 0) << out;
   EXPECT_NE(out.find("already initialised"), std::string::npos) << out;
   EXPECT_EQ(pg::ListTables(conn, "zerodown"), tables_before);
-  EXPECT_EQ(RunZerodown("--postgres-url " + Quoted(db) + " status", &out), 0);
+  EXPECT_EQ(RunZerodown("--postgres-url " + testing::Quoted(db) + " status", &out), 0);
   EXPECT_NE(out.find("no migration in progress"), std::string::npos) << out;
 }
 
@@ -75,7 +73,7 @@ TEST(CliFoundationTest, ExitCodesAndMessagesForBadInput) {
   EXPECT_NE(out.find("server is running"), std::string::npos) << out;
 
   std::string missing = db.substr(0, db.find("dbname=")) + "dbname=no_such_db";
-  EXPECT_EQ(RunZerodown("--postgres-url " + Quoted(missing) + " status", &out), 3);
+  EXPECT_EQ(RunZerodown("--postgres-url " + testing::Quoted(missing) + " status", &out), 3);
   EXPECT_NE(out.find("Create the database"), std::string::npos) << out;
 
   EXPECT_EQ(RunZerodown("start", &out), 2) << "a missing argument is a usage error";
@@ -83,17 +81,17 @@ TEST(CliFoundationTest, ExitCodesAndMessagesForBadInput) {
 
   std::string file = ::testing::TempDir() + "/broken.yaml";
   std::ofstream(file) << "operations:\n  - alter_column: {table: t, column: [\n";
-  ASSERT_EQ(RunZerodown("--postgres-url " + Quoted(db) + " init", &out), 0);
-  EXPECT_EQ(RunZerodown("--postgres-url " + Quoted(db) + " start " + file, &out), 2);
+  ASSERT_EQ(RunZerodown("--postgres-url " + testing::Quoted(db) + " init", &out), 0);
+  EXPECT_EQ(RunZerodown("--postgres-url " + testing::Quoted(db) + " start " + file, &out), 2);
   EXPECT_NE(out.find("broken.yaml"), std::string::npos) << "the error names the file: " << out;
 
   std::string unknown = ::testing::TempDir() + "/unknown_table.yaml";
   std::ofstream(unknown) << "operations:\n  - drop_column: {table: nope, column: c}\n";
-  EXPECT_EQ(RunZerodown("--postgres-url " + Quoted(db) + " start " + unknown, &out), 2);
+  EXPECT_EQ(RunZerodown("--postgres-url " + testing::Quoted(db) + " start " + unknown, &out), 2);
   EXPECT_NE(out.find("unknown_table.yaml, operation 1 (drop_column)"), std::string::npos) << out;
   EXPECT_NE(out.find("table \"nope\" does not exist"), std::string::npos) << out;
 
-  EXPECT_EQ(RunZerodown("--postgres-url " + Quoted(db) + " complete", &out), 2);
+  EXPECT_EQ(RunZerodown("--postgres-url " + testing::Quoted(db) + " complete", &out), 2);
   EXPECT_NE(out.find("no migration in progress"), std::string::npos) << out;
 }
 
@@ -110,7 +108,7 @@ TEST(CliFoundationTest, SchemaNamesWithQuotesAndSpacesWork) {
   std::ofstream(file) << "operations:\n  - alter_column: {table: orders, column: total, type: "
                          "bigint, up: total, down: total::integer}\n";
   std::string out;
-  std::string base = "--postgres-url " + Quoted(db) + " --schema 'shop \"eu\"' ";
+  std::string base = "--postgres-url " + testing::Quoted(db) + " --schema 'shop \"eu\"' ";
   ASSERT_EQ(RunZerodown(base + "init", &out), 0) << out;
   ASSERT_EQ(RunZerodown(base + "start " + file, &out), 0) << out;
   EXPECT_NE(out.find("shop \"eu\"_total_bigint"), std::string::npos) << out;

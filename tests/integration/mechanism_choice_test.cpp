@@ -12,8 +12,6 @@
 namespace zerodown::engine {
 namespace {
 
-std::string Quoted(const std::string& s) { return "'" + s + "'"; }
-
 // The number of megabytes printed just before `after` in `text` ("≈ 12 MB written …"), or -1.
 int MegabytesBefore(const std::string& text, const std::string& after) {
   std::smatch m;
@@ -32,7 +30,7 @@ TEST(MechanismChoiceTest, PlanPicksByRowsAndPrintsWhatEachWayTakesAndWrites) {
   conn.Run("ANALYZE big");
   conn.Run("ANALYZE small");
   State(conn).Init();
-  std::string base = "--postgres-url " + Quoted(db) + " plan ";
+  std::string base = "--postgres-url " + testing::Quoted(db) + " plan ";
   std::string out;
 
   std::string big = ::testing::TempDir() + "/big_bigint.sql";

@@ -23,8 +23,6 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using testing::RunZerodown;
 
-std::string Quoted(const std::string& s) { return "'" + s + "'"; }
-
 // A zerodown command running in the background; its output and exit code once it ends.
 class Background {
  public:
@@ -72,7 +70,7 @@ std::string Prepare(int rows, std::string* file) {
   std::ofstream(*file) << "operations:\n  - alter_column: {table: items, column: v, type: bigint, "
                           "up: v, down: v::integer}\n";
   std::string out;
-  EXPECT_EQ(RunZerodown("--postgres-url " + Quoted(db) + " init", &out), 0) << out;
+  EXPECT_EQ(RunZerodown("--postgres-url " + testing::Quoted(db) + " init", &out), 0) << out;
   return db;
 }
 
@@ -93,7 +91,7 @@ std::size_t Count(const std::string& text, const std::string& what) {
 TEST(MonitorControl, CompleteWaitsWhileTheCutoverIsPostponed) {
   std::string file;
   std::string db = Prepare(1000, &file);
-  std::string base = "--postgres-url " + Quoted(db) + " ";
+  std::string base = "--postgres-url " + testing::Quoted(db) + " ";
   std::string out;
   ASSERT_EQ(RunZerodown(base + "start " + file, &out), 0) << out;
 
@@ -138,7 +136,7 @@ TEST(MonitorControl, CompleteWaitsWhileTheCutoverIsPostponed) {
 TEST(MonitorControl, StartCompleteRunsUpToTheCutoverAndWaits) {
   std::string file;
   std::string db = Prepare(1000, &file);
-  std::string base = "--postgres-url " + Quoted(db) + " ";
+  std::string base = "--postgres-url " + testing::Quoted(db) + " ";
   std::string out;
   ASSERT_EQ(RunZerodown(base + "postpone-cutover", &out), 0) << out;
   Background start(base + "start --complete " + file);
@@ -163,7 +161,7 @@ TEST(MonitorControl, SetChunkTimeResizesTheRunningBackfill) {
   // Under the 100000 rows from which `auto` picks a shadow copy: the in-place backfill, whose
   // UPDATE batches are slow enough to catch mid-way.
   std::string db = Prepare(90000, &file);
-  std::string base = "--postgres-url " + Quoted(db) + " ";
+  std::string base = "--postgres-url " + testing::Quoted(db) + " ";
   std::string pause = ::testing::TempDir() + "/zerodown_control_pause_" + std::to_string(getpid());
   std::filesystem::remove(pause);
   pg::Connection conn = testing::Connect(db);

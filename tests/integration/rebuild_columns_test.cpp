@@ -136,12 +136,10 @@ TEST(RebuildColumnsTest, ThreeColumnsInOneCopyWhileBothVersionsWrite) {
       << "nothing of the copy is left";
 }
 
-std::string Quoted(const std::string& s) { return "'" + s + "'"; }
-
 TEST(RebuildColumnsTest, AlterClausesThroughTheCommandLineRunToComplete) {
   std::string db = SetUpOrders(2000);
   pg::Connection conn = testing::Connect(db);
-  std::string base = "--postgres-url " + Quoted(db) + " ";
+  std::string base = "--postgres-url " + testing::Quoted(db) + " ";
   std::string out;
 
   std::string refused = ::testing::TempDir() + "/rebuild_add.yaml";

@@ -18,8 +18,6 @@ namespace {
 
 constexpr int kRows = 80000;
 
-std::string Quoted(const std::string& s) { return "'" + s + "'"; }
-
 TEST(RepackReclaimsBloatTest, UnderWritesNoFailureNoLostRowAndLessSpace) {
   std::string db = testing::FreshDatabase();
   pg::Connection conn = testing::Connect(db);
@@ -34,7 +32,8 @@ TEST(RepackReclaimsBloatTest, UnderWritesNoFailureNoLostRowAndLessSpace) {
   std::int64_t size_before = conn.Exec("SELECT pg_total_relation_size('items')").Int(0, 0);
   std::int64_t rows_before = conn.Exec("SELECT count(*) FROM items").Int(0, 0);
   std::string out;
-  ASSERT_EQ(testing::RunZerodown("--postgres-url " + Quoted(db) + " latest", &out), 0) << out;
+  ASSERT_EQ(testing::RunZerodown("--postgres-url " + testing::Quoted(db) + " latest", &out), 0)
+      << out;
   std::string latest_before = out;
 
   std::atomic<bool> stop{false};
@@ -60,8 +59,8 @@ TEST(RepackReclaimsBloatTest, UnderWritesNoFailureNoLostRowAndLessSpace) {
       }
     });
   }
-  int rc = testing::RunZerodown("--postgres-url " + Quoted(db) + " --lock-timeout 200 repack items",
-                                &out);
+  int rc = testing::RunZerodown(
+      "--postgres-url " + testing::Quoted(db) + " --lock-timeout 200 repack items", &out);
   stop = true;
   for (auto& t : writers) t.join();
   ASSERT_EQ(rc, 0) << out;
@@ -78,9 +77,11 @@ TEST(RepackReclaimsBloatTest, UnderWritesNoFailureNoLostRowAndLessSpace) {
                       "WHERE tablename = 'items'")
                 .Text(0, 0),
             "items_counter,items_pkey");
-  ASSERT_EQ(testing::RunZerodown("--postgres-url " + Quoted(db) + " latest", &out), 0) << out;
+  ASSERT_EQ(testing::RunZerodown("--postgres-url " + testing::Quoted(db) + " latest", &out), 0)
+      << out;
   EXPECT_EQ(out, latest_before) << "applications keep their search_path";
-  EXPECT_EQ(testing::RunZerodown("--postgres-url " + Quoted(db) + " repack nope", &out), 2) << out;
+  EXPECT_EQ(testing::RunZerodown("--postgres-url " + testing::Quoted(db) + " repack nope", &out), 2)
+      << out;
   EXPECT_NE(out.find("table \"nope\" does not exist"), std::string::npos) << out;
 }
 

@@ -28,8 +28,6 @@ constexpr const char* kBalanceBigint =
     R"({"alter_column": {"table": "accounts", "column": "balance", "type": "bigint",
                          "up": "balance", "down": "balance::integer"}})";
 
-std::string Quoted(const std::string& s) { return "'" + s + "'"; }
-
 // accounts(id, balance = id % 1000, note) with `rows` rows, and zerodown's state schema.
 std::string SetUpAccounts(int rows) {
   std::string db = testing::FreshDatabase();
@@ -70,7 +68,7 @@ nlohmann::json LastJson(const std::string& output) {
 TEST(VerifyTest, ReportsEveryRowOfACleanMigrationAndRefusesWithoutOne) {
   constexpr int kRows = 20000;
   std::string db = SetUpAccounts(kRows);
-  std::string url = "--postgres-url " + Quoted(db);
+  std::string url = "--postgres-url " + testing::Quoted(db);
   std::string out;
   EXPECT_EQ(RunZerodown(url + " verify", &out), 2) << out;
   EXPECT_NE(out.find("no migration in progress on schema \"public\" to verify"), std::string::npos)
@@ -104,7 +102,8 @@ TEST(VerifyTest, NamesTheRangeAndTheRowOfACorruptedCopy) {
       << "the trigger did not fire: only the copy changed";
 
   std::string out;
-  EXPECT_EQ(RunZerodown("--postgres-url " + Quoted(db) + " verify --range-rows 1000", &out), 1)
+  EXPECT_EQ(
+      RunZerodown("--postgres-url " + testing::Quoted(db) + " verify --range-rows 1000", &out), 1)
       << out;
   EXPECT_NE(out.find("mismatches: 1 row in 1 of 20 ranges"), std::string::npos) << out;
   EXPECT_NE(out.find("12000 < id <= 13000: 1 of 1000 rows differ"), std::string::npos) << out;

@@ -31,6 +31,8 @@ std::string FreshDatabase() {
 
 pg::Connection Connect(const std::string& conninfo) { return pg::Connection::Open(conninfo); }
 
+std::string Quoted(const std::string& s) { return "'" + s + "'"; }
+
 int RunZerodown(const std::string& args, std::string* output, const std::string& env) {
 #ifdef ZERODOWN_BINARY
   std::string binary = ZERODOWN_BINARY;

@@ -19,6 +19,10 @@ std::string FreshDatabase();
 // Opens a connection to `conninfo` (a thin alias that reads well in tests).
 pg::Connection Connect(const std::string& conninfo);
 
+// `s` in single quotes: one shell word for RunZerodown's `args` (a conninfo or a temp path,
+// which hold no quote of their own).
+std::string Quoted(const std::string& s);
+
 // Runs the zerodown binary with `args` (shell words, already quoted) and returns its exit code;
 // stdout and stderr are captured into `output`; `env` ("NAME=value …") is set for it alone.
 int RunZerodown(const std::string& args, std::string* output = nullptr,
