@@ -648,8 +648,15 @@ AddColumn Decoder::DecodeAddColumn(const Object& o) {
                                   "references", "comment", "generated"}));
   op.up = o.OptString("up");
   if (op.column.pk) {
-    o.Fail("column.pk", "add_column cannot add a primary key column",
-           "Add the column without `pk`, then a create_constraint of type primary_key.");
+    // As pgroll: a table has one primary key, and a new key column would need a unique value in
+    // every existing row and in every row the previous version inserts without knowing it.
+    o.Fail("column.pk",
+           "add_column cannot add a primary key column: a table has one primary key, and a new "
+           "key column would need a unique, non-NULL value in every existing row and in every "
+           "row the previous version goes on inserting without knowing the column",
+           "On a new table, declare the key in create_table (`pk: true`); on a table without "
+           "one, add the column without `pk`, fill it, then make it the key with a "
+           "create_constraint of type primary_key (its index is built concurrently).");
   }
   static constexpr std::string_view kSerialTypes[] = {"smallserial", "serial", "bigserial"};
   bool implicit_default = std::find(std::begin(kSerialTypes), std::end(kSerialTypes),

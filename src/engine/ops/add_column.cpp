@@ -1,9 +1,13 @@
 // add_column: the column is added under its real name, nullable and without a volatile default,
 // so ADD COLUMN is a catalog change. NOT NULL is a NOT VALID check until complete validates it
-// without blocking writes; `up` fills existing rows and rows the old version inserts.
+// without blocking writes; `up` fills existing rows and rows the old version inserts. A check
+// and a foreign key go in NOT VALID at start (every write from then on is held to them, up's
+// too) and are validated at complete; `unique` is an index built CONCURRENTLY and attached as
+// the constraint at complete. `pk` is refused when the file is read (model/decoder.cpp).
 #include "engine/ops/op_support.hpp"
 #include "engine/ops/registry.hpp"
 #include "engine/sync_trigger.hpp"
+#include "zerodown/pg/catalog.hpp"
 
 namespace zerodown::engine::ops {
 
@@ -37,14 +41,14 @@ class AddColumnPlanner final : public OperationPlanner {
           .WithWhere("field column.unique");
     }
     if (Status s = context.CheckType(c.type, "column.type"); !s.ok()) return s;
-    if (c.pk || c.generated || c.references || c.check) {
+    if (c.generated) {
       return Error(ErrorKind::kInvalidMigration,
-                   "add_column with pk, generated, references or check is not supported by this "
-                   "version of zerodown",
-                   "Add the plain column here and the constraint in a later migration (`sql` "
-                   "with NOT VALID, then VALIDATE).")
-          .WithWhere("field column");
+                   "add_column with `generated` is not supported by this version of zerodown",
+                   "Add the plain column here, filled by `up`, and make it generated in a "
+                   "later migration with `sql`.")
+          .WithWhere("field column.generated");
     }
+    if (Status s = ValidateConstraints(context, **table); !s.ok()) return s;
     if (!c.nullable && !c.default_value && !op_.up) {
       return Error(ErrorKind::kInvalidMigration,
                    fmt::format("column \"{}\" is NOT NULL but has neither a default nor `up`",
@@ -130,9 +134,16 @@ class AddColumnPlanner final : public OperationPlanner {
       add.push_back(fmt::format("ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID",
                                 qualified, conn.Ident(check_name), column));
     }
+    // Like NOT NULL: NOT VALID holds every write from now on (up's too) without a scan.
+    if (c.check) {
+      add.push_back(fmt::format("ALTER TABLE {} ADD CONSTRAINT {} CHECK ({}){} NOT VALID",
+                                qualified, conn.Ident(c.check->name), c.check->constraint,
+                                c.check->no_inherit ? " NO INHERIT" : ""));
+    }
     context.AddStart(context.Ddl(
         "add_column", fmt::format("add column {} ({}) to {}", c.name, c.type, table.physical),
         "ACCESS EXCLUSIVE, instant (catalog only)", add));
+    if (c.references) PlanForeignKey(context, table);
     if (backfill) {
       context.AddStart(
           BackfillAction(context, table, "backfill", fmt::format("{}.{}", table.physical, c.name)));
@@ -155,6 +166,7 @@ class AddColumnPlanner final : public OperationPlanner {
                       {fmt::format("ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {}",
                                    at_complete, conn.Ident(index), conn.Ident(index))}));
     }
+    PlanValidations(context, table);
     if (!c.nullable) {
       context.AddComplete(
           context.Ddl("validate", fmt::format("validate NOT NULL of {}", c.name),
@@ -177,6 +189,126 @@ class AddColumnPlanner final : public OperationPlanner {
   }
 
  private:
+  Status ValidateConstraints(PlanContext& context, VirtualTable& table) {
+    const model::Column& c = op_.column;
+    if (c.check || c.references) {
+      // The constraint is added at start, when the table's columns still have their physical
+      // names, and written as the new version names them.
+      for (const auto& column : table.columns) {
+        if (column.physical == column.name) continue;
+        return Error(ErrorKind::kInvalidMigration,
+                     fmt::format("column \"{}\" of table \"{}\" is renamed or changed by an "
+                                 "earlier operation of this migration, so a constraint on the "
+                                 "new column cannot be added until it completes",
+                                 column.name, table.name),
+                     "Add the column's check or foreign key in a later migration "
+                     "(create_constraint), or move this add_column to a migration of its own.")
+            .WithWhere(fmt::format("field column.{}", c.check ? "check" : "references"));
+      }
+    }
+    if (c.check) {
+      if (Status s = RequireFreeConstraint(context, table, c.check->name, "column.check.name");
+          !s.ok()) {
+        return s;
+      }
+      std::vector<VirtualColumn> columns = table.columns;
+      columns.push_back({c.name, c.name, c.type, c.nullable, std::nullopt, true, std::nullopt});
+      if (Status s = context.CheckExpression(table, columns, c.check->constraint, "boolean",
+                                             "column.check.constraint");
+          !s.ok()) {
+        return s;
+      }
+    }
+    if (c.references) return ValidateReferences(context, table);
+    return {};
+  }
+
+  Status ValidateReferences(PlanContext& context, VirtualTable& table) {
+    const model::ForeignKeyReference& r = *op_.column.references;
+    if (Status s = RequireFreeConstraint(context, table, r.name, "column.references.name");
+        !s.ok()) {
+      return s;
+    }
+    auto referenced = context.Table(r.table);
+    if (!referenced.ok()) return referenced.error().WithWhere("field column.references.table");
+    VirtualTable& ref = **referenced;
+    auto column = RequireColumn(ref, r.column, "column.references.column");
+    if (!column.ok()) return column.error();
+    if ((*column)->physical != (*column)->name || ((*column)->pending && !ref.created)) {
+      return Error(ErrorKind::kInvalidMigration,
+                   fmt::format("referenced column \"{}\" of \"{}\" changes in this migration",
+                               r.column, ref.name),
+                   "Reference it in a later migration.")
+          .WithWhere("field column.references.column");
+    }
+    if (ref.created) return {};
+    auto info = pg::DescribeTable(context.conn(), context.schema(), ref.physical);
+    for (const auto& index : info ? info->indexes : std::vector<pg::IndexInfo>{}) {
+      if (index.unique && index.valid && index.columns == std::vector{r.column} &&
+          index.definition.find(" WHERE ") == std::string::npos) {
+        return {};
+      }
+    }
+    return Error(ErrorKind::kInvalidMigration,
+                 fmt::format("column \"{}\" of \"{}\" is neither its primary key nor covered "
+                             "by a unique constraint, so a foreign key cannot reference it",
+                             r.column, ref.name),
+                 "Reference the primary key, or create a unique constraint on that column in an "
+                 "earlier migration.")
+        .WithWhere("field column.references.column");
+  }
+
+  // NOT VALID: from now on every write is checked, the old version's through up too (the
+  // referenced table is locked SHARE ROW EXCLUSIVE for an instant); complete validates the rows
+  // that were there before. Before the backfill, so that the values up writes are checked.
+  void PlanForeignKey(PlanContext& context, const VirtualTable& table) {
+    pg::Connection& conn = context.conn();
+    const model::ForeignKeyReference& r = *op_.column.references;
+    const VirtualTable& ref = *context.FindTable(r.table);
+    context.AddStart(context.Ddl(
+        "foreign_key", fmt::format("add foreign key {} NOT VALID", r.name),
+        "SHARE ROW EXCLUSIVE on the table and the referenced table, instant (NOT VALID: no scan)",
+        {fmt::format("ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}) MATCH "
+                     "{} ON DELETE {} ON UPDATE {}{}{} NOT VALID",
+                     context.Qualified(table), conn.Ident(r.name), conn.Ident(op_.column.name),
+                     context.Qualified(ref), conn.Ident(r.column), model::ToString(r.match_type),
+                     model::ToString(r.on_delete), model::ToString(r.on_update),
+                     r.deferrable ? " DEFERRABLE" : "",
+                     r.initially_deferred ? " INITIALLY DEFERRED" : "")}));
+  }
+
+  // The planner runs these VALIDATEs first in complete, under the physical names; each scans
+  // under SHARE UPDATE EXCLUSIVE, so reads and writes go on.
+  void PlanValidations(PlanContext& context, const VirtualTable& table) {
+    pg::Connection& conn = context.conn();
+    const model::Column& c = op_.column;
+    for (const std::string* name :
+         {c.check ? &c.check->name : nullptr, c.references ? &c.references->name : nullptr}) {
+      if (name == nullptr) continue;
+      context.AddComplete(
+          context.Ddl("validate_" + *name, fmt::format("validate constraint {}", *name),
+                      "SHARE UPDATE EXCLUSIVE while it scans (ROW SHARE on a referenced table)",
+                      {fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT {}",
+                                   context.Qualified(table), conn.Ident(*name))}));
+    }
+  }
+
+  static Status RequireFreeConstraint(PlanContext& context, const VirtualTable& table,
+                                      const std::string& name, std::string_view field) {
+    if (table.created || context.conn()
+                             .Exec("SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass($1) "
+                                   "AND conname = $2",
+                                   {context.Qualified(table), name})
+                             .empty()) {
+      return {};
+    }
+    return Error(
+               ErrorKind::kInvalidMigration,
+               fmt::format("table \"{}\" already has a constraint named \"{}\"", table.name, name),
+               "Pick another name for the new constraint.")
+        .WithWhere(fmt::format("field {}", field));
+  }
+
   // Whether PostgreSQL would store this default as a "missing value" instead of rewriting the
   // table: asked of the server on a throwaway temp table in a rolled-back transaction, so the
   // answer is the server's own volatility rule.

@@ -10,8 +10,10 @@
 // it writes, added NOT VALID after complete's rename (ACCESS EXCLUSIVE, instant) and validated
 // (SHARE UPDATE EXCLUSIVE). complete drops the originals and renames the copies (ACCESS
 // EXCLUSIVE, catalog only); rollback drops the copies and the constraint with them.
+// primary_key: no copies (a key keeps its values); see PrimaryKeyPlan.
 #include "engine/ops/column_duplication.hpp"
 #include "engine/ops/op_support.hpp"
+#include "engine/ops/primary_key.hpp"
 #include "engine/ops/registry.hpp"
 
 namespace zerodown::engine::ops {
@@ -23,18 +25,7 @@ class CreateConstraintPlanner final : public OperationPlanner {
   explicit CreateConstraintPlanner(model::CreateConstraint op) : op_(std::move(op)) {}
 
   Status Validate(PlanContext& context) override {
-    if (op_.type == model::ConstraintType::kPrimaryKey ||
-        op_.type == model::ConstraintType::kExclude) {
-      // A table without a primary key cannot be backfilled in batches, and one with a primary
-      // key cannot get a second.
-      return Error(ErrorKind::kInvalidMigration,
-                   fmt::format("create_constraint of type {} is not supported by this version of "
-                               "zerodown",
-                               model::ToString(op_.type)),
-                   "Build a unique index CONCURRENTLY (create_index) and attach it with `sql` "
-                   "(ALTER TABLE … ADD PRIMARY KEY USING INDEX).")
-          .WithWhere("field type");
-    }
+    if (op_.type == model::ConstraintType::kPrimaryKey) return ValidatePrimaryKey(context);
     if (op_.columns.empty()) {
       return Error(ErrorKind::kInvalidMigration, "create_constraint lists no columns",
                    "List the columns the constraint covers (for a check, the columns its "
@@ -87,11 +78,38 @@ class CreateConstraintPlanner final : public OperationPlanner {
     return {};
   }
 
-  void Plan(PlanContext& context) override { duplication_.Plan(context); }
+  void Plan(PlanContext& context) override {
+    if (op_.type == model::ConstraintType::kPrimaryKey) {
+      primary_key_.Plan(context);
+      return;
+    }
+    duplication_.Plan(context);
+  }
 
  private:
+  // A primary key keeps the columns' values as they are: no copies, so `up` and `down` may only
+  // name the column itself (pgroll's examples write `id: id`).
+  Status ValidatePrimaryKey(PlanContext& context) {
+    pg::Connection& conn = context.conn();
+    for (const auto* map : {&op_.up, &op_.down}) {
+      for (const auto& [column, expression] : *map) {
+        if (expression == column || expression == conn.Ident(column)) continue;
+        return Error(ErrorKind::kInvalidMigration,
+                     fmt::format("a primary key is built over the values the columns hold, but "
+                                 "\"{}\" of column \"{}\" would change them",
+                                 expression, column),
+                     "Change the values with alter_column in an earlier migration, and give "
+                     "the primary key `up`/`down` that name the column itself (or none).")
+            .WithWhere(fmt::format("field {}.{}", map == &op_.up ? "up" : "down", column));
+      }
+    }
+    return primary_key_.Validate(context, {op_.table, op_.name, op_.columns, op_.index_parameters},
+                                 "columns");
+  }
+
   model::CreateConstraint op_;
   ColumnDuplication duplication_;
+  PrimaryKeyPlan primary_key_;
 };
 
 }  // namespace

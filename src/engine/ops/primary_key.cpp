@@ -1,0 +1,230 @@
+#include "engine/ops/primary_key.hpp"
+
+#include "engine/ops/op_support.hpp"
+
+namespace zerodown::engine::ops {
+
+namespace {
+
+std::string IdentList(pg::Connection& conn, const std::vector<std::string>& names) {
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : ", ") + conn.Ident(n);
+  return list;
+}
+
+// INCLUDE (…) WITH (…) and the tablespace, as CREATE INDEX (`index`) or a table constraint
+// spells them.
+std::string IndexParameterClauses(pg::Connection& conn, VirtualTable& table,
+                                  const std::optional<model::IndexParameters>& parameters,
+                                  bool index) {
+  if (!parameters) return "";
+  std::string out;
+  if (!parameters->include_columns.empty()) {
+    std::vector<std::string> physical;
+    for (const auto& c : parameters->include_columns) {
+      physical.push_back(table.FindColumn(c)->physical);
+    }
+    out += " INCLUDE (" + IdentList(conn, physical) + ")";
+  }
+  if (parameters->storage_parameters) out += " WITH (" + *parameters->storage_parameters + ")";
+  if (parameters->tablespace) {
+    out +=
+        (index ? " TABLESPACE " : " USING INDEX TABLESPACE ") + conn.Ident(*parameters->tablespace);
+  }
+  return out;
+}
+
+std::string IndexName(const PrimaryKeySpec& spec) {
+  return PlanContext::TempName("_zd_pk_", spec.name);
+}
+
+std::string NotNullCheckName(const std::string& physical) {
+  return PlanContext::TempName("_zd_pknn_", physical);
+}
+
+}  // namespace
+
+Status PrimaryKeyPlan::Validate(PlanContext& context, PrimaryKeySpec spec, std::string_view field) {
+  spec_ = std::move(spec);
+  auto found = context.Table(spec_.table);
+  if (!found.ok()) return found.error().WithWhere("field table");
+  VirtualTable& table = **found;
+  if (!table.key_columns.empty()) {
+    std::string key;
+    for (const auto& k : table.key_columns) key += (key.empty() ? "" : ", ") + k;
+    return Error(ErrorKind::kInvalidMigration,
+                 fmt::format("table \"{}\" already has a primary key ({}), and a table has only "
+                             "one",
+                             table.name, key),
+                 "Make these columns unique and NOT NULL instead (a unique constraint and "
+                 "nullable: false); the existing primary key cannot be dropped online.")
+        .WithWhere(fmt::format("field {}", field));
+  }
+  if (spec_.columns.empty()) {
+    return Error(ErrorKind::kInvalidMigration, "a primary key needs at least one column",
+                 "List the key's columns under `columns`.")
+        .WithWhere(fmt::format("field {}", field));
+  }
+  physical_.clear();
+  for (const auto& c : spec_.columns) {
+    auto column = RequireColumn(table, c, field);
+    if (!column.ok()) return column.error();
+    physical_.push_back((*column)->physical);
+  }
+  if (spec_.parameters) {
+    for (const auto& c : spec_.parameters->include_columns) {
+      if (auto r = RequireColumn(table, c, "index_parameters.include_columns"); !r.ok()) {
+        return r.error();
+      }
+    }
+  }
+  bool taken = RelationExists(context, spec_.name) ||
+               !context.conn()
+                    .Exec(
+                        "SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass($1) AND "
+                        "conname = $2",
+                        {context.Qualified(table), spec_.name})
+                    .empty();
+  if (taken) {
+    return Error(ErrorKind::kInvalidMigration,
+                 fmt::format("the name \"{}\" is taken in schema \"{}\": the primary key's "
+                             "constraint and index both take it",
+                             spec_.name, context.schema()),
+                 "Pick another name for the primary key.")
+        .WithWhere("field name");
+  }
+  return CheckRows(context, table, field);
+}
+
+// The index build would fail on a repeated key and the validation at complete on a NULL; both
+// are found here, before start changes anything, by the same scans.
+Status PrimaryKeyPlan::CheckRows(PlanContext& context, VirtualTable& table,
+                                 std::string_view field) {
+  if (table.created) return {};
+  for (std::size_t i = 0; i < spec_.columns.size(); ++i) {
+    const VirtualColumn* c = table.FindColumn(spec_.columns[i]);
+    // A column this migration adds or copies holds its values only once start has run.
+    if (c->pending || c->physical != c->name) return {};
+  }
+  pg::Connection& conn = context.conn();
+  std::string qualified = context.Qualified(table);
+  std::string is_null;
+  std::string shown;
+  for (const auto& p : physical_) {
+    is_null += (is_null.empty() ? "" : " OR ") + conn.Ident(p) + " IS NULL";
+    shown += (shown.empty() ? "" : " || ', ' || ") + fmt::format("{}::text", conn.Ident(p));
+  }
+  std::string list = IdentList(conn, physical_);
+  pg::Rows nulls = conn.Exec(fmt::format(
+      "SELECT left(row_to_json(t)::text, 300) FROM {} AS t WHERE {} LIMIT 1", qualified, is_null));
+  if (!nulls.empty()) {
+    return Error(ErrorKind::kInvalidMigration,
+                 fmt::format("table \"{}\" has a row with NULL in the primary key's columns ({}): "
+                             "{}",
+                             table.name, list, nulls.Text(0, 0)),
+                 "Fill those rows first (alter_column with nullable: false and `up`), or pick "
+                 "columns that hold a value in every row.")
+        .WithWhere(fmt::format("field {}", field));
+  }
+  pg::Rows repeated =
+      conn.Exec(fmt::format("SELECT {}, count(*) FROM {} GROUP BY {} HAVING count(*) > 1 LIMIT 1",
+                            shown, qualified, list));
+  if (!repeated.empty()) {
+    return Error(ErrorKind::kInvalidMigration,
+                 fmt::format("table \"{}\" holds the key ({}) = ({}) in {} rows, so it cannot be "
+                             "the primary key",
+                             table.name, list, repeated.Text(0, 0), repeated.Text(0, 1)),
+                 "Remove or change the duplicate rows first, or pick columns whose values are "
+                 "unique.")
+        .WithWhere(fmt::format("field {}", field));
+  }
+  return {};
+}
+
+void PrimaryKeyPlan::Plan(PlanContext& context) {
+  VirtualTable& table = *context.FindTable(spec_.table);
+  pg::Connection& conn = context.conn();
+  std::string qualified = context.Qualified(table);
+  std::string columns = IdentList(conn, physical_);
+  if (table.created) {
+    // Nobody uses a table this migration creates: the plain statement locks no one.
+    context.AddStart(
+        context.Ddl("primary_key", fmt::format("add primary key {} ({})", spec_.name, columns),
+                    "ACCESS EXCLUSIVE on the new table only, instant (nobody uses it yet)",
+                    {fmt::format("ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY ({}){}", qualified,
+                                 conn.Ident(spec_.name), columns,
+                                 IndexParameterClauses(conn, table, spec_.parameters, false))}));
+    table.key_columns = physical_;
+    for (const auto& c : spec_.columns) table.FindColumn(c)->nullable = false;
+    return;
+  }
+
+  std::vector<std::string> add_checks;
+  std::vector<std::string> validate;
+  std::vector<std::string> attach;
+  std::vector<std::string> drop_checks;
+  std::string at_complete = CompleteQualified(context, table);
+  for (std::size_t i = 0; i < physical_.size(); ++i) {
+    const VirtualColumn& c = *table.FindColumn(spec_.columns[i]);
+    if (!c.nullable && !c.pending && c.physical == c.name) continue;  // NOT NULL already
+    std::string check = conn.Ident(NotNullCheckName(physical_[i]));
+    // NOT VALID: instant, and from now on no write may leave the column NULL.
+    add_checks.push_back(
+        fmt::format("ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} IS NOT NULL) "
+                    "NOT VALID",
+                    qualified, check, conn.Ident(physical_[i])));
+    validate.push_back(fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT {}", qualified, check));
+    attach.push_back(fmt::format("ALTER TABLE {} ALTER COLUMN {} SET NOT NULL", at_complete,
+                                 conn.Ident(spec_.columns[i])));
+    attach.push_back(fmt::format("ALTER TABLE {} DROP CONSTRAINT {}", at_complete, check));
+    drop_checks.push_back(
+        fmt::format("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}", qualified, check));
+  }
+  if (!add_checks.empty()) {
+    context.AddStart(context.Ddl(
+        "primary_key_not_null", fmt::format("add NOT VALID checks that ({}) are NOT NULL", columns),
+        "ACCESS EXCLUSIVE, instant (NOT VALID: no scan)", add_checks));
+  }
+  std::string index = IndexName(spec_);
+  Action build;
+  build.id = context.ActionId("primary_key_index");
+  build.kind = ActionKind::kNonTransactional;
+  build.description = fmt::format("build unique index {} on ({}) concurrently", index, columns);
+  build.lock = "SHARE UPDATE EXCLUSIVE while it builds (reads and writes go on)";
+  // A failed build leaves an INVALID index under the name: a rerun drops it first.
+  build.sql = {
+      fmt::format("DROP INDEX CONCURRENTLY IF EXISTS {}", conn.Ident(context.schema(), index)),
+      fmt::format("CREATE UNIQUE INDEX CONCURRENTLY {} ON {} ({}){}", conn.Ident(index), qualified,
+                  columns, IndexParameterClauses(conn, table, spec_.parameters, true))};
+  context.AddStart(build);
+
+  if (!validate.empty()) {
+    context.AddComplete(context.Ddl(
+        "validate_primary_key_not_null", fmt::format("validate that ({}) are NOT NULL", columns),
+        "SHARE UPDATE EXCLUSIVE while it scans (reads and writes go on)", validate));
+  }
+  // SET NOT NULL finds the validated check and skips its scan (PostgreSQL 12+); ADD PRIMARY KEY
+  // USING INDEX then finds the columns NOT NULL and the index built: catalog only.
+  attach.push_back(fmt::format("ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY USING INDEX {}",
+                               at_complete, conn.Ident(spec_.name), conn.Ident(index)));
+  context.AddComplete(context.Ddl("primary_key",
+                                  fmt::format("attach {} as primary key {}", index, spec_.name),
+                                  "ACCESS EXCLUSIVE, catalog only (milliseconds)", attach));
+
+  Action drop_index;
+  drop_index.id = context.ActionId("drop_primary_key_index");
+  drop_index.kind = ActionKind::kNonTransactional;
+  drop_index.description = fmt::format("drop unique index {} concurrently", index);
+  drop_index.lock = "SHARE UPDATE EXCLUSIVE (reads and writes go on)";
+  drop_index.sql = {
+      fmt::format("DROP INDEX CONCURRENTLY IF EXISTS {}", conn.Ident(context.schema(), index))};
+  std::vector<Action> undo = {drop_index};
+  if (!drop_checks.empty()) {
+    undo.push_back(context.Ddl("drop_primary_key_not_null", "drop the NOT NULL checks",
+                               "ACCESS EXCLUSIVE, instant", drop_checks));
+  }
+  context.AddRollback(undo);
+  for (const auto& c : spec_.columns) table.FindColumn(c)->nullable = false;
+}
+
+}  // namespace zerodown::engine::ops
