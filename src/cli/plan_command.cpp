@@ -2,6 +2,7 @@
 
 #include "cli/support.hpp"
 #include "zerodown/model/migration_reader.hpp"
+#include "zerodown/sql/sql_down.hpp"
 
 namespace zerodown::cli {
 namespace {
@@ -59,7 +60,8 @@ const CommandRegistration kRegistration{
         if (global.json) {
           std::cout << engine::ToJson(plan).dump(2) << "\n";
         } else {
-          std::cout << engine::Describe(plan);
+          std::cout << engine::Describe(plan)
+                    << sql::DescribeLeftBehind(sql::SqlLeftBehind(migration));
         }
       });
     }};

@@ -1,9 +1,22 @@
 #include <iostream>
 
 #include "cli/support.hpp"
+#include "zerodown/model/migration_reader.hpp"
+#include "zerodown/sql/sql_down.hpp"
 
 namespace zerodown::cli {
 namespace {
+
+// "the schema is as before." or what `sql` operations without a way back left in place.
+std::string WhatStays(const engine::MigrationRecord& record) {
+  auto migration = model::FromJson(record.migration, record.name);
+  auto left =
+      migration.ok() ? sql::SqlLeftBehind(migration.value()) : std::vector<sql::LeftBehind>{};
+  if (left.empty()) return "the schema is as before.\n";
+  return "the schema is as before, except what these statements made (their operation has no "
+         "`down`):\n" +
+         sql::DescribeLeftBehind(left);
+}
 
 const CommandRegistration kRegistration{
     60, [](CLI::App& app, GlobalOptions& global) {
@@ -23,8 +36,7 @@ const CommandRegistration kRegistration{
           std::cout << nlohmann::json{{"migration", record.name}, {"phase", record.phase}}.dump()
                     << "\n";
         } else {
-          std::cout << "migration \"" << record.name
-                    << "\" rolled back; the schema is as before.\n";
+          std::cout << "migration \"" << record.name << "\" rolled back; " << WhatStays(record);
         }
       });
     }};

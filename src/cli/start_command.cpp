@@ -1,6 +1,7 @@
 #include <iostream>
 
 #include "cli/support.hpp"
+#include "zerodown/sql/sql_down.hpp"
 
 namespace zerodown::cli {
 namespace {
@@ -41,6 +42,11 @@ const CommandRegistration kRegistration{
       cmd->callback([&global, flags] {
         model::Migration migration =
             LoadMigration(flags->file, global.schema, flags->allow_blocking);
+        if (auto left = sql::SqlLeftBehind(migration); !left.empty()) {
+          std::cerr << "warning: a rollback will leave what these statements make in place (give "
+                       "their operation a `down`):\n"
+                    << sql::DescribeLeftBehind(left);
+        }
         pg::Connection conn = Connect(global);
         MigrationSession session(global, flags->engine);
         engine::Engine engine(conn, session.options(), session.progress());

@@ -13,6 +13,7 @@
 #include "zerodown/monitor/control.hpp"
 #include "zerodown/monitor/session.hpp"
 #include "zerodown/sql/rebuild_clauses.hpp"
+#include "zerodown/sql/sql_down.hpp"
 #include "zerodown/sql/translate.hpp"
 
 namespace zerodown::cli {
@@ -338,6 +339,7 @@ model::Migration LoadMigration(const std::string& path, const std::string& schem
   }
   model::Migration migration = model::ReadMigrationFile(path).ValueOrThrow();
   sql::LowerRebuildClauses(migration).ThrowIfError();
+  sql::InferSqlDowns(migration).ThrowIfError();
   return migration;
 }
 
