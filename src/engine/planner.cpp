@@ -120,11 +120,17 @@ Status PlanContext::CheckExpression(const VirtualTable& table,
   auto result = conn_.TryExec(sql);
   tx.Rollback();
   if (result.ok()) return {};
+  std::string names;
+  for (const auto& c : columns) names += (names.empty() ? "" : ", ") + c.name;
+  // pgroll compiles up and down only when a row is written, so a file it accepts can hold an
+  // expression that fails every write; zerodown refuses it before anything changes.
   return Error(ErrorKind::kInvalidMigration,
                fmt::format("the expression `{}` does not compile: {}", expression,
                            result.error().message()),
-               "Write it as an SQL expression over the table's columns as that version names "
-               "them, e.g. `CAST(abalance AS bigint)` or `COALESCE(name, 'unknown')`.")
+               fmt::format("Write it as an SQL expression over the columns of \"{}\" as that "
+                           "version names them ({}), e.g. `CAST(abalance AS bigint)` or "
+                           "`COALESCE(name, 'unknown')`.",
+                           table.name, names))
       .WithWhere(fmt::format("field {}", field));
 }
 
