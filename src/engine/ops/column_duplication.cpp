@@ -1,6 +1,7 @@
 #include "engine/ops/column_duplication.hpp"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "engine/ops/op_support.hpp"
@@ -112,6 +113,15 @@ Status ColumnDuplication::Validate(PlanContext& context, const std::string& tabl
     }
     std::string down = p.change.down.value_or(conn.Ident(p.change.column));
     if (Status s = context.CheckExpression(t, new_columns_, down, p.old_type, p.change.down_field);
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (!t.created) {
+    std::map<std::string, std::string> copies;
+    for (const auto& p : columns_) copies[p.old_physical] = p.new_physical;
+    if (Status s = indexes_.Validate(context, t, copies, dropping,
+                                     changes.empty() ? "column" : changes.front().column_field);
         !s.ok()) {
       return s;
     }
@@ -271,19 +281,12 @@ Status ColumnDuplication::ValidateColumn(PlanContext& context, VirtualTable& tab
                      "A copy of it cannot be kept in step by a trigger; change it with `sql`.")
             .WithWhere(fmt::format("field {}", change.column_field));
       }
-      // Dropping the original at complete would silently take these with it.
-      for (const auto& index : info->indexes) {
-        if (!Contains(index.columns, c.physical)) continue;
-        if (dropping && index.name == *dropping) continue;
-        return ColumnInUse(c.name, fmt::format("index \"{}\"", index.name),
-                           "Drop the index in an earlier migration (drop_index) and create it "
-                           "again afterwards (create_index); this version does not rebuild "
-                           "indexes on a copied column yet.",
-                           change.column_field);
-      }
+      // Dropping the original at complete would silently take these with it. Indexes and the
+      // unique constraints they back are carried over to the copy (IndexDuplication).
       for (const auto& constraint : info->constraints) {
         if (!Contains(constraint.columns, c.physical)) continue;
         if (dropping && constraint.name == *dropping) continue;
+        if (constraint.type == 'u') continue;
         return ColumnInUse(c.name, fmt::format("constraint \"{}\"", constraint.name),
                            "Drop the constraint first (drop_constraint) and add it again after "
                            "the change (create_constraint).",
@@ -607,6 +610,8 @@ void ColumnDuplication::Plan(PlanContext& context) {
     context.AddStart(create);
   }
 
+  indexes_.PlanStart(context);
+
   // The planner runs every VALIDATE of complete first, before any rename, under the physical
   // names: a failure then leaves the migration where it was, and rollback still works.
   if (!validate_not_null.empty()) {
@@ -658,6 +663,8 @@ void ColumnDuplication::Plan(PlanContext& context) {
                                at_complete, conn.Ident(unique.name),
                                conn.Ident(PlanContext::TempName("_zd_uq_", unique.name))));
   }
+  auto carried = indexes_.CompleteSql(context, at_complete);
+  swap.insert(swap.end(), carried.begin(), carried.end());
   for (const auto& check : checks_) {
     // Only now do the expression's names name physical columns; NOT VALID keeps this instant,
     // the trigger has held every row to it since start, and the validation below proves it.

@@ -6,15 +6,18 @@
 // enforces pending CHECKs, a batched backfill fills existing rows, and the new version's view
 // shows the copies under the columns' names. Constraints on the copies are enforced from start
 // without a long lock: a foreign key NOT VALID, a unique index built CONCURRENTLY, a check in the
-// trigger. complete drops the originals (their constraints and indexes go with them), renames the
-// copies and attaches the constraints under the user's names; rollback drops the copies. No
-// original is ever rewritten. It plans; it runs no DDL.
+// trigger. The indexes and unique constraints over the originals are built again over the copies
+// (IndexDuplication). complete drops the originals (their constraints and indexes go with them),
+// renames the copies, gives the rebuilt indexes the originals' names and attaches the constraints
+// under the user's names; rollback drops the copies and their indexes. No original is ever
+// rewritten. It plans; it runs no DDL.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "engine/ops/index_duplication.hpp"
 #include "zerodown/engine/operation.hpp"
 
 namespace zerodown::engine::ops {
@@ -76,9 +79,11 @@ Result<std::vector<std::string>> ConstraintColumns(PlanContext& context, Virtual
 class ColumnDuplication {
  public:
   // Checks every change against the table as the new version sees it and the catalog: the
-  // columns exist, are not key columns, are not used by an index or constraint that the drop of
-  // the original would lose (except `dropping`, the constraint an operation removes), are not
-  // referenced by another table's foreign key; types exist; up and down compile. Nothing changes.
+  // columns exist, are not key columns, are not used by a check, foreign key or exclusion
+  // constraint that the drop of the original would lose (except `dropping`, the constraint an
+  // operation removes), are not referenced by another table's foreign key; the indexes and unique
+  // constraints over them can be built again over the copies (IndexDuplication); types exist; up
+  // and down compile. Nothing changes.
   Status Validate(PlanContext& context, const std::string& table, std::vector<ColumnChange> changes,
                   const std::optional<std::string>& dropping = std::nullopt);
   // Each checks its constraint (name free, columns copied, expression compiles, referenced key
@@ -129,6 +134,7 @@ class ColumnDuplication {
   std::vector<CopyCheck> checks_;
   std::vector<CopyUnique> uniques_;
   std::vector<CopyForeignKey> foreign_keys_;
+  IndexDuplication indexes_;  // the indexes over the originals, built again over the copies
   bool shadow_ = false;
   std::string shadow_required_by_;  // the operation that is a copy by definition, if any
   std::string mechanism_note_;      // why the planner chose what it chose, for `zerodown plan`
