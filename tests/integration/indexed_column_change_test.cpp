@@ -7,7 +7,8 @@
 //    column, and a unique one still rejects a duplicate.
 // Table-driven over index kinds (plain, unique, partial, expression, multi-column, hash with
 // storage parameters, unique constraint) times changes (nullable false with up, a type, a check
-// through alter_column, a check through create_constraint), both mechanisms.
+// through alter_column, a check and a unique through
+// create_constraint), both mechanisms.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -80,6 +81,10 @@ const std::vector<Change>& Changes() {
            "columns": ["email"], "check": "length(email) > 2",
            "up": {"email": "CASE WHEN length(email) > 2 THEN email ELSE 'zzz' || id END"},
            "down": {"email": "email"}}})j"},
+      {"create_unique",
+       R"j({"create_constraint": {"table": "users", "name": "users_email_unique",
+           "type": "unique", "columns": ["email"], "up": {"email": "email"},
+           "down": {"email": "email"}}})j"},
   };
   return changes;
 }
@@ -88,6 +93,8 @@ struct Case {
   IndexKind kind;
   Change change;
 };
+
+void PrintTo(const Case& c, std::ostream* os) { *os << c.kind.name << " " << c.change.name; }
 
 std::vector<Case> Cases() {
   std::vector<Case> cases;
@@ -104,7 +111,11 @@ std::string SchemaDump(const std::string& db) {
   std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
   std::string out;
   std::array<char, 4096> buffer{};
-  while (pipe && fgets(buffer.data(), buffer.size(), pipe.get()) != nullptr) out += buffer.data();
+  while (pipe && fgets(buffer.data(), buffer.size(), pipe.get()) != nullptr) {
+    // pg_dump 15.14+ brackets its output with a random \restrict key.
+    std::string_view line = buffer.data();
+    if (line.rfind("\\restrict ", 0) != 0 && line.rfind("\\unrestrict ", 0) != 0) out += line;
+  }
   return out;
 }
 
@@ -127,7 +138,8 @@ std::string IndexDefinition(pg::Connection& conn, const std::string& index) {
 
 std::string Leftovers(pg::Connection& conn) {
   return RowsText(conn.Exec(
-      "SELECT relname FROM pg_class WHERE relname LIKE '\\_zd\\_%' UNION ALL SELECT attname FROM "
+      "SELECT relname FROM pg_class WHERE relname LIKE '\\_zd\\_%' AND relnamespace = "
+      "'public'::regnamespace UNION ALL SELECT attname FROM "
       "pg_attribute WHERE attrelid = 'public.users'::regclass AND attname LIKE '\\_zd\\_%' AND "
       "NOT attisdropped ORDER BY 1"));
 }
@@ -160,8 +172,8 @@ class IndexedColumnChangeTest : public ::testing::TestWithParam<Case> {
     }
     pg::Connection conn = testing::Connect(db);
     // The duplicate is named after the original's oid.
-    std::string temp = RowsText(conn.Exec("SELECT '_zd_dup_' || to_regclass($1)::oid",
-                                          {"public." + c.kind.name}));
+    std::string temp =
+        RowsText(conn.Exec("SELECT '_zd_dup_' || to_regclass($1)::oid", {"public." + c.kind.name}));
     EXPECT_EQ(RowsText(conn.Exec("SELECT indisvalid FROM pg_index WHERE indexrelid = "
                                  "to_regclass($1)",
                                  {"public." + temp})),
@@ -200,7 +212,9 @@ TEST_P(IndexedColumnChangeTest, StartThenCompleteLeavesTheIndexUnderItsNameOverT
   AfterStart(db, record.plan.version_schema);
   engine.Complete();
   EXPECT_EQ(IndexOverEmail(conn, c.kind.name), "t|t");
-  if (!c.change.retypes) EXPECT_EQ(IndexDefinition(conn, c.kind.name), definition);
+  if (!c.change.retypes) {
+    EXPECT_EQ(IndexDefinition(conn, c.kind.name), definition);
+  }
   EXPECT_EQ(Leftovers(conn), "");
   if (c.kind.name == "users_email_key") {
     EXPECT_EQ(RowsText(conn.Exec("SELECT contype, pg_get_constraintdef(oid) FROM pg_constraint "
@@ -208,9 +222,10 @@ TEST_P(IndexedColumnChangeTest, StartThenCompleteLeavesTheIndexUnderItsNameOverT
               "u|UNIQUE (email)");
   }
   if (c.kind.unique) {
+    // With a second unique constraint over the column, either may report the duplicate.
     Versions apps(db, "public");
     apps.Run({{kOld, "INSERT INTO users (id, name, email) VALUES (6, 'fay', 'a@x')",
-               "!23505 " + c.kind.name}},
+               c.change.name == "create_unique" ? "!23505" : "!23505 " + c.kind.name}},
              "after complete");
   }
 }
