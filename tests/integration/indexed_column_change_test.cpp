@@ -340,5 +340,29 @@ TEST(IndexedColumnRefusalTest, ExclusionConstraintAndInvalidIndexAreRefused) {
   EXPECT_EQ(SchemaDump(db), before);
 }
 
+// An `up` that gives two rows one value fails the duplicate of a unique index halfway through
+// start (CREATE UNIQUE INDEX CONCURRENTLY leaves an invalid index behind): start rolls back, and
+// the invalid duplicate goes with the copy.
+TEST(IndexedColumnFailureTest, AUniqueDuplicateThatCannotBeBuiltRollsTheStartBack) {
+  std::string db = Database("indexed_failed_build");
+  pg::Connection conn = testing::Connect(db);
+  conn.Run(std::string(kBaseSetup) + "CREATE UNIQUE INDEX users_email_uidx ON users (email);");
+  State(conn).Init();
+  std::string before = SchemaDump(db);
+  SilentProgress progress;
+  Engine engine(conn, testing::FastEngineOptions(), progress);
+  try {
+    engine.Start(testing::ParseOperations(
+        "same", R"j({"alter_column": {"table": "users", "column": "email", "nullable": false,
+                    "up": "'same@x'", "down": "email"}})j"));
+    ADD_FAILURE() << "an up that maps every row to one value cannot fill a unique index";
+  } catch (const Error& error) {
+    EXPECT_NE(error.Describe().find("SQLSTATE 23505"), std::string::npos) << error.Describe();
+  }
+  EXPECT_EQ(SchemaDump(db), before);
+  EXPECT_EQ(Leftovers(conn), "");
+  EXPECT_FALSE(State(conn).Active("public").has_value());
+}
+
 }  // namespace
 }  // namespace zerodown::engine
