@@ -58,6 +58,8 @@ cluster_start() {
   options+=" -c port=$CLUSTER_PORT -c fsync=off -c synchronous_commit=off"
   options+=" -c full_page_writes=off -c shared_buffers=256MB -c max_wal_size=4GB"
   options+=" -c max_connections=200 -c shared_preload_libraries=''"
+  # Settings of the calling script (later -c wins), e.g. -c shared_preload_libraries=pg_stat_statements.
+  options+=" ${CLUSTER_EXTRA_OPTIONS:-}"
   if ! as_server_user "$PG_BINDIR/pg_ctl" -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/server.log" \
       -o "$options" -w start >/dev/null; then
     cat "$CLUSTER_DIR/server.log" >&2

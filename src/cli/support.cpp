@@ -29,6 +29,47 @@ pg::Connection Connect(const GlobalOptions& global) {
   return conn;
 }
 
+namespace {
+
+void AddHealthFlags(CLI::App* command, EngineFlags& flags) {
+  command
+      ->add_option("--alert-error-rate", flags.alert_error_rate,
+                   "alert when this share of the database's transactions rolls back (0: off)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  command
+      ->add_option("--rollback-error-rate", flags.rollback_error_rate,
+                   "with --auto-rollback, roll back when this share of the database's "
+                   "transactions rolls back for 2 verdicts in a row (0: off)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  command
+      ->add_option("--alert-latency-ratio", flags.alert_latency_ratio,
+                   "alert when the application's statements (or the probe) take this many times "
+                   "longer than before the migration, and --latency-margin more (0: off)")
+      ->capture_default_str();
+  command
+      ->add_option("--rollback-latency-ratio", flags.rollback_latency_ratio,
+                   "with --auto-rollback, roll back when the application's statements (or the "
+                   "probe) take this many times longer than before the migration, and "
+                   "--latency-margin more, for --latency-sustain verdicts in a row (0: off)")
+      ->capture_default_str();
+  command
+      ->add_option("--latency-margin", flags.latency_margin_ms,
+                   "milliseconds a latency must grow by, beside the ratio, to count as degraded: "
+                   "1 ms becoming 2.5 ms harms nobody")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 600000));
+  command
+      ->add_option("--latency-sustain", flags.latency_sustain,
+                   "degraded latency verdicts (one a second, each over the last 3 s) in a row "
+                   "before --auto-rollback acts on latency")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+}
+
+}  // namespace
+
 void AddEngineFlags(CLI::App* command, EngineFlags& flags) {
   command
       ->add_option("--chunk-time", flags.chunk_time_ms,
@@ -60,6 +101,7 @@ void AddEngineFlags(CLI::App* command, EngineFlags& flags) {
   command->add_flag("--auto-rollback", flags.auto_rollback,
                     "roll the migration back by itself when the database's error rate or "
                     "latency crosses the rollback thresholds (docs/monitoring.md)");
+  AddHealthFlags(command, flags);
   command->add_option("--on-alert", flags.on_alert, "command to run when a health check alerts");
   command
       ->add_option("--mechanism", flags.mechanism,
@@ -144,6 +186,13 @@ MigrationSession::MigrationSession(const GlobalOptions& global, const EngineFlag
     }
   }
   o.health.auto_rollback = flags.auto_rollback;
+  auto& t = o.health.thresholds;
+  t.alert_error_rate = flags.alert_error_rate;
+  t.rollback_error_rate = flags.rollback_error_rate;
+  t.alert_latency_ratio = flags.alert_latency_ratio;
+  t.rollback_latency_ratio = flags.rollback_latency_ratio;
+  t.latency_margin = std::chrono::milliseconds(flags.latency_margin_ms);
+  o.health.latency_sustain = flags.latency_sustain;
   o.health.on_alert = flags.on_alert;
   // Built before the engine runs, so the probe baselines are taken on an unloaded server.
   parts_->monitor = std::make_unique<monitor::Session>(std::move(o), *parts_->text);

@@ -30,6 +30,13 @@ struct EngineFlags {
   int max_active = 0;
   std::string metrics_addr;
   bool auto_rollback = false;
+  // Health thresholds (docs/monitoring.md); the defaults are HealthThresholds'.
+  double alert_error_rate = 0.01;
+  double rollback_error_rate = 0.05;
+  double alert_latency_ratio = 1.5;
+  double rollback_latency_ratio = 2.0;
+  int latency_margin_ms = 20;
+  int latency_sustain = 5;
   std::string on_alert;
 };
 void AddEngineFlags(CLI::App* command, EngineFlags& flags);

@@ -2,31 +2,35 @@
 
 #include <algorithm>
 
+#include "latency_gauge.hpp"
 #include "zerodown/monitor/signals.hpp"
 #include "zerodown/pg/connection.hpp"
 
 namespace zerodown::monitor {
 
 struct HealthMonitor::Impl {
-  Impl(const std::string& conninfo, const std::string& probe_query)
-      : conn(pg::Connection::Open(conninfo, "zerodown-monitor")), probe(conn, probe_query) {}
+  Impl(const std::string& conninfo, const HealthOptions& options)
+      : conn(pg::Connection::Open(conninfo, "zerodown-monitor")),
+        latency(conn, options.probe_query, options.window) {}
   pg::Connection conn;
-  LatencyProbe probe;
+  LatencyGauge latency;
   std::optional<std::string> consistency_failure;  // guarded by HealthMonitor::mutex_
 };
 
 HealthMonitor::HealthMonitor(const std::string& conninfo, HealthOptions options)
     : conninfo_(conninfo),
       options_(std::move(options)),
-      impl_(std::make_unique<Impl>(conninfo, options_.probe_query)),
+      impl_(std::make_unique<Impl>(conninfo, options_)),
       hook_(options_.on_alert),
-      policy_(options_.sustain) {
-  impl_->probe.MeasureBaseline();
-}
+      policy_(options_.sustain, options_.latency_sustain) {}
 
 HealthMonitor::~HealthMonitor() { Stop(); }
 
-std::chrono::microseconds HealthMonitor::baseline() const { return impl_->probe.baseline(); }
+std::chrono::microseconds HealthMonitor::baseline() const {
+  return impl_->latency.probe_baseline();
+}
+
+LatencySource HealthMonitor::latency_source() const { return impl_->latency.source(); }
 
 HealthVerdict HealthMonitor::SampleOnce() {
   auto now = std::chrono::steady_clock::now();
@@ -40,7 +44,7 @@ HealthVerdict HealthMonitor::SampleOnce() {
     TransactionCounters counters = SampleTransactionCounters(impl_->conn);
     snap.commits = counters.commits;
     snap.rollbacks = counters.rollbacks;
-    snap.probe = impl_->probe.Measure();
+    impl_->latency.Sample(now);
     auto lag = SampleReplicationLag(impl_->conn);
     for (const auto& s : lag) {
       if (s.bytes && (!sample.lag_bytes || *s.bytes > *sample.lag_bytes))
@@ -57,12 +61,8 @@ HealthVerdict HealthMonitor::SampleOnce() {
     sample.commits = std::max<std::int64_t>(history_.back().commits - history_.front().commits, 0);
     sample.rollbacks =
         std::max<std::int64_t>(history_.back().rollbacks - history_.front().rollbacks, 0);
-    std::vector<std::chrono::microseconds> probes;
-    // The first snapshot's probe belongs to the window before.
-    for (std::size_t i = 1; i < history_.size(); ++i) probes.push_back(history_[i].probe);
-    sample.probe_latency = Median(std::move(probes));
-    sample.probe_baseline = impl_->probe.baseline();
   }
+  sample.latency = impl_->latency.Since(now - options_.window);
   HealthVerdict verdict;
   HealthState previous;
   {

@@ -43,6 +43,39 @@ double LimitFor(HealthState state, double alert, double rollback) {
   return state == HealthState::kRollback ? rollback : alert;
 }
 
+// Over `ratio` times the baseline and over it by `margin`: both, or it is not degraded.
+bool Degraded(const LatencySample& l, double ratio, std::chrono::microseconds margin) {
+  if (ratio <= 0) return false;
+  return static_cast<double>(l.current.count()) > ratio * static_cast<double>(l.baseline.count()) &&
+         l.current - l.baseline > margin;
+}
+
+std::optional<CheckResult> JudgeLatency(const LatencySample& l, const HealthThresholds& t) {
+  bool statements = l.source == LatencySource::kStatements;
+  if (statements && l.statements < t.min_statements) return std::nullopt;
+  CheckResult c;
+  c.check = statements ? kStatementLatencyCheck : kProbeLatencyCheck;
+  c.value = static_cast<double>(l.current.count()) /
+            static_cast<double>(std::max<std::int64_t>(l.baseline.count(), 1));
+  if (Degraded(l, t.rollback_latency_ratio, t.latency_margin)) {
+    c.state = HealthState::kRollback;
+  } else if (Degraded(l, t.alert_latency_ratio, t.latency_margin)) {
+    c.state = HealthState::kAlert;
+  }
+  if (c.state == HealthState::kOk) return c;
+  double ratio = LimitFor(c.state, t.alert_latency_ratio, t.rollback_latency_ratio);
+  std::string what = statements
+                         ? fmt::format(
+                               "application statements take {:.1f} ms on average "
+                               "({} statements)",
+                               l.current.count() / 1000.0, l.statements)
+                         : fmt::format("probe latency {:.1f} ms", l.current.count() / 1000.0);
+  c.message =
+      fmt::format("{}, {:.1f}x the {:.1f} ms before the migration > {:g}x and > +{:g} ms", what,
+                  c.value, l.baseline.count() / 1000.0, ratio, t.latency_margin.count() / 1000.0);
+  return c;
+}
+
 }  // namespace
 
 HealthVerdict Judge(const HealthSample& sample, const HealthThresholds& t) {
@@ -50,7 +83,7 @@ HealthVerdict Judge(const HealthSample& sample, const HealthThresholds& t) {
   std::int64_t total = sample.commits + sample.rollbacks;
   if (total > 0 && total >= t.min_transactions) {
     CheckResult c;
-    c.check = "error_rate";
+    c.check = kErrorRateCheck;
     c.value = static_cast<double>(sample.rollbacks) / static_cast<double>(total);
     c.state = Level(c.value, t.alert_error_rate, t.rollback_error_rate);
     if (c.state != HealthState::kOk) {
@@ -60,24 +93,12 @@ HealthVerdict Judge(const HealthSample& sample, const HealthThresholds& t) {
     }
     verdict.checks.push_back(std::move(c));
   }
-  if (sample.probe_latency && sample.probe_baseline) {
-    CheckResult c;
-    c.check = "probe_latency";
-    auto base = std::max(*sample.probe_baseline, t.min_probe_baseline);
-    c.value = static_cast<double>(sample.probe_latency->count()) /
-              static_cast<double>(std::max<std::int64_t>(base.count(), 1));
-    c.state = Level(c.value, t.alert_latency_ratio, t.rollback_latency_ratio);
-    if (c.state != HealthState::kOk) {
-      c.message =
-          fmt::format("probe latency {:.1f} ms is {:.1f}x its baseline {:.1f} ms > {:g}x",
-                      sample.probe_latency->count() / 1000.0, c.value, base.count() / 1000.0,
-                      LimitFor(c.state, t.alert_latency_ratio, t.rollback_latency_ratio));
-    }
-    verdict.checks.push_back(std::move(c));
+  if (sample.latency) {
+    if (auto c = JudgeLatency(*sample.latency, t)) verdict.checks.push_back(std::move(*c));
   }
   if (sample.lag_bytes) {
     CheckResult c;
-    c.check = "replication_lag";
+    c.check = kLagCheck;
     c.value = static_cast<double>(*sample.lag_bytes);
     c.state = Level(c.value, static_cast<double>(t.alert_lag_bytes),
                     static_cast<double>(t.rollback_lag_bytes));
@@ -90,7 +111,7 @@ HealthVerdict Judge(const HealthSample& sample, const HealthThresholds& t) {
   }
   if (sample.consistency_failure) {
     CheckResult c;
-    c.check = "consistency";
+    c.check = kConsistencyCheck;
     c.value = 1;
     c.state = HealthState::kRollback;
     c.message = "consistency check failed: " + *sample.consistency_failure;
@@ -100,22 +121,29 @@ HealthVerdict Judge(const HealthSample& sample, const HealthThresholds& t) {
   return verdict;
 }
 
+int AutoRollbackPolicy::Needed(std::string_view check) const {
+  if (check == kConsistencyCheck) return 1;
+  if (check == kStatementLatencyCheck || check == kProbeLatencyCheck) return latency_sustain_;
+  return sustain_;
+}
+
 bool AutoRollbackPolicy::Observe(const HealthVerdict& verdict) {
   if (tripped_) return true;
-  bool consistency = false;
+  // A check missing from this verdict (too few transactions, a failed sample) ends its run too.
+  std::map<std::string, int, std::less<>> runs;
   for (const auto& c : verdict.checks) {
-    if (c.check == "consistency" && c.state == HealthState::kRollback) consistency = true;
-  }
-  run_ = verdict.state == HealthState::kRollback ? run_ + 1 : 0;
-  if (consistency || run_ >= sustain_) {
-    tripped_ = true;
-    // Only the checks at rollback level explain the decision; alerts beside them are noise.
-    for (const auto& c : verdict.checks) {
-      if (c.state != HealthState::kRollback) continue;
+    if (c.state != HealthState::kRollback) continue;
+    auto previous = runs_.find(c.check);
+    int run = (previous == runs_.end() ? 0 : previous->second) + 1;
+    runs[c.check] = run;
+    // Only the checks that tripped explain the decision; alerts beside them are noise.
+    if (run >= Needed(c.check)) {
+      tripped_ = true;
       if (!why_.empty()) why_ += "; ";
       why_ += c.message;
     }
   }
+  runs_ = std::move(runs);
   return tripped_;
 }
 

@@ -38,7 +38,8 @@ void Session::CheckHealth() {
   if (health_ && health_->ShouldRollBack(&why)) {
     throw Error(ErrorKind::kMigrationFailed, "automatic rollback: " + why,
                 "Find out why the application suffered before you run the migration again; "
-                "the thresholds are --rollback-error-rate and --rollback-latency-ratio.");
+                "the thresholds are --rollback-error-rate, --rollback-latency-ratio, "
+                "--latency-margin and --latency-sustain.");
   }
 }
 

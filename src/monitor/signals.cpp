@@ -1,6 +1,7 @@
 #include "zerodown/monitor/signals.hpp"
 
 #include <algorithm>
+#include <thread>
 
 namespace zerodown::monitor {
 
@@ -81,6 +82,48 @@ TransactionCounters SampleTransactionCounters(pg::Connection& conn) {
   return counters;
 }
 
+std::optional<std::string> FindStatementStatistics(pg::Connection& conn) {
+  if (conn.ServerVersionNum() < 140000) return std::nullopt;
+  pg::Rows rows = conn.Exec(
+      "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+      "WHERE e.extname = 'pg_stat_statements'");
+  if (rows.empty()) return std::nullopt;
+  std::string view = conn.Ident(rows.Text(0, 0), "pg_stat_statements");
+  // Installed but not in shared_preload_libraries: the view raises on every read.
+  if (!conn.TryExec("SELECT 1 FROM " + view + " LIMIT 1").ok()) return std::nullopt;
+  return view;
+}
+
+StatementSnapshot SampleStatements(pg::Connection& conn, const std::string& view) {
+  pg::Rows rows =
+      conn.Exec("SELECT userid::text || ':' || queryid::text, calls, total_exec_time FROM " + view +
+                " WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+                "AND toplevel AND queryid IS NOT NULL");
+  StatementSnapshot snapshot;
+  for (int i = 0; i < rows.size(); ++i) {
+    // One key can have two rows only across a reset race; the sum is what the counters mean.
+    StatementTotals& t = snapshot[rows.Text(i, 0)];
+    t.calls += rows.Int(i, 1);
+    t.total_ms += rows.Double(i, 2);
+  }
+  return snapshot;
+}
+
+std::vector<RunningStatement> SampleRunningStatements(pg::Connection& conn) {
+  pg::Rows rows = conn.Exec(
+      "SELECT usesysid::text || ':' || query_id::text, "
+      "(extract(epoch FROM clock_timestamp() - query_start) * 1000000)::bigint "
+      "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+      "AND backend_type = 'client backend' AND state = 'active' AND query_id IS NOT NULL "
+      "AND application_name NOT LIKE 'zerodown%'");
+  std::vector<RunningStatement> running;
+  for (int i = 0; i < rows.size(); ++i) {
+    running.push_back(
+        {rows.Text(i, 0), std::chrono::microseconds(std::max<std::int64_t>(rows.Int(i, 1), 0))});
+  }
+  return running;
+}
+
 LatencyProbe::LatencyProbe(pg::Connection& conn, std::string query)
     : conn_(conn), query_(std::move(query)) {}
 
@@ -90,9 +133,13 @@ std::chrono::microseconds LatencyProbe::Measure() {
   return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
 }
 
-std::chrono::microseconds LatencyProbe::MeasureBaseline(int runs) {
+std::chrono::microseconds LatencyProbe::MeasureBaseline(int runs,
+                                                        std::chrono::milliseconds spacing) {
   std::vector<std::chrono::microseconds> samples;
-  for (int i = 0; i < std::max(runs, 1); ++i) samples.push_back(Measure());
+  for (int i = 0; i < std::max(runs, 1); ++i) {
+    if (i > 0 && spacing.count() > 0) std::this_thread::sleep_for(spacing);
+    samples.push_back(Measure());
+  }
   baseline_ = Median(std::move(samples));
   return baseline_;
 }

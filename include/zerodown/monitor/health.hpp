@@ -1,10 +1,11 @@
 // Health checks while a migration runs, and the automatic rollback policy. The checks compare
 // the database now with the database before the migration: error rate (deltas of
-// pg_stat_database.xact_rollback against commits), probe latency against its baseline,
-// replication lag, and consistency failures reported by the verify step. A check is ok, alerting
-// (default: error rate 1%, latency 1.5x) or asking for a rollback (default: error rate > 5%,
-// latency > 2x, any consistency failure). This module judges and tells; it never rolls anything
-// back itself: the engine or the CLI asks ShouldRollBack and acts.
+// pg_stat_database.xact_rollback against commits), latency (the application's statements from
+// pg_stat_statements, or a probe query) against its baseline, replication lag, and consistency
+// failures reported by the verify step. A check is ok, alerting (default: error rate 1%,
+// latency 1.5x and +20 ms) or asking for a rollback (default: error rate > 5%, latency > 2x and
+// +20 ms for 5 verdicts in a row, any consistency failure). This module judges and tells; it never
+// rolls anything back itself: the engine or the CLI asks ShouldRollBack and acts.
 #pragma once
 
 #include <chrono>
@@ -28,8 +29,10 @@ struct HealthOptions {
   HealthThresholds thresholds;
   // Off: checks run and alert, but ShouldRollBack never says yes.
   bool auto_rollback = false;
-  // Rollback-level verdicts in a row that trip the policy; one bad second is not a trend.
+  // Rollback-level verdicts in a row that trip the policy; one bad second is not a trend. A
+  // latency check needs latency_sustain of them: latency is the noisier signal.
   int sustain = 2;
+  int latency_sustain = 5;
   std::chrono::milliseconds interval{1000};
   // Error rate and latency are judged over this much history.
   std::chrono::milliseconds window{3000};
@@ -49,7 +52,7 @@ class HealthObserver {
 // Samples a live database once per interval on a background thread and its own connection.
 class HealthMonitor {
  public:
-  // Connects (application_name "zerodown-monitor") and measures the probe baseline, so build it
+  // Connects (application_name "zerodown-monitor") and takes the latency baseline, so build it
   // before the migration loads the server. Throws kConnection if it cannot connect.
   HealthMonitor(const std::string& conninfo, HealthOptions options);
   HealthMonitor(const HealthMonitor&) = delete;
@@ -70,14 +73,17 @@ class HealthMonitor {
   bool ShouldRollBack(std::string* why) const;
   // A consistency check (old vs new) failed: trips the policy at once.
   void ReportConsistencyFailure(const std::string& what);
+  // The probe's baseline; 0 when the latency judged is the application's statements'.
   std::chrono::microseconds baseline() const;
+  // What the latency check measures: the application's statements when pg_stat_statements is
+  // installed, loaded and knows statements from before the migration, else the probe.
+  LatencySource latency_source() const;
 
  private:
   struct Snapshot {
     std::chrono::steady_clock::time_point at;
     std::int64_t commits = 0;
     std::int64_t rollbacks = 0;
-    std::chrono::microseconds probe{0};
   };
   void Loop();
 

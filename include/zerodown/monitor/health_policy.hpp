@@ -3,8 +3,10 @@
 // no clock; health.hpp measures.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,29 +21,51 @@ std::string_view HealthStateName(HealthState state);  // "ok", "alert", "rollbac
 struct HealthThresholds {
   double alert_error_rate = 0.01;
   double rollback_error_rate = 0.05;
+  // Latency is degraded when it is over baseline * ratio AND over baseline + latency_margin: a
+  // 1 ms statement taking 2.5 ms on a busy 2-core server is scheduler noise, not harm.
   double alert_latency_ratio = 1.5;
   double rollback_latency_ratio = 2.0;
+  std::chrono::microseconds latency_margin{20000};
   std::int64_t alert_lag_bytes = 256LL * 1024 * 1024;
   std::int64_t rollback_lag_bytes = 0;
   // A window with fewer transactions says nothing about an error rate (2 of 3 is not 67%).
   std::int64_t min_transactions = 20;
-  // The latency ratio is taken against max(baseline, this); see ThrottleLimits.
-  std::chrono::microseconds min_probe_baseline{1000};
+  // A window with fewer application statements says nothing about their latency.
+  std::int64_t min_statements = 10;
 };
 
-// What one window saw: transaction counter deltas, the window's probe latency, the worst lag.
+// Where a latency figure comes from: the application's own statements (pg_stat_statements, each
+// statement against its own mean before the migration), or a probe query zerodown times itself.
+enum class LatencySource { kStatements, kProbe };
+
+// A window's typical latency and the same measure before the migration.
+struct LatencySample {
+  LatencySource source = LatencySource::kProbe;
+  std::chrono::microseconds current{0};
+  std::chrono::microseconds baseline{0};
+  // kStatements: how many statements `current` averages (judged from min_statements on).
+  std::int64_t statements = 0;
+};
+
+// What one window saw: transaction counter deltas, the window's latency, the worst lag.
 struct HealthSample {
   std::int64_t commits = 0;
   std::int64_t rollbacks = 0;
-  std::optional<std::chrono::microseconds> probe_latency;
-  std::optional<std::chrono::microseconds> probe_baseline;
+  std::optional<LatencySample> latency;
   std::optional<std::int64_t> lag_bytes;
   // Set when a consistency check failed (what failed).
   std::optional<std::string> consistency_failure;
 };
 
+// The names of the checks, as CheckResult::check and the metrics' `check` label.
+inline constexpr std::string_view kErrorRateCheck = "error_rate";
+inline constexpr std::string_view kStatementLatencyCheck = "statement_latency";
+inline constexpr std::string_view kProbeLatencyCheck = "probe_latency";
+inline constexpr std::string_view kLagCheck = "replication_lag";
+inline constexpr std::string_view kConsistencyCheck = "consistency";
+
 struct CheckResult {
-  std::string check;  // "error_rate", "probe_latency", "replication_lag", "consistency"
+  std::string check;  // one of the names above
   HealthState state = HealthState::kOk;
   double value = 0;     // the measured value (a rate, a ratio, bytes)
   std::string message;  // "error rate 7.2% (36 of 500 transactions) > 5%"; "" when ok
@@ -57,19 +81,25 @@ struct HealthVerdict {
 // Judges one window. Pure.
 HealthVerdict Judge(const HealthSample& sample, const HealthThresholds& thresholds);
 
-// Trips after `sustain` rollback-level verdicts in a row, or at once on a consistency failure;
-// once tripped it stays tripped (a rollback is not undone by a calmer second).
+// Trips once one check stayed at rollback level for its number of verdicts in a row: `sustain`
+// for the error rate and lag, `latency_sustain` for a latency check (latency is noisier than a
+// count of failed transactions, and a false rollback throws the migration's work away), at once
+// for a consistency failure. Once tripped it stays tripped (a calmer second undoes no rollback).
 class AutoRollbackPolicy {
  public:
-  explicit AutoRollbackPolicy(int sustain = 2) : sustain_(sustain < 1 ? 1 : sustain) {}
+  explicit AutoRollbackPolicy(int sustain = 2, int latency_sustain = 5)
+      : sustain_(std::max(sustain, 1)), latency_sustain_(std::max(latency_sustain, 1)) {}
   // Feeds one verdict; returns whether the policy is tripped now.
   bool Observe(const HealthVerdict& verdict);
   // Whether to roll back; `why` (if given) gets the reason of the verdict that tripped it.
   bool ShouldRollBack(std::string* why) const;
 
  private:
+  int Needed(std::string_view check) const;
+
   int sustain_;
-  int run_ = 0;
+  int latency_sustain_;
+  std::map<std::string, int, std::less<>> runs_;  // per check: rollback verdicts in a row
   bool tripped_ = false;
   std::string why_;
 };

@@ -6,9 +6,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "zerodown/monitor/latency_window.hpp"
 #include "zerodown/monitor/throttle_policy.hpp"
 #include "zerodown/pg/connection.hpp"
 
@@ -36,6 +38,18 @@ struct TransactionCounters {
 };
 TransactionCounters SampleTransactionCounters(pg::Connection& conn);
 
+// The qualified, quoted name of the pg_stat_statements view when the extension is installed in
+// the current database and its library loaded (shared_preload_libraries) on PostgreSQL 14 or
+// later (query_id in pg_stat_activity); nullopt otherwise. Never throws for a missing view.
+std::optional<std::string> FindStatementStatistics(pg::Connection& conn);
+
+// The counters of every top-level statement of the current database in `view` (as found above).
+StatementSnapshot SampleStatements(pg::Connection& conn, const std::string& view);
+
+// Statements other clients of the current database are running now (zerodown's own sessions,
+// application_name "zerodown…", not counted), with how long each has been running.
+std::vector<RunningStatement> SampleRunningStatements(pg::Connection& conn);
+
 // Times a probe query on its own connection. The baseline is the median of a few runs, so one
 // slow run at start does not make every later run look fast.
 class LatencyProbe {
@@ -43,9 +57,9 @@ class LatencyProbe {
   // `query` defaults to SELECT 1. Measures nothing yet.
   LatencyProbe(pg::Connection& conn, std::string query = "SELECT 1");
 
-  // Runs the query `runs` times and remembers the median as the baseline. Throws the query's
-  // Error (a probe that fails at start is a configuration mistake).
-  std::chrono::microseconds MeasureBaseline(int runs = 5);
+  // Runs the query `runs` times, `spacing` apart, and remembers the median as the baseline.
+  // Throws the query's Error (a probe that fails at start is a configuration mistake).
+  std::chrono::microseconds MeasureBaseline(int runs = 5, std::chrono::milliseconds spacing = {});
   // One timed run; failures are thrown as the query's Error.
   std::chrono::microseconds Measure();
   std::chrono::microseconds baseline() const { return baseline_; }

@@ -14,10 +14,10 @@ HealthSample Errors(std::int64_t commits, std::int64_t rollbacks) {
   return s;
 }
 
-HealthSample Latency(int us, int baseline_us) {
+HealthSample Latency(int us, int baseline_us, LatencySource source = LatencySource::kProbe,
+                     std::int64_t statements = 1000) {
   HealthSample s;
-  s.probe_latency = microseconds(us);
-  s.probe_baseline = microseconds(baseline_us);
+  s.latency = LatencySample{source, microseconds(us), microseconds(baseline_us), statements};
   return s;
 }
 
@@ -46,14 +46,32 @@ TEST(HealthPolicy, TooFewTransactionsSayNothing) {
   EXPECT_TRUE(v.checks.empty());
 }
 
-TEST(HealthPolicy, LatencyLevelsWithFloor) {
+TEST(HealthPolicy, LatencyNeedsTheRatioAndTheMargin) {
   HealthThresholds t;
-  t.min_probe_baseline = microseconds(1000);
-  EXPECT_EQ(Judge(Latency(1400, 1000), t).state, HealthState::kOk);
-  EXPECT_EQ(Judge(Latency(1600, 1000), t).state, HealthState::kAlert);
-  EXPECT_EQ(Judge(Latency(2100, 1000), t).state, HealthState::kRollback);
-  // 100 µs baseline is lifted to 1 ms: 500 µs is fine.
-  EXPECT_EQ(Judge(Latency(500, 100), t).state, HealthState::kOk);
+  EXPECT_EQ(t.latency_margin, microseconds(20000));
+  // The reported false trip: 2.3 ms against 1.0 ms is 2.3x but 1.3 ms worse. Nobody is harmed.
+  EXPECT_EQ(Judge(Latency(2300, 1000), t).state, HealthState::kOk);
+  EXPECT_EQ(Judge(Latency(20900, 1000), t).state, HealthState::kOk);  // +19.9 ms
+  EXPECT_EQ(Judge(Latency(25000, 1000), t).state, HealthState::kRollback);
+  // Over the margin but not the ratio: a 100 ms statement taking 130 ms alerts at most.
+  EXPECT_EQ(Judge(Latency(130000, 100000), t).state, HealthState::kOk);
+  EXPECT_EQ(Judge(Latency(160000, 100000), t).state, HealthState::kAlert);
+  EXPECT_EQ(Judge(Latency(210000, 100000), t).state, HealthState::kRollback);
+  t.latency_margin = microseconds(0);
+  EXPECT_EQ(Judge(Latency(2300, 1000), t).state, HealthState::kRollback);
+}
+
+TEST(HealthPolicy, StatementLatencyNamesTheApplicationsStatements) {
+  HealthThresholds t;
+  auto v = Judge(Latency(150000, 2000, LatencySource::kStatements, 480), t);
+  ASSERT_EQ(v.checks.size(), 1u);
+  EXPECT_EQ(v.checks[0].check, kStatementLatencyCheck);
+  EXPECT_EQ(v.state, HealthState::kRollback);
+  EXPECT_EQ(v.Summary(),
+            "application statements take 150.0 ms on average (480 statements), 75.0x the 2.0 ms "
+            "before the migration > 2x and > +20 ms");
+  // Too few statements in the window say nothing.
+  EXPECT_TRUE(Judge(Latency(150000, 2000, LatencySource::kStatements, 5), t).checks.empty());
 }
 
 TEST(HealthPolicy, LagAlertsButDoesNotRollBackByDefault) {
@@ -101,14 +119,13 @@ TEST(HealthPolicy, ConfigurableAndOff) {
   t.rollback_error_rate = 0;  // off: 50% errors only alert
   t.rollback_latency_ratio = 10;
   EXPECT_EQ(Judge(Errors(50, 50), t).state, HealthState::kAlert);
-  EXPECT_EQ(Judge(Latency(5000, 1000), t).state, HealthState::kAlert);
-  EXPECT_EQ(Judge(Latency(11000, 1000), t).state, HealthState::kRollback);
+  EXPECT_EQ(Judge(Latency(50000, 10000), t).state, HealthState::kAlert);
+  EXPECT_EQ(Judge(Latency(110000, 10000), t).state, HealthState::kRollback);
 }
 
 TEST(HealthPolicy, WhyListsOnlyRollbackChecks) {
   HealthSample s = Errors(80, 20);
-  s.probe_latency = microseconds(1600);
-  s.probe_baseline = microseconds(1000);
+  s.latency = LatencySample{LatencySource::kProbe, microseconds(40000), microseconds(1000), 3};
   auto v = Judge(s, HealthThresholds{});
   AutoRollbackPolicy policy(1);
   ASSERT_TRUE(policy.Observe(v));
