@@ -18,6 +18,8 @@ struct GlobalOptions {
   bool json = false;
   int lock_timeout_ms = 500;
   bool verbose = false;
+  // --max-file-size: "" keeps the per-format defaults (cli/file_limit.hpp).
+  std::string max_file_size;
 };
 
 // A command's setup: add the subcommand to `app`, bind its flags, and set a callback that runs it.

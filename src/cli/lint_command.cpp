@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/command.hpp"
+#include "cli/file_limit.hpp"
 #include "zerodown/common/error.hpp"
 #include "zerodown/sql/config.hpp"
 #include "zerodown/sql/lint.hpp"
@@ -111,6 +112,13 @@ int Run(const LintFlags& flags, const CLI::App& cmd, const GlobalOptions& global
   static auto* keep = new std::vector<sql::ParsedFile>();
   bool failed_to_parse = false;
   for (const auto& path : ExpandPaths(flags.files)) {
+    try {
+      CheckFileSize(global, path);
+    } catch (const Error& error) {
+      std::cerr << path << ": error: " << error.message() << "\n  fix: " << error.fix() << "\n";
+      failed_to_parse = true;
+      continue;
+    }
     auto parsed = sql::ParseSqlFile(path);
     if (!parsed.ok()) {
       const Error& error = parsed.error();

@@ -45,6 +45,9 @@ int Run(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 60000));
   app.add_flag("--json", global.json, "print machine-readable JSON");
+  app.add_option("--max-file-size", global.max_file_size,
+                 "largest migration or SQL file zerodown parses, e.g. 64MB (default 4MB for "
+                 ".yaml/.json, 1MB for .sql; parsing takes 30-300 bytes of memory per byte)");
   app.add_flag("-v,--verbose", global.verbose, "print every SQL statement zerodown runs");
 
   auto& registry = CommandRegistry();

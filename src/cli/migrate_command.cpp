@@ -36,7 +36,7 @@ const CommandRegistration kRegistration{
         std::sort(files.begin(), files.end());
         // Read and check every file before the first change.
         std::vector<model::Migration> migrations;
-        for (const auto& f : files) migrations.push_back(LoadMigration(f.string(), global.schema));
+        for (const auto& f : files) migrations.push_back(LoadMigration(f.string(), global));
         pg::Connection conn = Connect(global);
         MigrationSession session(global, flags->engine);
         engine::Engine engine(conn, session.options(), session.progress());

@@ -45,8 +45,7 @@ const CommandRegistration kRegistration{
           ->check(CLI::IsMember({"auto", "inplace", "shadow"}))
           ->capture_default_str();
       cmd->callback([&global, flags] {
-        model::Migration migration =
-            LoadMigration(flags->file, global.schema, flags->allow_blocking);
+        model::Migration migration = LoadMigration(flags->file, global, flags->allow_blocking);
         if (flags->format == "json") {
           std::cout << model::ToJson(migration).dump(2) << "\n";
           return;

@@ -40,8 +40,7 @@ const CommandRegistration kRegistration{
                     "application)");
       AddEngineFlags(cmd, flags->engine);
       cmd->callback([&global, flags] {
-        model::Migration migration =
-            LoadMigration(flags->file, global.schema, flags->allow_blocking);
+        model::Migration migration = LoadMigration(flags->file, global, flags->allow_blocking);
         if (auto left = sql::SqlLeftBehind(migration); !left.empty()) {
           std::cerr << "warning: a rollback will leave what these statements make in place (give "
                        "their operation a `down`):\n"

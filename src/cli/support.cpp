@@ -8,6 +8,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "cli/file_limit.hpp"
 #include "zerodown/load/report.hpp"
 #include "zerodown/model/migration_reader.hpp"
 #include "zerodown/monitor/control.hpp"
@@ -381,10 +382,11 @@ std::unique_ptr<engine::ProgressSink> MakeProgress(const GlobalOptions& global) 
   return sink;
 }
 
-model::Migration LoadMigration(const std::string& path, const std::string& schema,
+model::Migration LoadMigration(const std::string& path, const GlobalOptions& global,
                                bool allow_blocking) {
+  CheckFileSize(global, path);
   if (std::filesystem::path(path).extension() == ".sql") {
-    return sql::TranslateSqlFile(path, {allow_blocking, schema}).ValueOrThrow();
+    return sql::TranslateSqlFile(path, {allow_blocking, global.schema}).ValueOrThrow();
   }
   model::Migration migration = model::ReadMigrationFile(path).ValueOrThrow();
   sql::LowerRebuildClauses(migration).ThrowIfError();

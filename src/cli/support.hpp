@@ -70,8 +70,9 @@ class MigrationSession {
 std::unique_ptr<engine::ProgressSink> MakeProgress(const GlobalOptions& global);
 
 // Reads a .yaml/.yml/.json migration, or translates a .sql file into operations (statements
-// with no online form are refused unless `allow_blocking`).
-model::Migration LoadMigration(const std::string& path, const std::string& schema,
+// with no online form are refused unless `allow_blocking`), into global.schema. A file over
+// --max-file-size is refused before it is read (kInvalidMigration).
+model::Migration LoadMigration(const std::string& path, const GlobalOptions& global,
                                bool allow_blocking = false);
 // Whether `path` names a migration file zerodown reads.
 bool IsMigrationFile(const std::string& path);

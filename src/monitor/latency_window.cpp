@@ -13,6 +13,13 @@ double Mean(const StatementTotals& t) {
 
 }  // namespace
 
+std::chrono::microseconds Median(std::vector<std::chrono::microseconds> values) {
+  if (values.empty()) return std::chrono::microseconds(0);
+  auto middle = values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2);
+  std::nth_element(values.begin(), middle, values.end());
+  return *middle;
+}
+
 StatementCost& StatementCost::operator+=(const StatementCost& other) {
   statements += other.statements;
   actual_ms += other.actual_ms;
@@ -81,12 +88,10 @@ std::optional<LatencySample> LatencyWindow::Since(Clock::time_point since) {
   }
   std::vector<std::chrono::microseconds> probes;
   for (const auto& p : points_) probes.push_back(p.probe);
-  // The median, not the mean: one probe stuck behind a checkpoint is not the window.
-  std::nth_element(probes.begin(), probes.begin() + static_cast<std::ptrdiff_t>(probes.size() / 2),
-                   probes.end());
   LatencySample sample;
   sample.source = LatencySource::kProbe;
-  sample.current = probes[probes.size() / 2];
+  // The median, not the mean: one probe stuck behind a checkpoint is not the window.
+  sample.current = Median(std::move(probes));
   sample.baseline = probe_baseline_;
   sample.statements = static_cast<std::int64_t>(points_.size());
   return sample;

@@ -144,11 +144,4 @@ std::chrono::microseconds LatencyProbe::MeasureBaseline(int runs,
   return baseline_;
 }
 
-std::chrono::microseconds Median(std::vector<std::chrono::microseconds> values) {
-  if (values.empty()) return std::chrono::microseconds(0);
-  auto middle = values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2);
-  std::nth_element(values.begin(), middle, values.end());
-  return *middle;
-}
-
 }  // namespace zerodown::monitor

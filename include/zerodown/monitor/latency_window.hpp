@@ -57,6 +57,9 @@ StatementCost CostBetween(const StatementSnapshot& baseline, const StatementSnap
 // statements.
 LatencySample ToLatencySample(const StatementCost& cost);
 
+// The median of `values` (the upper one for an even count); 0 for none.
+std::chrono::microseconds Median(std::vector<std::chrono::microseconds> values);
+
 // The samples of the last few seconds, of one source.
 class LatencyWindow {
  public:

@@ -70,7 +70,4 @@ class LatencyProbe {
   std::chrono::microseconds baseline_{0};
 };
 
-// The median of `values` (the upper one for an even count); 0 for none.
-std::chrono::microseconds Median(std::vector<std::chrono::microseconds> values);
-
 }  // namespace zerodown::monitor
