@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "zerodown/sql/index_definition.hpp"
 
@@ -29,7 +30,25 @@ constexpr const char* kIndexes =
     "AND k.contype IN ('p', 'u', 'x') "
     "WHERE i.indrelid = $1::regclass ORDER BY ic.relname";
 
-pg::Rows ReadIndexes(PlanContext& context, const VirtualTable& table) {
+// One row of kIndexes.
+struct IndexRow {
+  std::string oid;
+  std::string name;
+  std::string definition;  // pg_get_indexdef, every name schema-qualified
+  bool primary = false;
+  bool valid = true;
+  std::string constraint;    // the constraint it backs, or ""
+  char constraint_type = 0;  // 'p', 'u', 'x' or 0
+  bool deferrable = false;
+  bool deferred = false;
+  std::optional<std::string> index_comment;
+  std::optional<std::string> constraint_comment;
+  bool clustered = false;
+  bool replica_identity = false;
+  std::vector<std::string> columns;  // every column it reads
+};
+
+std::vector<IndexRow> ReadIndexes(PlanContext& context, const VirtualTable& table) {
   pg::Connection& conn = context.conn();
   // With only pg_catalog on the search path the definitions name the table and any function
   // with its schema, so they build the same index whatever the executor's search_path.
@@ -37,7 +56,26 @@ pg::Rows ReadIndexes(PlanContext& context, const VirtualTable& table) {
   conn.Exec("SELECT set_config('search_path', 'pg_catalog', true)");
   pg::Rows rows = conn.Exec(kIndexes, {context.Qualified(table)});
   read.Rollback();
-  return rows;
+  std::vector<IndexRow> out;
+  for (int r = 0; r < rows.size(); ++r) {
+    IndexRow i;
+    i.name = rows.Text(r, 0);
+    i.definition = rows.Text(r, 1);
+    i.primary = rows.Bool(r, 2);
+    i.valid = rows.Bool(r, 3);
+    i.constraint = rows.Text(r, 4);
+    i.constraint_type = rows.Text(r, 5).empty() ? 0 : rows.Text(r, 5)[0];
+    i.deferrable = rows.Bool(r, 6);
+    i.deferred = rows.Bool(r, 7);
+    i.index_comment = rows.Optional(r, 8);
+    i.constraint_comment = rows.Optional(r, 9);
+    i.clustered = rows.Bool(r, 10);
+    i.replica_identity = rows.Bool(r, 11);
+    i.columns = nlohmann::json::parse(rows.Text(r, 12)).get<std::vector<std::string>>();
+    i.oid = rows.Text(r, 13);
+    out.push_back(std::move(i));
+  }
+  return out;
 }
 
 Error CannotCarry(const std::string& index, const std::string& why, std::string fix,
@@ -50,65 +88,70 @@ Error CannotCarry(const std::string& index, const std::string& why, std::string 
       .WithWhere(fmt::format("field {}", field));
 }
 
+// kInvalidMigration when `index` cannot be built again over the copies.
+Status RequireCarriable(PlanContext& context, const VirtualTable& table, const IndexRow& index,
+                        const std::map<std::string, std::string>& copies,
+                        const std::string& field) {
+  if (index.primary) {
+    return CannotCarry(index.name, "it is the primary key",
+                       "Change the key column with a type-only alter_column, or with `sql`.",
+                       field);
+  }
+  if (index.constraint_type == 'x') {
+    return CannotCarry(index.name,
+                       fmt::format("it backs exclusion constraint \"{}\"", index.constraint),
+                       "Drop the constraint in an earlier migration (drop_constraint) and "
+                       "create it again after this one.",
+                       field);
+  }
+  if (!index.valid) {
+    std::string qualified = context.conn().Ident(context.schema(), index.name);
+    return CannotCarry(index.name, "it is invalid (a CREATE INDEX CONCURRENTLY that failed)",
+                       fmt::format("Drop it (DROP INDEX CONCURRENTLY {}) or rebuild it "
+                                   "(REINDEX INDEX CONCURRENTLY {}) first.",
+                                   qualified, qualified),
+                       field);
+  }
+  for (const auto& c : index.columns) {
+    bool mapped =
+        copies.count(c) > 0 || std::any_of(table.columns.begin(), table.columns.end(),
+                                           [&](const VirtualColumn& v) { return v.physical == c; });
+    if (mapped) continue;
+    return CannotCarry(index.name,
+                       fmt::format("it also reads column \"{}\", which an earlier operation of "
+                                   "this migration copies or drops",
+                                   c),
+                       "Change each column of the index in a migration of its own.", field);
+  }
+  return {};
+}
+
 }  // namespace
 
 Status IndexDuplication::Validate(PlanContext& context, const VirtualTable& table,
                                   const std::map<std::string, std::string>& copies,
                                   const std::optional<std::string>& dropping,
                                   const std::string& field) {
-  pg::Connection& conn = context.conn();
-  pg::Rows rows = ReadIndexes(context, table);
-  for (int r = 0; r < rows.size(); ++r) {
-    Duplicate d;
-    d.name = rows.Text(r, 0);
-    d.constraint = rows.Text(r, 4);
-    auto columns = nlohmann::json::parse(rows.Text(r, 12)).get<std::vector<std::string>>();
-    bool reads_copied = std::any_of(columns.begin(), columns.end(),
+  for (const IndexRow& index : ReadIndexes(context, table)) {
+    bool reads_copied = std::any_of(index.columns.begin(), index.columns.end(),
                                     [&](const std::string& c) { return copies.count(c) > 0; });
     if (!reads_copied) continue;
-    if (dropping && (d.name == *dropping || d.constraint == *dropping)) continue;
-    std::string type = rows.Text(r, 5);
-    if (rows.Bool(r, 2)) {
-      return CannotCarry(d.name, "it is the primary key",
-                         "Change the key column with a type-only alter_column, or with `sql`.",
-                         field);
-    }
-    if (type == "x") {
-      return CannotCarry(d.name, fmt::format("it backs exclusion constraint \"{}\"", d.constraint),
-                         "Drop the constraint in an earlier migration (drop_constraint) and "
-                         "create it again after this one.",
-                         field);
-    }
-    if (!rows.Bool(r, 3)) {
-      return CannotCarry(
-          d.name, "it is invalid (a CREATE INDEX CONCURRENTLY that failed)",
-          fmt::format("Drop it (DROP INDEX CONCURRENTLY {}) or rebuild it "
-                      "(REINDEX INDEX CONCURRENTLY {}) first.",
-                      conn.Ident(context.schema(), d.name), conn.Ident(context.schema(), d.name)),
-          field);
-    }
-    for (const auto& c : columns) {
-      bool mapped = copies.count(c) > 0 ||
-                    std::any_of(table.columns.begin(), table.columns.end(),
-                                [&](const VirtualColumn& v) { return v.physical == c; });
-      if (mapped) continue;
-      return CannotCarry(d.name,
-                         fmt::format("it also reads column \"{}\", which an earlier operation of "
-                                     "this migration copies or drops",
-                                     c),
-                         "Change each column of the index in a migration of its own.", field);
-    }
+    if (dropping && (index.name == *dropping || index.constraint == *dropping)) continue;
+    if (Status s = RequireCarriable(context, table, index, copies, field); !s.ok()) return s;
+    Duplicate d;
+    d.name = index.name;
     // By oid: a name that needs no quoting, as libpg_query 15 deparses index names unquoted.
-    d.temp = "_zd_dup_" + rows.Text(r, 13);
-    auto create = sql::RewriteIndexDefinition(rows.Text(r, 1), {d.temp, copies});
+    d.temp = "_zd_dup_" + index.oid;
+    auto create = sql::RewriteIndexDefinition(index.definition, {d.temp, copies});
     if (!create.ok()) return create.error().WithWhere(fmt::format("field {}", field));
     d.create_sql = *create;
-    d.deferrable = rows.Bool(r, 6);
-    d.deferred = rows.Bool(r, 7);
-    d.index_comment = rows.Optional(r, 8);
-    d.constraint_comment = rows.Optional(r, 9);
-    d.clustered = rows.Bool(r, 10);
-    d.replica_identity = rows.Bool(r, 11);
+    d.constraint = index.constraint;
+    d.deferrable = index.deferrable;
+    d.deferred = index.deferred;
+    d.index_comment = index.index_comment;
+    d.constraint_comment = index.constraint_comment;
+    d.clustered = index.clustered;
+    d.replica_identity = index.replica_identity;
     duplicates_.push_back(std::move(d));
   }
   return {};
