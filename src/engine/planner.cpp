@@ -364,6 +364,8 @@ std::vector<Action> ArrangeComplete(const std::vector<Action>& actions) {
       Action& into = arranged.back();
       into.id += "+" + a.id;
       into.description += "; " + a.description;
+      // The merged transaction takes every lock its parts take: `plan` must show the strongest.
+      if (into.lock.find(a.lock) == std::string::npos) into.lock += "; " + a.lock;
       into.sql.insert(into.sql.end(), a.sql.begin(), a.sql.end());
       continue;
     }
