@@ -69,11 +69,13 @@ std::optional<TableInfo> DescribeTable(Connection& conn, const std::string& sche
       "JOIN pg_attribute a ON a.attnum = k.attnum "
       "WHERE c.conrelid = $1::oid AND a.attrelid = $1::oid AND c.conname = $2 ORDER BY k.ord";
   Rows cons = conn.Exec(
-      "SELECT conname, contype, pg_get_constraintdef(oid), convalidated FROM pg_constraint "
+      "SELECT conname, contype, pg_get_constraintdef(oid), convalidated, "
+      "coalesce(pg_get_expr(conbin, conrelid), ''), connoinherit FROM pg_constraint "
       "WHERE conrelid = $1::oid ORDER BY conname",
       {oid});
   for (int i = 0; i < cons.size(); ++i) {
-    ConstraintInfo c{cons.Text(i, 0), cons.Text(i, 1)[0], cons.Text(i, 2), cons.Bool(i, 3), {}};
+    ConstraintInfo c{cons.Text(i, 0), cons.Text(i, 1)[0], cons.Text(i, 2), cons.Bool(i, 3), {},
+                     cons.Text(i, 4), cons.Bool(i, 5)};
     c.columns = NamesOf(conn, kConstraintColumns, table.oid, c.name);
     if (c.type == 'p') table.primary_key = c.columns;
     table.constraints.push_back(std::move(c));

@@ -6,11 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <array>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <sstream>
 #include <vector>
 
 #include "support/database.hpp"
@@ -36,29 +33,6 @@ std::vector<fs::path> MigrationFiles(const std::string& dir) {
   }
   std::sort(files.begin(), files.end());
   return files;
-}
-
-// The database's schema as pg_dump prints it, without zerodown's own state schema and without
-// the \restrict lines whose key pg_dump draws at random on every run (15.14 and later).
-std::string SchemaDump(const std::string& conninfo) {
-  std::string command = SharedCluster().bindir() + "/pg_dump --schema-only --no-owner " +
-                        "--exclude-schema=zerodown " + Quoted(conninfo) + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return "popen failed";
-  std::array<char, 4096> buffer{};
-  std::string text;
-  while (std::size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) {
-    text.append(buffer.data(), n);
-  }
-  pclose(pipe);
-  std::string kept;
-  std::istringstream lines(text);
-  for (std::string line; std::getline(lines, line);) {
-    if (line.rfind("\\restrict ", 0) != 0 && line.rfind("\\unrestrict ", 0) != 0) {
-      kept += line + "\n";
-    }
-  }
-  return kept;
 }
 
 // The first line where `a` and `b` differ, with its neighbours, for a readable failure.

@@ -12,8 +12,6 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
 #include <map>
 #include <memory>
 
@@ -104,21 +102,6 @@ std::vector<Case> Cases() {
   return cases;
 }
 
-// pg_dump --schema-only of the public schema: everything a user would see differ.
-std::string SchemaDump(const std::string& db) {
-  std::string command = fmt::format("{}/pg_dump --schema-only --schema=public -d {} 2>&1",
-                                    testing::SharedCluster().bindir(), testing::Quoted(db));
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
-  std::string out;
-  std::array<char, 4096> buffer{};
-  while (pipe && fgets(buffer.data(), buffer.size(), pipe.get()) != nullptr) {
-    // pg_dump 15.14+ brackets its output with a random \restrict key.
-    std::string_view line = buffer.data();
-    if (line.rfind("\\restrict ", 0) != 0 && line.rfind("\\unrestrict ", 0) != 0) out += line;
-  }
-  return out;
-}
-
 // valid|reads the column `email` of today's table, for the index named `index`.
 std::string IndexOverEmail(pg::Connection& conn, const std::string& index) {
   return RowsText(conn.Exec(
@@ -187,7 +170,7 @@ class IndexedColumnChangeTest : public ::testing::TestWithParam<Case> {
 TEST_P(IndexedColumnChangeTest, StartThenRollbackLeavesTheSchemaAsItWas) {
   std::string db = SetUp("_r");
   pg::Connection conn = testing::Connect(db);
-  std::string before = SchemaDump(db);
+  std::string before = testing::SchemaDump(db);
   ASSERT_NE(before.find(GetParam().kind.name), std::string::npos) << before;
   SilentProgress progress;
   Engine engine(conn, testing::FastEngineOptions(), progress);
@@ -195,7 +178,7 @@ TEST_P(IndexedColumnChangeTest, StartThenRollbackLeavesTheSchemaAsItWas) {
   ASSERT_EQ(record.phase, "active");
   AfterStart(db, record.plan.version_schema);
   engine.Rollback();
-  EXPECT_EQ(SchemaDump(db), before);
+  EXPECT_EQ(testing::SchemaDump(db), before);
   EXPECT_EQ(Leftovers(conn), "");
   EXPECT_EQ(RowsText(conn.Exec("SELECT count(*) FROM users")), "5") << "every write is kept";
 }
@@ -286,13 +269,13 @@ TEST_P(AllKindsTest, StartThenCompleteKeepsEveryIndex) {
 TEST_P(AllKindsTest, StartThenRollbackLeavesTheSchemaAsItWas) {
   std::string db = SetUp("_r");
   pg::Connection conn = testing::Connect(db);
-  std::string before = SchemaDump(db);
+  std::string before = testing::SchemaDump(db);
   SilentProgress progress;
   Engine engine(conn, Options(), progress);
   auto record = engine.Start(testing::ParseOperations("m", kOperation));
   ASSERT_EQ(record.phase, "active");
   engine.Rollback();
-  EXPECT_EQ(SchemaDump(db), before);
+  EXPECT_EQ(testing::SchemaDump(db), before);
   EXPECT_EQ(Leftovers(conn), "");
 }
 
@@ -314,7 +297,7 @@ TEST(IndexedColumnRefusalTest, ExclusionConstraintAndInvalidIndexAreRefused) {
   EXPECT_FALSE(
       conn.TryExec("CREATE UNIQUE INDEX CONCURRENTLY teams_code_key ON teams (code)").ok());
   State(conn).Init();
-  std::string before = SchemaDump(db);
+  std::string before = testing::SchemaDump(db);
   SilentProgress progress;
   Engine engine(conn, testing::FastEngineOptions(), progress);
   struct Bad {
@@ -337,7 +320,7 @@ TEST(IndexedColumnRefusalTest, ExclusionConstraintAndInvalidIndexAreRefused) {
       EXPECT_NE(error.Describe().find(bad.needle), std::string::npos) << error.Describe();
     }
   }
-  EXPECT_EQ(SchemaDump(db), before);
+  EXPECT_EQ(testing::SchemaDump(db), before);
 }
 
 // An `up` that gives two rows one value fails the duplicate of a unique index halfway through
@@ -348,7 +331,7 @@ TEST(IndexedColumnFailureTest, AUniqueDuplicateThatCannotBeBuiltRollsTheStartBac
   pg::Connection conn = testing::Connect(db);
   conn.Run(std::string(kBaseSetup) + "CREATE UNIQUE INDEX users_email_uidx ON users (email);");
   State(conn).Init();
-  std::string before = SchemaDump(db);
+  std::string before = testing::SchemaDump(db);
   SilentProgress progress;
   Engine engine(conn, testing::FastEngineOptions(), progress);
   try {
@@ -359,7 +342,7 @@ TEST(IndexedColumnFailureTest, AUniqueDuplicateThatCannotBeBuiltRollsTheStartBac
   } catch (const Error& error) {
     EXPECT_NE(error.Describe().find("SQLSTATE 23505"), std::string::npos) << error.Describe();
   }
-  EXPECT_EQ(SchemaDump(db), before);
+  EXPECT_EQ(testing::SchemaDump(db), before);
   EXPECT_EQ(Leftovers(conn), "");
   EXPECT_FALSE(State(conn).Active("public").has_value());
 }

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cstdio>
 #include <memory>
+#include <string_view>
 
 namespace zerodown::testing {
 
@@ -32,6 +33,20 @@ std::string FreshDatabase() {
 pg::Connection Connect(const std::string& conninfo) { return pg::Connection::Open(conninfo); }
 
 std::string Quoted(const std::string& s) { return "'" + s + "'"; }
+
+std::string SchemaDump(const std::string& conninfo) {
+  std::string command = SharedCluster().bindir() +
+                        "/pg_dump --schema-only --no-owner --exclude-schema=zerodown " +
+                        Quoted(conninfo) + " 2>&1";
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
+  std::string out;
+  std::array<char, 4096> buffer{};
+  while (pipe && fgets(buffer.data(), buffer.size(), pipe.get()) != nullptr) {
+    std::string_view line = buffer.data();
+    if (line.rfind("\\restrict ", 0) != 0 && line.rfind("\\unrestrict ", 0) != 0) out += line;
+  }
+  return out;
+}
 
 int RunZerodown(const std::string& args, std::string* output, const std::string& env) {
 #ifdef ZERODOWN_BINARY

@@ -23,6 +23,11 @@ pg::Connection Connect(const std::string& conninfo);
 // which hold no quote of their own).
 std::string Quoted(const std::string& s);
 
+// The database's schema as `pg_dump --schema-only` prints it, without zerodown's own state schema
+// and without the \restrict lines whose key pg_dump draws at random on every run (15.14 and
+// later): what a rollback must leave exactly as it was.
+std::string SchemaDump(const std::string& conninfo);
+
 // Runs the zerodown binary with `args` (shell words, already quoted) and returns its exit code;
 // stdout and stderr are captured into `output`; `env` ("NAME=value …") is set for it alone.
 int RunZerodown(const std::string& args, std::string* output = nullptr,

@@ -27,6 +27,8 @@ struct ConstraintInfo {
   std::string definition;  // pg_get_constraintdef()
   bool validated = true;
   std::vector<std::string> columns;
+  std::string check_expression;  // a check's expression alone (pg_get_expr of conbin), else ""
+  bool no_inherit = false;
 };
 
 struct IndexInfo {

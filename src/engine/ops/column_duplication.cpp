@@ -104,6 +104,14 @@ Status ColumnDuplication::Validate(PlanContext& context, const std::string& tabl
       c.pending = true;
     }
   }
+  for (const auto& check : checks_) {  // only carried ones: AddCheck comes after Validate
+    if (Status s =
+            context.CheckExpression(t, new_columns_, check.expression, "boolean",
+                                    changes.empty() ? "column" : changes.front().column_field);
+        !s.ok()) {
+      return s;
+    }
+  }
   pg::Connection& conn = context.conn();
   for (const auto& p : columns_) {
     std::string up = p.change.up.value_or(conn.Ident(p.change.column));
@@ -282,11 +290,19 @@ Status ColumnDuplication::ValidateColumn(PlanContext& context, VirtualTable& tab
             .WithWhere(fmt::format("field {}", change.column_field));
       }
       // Dropping the original at complete would silently take these with it. Indexes and the
-      // unique constraints they back are carried over to the copy (IndexDuplication).
+      // unique constraints they back are carried over to the copy (IndexDuplication), checks
+      // as checks the copies must satisfy (CarryCheck).
       for (const auto& constraint : info->constraints) {
         if (!Contains(constraint.columns, c.physical)) continue;
         if (dropping && constraint.name == *dropping) continue;
         if (constraint.type == 'u') continue;
+        if (constraint.type == 'c' || constraint.type == 'f') {
+          Status s = constraint.type == 'c'
+                         ? CarryCheck(table, c, constraint, change.column_field)
+                         : CarryForeignKey(context, table, c, constraint, change.column_field);
+          if (!s.ok()) return s;
+          continue;
+        }
         return ColumnInUse(c.name, fmt::format("constraint \"{}\"", constraint.name),
                            "Drop the constraint first (drop_constraint) and add it again after "
                            "the change (create_constraint).",
@@ -495,7 +511,12 @@ void ColumnDuplication::Plan(PlanContext& context) {
   std::string qualified = context.Qualified(table);
   auto copies = [&](const std::vector<std::string>& names) {
     std::vector<std::string> out;
-    for (const auto& n : names) out.push_back(CopyOf(n, "").ValueOrThrow());
+    // A carried foreign key may also read columns this operation does not copy: those keep
+    // their names (CarryForeignKey checked that none was renamed).
+    for (const auto& n : names) {
+      auto copy = CopyOf(n, "");
+      out.push_back(copy.ok() ? copy.value() : n);
+    }
     return out;
   };
 
@@ -665,6 +686,13 @@ void ColumnDuplication::Plan(PlanContext& context) {
   }
   auto carried = indexes_.CompleteSql(context, at_complete);
   swap.insert(swap.end(), carried.begin(), carried.end());
+  for (const auto& key : foreign_keys_) {
+    // The original went with its column above; the copy's key takes its name.
+    if (!key.carried_from.empty()) {
+      swap.push_back(fmt::format("ALTER TABLE {} RENAME CONSTRAINT {} TO {}", at_complete,
+                                 conn.Ident(key.name), conn.Ident(key.carried_from)));
+    }
+  }
   for (const auto& check : checks_) {
     // Only now do the expression's names name physical columns; NOT VALID keeps this instant,
     // the trigger has held every row to it since start, and the validation below proves it.
@@ -676,6 +704,7 @@ void ColumnDuplication::Plan(PlanContext& context) {
       context.Ddl("swap", fmt::format("drop the originals of {} and rename the copies", swapped),
                   "ACCESS EXCLUSIVE, catalog only (milliseconds)", swap));
   for (const auto& check : checks_) {
+    if (!check.validate) continue;  // carried from a check that was NOT VALID itself
     // After the swap, on its own and outside the swap's transaction: the constraint only exists
     // from the swap on, and a scan must never run under the swap's ACCESS EXCLUSIVE. Run as a
     // non-transactional action so that the planner, which runs transactional VALIDATEs before

@@ -19,6 +19,7 @@
 
 #include "engine/ops/index_duplication.hpp"
 #include "zerodown/engine/operation.hpp"
+#include "zerodown/pg/catalog.hpp"
 
 namespace zerodown::engine::ops {
 
@@ -44,6 +45,11 @@ struct CopyCheck {
   std::string name;
   std::string expression;  // over the columns as the new version names them
   bool no_inherit = false;
+  // A check the table already has over a copied column, carried over to the copy: its name is
+  // taken until complete drops the original (and the check with it), and it is validated only
+  // when the original was.
+  bool carried = false;
+  bool validate = true;
 };
 
 // A UNIQUE constraint over copied columns: an index built CONCURRENTLY after the backfill,
@@ -68,6 +74,9 @@ struct CopyForeignKey {
   std::vector<std::string> on_delete_set_columns;
   bool deferrable = false;
   bool initially_deferred = false;
+  // A foreign key the table already has over a copied column: `name` is a temporary one until
+  // complete drops the original and renames this one to `carried_from`.
+  std::string carried_from;
 };
 
 // The columns of constraint `name` on `table`, as the new version names them, read from the
@@ -112,6 +121,17 @@ class ColumnDuplication {
 
   Status ValidateColumn(PlanContext& context, VirtualTable& table, const ColumnChange& change,
                         const std::optional<std::string>& dropping);
+  // Records `constraint`, a check of the table over copied column `column`, as one the copies
+  // must satisfy (once, however many of its columns are copied); kInvalidMigration when one of
+  // its columns goes by another name in the new version (renamed earlier in the migration).
+  Status CarryCheck(const VirtualTable& table, const VirtualColumn& column,
+                    const pg::ConstraintInfo& constraint, const std::string& field);
+  // Likewise for a foreign key from copied columns: added NOT VALID on the copies under a
+  // temporary name at start, validated and renamed at complete. kInvalidMigration for one whose
+  // referenced table lives in another schema or that sets only some columns on delete.
+  Status CarryForeignKey(PlanContext& context, const VirtualTable& table,
+                         const VirtualColumn& column, const pg::ConstraintInfo& constraint,
+                         const std::string& field);
   Status RequireFreeConstraintName(PlanContext& context, const std::string& name,
                                    std::string_view field, bool index_too);
   // Decides between an in-place backfill and a shadow copy (the --mechanism, the table's size,
