@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 #include <thread>
 
 #include "engine/key_sql.hpp"
+#include "zerodown/pg/catalog.hpp"
 
 namespace zerodown::engine {
 
@@ -38,6 +40,26 @@ bool IsTransient(const Error& error) {
   return error.sqlstate() == "55P03" || error.sqlstate() == "40P01" || error.sqlstate() == "40001";
 }
 
+// "c" = "c" for a column that takes its own value: any assignment fires the BEFORE UPDATE row
+// triggers that fill the copies, and this one changes nothing else. Not the key: an identity
+// ALWAYS key refuses any value but DEFAULT (SQLSTATE 428C9), and it is the default key of new
+// schemas.
+std::string TouchAssignment(pg::Connection& conn, const std::string& schema,
+                            const std::string& table) {
+  std::optional<std::string> column = pg::SelfAssignableColumn(conn, schema, table);
+  if (!column) {
+    throw Error(ErrorKind::kMigrationFailed,
+                fmt::format("cannot fill the rows of {}.{} in place: every column is an identity "
+                            "ALWAYS or a generated column, which an UPDATE cannot set to its own "
+                            "value, so no UPDATE can make the row triggers fill the copies",
+                            schema, table),
+                "Run the migration again with `--mechanism shadow`, which copies the rows into "
+                "a new heap instead of updating them.");
+  }
+  std::string quoted = conn.Ident(*column);
+  return quoted + " = " + quoted;
+}
+
 }  // namespace
 
 void RunBackfill(pg::Connection& conn, const std::string& schema, const std::string& table,
@@ -47,8 +69,7 @@ void RunBackfill(pg::Connection& conn, const std::string& schema, const std::str
                  ProgressSink& progress) {
   std::string qualified = conn.Ident(schema, table);
   KeySql key = BuildKeySql(conn, qualified, key_columns);
-  // Setting the first key column to itself fires the row triggers and changes nothing else.
-  std::string touch = key.names.front() + " = " + key.names.front();
+  std::string touch = TouchAssignment(conn, schema, table);
   std::int64_t total = conn.Exec(
                                "SELECT greatest(reltuples, 0)::bigint FROM pg_class "
                                "WHERE oid = $1::regclass",

@@ -1300,6 +1300,29 @@ class ShadowCopyRun {
     return tables;
   }
 
+  // Views over the live table, each with a statement that takes its ACCESS EXCLUSIVE lock and
+  // changes nothing (ALTER VIEW … OWNER TO its owner): the swap re-creates them, and it must
+  // lock them before the table. An application writing through a view (a version schema) locks
+  // the view first and the table second; a swap that held the table and then asked for the view
+  // would wait on a client that waits on it, until lock_timeout, at every attempt. LOCK TABLE on
+  // a view is no way around: it locks the view's tables too, at once, before the next view.
+  std::vector<std::string> ViewLocks(pg::Connection& c) {
+    pg::Rows rows = c.Exec(
+        "SELECT DISTINCT n.nspname, v.relname, pg_get_userbyid(v.relowner) FROM pg_depend d "
+        "JOIN pg_rewrite r ON r.oid = d.objid JOIN pg_class v ON v.oid = r.ev_class JOIN "
+        "pg_namespace n ON n.oid = v.relnamespace WHERE d.classid = 'pg_rewrite'::regclass AND "
+        "d.refclassid = 'pg_class'::regclass AND d.refobjid = $1::regclass AND v.oid <> "
+        "$1::regclass AND v.relkind = 'v' ORDER BY 1, 2",
+        {live_});
+    std::vector<std::string> locks;
+    for (int r = 0; r < rows.size(); ++r) {
+      locks.push_back(fmt::format("ALTER VIEW {} OWNER TO {}",
+                                  c.Ident(rows.Text(r, 0), rows.Text(r, 1)),
+                                  c.Ident(rows.Text(r, 2))));
+    }
+    return locks;
+  }
+
   // Everything that names the live heap and must name the new one after the swap, read inside
   // the swap's transaction (so nothing changes under it) while the names still point at the
   // live heap.
@@ -1556,6 +1579,7 @@ class ShadowCopyRun {
       // under the lock. A foreign key added since is read with the rest under the lock; its
       // table is then locked when the swap re-creates the key, within lock_timeout.
       std::vector<std::string> referencing = ReferencingTables(conn_);
+      std::vector<std::string> view_locks = ViewLocks(conn_);
       Clock::time_point last_catchup = Clock::now();
       std::int64_t left = CatchUp(path, LogTarget(), kFinalRounds);
       // Then rounds of a single round trip, on one session: a batch's nine leave the
@@ -1612,11 +1636,15 @@ class ShadowCopyRun {
         pg::RunWithLockRetry(conn_, once, what, [&](pg::Connection& c) {
           // The tables only zerodown and autovacuum use come first: waiting for them must not
           // hold the live table's lock with the application queued behind it.
-          std::string tables;
-          for (const auto& t : also_lock) tables += t + ", ";
-          tables += live_;
+          // Then the views over the table, then the table: the order the application locks
+          // them in. One round trip.
+          std::string locks;
+          for (const auto& t : also_lock) locks += (locks.empty() ? "" : ", ") + t;
+          locks = fmt::format("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE; ", locks);
+          for (const auto& v : view_locks) locks += v + "; ";
+          std::string tables = live_;
           for (const auto& t : referencing) tables += ", " + t;
-          c.Exec(fmt::format("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE", tables));
+          c.Run(locks + fmt::format("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE", tables));
           locked = Clock::now();
           checkpoint_["swap_log_before"] = left;
           checkpoint_["swap_wait_ms"] =

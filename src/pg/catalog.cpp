@@ -139,6 +139,22 @@ std::optional<bool> IndexIsValid(Connection& conn, const std::string& schema,
 
 bool IsInRecovery(Connection& conn) { return conn.Exec("SELECT pg_is_in_recovery()").Bool(0, 0); }
 
+std::optional<std::string> SelfAssignableColumn(Connection& conn, const std::string& schema,
+                                                const std::string& table) {
+  Rows rows = conn.Exec(
+      "SELECT a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+      "JOIN pg_namespace n ON n.oid = c.relnamespace "
+      "WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped "
+      "AND a.attidentity <> 'a' AND a.attgenerated = '' "
+      "ORDER BY EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary "
+      "AND a.attnum = ANY (i.indkey::int2[])), "
+      "EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal "
+      "AND a.attnum = ANY (t.tgattr::int2[])), a.attnum LIMIT 1",
+      {schema, table});
+  if (rows.empty()) return std::nullopt;
+  return rows.Text(0, 0);
+}
+
 std::vector<std::string> OwnedSequences(Connection& conn, const std::string& schema,
                                         const std::string& table) {
   Rows rows = conn.Exec(

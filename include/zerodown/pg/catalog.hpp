@@ -75,6 +75,13 @@ std::optional<std::string> CanonicalType(Connection& conn, const std::string& ty
 std::optional<bool> IndexIsValid(Connection& conn, const std::string& schema,
                                  const std::string& index);
 bool IsInRecovery(Connection& conn);
+// The column an UPDATE of schema.table can set to itself so that its row triggers fire and the row
+// keeps every value, or nullopt when there is none (or no such table). An identity ALWAYS or a
+// generated column takes no value but DEFAULT (SQLSTATE 428C9) and is never chosen. Of the
+// rest, a column outside the primary key and outside every user trigger's `UPDATE OF` list comes
+// first, lowest attnum first, so that the touch fires no more triggers than any update does.
+std::optional<std::string> SelfAssignableColumn(Connection& conn, const std::string& schema,
+                                                const std::string& table);
 // Sequences owned by columns of the table (serial / identity), as "schema.sequence".
 std::vector<std::string> OwnedSequences(Connection& conn, const std::string& schema,
                                         const std::string& table);
