@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "engine/data_failure.hpp"
+#include "engine/data_probe.hpp"
 #include "zerodown/engine/planner.hpp"
 #include "zerodown/engine/shadow_copy.hpp"
 #include "zerodown/model/migration_reader.hpp"
@@ -93,10 +95,20 @@ MigrationRecord Engine::Start(const model::Migration& migration) {
   } catch (const Error& error) {
     // Lock timeouts and lost connections are worth a rerun; anything else will fail again.
     if (error.kind() == ErrorKind::kLockTimeout || error.kind() == ErrorKind::kConnection) throw;
-    progress_.OnMessage("start failed; rolling back what it did");
-    state_.SetPhase(record.schema, record.name, "rolling_back");
-    RunPhase(record, std::string(kRollback), record.plan.rollback);
+    // The data checks run first and read only: when one stops start, there is nothing to undo.
+    bool changed = start_changed_;
+    if (changed) {
+      progress_.OnMessage("start failed; rolling back what it did");
+      state_.SetPhase(record.schema, record.name, "rolling_back");
+      RunPhase(record, std::string(kRollback), record.plan.rollback);
+    }
     state_.SetPhase(record.schema, record.name, "rolled_back");
+    if (error.kind() == ErrorKind::kInvalidMigration) {
+      // The rows, not a step, made the migration impossible (data_failure.hpp).
+      throw error.WithFix(error.fix() +
+                          (changed ? " Start rolled back what it did: the tables are as before."
+                                   : " Start found this before changing anything."));
+    }
     throw Error(ErrorKind::kMigrationFailed,
                 fmt::format("migration \"{}\" failed and was rolled back: {}", record.name,
                             error.Describe()),
@@ -180,7 +192,16 @@ void Engine::RunPhase(const MigrationRecord& record, const std::string& phase,
     auto step = state_.Step(record.schema, record.name, phase, action.id);
     bool done = step && step->done;
     progress_.OnAction(phase, index, static_cast<int>(actions.size()), action.description, done);
-    if (!done) RunAction(record, phase, action);
+    if (action.kind != ActionKind::kDataCheck) start_changed_ = start_changed_ || phase == kStart;
+    if (done) continue;
+    try {
+      RunAction(record, phase, action);
+    } catch (const Error& error) {
+      if (phase != kStart) throw;
+      // A fill or index build that the data broke: name the row instead of the statement.
+      if (auto explained = ExplainDataFailure(conn_, action, error)) throw *explained;
+      throw;
+    }
   }
 }
 
@@ -208,6 +229,15 @@ void Engine::RunAction(const MigrationRecord& record, const std::string& phase,
             for (const auto& sql : action.sql) c.Run(sql);
           },
           observer);
+      state_.MarkDone(record.schema, record.name, phase, action.id);
+      return;
+    case ActionKind::kDataCheck:
+      if (RunDataCheck(conn_, action) == DataCheckOutcome::kSkipped) {
+        progress_.OnMessage(fmt::format(
+            "skipped a data check (cut off after {} s, or `up` cannot run read-only); the fill "
+            "will name any row that breaks it: {}",
+            kDataCheckTimeoutSeconds, action.description));
+      }
       state_.MarkDone(record.schema, record.name, phase, action.id);
       return;
     case ActionKind::kBackfill: {

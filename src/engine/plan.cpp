@@ -18,6 +18,8 @@ std::string_view KindName(ActionKind kind) {
       return "shadow_copy";
     case ActionKind::kShadowSwapBack:
       return "shadow_swap_back";
+    case ActionKind::kDataCheck:
+      return "data_check";
   }
   return "transactional";
 }
@@ -27,6 +29,7 @@ ActionKind KindFromName(const std::string& name) {
   if (name == "backfill") return ActionKind::kBackfill;
   if (name == "shadow_copy") return ActionKind::kShadowCopy;
   if (name == "shadow_swap_back") return ActionKind::kShadowSwapBack;
+  if (name == "data_check") return ActionKind::kDataCheck;
   return ActionKind::kTransactional;
 }
 

@@ -398,11 +398,16 @@ Result<Plan> PlanMigration(pg::Connection& conn, const model::Migration& migrati
     auto planner = MakePlanner(operation);
     if (!planner.ok()) return planner.error().WithWhere(where);
     context.SetOperationIndex(static_cast<int>(i + 1));
+    context.SetOperationWhere(where);
     Status valid = planner.value()->Validate(context);
     if (!valid.ok()) return valid.error().WithWhere(where);
     planner.value()->Plan(context);
   }
   Plan plan = context.plan();
+  // Read-only checks of the data go before the first change, so that a row the migration cannot
+  // take stops start while the database is still untouched.
+  std::stable_partition(plan.start.begin(), plan.start.end(),
+                        [](const Action& a) { return a.kind == ActionKind::kDataCheck; });
   bool physical_only = !migration.operations.empty() &&
                        std::all_of(migration.operations.begin(), migration.operations.end(),
                                    [](const model::Operation& op) {

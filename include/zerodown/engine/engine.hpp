@@ -54,7 +54,9 @@ class Engine {
   Plan PlanOnly(const model::Migration& migration);
   // Expand: validates, records and runs the start actions. Resumes a killed start of the same
   // migration. On a failure that retrying cannot fix, rolls back what it did and throws
-  // kMigrationFailed with the cause.
+  // kMigrationFailed with the cause; when the rows make the migration impossible (a value `up`
+  // cannot convert, a NULL, a check or unique constraint the rows break), kInvalidMigration
+  // naming the row, found before the first change where a read-only statement can.
   MigrationRecord Start(const model::Migration& migration);
   // Contract: runs the active migration's complete actions. Resumes a killed complete.
   MigrationRecord Complete();
@@ -71,6 +73,7 @@ class Engine {
   EngineOptions options_;
   ProgressSink& progress_;
   State state_;
+  bool start_changed_ = false;  // whether start reached an action that changes the database
 };
 
 }  // namespace zerodown::engine

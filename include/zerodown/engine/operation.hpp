@@ -82,6 +82,9 @@ class PlanContext {
   // A unique action id: "<op index>.<suffix>".
   std::string ActionId(std::string_view suffix) const;
   void SetOperationIndex(int index) { operation_index_ = index; }
+  // "file.yaml, operation 2 (alter_column)": names the operation in errors found at run time.
+  const std::string& operation_where() const { return operation_where_; }
+  void SetOperationWhere(std::string where) { operation_where_ = std::move(where); }
   // How operations that rewrite every row move the data (--mechanism).
   Mechanism mechanism() const { return mechanism_; }
   void SetMechanism(Mechanism mechanism) { mechanism_ = mechanism; }
@@ -93,6 +96,7 @@ class PlanContext {
   std::map<std::string, VirtualTable> tables_;
   Plan plan_;
   int operation_index_ = 0;
+  std::string operation_where_;
   Mechanism mechanism_ = Mechanism::kAuto;
 };
 

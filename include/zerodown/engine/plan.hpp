@@ -17,6 +17,9 @@ enum class ActionKind {
   kBackfill,          // a batched, throttled pass over every row of a table (fires the triggers)
   kShadowCopy,        // copy the table into a new heap beside it, then swap (shadow_copy.hpp)
   kShadowSwapBack,    // rollback of a copy that kept the old heap: swap the old heap back in
+  // A read-only statement, run before any change, that returns the first row the data makes the
+  // migration fail on (none when the data fits); detail holds what it checks (data_probe.hpp).
+  kDataCheck,
 };
 
 // How an operation that rewrites every row of a table moves the data.

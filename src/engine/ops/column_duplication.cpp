@@ -416,6 +416,29 @@ ColumnCheck ColumnDuplication::VerifyCheck(PlanContext& context, const VirtualTa
   return check;
 }
 
+DataProbe ColumnDuplication::Probe(PlanContext& context, const VirtualTable& table) const {
+  pg::Connection& conn = context.conn();
+  DataProbe probe;
+  probe.where = context.operation_where();
+  probe.schema = context.schema();
+  probe.table = table.physical;
+  probe.table_name = table.name;
+  probe.key_columns = table.key_columns;
+  probe.old_columns = old_columns_;
+  for (const auto& p : columns_) {
+    auto old = std::find_if(old_columns_.begin(), old_columns_.end(),
+                            [&](const VirtualColumn& c) { return c.name == p.change.column; });
+    bool was_nullable = old == old_columns_.end() || old->nullable;
+    // A column that was NOT NULL and is copied as it is cannot turn NULL: no scan for that.
+    probe.copies.push_back({p.change.column, p.old_physical, p.new_type,
+                            p.change.up.value_or(conn.Ident(p.change.column)),
+                            p.not_null && (was_nullable || p.change.up.has_value())});
+  }
+  for (const auto& c : checks_) probe.checks.push_back({c.name, c.expression});
+  for (const auto& u : uniques_) probe.uniques.push_back({u.name, u.columns, u.nulls_not_distinct});
+  return probe;
+}
+
 Status ColumnDuplication::AddCheck(PlanContext& context, CopyCheck check, std::string_view field) {
   if (Status s = RequireFreeConstraintName(context, check.name, field, false); !s.ok()) return s;
   VirtualTable& table = *context.FindTable(table_);
@@ -739,6 +762,7 @@ void ColumnDuplication::Plan(PlanContext& context) {
   for (const auto& p : columns_) {
     context.plan().checks.push_back(VerifyCheck(context, table, p));
   }
+  if (!table.created) AddDataChecks(context, Probe(context, table));
 
   for (const auto& p : columns_) {
     VirtualColumn& column = *table.FindColumn(p.change.column);

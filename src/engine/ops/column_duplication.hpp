@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/data_probe.hpp"
 #include "engine/ops/index_duplication.hpp"
 #include "zerodown/engine/operation.hpp"
 #include "zerodown/pg/catalog.hpp"
@@ -144,6 +145,9 @@ class ColumnDuplication {
                         const std::string& names) const;
   // What `zerodown verify` compares for one copy: up over the old row against the copy.
   ColumnCheck VerifyCheck(PlanContext& context, const VirtualTable& table, const Prepared& p) const;
+  // What the rows already in the table must satisfy: up for each copy, NOT NULL, the checks and
+  // unique constraints (the data checks before start, and the naming of a row a fill fails on).
+  DataProbe Probe(PlanContext& context, const VirtualTable& table) const;
   // The copy's physical name for a column as the new version names it, or an error.
   Result<std::string> CopyOf(const std::string& column, std::string_view field) const;
 
