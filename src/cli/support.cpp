@@ -94,6 +94,18 @@ void AddEngineFlags(CLI::App* command, EngineFlags& flags) {
                    "the migration")
       ->capture_default_str();
   command
+      ->add_option("--probe-query", flags.probe_query,
+                   "the query timed against its own baseline for --max-probe-latency-ratio and "
+                   "--auto-rollback when pg_stat_statements is absent (one of the application's "
+                   "cheap reads is a better probe than SELECT 1)")
+      ->capture_default_str();
+  command
+      ->add_option("--max-lock-waiters", flags.max_lock_waiters,
+                   "pause batches while more sessions than this wait over 200 ms on a lock we "
+                   "hold or on the migrating table (0: no limit)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 10000));
+  command
       ->add_option("--max-active", flags.max_active,
                    "pause batches while more sessions than this are active (0: no limit)")
       ->capture_default_str();
@@ -176,6 +188,9 @@ MigrationSession::MigrationSession(const GlobalOptions& global, const EngineFlag
   auto& limits = o.throttle.limits;
   limits.max_probe_latency_ratio = flags.max_probe_latency_ratio;
   limits.max_active = flags.max_active;
+  limits.max_lock_waiters = flags.max_lock_waiters;
+  o.throttle.probe_query = flags.probe_query;
+  o.health.probe_query = flags.probe_query;
   if (!flags.max_lag.empty()) {
     auto lag = monitor::ParseLagLimit(flags.max_lag).ValueOrThrow();
     if (lag.bytes) {

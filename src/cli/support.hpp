@@ -23,6 +23,8 @@ struct EngineFlags {
   std::string pause_file;
   std::string max_lag;  // "64MB" or "30s"; "" keeps the defaults (128 MB, 10 s)
   double max_probe_latency_ratio = 10;
+  std::string probe_query = "SELECT 1";
+  int max_lock_waiters = 3;
   std::string mechanism = "auto";             // --mechanism
   std::string verify_before_swap = "sample";  // --verify-before-swap
   int replay_sessions = 2;                    // --replay-sessions
