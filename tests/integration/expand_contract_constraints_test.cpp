@@ -374,8 +374,6 @@ TEST(ExpandContractConstraintsValidationTest, BadConstraintsFailBeforeAnythingCh
       {R"({"alter_column": {"table": "users", "column": "email",
            "check": {"name": "c", "constraint": "emial <> ''"}}})",
        "does not compile"},
-      {R"({"alter_column": {"table": "users", "column": "age", "type": "bigint"}})",
-       "constraint \"users_age_check\""},
       {R"({"create_constraint": {"table": "users", "name": "k", "type": "foreign_key",
            "columns": ["name"], "references": {"table": "teams", "columns": ["name"]},
            "up": {"name": "name"}, "down": {"name": "name"}}})",
