@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <future>
@@ -29,6 +30,12 @@
 
 namespace zerodown::engine {
 namespace {
+
+// Whether start copies the table (read-only data checks may come first).
+bool PlansACopy(const Plan& plan) {
+  return std::any_of(plan.start.begin(), plan.start.end(),
+                     [](const Action& a) { return a.kind == ActionKind::kShadowCopy; });
+}
 
 constexpr int kRows = 60000;
 
@@ -136,8 +143,7 @@ TEST(ShadowCopyTest, UnderLoadKeepsEveryWriteAndEverythingThatNamesTheTable) {
   Engine engine(conn, ShadowOptions(), progress);
   auto record = engine.Start(Migration());
   ASSERT_EQ(record.phase, "active");
-  ASSERT_EQ(record.plan.start.front().kind, ActionKind::kShadowCopy)
-      << "--mechanism=shadow plans a copy";
+  ASSERT_TRUE(PlansACopy(record.plan)) << "--mechanism=shadow plans a copy";
 
   EXPECT_NE(Oid(conn, "accounts"), oid_before) << "the table is a new heap";
   EXPECT_TRUE(conn.Exec("SELECT to_regclass('public._zd_retired_accounts') IS NULL AND "
@@ -681,7 +687,7 @@ TEST(ShadowCopyTest, ATruncateAndReplicaWritesReachTheOtherHeapBothWays) {
   auto record = engine.Start(testing::ParseOperations(
       "v_bigint", R"({"alter_column": {"table": "events", "column": "v", "type": "bigint",
                                       "up": "v", "down": "v::integer"}})"));
-  ASSERT_EQ(record.plan.start.front().kind, ActionKind::kShadowCopy);
+  ASSERT_TRUE(PlansACopy(record.plan));
   ASSERT_TRUE(truncated.valid() && replicated.valid()) << "both writes began before the swap";
   truncated.get();
   replicated.get();
