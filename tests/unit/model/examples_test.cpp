@@ -146,9 +146,8 @@ TEST(PgrollExamplesTest, ParseUnchangedAndRoundTrip) {
 }
 
 std::filesystem::path TutorialDir() {
-  // __FILE__ is absolute in our CMake build; the tutorial lives at <repo>/examples/tutorial.
-  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().parent_path() /
-         "examples" / "tutorial";
+  // The checkout this binary was built from (tests/CMakeLists.txt defines it).
+  return std::filesystem::path(ZERODOWN_SOURCE_DIR) / "examples" / "tutorial";
 }
 
 TEST(TutorialTest, EveryStepIsAValidMigrationInOrder) {

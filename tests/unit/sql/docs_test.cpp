@@ -19,8 +19,9 @@ struct DocSection {
 };
 
 std::filesystem::path RepoRoot() {
-  // This file is <root>/tests/unit/sql/docs_test.cpp.
-  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().parent_path();
+  // The checkout this binary was built from (tests/CMakeLists.txt defines it): __FILE__ may be
+  // relative when a compiler cache rewrites paths.
+  return std::filesystem::path(ZERODOWN_SOURCE_DIR);
 }
 
 // "## rule-id" starts a section; "Bad:" / "Good:" name the next ```sql block;
