@@ -2,14 +2,9 @@
 // an ALTER, pg_repack…), and prints throughput and latency before, during and after it. Phase
 // lines the command prints (`phase: NAME`) become marks on the timeline. `--summarize` turns
 // saved JSON reports into one comparison table (what bench/w1.sh prints).
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <spawn.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -17,20 +12,26 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <thread>
 
 #include "cli/command.hpp"
+#include "zerodown/load/child_process.hpp"
+#include "zerodown/load/pgbench_load.hpp"
 #include "zerodown/load/runner.hpp"
 #include "zerodown/pg/connection.hpp"
-
-extern char** environ;
 
 namespace zerodown::cli {
 namespace {
 
+enum class BenchClient { kZerodown, kPgbench };
+
 struct BenchFlags {
+  BenchClient client = BenchClient::kZerodown;
+  int threads = 0;
+  std::string protocol;
   bool init = false;
   int scale = 1;
   int clients = 8;
@@ -56,81 +57,15 @@ std::string PgBinDir() {
   return env && *env ? env : "/usr/lib/postgresql/15/bin";
 }
 
-struct SpawnResult {
-  int status = 0;  // exit status, 128 + signal when killed, 127 when it could not start
-  // Peak RSS of the largest process among the command and the children it waited for, in KiB
-  // (Linux's wait4 rusage); 0 when it did not start.
-  std::int64_t max_rss_kb = 0;
-};
-
-// The environment for a child: ours, with `extra` ("NAME=value") added or replacing ours.
-std::vector<std::string> ChildEnvironment(const std::vector<std::string>& extra) {
-  std::vector<std::string> env;
-  for (char** entry = environ; *entry; ++entry) {
-    std::string_view text(*entry);
-    bool replaced = false;
-    for (const auto& e : extra) {
-      auto name = e.substr(0, e.find('=') + 1);
-      replaced = replaced || text.starts_with(name);
-    }
-    if (!replaced) env.emplace_back(text);
-  }
-  env.insert(env.end(), extra.begin(), extra.end());
-  return env;
-}
-
 // Runs argv (looked up in PATH) with `extra_env` added to our environment, and waits. With
-// `on_line`, each line of its stdout goes there instead; its stderr is always inherited.
-SpawnResult Spawn(const std::vector<std::string>& args,
-                  const std::function<void(std::string)>& on_line,
-                  const std::vector<std::string>& extra_env = {}) {
-  std::vector<char*> argv;
-  for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-  argv.push_back(nullptr);
-  std::vector<std::string> env_strings = ChildEnvironment(extra_env);
-  std::vector<char*> envp;
-  for (auto& entry : env_strings) envp.push_back(entry.data());
-  envp.push_back(nullptr);
-  int pipe_fds[2] = {-1, -1};
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  if (on_line) {
-    if (pipe2(pipe_fds, O_CLOEXEC) != 0)
-      throw Error(ErrorKind::kInternal, "cannot create a pipe for the benchmarked command");
-    posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
-  }
-  pid_t pid = 0;
-  int rc = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (on_line) close(pipe_fds[1]);
-  if (rc != 0) {
-    if (on_line) close(pipe_fds[0]);
-    return {127, 0};
-  }
-  if (on_line) {
-    FILE* in = fdopen(pipe_fds[0], "r");
-    char* line = nullptr;
-    size_t capacity = 0;
-    ssize_t length;
-    while ((length = getline(&line, &capacity, in)) >= 0) {
-      std::string text(line, static_cast<std::size_t>(length));
-      if (!text.empty() && text.back() == '\n') text.pop_back();
-      on_line(std::move(text));
-    }
-    free(line);
-    fclose(in);
-  }
-  int status = 0;
-  struct rusage usage {};
-  while (wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
-  }
-  SpawnResult result;
-  result.max_rss_kb = usage.ru_maxrss;
-  if (WIFEXITED(status))
-    result.status = WEXITSTATUS(status);
-  else
-    result.status = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
-  return result;
+// `on_line`, each line of its stdout goes there instead; its stderr is always inherited. Exit
+// status 127 when it could not start.
+load::ChildExit Spawn(const std::vector<std::string>& args,
+                      const load::ChildProcess::LineHandler& on_line,
+                      const std::vector<std::string>& extra_env = {}) {
+  auto child = load::ChildProcess::Start(args, extra_env, on_line, nullptr);
+  if (!child.ok()) return {127, 0};
+  return child.value()->Wait();
 }
 
 // The cut-over lock time `sql` reports (its first row's first column, in milliseconds), on a
@@ -262,10 +197,83 @@ int Summarize(const GlobalOptions& global, const BenchFlags& flags) {
   return 0;
 }
 
-int Bench(const GlobalOptions& global, const BenchFlags& flags) {
-  if (!flags.summarize.empty()) return Summarize(global, flags);
-  if (flags.init) InitPgbench(global, flags.scale);
+// What Bench asks of the client driving the load: zerodown's own runner or pgbench.
+struct LoadControl {
+  std::function<void(std::string)> mark;
+  std::function<double()> elapsed_s;
+  std::function<void()> stop;
+  std::function<Result<load::LoadReport>(const load::WindowChoice&)> report;
+};
 
+template <typename Load>
+LoadControl ControlOf(Load& load) {
+  return {[&load](std::string name) { load.MarkPhase(std::move(name)); },
+          [&load] { return load.elapsed_s(); }, [&load] { load.Stop(); },
+          [&load](const load::WindowChoice& choice) { return load.Report(choice); }};
+}
+
+// The command's run under the load, between the warm-up and the cool-down.
+struct CommandRun {
+  int status = 0;
+  std::optional<std::int64_t> rss_kb;
+  double seconds = 0;
+};
+
+CommandRun RunCommand(const BenchFlags& flags, const LoadControl& load) {
+  SleepSeconds(flags.warmup_s);
+  std::cerr << "bench: running";
+  for (const auto& arg : flags.command) std::cerr << " " << arg;
+  std::cerr << "\n";
+  load.mark("start");
+  auto on_line = [&](std::string line) {
+    if (line.starts_with(load::kPhaseLinePrefix))
+      load.mark(line.substr(load::kPhaseLinePrefix.size()));
+    // The command's own output stays visible, on stderr so that --json stays parseable.
+    std::cerr << line << "\n";
+  };
+  double started_s = load.elapsed_s();
+  // zerodown's own commands print `phase:` lines only when asked (load::kPhaseLinesEnv).
+  load::ChildExit result =
+      Spawn(flags.command, on_line, {std::string(load::kPhaseLinesEnv) + "=1"});
+  load.mark("end");
+  CommandRun run;
+  run.seconds = load.elapsed_s() - started_s;
+  run.status = result.status;
+  if (run.status != 127) run.rss_kb = result.max_rss_kb;
+  if (run.status != 0)
+    std::cerr << fmt::format("bench: the command exited with status {}\n", run.status);
+  SleepSeconds(flags.cooldown_s);
+  return run;
+}
+
+load::PgbenchOptions PgbenchOptionsOf(const GlobalOptions& global, const BenchFlags& flags) {
+  load::PgbenchOptions options;
+  options.pgbench = PgBinDir() + "/pgbench";
+  options.conninfo = global.postgres_url;
+  options.clients = flags.clients;
+  options.threads = flags.threads;
+  options.rate = flags.rate;
+  options.protocol = flags.protocol;
+  options.scripts = flags.scripts;
+  options.show_progress = !flags.quiet;
+  return options;
+}
+
+// Runs the load (for --duration, or around the command) and returns its report.
+load::LoadReport RunLoad(const GlobalOptions& global, const BenchFlags& flags, CommandRun& run) {
+  auto measure = [&](const LoadControl& load, const std::function<void()>& wait_alone) {
+    if (flags.command.empty())
+      wait_alone();
+    else
+      run = RunCommand(flags, load);
+    load.stop();
+    return load.report({flags.during_from, flags.during_to}).ValueOrThrow();
+  };
+  if (flags.client == BenchClient::kPgbench) {
+    load::PgbenchLoad pgbench(PgbenchOptionsOf(global, flags));
+    pgbench.Start().ThrowIfError();
+    return measure(ControlOf(pgbench), [&] { SleepSeconds(flags.duration_s); });
+  }
   load::LoadOptions options;
   options.conninfo = global.postgres_url;
   options.clients = flags.clients;
@@ -273,44 +281,20 @@ int Bench(const GlobalOptions& global, const BenchFlags& flags) {
   options.duration_s = flags.command.empty() ? flags.duration_s : 0;
   for (const auto& spec : flags.scripts)
     options.scripts.push_back(load::ReadScriptSpec(spec).ValueOrThrow());
-
   load::LoadRunner runner(options);
   runner.Start().ThrowIfError();
-  int command_status = 0;
-  std::optional<std::int64_t> command_rss_kb;
-  double command_seconds = 0;
-  {
-    Progress progress(runner, flags.quiet);
-    if (flags.command.empty()) {
-      runner.Wait();
-    } else {
-      SleepSeconds(flags.warmup_s);
-      std::cerr << "bench: running";
-      for (const auto& arg : flags.command) std::cerr << " " << arg;
-      std::cerr << "\n";
-      runner.MarkPhase("start");
-      auto on_line = [&](std::string line) {
-        if (line.starts_with(load::kPhaseLinePrefix))
-          runner.MarkPhase(line.substr(load::kPhaseLinePrefix.size()));
-        // The command's own output stays visible, on stderr so that --json stays parseable.
-        std::cerr << line << "\n";
-      };
-      double started_s = runner.elapsed_s();
-      // zerodown's own commands print `phase:` lines only when asked (load::kPhaseLinesEnv).
-      SpawnResult result =
-          Spawn(flags.command, on_line, {std::string(load::kPhaseLinesEnv) + "=1"});
-      runner.MarkPhase("end");
-      command_seconds = runner.elapsed_s() - started_s;
-      command_status = result.status;
-      if (command_status != 127) command_rss_kb = result.max_rss_kb;
-      if (command_status != 0)
-        std::cerr << fmt::format("bench: the command exited with status {}\n", command_status);
-      SleepSeconds(flags.cooldown_s);
-    }
-    runner.Stop();
-  }
+  Progress progress(runner, flags.quiet);
+  return measure(ControlOf(runner), [&] { runner.Wait(); });
+}
 
-  auto report = runner.Report({flags.during_from, flags.during_to}).ValueOrThrow();
+int Bench(const GlobalOptions& global, const BenchFlags& flags) {
+  if (!flags.summarize.empty()) return Summarize(global, flags);
+  if (flags.init) InitPgbench(global, flags.scale);
+  CommandRun run;
+  load::LoadReport report = RunLoad(global, flags, run);
+  int command_status = run.status;
+  std::optional<std::int64_t> command_rss_kb = run.rss_kb;
+  double command_seconds = run.seconds;
   report.label = flags.label;
   report.baseline = flags.baseline;
   report.command_max_rss_kb = command_rss_kb;
@@ -355,6 +339,8 @@ const CommandRegistration kRegistration{
           "  zerodown bench --postgres-url postgres:///shop --svg out.svg -- \\\n"
           "      zerodown --postgres-url postgres:///shop start migrations/004.yaml\n"
           "  zerodown bench --script reads.sql@9 --script writes.sql@1 --rate 500 --duration 60\n"
+          "  zerodown bench --client pgbench --rate 600 -c 8 -j 2 -- \\\n"
+          "      pg_repack -d shop -t orders\n"
           "  zerodown bench --postgres-url postgres:///shop --cutover-lock-sql \"SELECT \\\n"
           "      (checkpoint->>'swap_lock_ms')::float FROM zerodown.steps ORDER BY updated_at \\\n"
           "      DESC LIMIT 1\" -- zerodown --postgres-url postgres:///shop repack orders\n"
@@ -385,6 +371,24 @@ const CommandRegistration kRegistration{
                       "total transactions per second (Poisson arrivals); 0 = as fast as possible")
           ->capture_default_str()
           ->check(CLI::NonNegativeNumber);
+      cmd->add_option("--client", flags->client,
+                      "who drives the load: `zerodown` (its own runner, below) or `pgbench` "
+                      "(PostgreSQL's client itself, run from its bindir with per-transaction "
+                      "logs; -c, -R, --threads, --protocol and -f are passed to it, -f in "
+                      "pgbench's script syntax)")
+          ->transform(CLI::CheckedTransformer(
+                          std::map<std::string, BenchClient>{{"zerodown", BenchClient::kZerodown},
+                                                             {"pgbench", BenchClient::kPgbench}})
+                          .description(""))
+          ->type_name("zerodown|pgbench")
+          ->default_str("zerodown");
+      cmd->add_option("-j,--threads", flags->threads,
+                      "with --client pgbench: pgbench's worker threads (default: one per core, at "
+                      "most one per client)")
+          ->check(CLI::Range(1, 1000));
+      cmd->add_option("-M,--protocol", flags->protocol,
+                      "with --client pgbench: simple, extended or prepared (pgbench's -M)")
+          ->check(CLI::IsMember({"simple", "extended", "prepared"}));
       cmd->add_option("-f,--script", flags->scripts,
                       "FILE[@WEIGHT]: a workload script, repeatable; default: built-in tpcb");
       cmd->add_option("--svg", flags->svg_path, "write a chart of TPS and latency over time");

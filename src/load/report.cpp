@@ -25,6 +25,21 @@ void Tally::Merge(const Tally& other) {
   for (const auto& [state, count] : other.errors) errors[state] += count;
 }
 
+SecondStats SummarizeSecond(int index, const Tally& tally) {
+  auto ms = [&](double percent) { return tally.latency.Percentile(percent) / 1000.0; };
+  SecondStats second;
+  second.index = index;
+  second.transactions = tally.transactions;
+  second.failed = tally.failed;
+  second.slow = tally.slow;
+  second.errors = tally.errors;
+  second.p50_ms = ms(50);
+  second.p95_ms = ms(95);
+  second.p99_ms = ms(99);
+  second.max_ms = tally.latency.max() / 1000.0;
+  return second;
+}
+
 WindowStats MakeWindow(std::string name, double begin_s, double end_s, const Tally& tally) {
   WindowStats window;
   window.name = std::move(name);
@@ -247,9 +262,12 @@ std::string RenderSlowest(const std::vector<LoadReport>& reports, std::size_t pe
     std::size_t n = std::min(per_report, report.slowest.size());
     for (std::size_t i = 0; i < n; ++i) {
       const SlowTransaction& t = report.slowest[i];
-      out += fmt::format("{:<9} {:>7.1f} ms at {:>6.2f} s ({}): {:.1f} ms in {}{}\n",
+      // pgbench does not log which statement took the time.
+      std::string statement =
+          t.statement.empty() ? "" : fmt::format(": {:.1f} ms in {}", t.statement_ms, t.statement);
+      out += fmt::format("{:<9} {:>7.1f} ms at {:>6.2f} s ({}){}{}\n",
                          i == 0 ? ShortLabel(report) : "", t.ms, t.began_s,
-                         PhaseAt(report.phases, t.began_s), t.statement_ms, t.statement,
+                         PhaseAt(report.phases, t.began_s), statement,
                          t.sqlstate.empty() ? "" : ", failed " + t.sqlstate);
     }
   }

@@ -22,21 +22,6 @@ constexpr const char* kUnclassified = "XX000";
 
 constexpr auto kMaxReconnectBackoff = std::chrono::milliseconds(1000);
 
-SecondStats Summarize(int index, const Tally& tally) {
-  auto ms = [&](double percent) { return tally.latency.Percentile(percent) / 1000.0; };
-  SecondStats second;
-  second.index = index;
-  second.transactions = tally.transactions;
-  second.failed = tally.failed;
-  second.slow = tally.slow;
-  second.errors = tally.errors;
-  second.p50_ms = ms(50);
-  second.p95_ms = ms(95);
-  second.p99_ms = ms(99);
-  second.max_ms = tally.latency.max() / 1000.0;
-  return second;
-}
-
 // A statement's SQL on one line, cut to a width a report line can hold.
 std::string Shortened(const std::string& sql) {
   constexpr std::size_t kWidth = 60;
@@ -289,7 +274,7 @@ void LoadRunner::CollectLocked() {
 }
 
 void LoadRunner::CloseSecondLocked(int index) {
-  timeline_.push_back(Summarize(index, second_));
+  timeline_.push_back(SummarizeSecond(index, second_));
   second_ = Tally();
   second_index_ = index + 1;
 }

@@ -129,6 +129,9 @@ Result<LoadReport> BuildReport(const std::vector<Segment>& segments,
                                const std::vector<PhaseMark>& marks,
                                std::vector<SecondStats> timeline, const WindowChoice& choice = {});
 
+// Second `index` of the timeline from the tally of what finished in it.
+SecondStats SummarizeSecond(int index, const Tally& tally);
+
 // Per-window figures from a tally over [begin_s, end_s].
 WindowStats MakeWindow(std::string name, double begin_s, double end_s, const Tally& tally);
 
