@@ -109,6 +109,17 @@ void AddEngineFlags(CLI::App* command, EngineFlags& flags) {
       ->add_option("--max-active", flags.max_active,
                    "pause batches while more sessions than this are active (0: no limit)")
       ->capture_default_str();
+  command
+      ->add_option("--headroom", flags.headroom,
+                   "copy and backfill only in the application's headroom: wait while it has more "
+                   "sessions active than before the migration by more than this many (or twice "
+                   "as many, whichever is more), which means its statements queue behind ours; "
+                   "each such wait lasts at most three times as long as the work ran before it, "
+                   "so the work always finishes. An application that kept more than half its "
+                   "connections busy before cannot cross the line: the work then runs at full "
+                   "speed with two sessions (0: never wait for headroom)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   command->add_option("--metrics-addr", flags.metrics_addr,
                       "serve Prometheus metrics on host:port while the command runs");
   command->add_flag("--auto-rollback", flags.auto_rollback,
@@ -138,18 +149,18 @@ void AddEngineFlags(CLI::App* command, EngineFlags& flags) {
                    "2 catches up with a busy table in about half "
                    "the time, and less work in all (the writes it trails are replayed too); 1 "
                    "takes the least CPU at any moment. A table with a unique index over other "
-                   "columns than its key is replayed by one session, the whole log per snapshot")
-      ->check(CLI::Range(1, 8))
-      ->capture_default_str();
+                   "columns than its key is replayed by one session, the whole log per snapshot. "
+                   "Default: 1 when the application leaves headroom (--headroom), else 2")
+      ->check(CLI::Range(1, 8));
   command
       ->add_option("--copy-sessions", flags.copy_sessions,
                    "connections that copy a table with a single integer key side by side in a "
                    "shadow copy, each its own range of keys: 2 finishes in about three quarters "
                    "of the time and costs the application fewer transactions in all (the change "
                    "log's trigger and the replay cost it per second the copy lasts); 1 takes "
-                   "the least CPU at any moment. Other keys are copied by one session")
-      ->check(CLI::Range(1, 8))
-      ->capture_default_str();
+                   "the least CPU at any moment. Other keys are copied by one session. Default: 1 "
+                   "when the application leaves headroom (--headroom), else 2")
+      ->check(CLI::Range(1, 8));
   command->add_flag("--no-wait", flags.no_wait,
                     "refuse at once, instead of waiting, when another zerodown is working on "
                     "the same schema");
@@ -165,8 +176,9 @@ engine::EngineOptions MakeEngineOptions(const GlobalOptions& global, const Engin
   options.mechanism = engine::MechanismFromName(flags.mechanism).value_or(engine::Mechanism::kAuto);
   options.check_before_swap = engine::CopyCheckModeFromName(flags.verify_before_swap)
                                   .value_or(engine::CopyCheckMode::kSample);
-  options.replay_sessions = flags.replay_sessions;
-  options.copy_sessions = flags.copy_sessions;
+  // 0: the engine's default here; MigrationSession sizes them to the application's headroom.
+  if (flags.replay_sessions > 0) options.replay_sessions = flags.replay_sessions;
+  if (flags.copy_sessions > 0) options.copy_sessions = flags.copy_sessions;
   return options;
 }
 
@@ -188,6 +200,7 @@ MigrationSession::MigrationSession(const GlobalOptions& global, const EngineFlag
   auto& limits = o.throttle.limits;
   limits.max_probe_latency_ratio = flags.max_probe_latency_ratio;
   limits.max_active = flags.max_active;
+  limits.headroom_slack = flags.headroom;
   limits.max_lock_waiters = flags.max_lock_waiters;
   o.throttle.probe_query = flags.probe_query;
   o.health.probe_query = flags.probe_query;
@@ -220,6 +233,21 @@ MigrationSession::MigrationSession(const GlobalOptions& global, const EngineFlag
     return session->throttler().ChunkTime().value_or(fallback);
   };
   options_.before_cutover = [session] { session->BeforeCutover(); };
+  // Where the application leaves headroom, one session each: a second one takes CPU its queries
+  // need. Where it keeps every connection busy (or there is none), two finish sooner, and a
+  // shorter copy costs it less in all (docs/monitoring.md, Headroom).
+  bool headroom = session->throttler().ApplicationLeavesHeadroom();
+  int sized = headroom ? 1 : 2;
+  if (flags.copy_sessions == 0) options_.copy_sessions = sized;
+  if (flags.replay_sessions == 0) options_.replay_sessions = sized;
+  options_.parallel_index_builds = !headroom;
+  if (auto level = session->throttler().ApplicationBaseline(); level && flags.headroom > 0) {
+    parts_->text->OnMessage(fmt::format(
+        "the application had {:.1f} of its {} connections active before the migration: {}",
+        level->active, level->connections,
+        headroom ? "work waits for its headroom, one session at a time"
+                 : "no headroom to keep to, work runs at full speed"));
+  }
 }
 
 MigrationSession::~MigrationSession() = default;

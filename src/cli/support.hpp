@@ -27,9 +27,10 @@ struct EngineFlags {
   int max_lock_waiters = 3;
   std::string mechanism = "auto";             // --mechanism
   std::string verify_before_swap = "sample";  // --verify-before-swap
-  int replay_sessions = 2;                    // --replay-sessions
-  int copy_sessions = 2;                      // --copy-sessions
+  int replay_sessions = 0;                    // --replay-sessions; 0: sized to the headroom
+  int copy_sessions = 0;                      // --copy-sessions; 0: sized to the headroom
   int max_active = 0;
+  double headroom = 1;
   std::string metrics_addr;
   bool auto_rollback = false;
   // Health thresholds (docs/monitoring.md); the defaults are HealthThresholds'.

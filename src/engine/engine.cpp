@@ -268,6 +268,7 @@ void Engine::RunAction(const MigrationRecord& record, const std::string& phase,
       copy.check_before_swap = options_.check_before_swap;
       copy.replay_sessions = options_.replay_sessions;
       copy.copy_sessions = options_.copy_sessions;
+      copy.parallel_index_builds = options_.parallel_index_builds;
       copy.swap_when_log_below = options_.swap_when_log_below;
       copy.swap_log_target = options_.swap_log_target;
       if (action.kind == ActionKind::kShadowCopy) {

@@ -880,6 +880,8 @@ class ShadowCopyRun {
     c.Exec(
         "SELECT set_config('maintenance_work_mem', greatest(pg_size_bytes(current_setting("
         "'maintenance_work_mem')), 256 * 1024 * 1024) / 1024 || 'kB', true)");
+    if (!options_.parallel_index_builds)
+      c.Exec("SELECT set_config('max_parallel_maintenance_workers', '0', true)");
     c.Exec(fmt::format("DROP INDEX IF EXISTS {}", c.Ident(spec_.schema, TempIndexName(index))));
     c.Exec(fmt::format("{} {} ON {} {}", head, temp, shadow_,
                        index.definition.substr(at + marker.size())));
@@ -918,6 +920,8 @@ class ShadowCopyRun {
       progress_.OnMessage(fmt::format("building index {} on the copy of {} ({}/{}){}", index.name,
                                       spec_.table, n, indexes.size(),
                                       beyond_key ? ", now that the copy is one moment of it" : ""));
+      // One statement of seconds: asked before it, as the copy asks before each chunk.
+      if (options_.chunks.before_batch) options_.chunks.before_batch();
       pg::Transaction tx(conn_);
       BuildIndex(conn_, index, live_text);
       Save();

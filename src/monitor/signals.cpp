@@ -68,6 +68,24 @@ int CountActiveConnections(pg::Connection& conn) {
                               .Int(0, 0));
 }
 
+namespace {
+
+constexpr const char* kApplicationSessions =
+    "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' "
+    "AND datname = current_database() AND pid <> pg_backend_pid() "
+    "AND application_name NOT IN ('zerodown', 'zerodown-helper', 'zerodown-monitor')";
+
+}  // namespace
+
+int CountApplicationActive(pg::Connection& conn) {
+  return static_cast<int>(
+      conn.Exec(std::string(kApplicationSessions) + " AND state = 'active'").Int(0, 0));
+}
+
+int CountApplicationConnections(pg::Connection& conn) {
+  return static_cast<int>(conn.Exec(kApplicationSessions).Int(0, 0));
+}
+
 TransactionCounters SampleTransactionCounters(pg::Connection& conn) {
   // Each call is its own transaction, so the default stats_fetch_consistency = cache (which
   // freezes the numbers for a transaction) still sees fresh values every time.

@@ -36,6 +36,19 @@ std::string FormatBytes(std::int64_t bytes) {
   return fmt::format("{:.{}f} {}", value, value < 10 ? 1 : 0, kUnits[unit]);
 }
 
+namespace {
+
+double HeadroomLine(double base, const ThrottleLimits& limits) {
+  return base + std::max(limits.headroom_slack, limits.headroom_ratio * base);
+}
+
+}  // namespace
+
+bool LeavesHeadroom(const ApplicationLevel& level, const ThrottleLimits& limits) {
+  return limits.headroom_slack > 0 && level.connections > 0 &&
+         HeadroomLine(level.active, limits) < level.connections;
+}
+
 ThrottleDecision Decide(const ThrottleSignals& signals, const ThrottleLimits& limits) {
   std::vector<std::string> reasons;
   // Operator commands come first in the text: they explain a pause nothing else would.
@@ -74,8 +87,21 @@ ThrottleDecision Decide(const ThrottleSignals& signals, const ThrottleLimits& li
     reasons.push_back(
         fmt::format("{} active connections > {}", *signals.active_connections, limits.max_active));
   }
+  bool headroom = false;
+  if (limits.headroom_slack > 0 && signals.app_active && signals.app_active_baseline) {
+    double base = *signals.app_active_baseline;
+    double line = HeadroomLine(base, limits);
+    if (*signals.app_active > line) {
+      headroom = true;
+      reasons.push_back(fmt::format(
+          "the application has {:.1f} sessions active, {:.1f} before the migration: waiting for "
+          "headroom (above {:.1f})",
+          *signals.app_active, base, line));
+    }
+  }
   ThrottleDecision decision;
   decision.wait = !reasons.empty();
+  decision.headroom_only = headroom && reasons.size() == 1;
   for (std::size_t i = 0; i < reasons.size(); ++i) {
     if (i > 0) decision.reason += "; ";
     decision.reason += reasons[i];

@@ -1,5 +1,6 @@
 #include "zerodown/monitor/throttler.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <thread>
 
@@ -18,6 +19,7 @@ class DatabaseSignals final : public SignalSource {
         conn_(pg::Connection::Open(conninfo_, "zerodown-monitor")),
         probe_(std::make_unique<LatencyProbe>(conn_, options.probe_query)) {
     baseline_ = probe_->MeasureBaseline();
+    if (options_.limits.headroom_slack > 0) app_baseline_ = MeasureApplicationActive();
   }
 
   ThrottleSignals Sample() override {
@@ -35,8 +37,20 @@ class DatabaseSignals final : public SignalSource {
       s.probe_baseline = baseline_;
     }
     if (options_.limits.max_active > 0) s.active_connections = CountActiveConnections(conn_);
+    if (options_.limits.headroom_slack > 0) {
+      // A count at one instant is 0 or all of them; the mean of the last second's samples is
+      // the level.
+      recent_active_.push_back(CountApplicationActive(conn_));
+      if (recent_active_.size() > kActiveSamples) recent_active_.erase(recent_active_.begin());
+      double sum = 0;
+      for (int n : recent_active_) sum += n;
+      s.app_active = sum / static_cast<double>(recent_active_.size());
+      if (app_baseline_) s.app_active_baseline = app_baseline_->active;
+    }
     return s;
   }
+
+  std::optional<ApplicationLevel> ApplicationBaseline() const override { return app_baseline_; }
 
   ControlValues ReadControl(const std::string& schema) override {
     Reconnect();
@@ -44,6 +58,19 @@ class DatabaseSignals final : public SignalSource {
   }
 
  private:
+  static constexpr std::size_t kActiveSamples = 4;
+
+  // The application's level before the migration works: the mean of samples over 200 ms.
+  ApplicationLevel MeasureApplicationActive() {
+    constexpr int kRuns = 10;
+    double sum = 0;
+    for (int i = 0; i < kRuns; ++i) {
+      if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      sum += CountApplicationActive(conn_);
+    }
+    return {sum / kRuns, CountApplicationConnections(conn_)};
+  }
+
   // A dropped monitoring connection must not end the migration: open a new one and go on.
   void Reconnect() {
     if (PQstatus(conn_.raw()) == CONNECTION_OK) return;
@@ -57,6 +84,8 @@ class DatabaseSignals final : public SignalSource {
   std::unique_ptr<LatencyProbe> probe_;
   std::chrono::microseconds baseline_{0};
   std::vector<std::chrono::microseconds> recent_;
+  std::optional<ApplicationLevel> app_baseline_;
+  std::vector<int> recent_active_;
 };
 
 }  // namespace
@@ -134,8 +163,18 @@ void Throttler::WaitIfNeeded() {
     if (cancelled_) return;
   }
   ThrottleDecision decision = Evaluate();
-  if (!decision.wait) return;
   auto started = Clock::now();
+  // How long the work ran since it last waited here: a wait for headroom alone lasts at most
+  // kHeadroomWaitPerRun times that, so the work keeps a share of the time however busy the
+  // application is, and finishes.
+  auto ran = started - last_return_;
+  struct Returned {
+    Clock::time_point& at;
+    ~Returned() { at = Clock::now(); }
+  } returned{last_return_};
+  if (!decision.wait) return;
+  auto headroom_limit = std::chrono::duration_cast<Clock::duration>(
+      std::clamp<Clock::duration>(ran, kMinHeadroomRun, kMaxHeadroomRun) * kHeadroomWaitPerRun);
   std::string reported;
   auto finish = [&] {
     std::chrono::duration<double> waited = Clock::now() - started;
@@ -163,6 +202,7 @@ void Throttler::WaitIfNeeded() {
       }
       if (options_.while_waiting) options_.while_waiting();
       decision = Evaluate();
+      if (decision.headroom_only && Clock::now() - started >= headroom_limit) break;
     }
   } catch (...) {
     finish();

@@ -30,6 +30,7 @@ struct EngineOptions {
   CopyCheckMode check_before_swap = CopyCheckMode::kSample;
   int replay_sessions = 2;                  // see ShadowCopyOptions
   int copy_sessions = 2;                    // see ShadowCopyOptions
+  bool parallel_index_builds = true;        // see ShadowCopyOptions
   std::int64_t swap_when_log_below = 1000;  // see ShadowCopyOptions
   std::int64_t swap_log_target = 100;       // see ShadowCopyOptions
   // Called right before a cut-over (the swap of a shadow copy): blocks while the operator has

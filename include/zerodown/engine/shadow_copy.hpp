@@ -132,6 +132,10 @@ struct ShadowCopyOptions {
   // application leaves idle: on W1 (2 cores, 8 clients) two took the type change from 29 s to
   // 20-22 s and cost the application 13-16% fewer transactions. Four cost no less than two.
   int copy_sessions = 2;
+  // Whether an index build on the new heap may use the server's parallel maintenance workers
+  // (max_parallel_maintenance_workers, 2 by default): faster, but for a moment it takes every
+  // core of a small server. Off where the application leaves headroom it needs.
+  bool parallel_index_builds = true;
   // A copy that differs from the table is never swapped in: the start fails instead.
   CopyCheckMode check_before_swap = CopyCheckMode::kSample;
   std::int64_t check_sample_rows = 10000;

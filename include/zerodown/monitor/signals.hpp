@@ -30,6 +30,14 @@ int CountLockWaiters(pg::Connection& conn, const std::vector<std::string>& table
 // Sessions of the current database in state 'active', `conn` itself excluded.
 int CountActiveConnections(pg::Connection& conn);
 
+// Client sessions of the current database in state 'active' that are not the migration's own
+// (application_name zerodown, zerodown-helper or zerodown-monitor): the application's work in
+// flight. By Little's law it is its rate times its time in the server, so it rises as soon as
+// the application's statements start to queue.
+int CountApplicationActive(pg::Connection& conn);
+// The same sessions, active or not.
+int CountApplicationConnections(pg::Connection& conn);
+
 // pg_stat_database counters of the current database. The server flushes them about once a
 // second per busy backend (PostgreSQL 15), so deltas are meaningful over a second or more.
 struct TransactionCounters {

@@ -27,6 +27,10 @@ struct ThrottleSignals {
   std::optional<std::chrono::microseconds> probe_latency;
   std::optional<std::chrono::microseconds> probe_baseline;
   std::optional<int> active_connections;  // pg_stat_activity state = 'active', ourselves excluded
+  // The application's active sessions (CountApplicationActive): the mean of the last few
+  // samples, and the mean before the migration's work began.
+  std::optional<double> app_active;
+  std::optional<double> app_active_baseline;
   bool pause_file_present = false;
   std::string pause_file;          // the path, for the reason text
   bool paused_by_control = false;  // `zerodown pause` is in effect
@@ -46,13 +50,35 @@ struct ThrottleLimits {
   // doubles on scheduler noise alone, which is no reason to stop a migration.
   std::chrono::microseconds min_probe_baseline{1000};
   int max_active = 0;
+  // Headroom: the work waits while the application has more sessions active than before the
+  // migration began by more than max(headroom_slack, headroom_ratio x that level): one more, or
+  // twice as many. Its statements then queue behind ours. An application that waits for each
+  // answer before it sends the next (a closed loop) has a few more active while we work too,
+  // but not twice as many; one that kept every connection busy cannot cross the line at all,
+  // and the work runs at full speed: a pause would only make it last longer. Off when
+  // headroom_slack <= 0.
+  double headroom_slack = 1;
+  double headroom_ratio = 1;
 };
+
+// The application before the migration began: its mean active sessions and its connections.
+struct ApplicationLevel {
+  double active = 0;
+  int connections = 0;
+};
+
+// Whether the application leaves headroom for the work to keep to: it has connections, and the
+// headroom line (see ThrottleLimits) is below their number, so its statements can be seen to
+// queue. False with headroom off.
+bool LeavesHeadroom(const ApplicationLevel& level, const ThrottleLimits& limits);
 
 struct ThrottleDecision {
   bool wait = false;
   // Why it waits, one clause per signal over its limit joined by "; " ("" when it does not),
   // e.g. "replication lag 210 MB on standby1 > 128 MB".
   std::string reason;
+  // Every reason is the headroom one: the throttler bounds such a wait (see Throttler).
+  bool headroom_only = false;
 };
 
 // Whether the next chunk should wait. Pure.

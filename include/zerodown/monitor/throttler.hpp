@@ -49,6 +49,8 @@ class SignalSource {
   virtual ThrottleSignals Sample() = 0;
   // The control rows of `schema`. Throws Error when the database cannot be asked.
   virtual ControlValues ReadControl(const std::string& schema) = 0;
+  // The application's level measured before the migration began; nullopt when not measured.
+  virtual std::optional<ApplicationLevel> ApplicationBaseline() const { return std::nullopt; }
 };
 
 // Samples a live server through its own connection, opened from `conninfo` with
@@ -101,6 +103,15 @@ class Throttler {
   // WaitIfNeeded at most once per control_interval): cheap enough to ask before every batch.
   std::optional<std::chrono::milliseconds> ChunkTime() const;
   ThrottleSignals LastSignals() const;
+  // The application's level before the migration began (see SignalSource), and whether it
+  // leaves headroom under these limits: work sized to the headroom then runs one session.
+  std::optional<ApplicationLevel> ApplicationBaseline() const {
+    return source_->ApplicationBaseline();
+  }
+  bool ApplicationLeavesHeadroom() const {
+    auto level = ApplicationBaseline();
+    return level && LeavesHeadroom(*level, options_.limits);
+  }
 
  private:
   ThrottleDecision Evaluate();
@@ -111,7 +122,13 @@ class Throttler {
   std::vector<ThrottleObserver*> observers_;
 
   using Clock = std::chrono::steady_clock;
+  // A wait for headroom alone lasts at most this many times as long as the work ran since its
+  // last wait (counted between these bounds): the work keeps at least a quarter of the time.
+  static constexpr int kHeadroomWaitPerRun = 3;
+  static constexpr std::chrono::milliseconds kMinHeadroomRun{50};
+  static constexpr std::chrono::milliseconds kMaxHeadroomRun{1000};
   Clock::time_point next_sample_{};
+  Clock::time_point last_return_ = Clock::now();
   Clock::time_point next_control_{};
   ThrottleSignals sampled_;
   ControlValues control_;

@@ -139,6 +139,39 @@ TEST(ThrottlePolicy, MaxLagOverStandbys) {
   EXPECT_FALSE(ThrottleSignals{}.MaxLagBytes().has_value());
 }
 
+TEST(ThrottlePolicy, HeadroomWaitsWhenTheApplicationQueuesBehindUs) {
+  ThrottleLimits limits;  // one session more or twice the level before, whichever is more
+  ThrottleSignals s;
+  s.app_active_baseline = 1.0;
+  s.app_active = 2.0;  // line: 1 + max(1, 0.5) = 2
+  EXPECT_FALSE(Decide(s, limits).wait);
+  s.app_active = 2.5;
+  auto d = Decide(s, limits);
+  ASSERT_TRUE(d.wait);
+  EXPECT_TRUE(d.headroom_only);
+  EXPECT_NE(d.reason.find("2.5 sessions active, 1.0 before"), std::string::npos) << d.reason;
+  s.app_active_baseline = 4.0;  // line: 4 + max(1, 4) = 8
+  s.app_active = 7.5;
+  EXPECT_FALSE(Decide(s, limits).wait);
+  s.app_active = 8.5;
+  s.lock_waiters = 9;
+  d = Decide(s, limits);
+  ASSERT_TRUE(d.wait);
+  EXPECT_FALSE(d.headroom_only);  // a lock wait is not bounded like a wait for headroom
+  limits.headroom_slack = 0;
+  s.lock_waiters.reset();
+  EXPECT_FALSE(Decide(s, limits).wait);
+}
+
+TEST(ThrottlePolicy, AnApplicationThatKeepsEveryConnectionBusyLeavesNoHeadroom) {
+  ThrottleLimits limits;
+  EXPECT_TRUE(LeavesHeadroom({1.5, 8}, limits));   // line 3 < 8 connections
+  EXPECT_FALSE(LeavesHeadroom({4.5, 8}, limits));  // line 9 >= 8: it can never cross it
+  EXPECT_FALSE(LeavesHeadroom({0.0, 0}, limits));  // no application at all
+  limits.headroom_slack = 0;
+  EXPECT_FALSE(LeavesHeadroom({1.5, 8}, limits));
+}
+
 TEST(ThrottlePolicy, FormatBytes) {
   EXPECT_EQ(FormatBytes(512), "512 B");
   EXPECT_EQ(FormatBytes(1536), "1.5 kB");

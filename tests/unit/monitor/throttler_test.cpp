@@ -108,6 +108,40 @@ TEST(Throttler, BlocksWhileOverTheLimitAndReportsWhy) {
   EXPECT_GT(rec.samples, 2);
 }
 
+TEST(Throttler, AWaitForHeadroomAloneIsBoundedByTheTimeTheWorkRan) {
+  auto fake = std::make_unique<FakeSignals>();
+  auto* f = fake.get();
+  f->signals.app_active_baseline = 1;
+  Throttler t(std::move(fake), Fast());
+  t.WaitIfNeeded();
+  std::this_thread::sleep_for(100ms);  // the work ran 100 ms...
+  {
+    std::lock_guard lock(f->mutex);
+    f->signals.app_active = 8;  // ...and the application queues behind it from now on
+  }
+  std::this_thread::sleep_for(20ms);
+  auto start = std::chrono::steady_clock::now();
+  t.WaitIfNeeded();
+  auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(waited, 300ms);  // three times as long as it ran (120 ms)
+  EXPECT_LT(waited, 1000ms);
+  // A lock wait beside it is not bounded.
+  {
+    std::lock_guard lock(f->mutex);
+    f->signals.lock_waiters = 9;
+  }
+  std::thread release([f] {
+    std::this_thread::sleep_for(1500ms);
+    std::lock_guard lock(f->mutex);
+    f->signals.lock_waiters.reset();
+  });
+  start = std::chrono::steady_clock::now();
+  t.WaitIfNeeded();
+  waited = std::chrono::steady_clock::now() - start;
+  release.join();
+  EXPECT_GE(waited, 1400ms);
+}
+
 TEST(Throttler, ControlPauseAndOverrides) {
   auto fake = std::make_unique<FakeSignals>();
   auto* f = fake.get();
