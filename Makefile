@@ -4,7 +4,7 @@ PRESET ?= release
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
-.PHONY: all bootstrap configure build demo test test-asan bench lint-bench format clean
+.PHONY: all bootstrap configure build demo test test-asan bench bench-w1 bench-sweep lint-bench format clean
 
 all: build
 
@@ -28,9 +28,17 @@ test: build
 test-asan:
 	@$(MAKE) test PRESET=asan
 
-bench: configure
+# W1 (zerodown's own runner, every mechanism) and the rate sweep (pgbench itself at 25/50/75% of
+# its unthrottled rate and unthrottled); docs/bench.md says how to read both.
+bench: bench-w1 bench-sweep
+
+bench-w1: configure
 	@cmake --build --preset $(PRESET) -j $(JOBS) --target zerodown
 	@bench/w1.sh $(BENCH_ARGS)
+
+bench-sweep: configure
+	@cmake --build --preset $(PRESET) -j $(JOBS) --target zerodown
+	@bench/sweep.sh $(SWEEP_ARGS)
 
 # Lints 10,000 statements with zerodown and with squawk (installed on demand) and prints both times.
 lint-bench: export ZERODOWN_BOOTSTRAP_BENCH := 1

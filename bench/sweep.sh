@@ -16,7 +16,9 @@
 # and `max` for unthrottled. Variants: a = no change (run last, for as long as the longest change
 # of its rate), b = native ALTER ... TYPE bigint, c = pg_repack -t pgbench_accounts with its
 # default options (a rebuild only, the reference cost of an online rewrite), e = zerodown start +
-# complete on the pgroll-format file, f = zerodown start + complete on the plain SQL file.
+# complete on the pgroll-format file, f = zerodown start + complete on the plain SQL file, g (not in
+# the default set) = e at full speed whatever the application leaves (--headroom 0, two copy and
+# two replay sessions): what waiting for headroom changes.
 # --start-flags are added to zerodown's `start` (e.g. to try other session counts). Prints one
 # table per rate with ratios against pg_repack; saves bench/results/<date>-sweep-r<run>-<rate>.json,
 # a chart per rate and variant (<date>-sweep-r<run>-<rate>-<variant>.svg), all tables in
@@ -39,7 +41,7 @@ start_flags=
 limit=1800
 results=$root/bench/results
 
-usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case $1 in
     --scale) scale=$2; shift 2 ;;
@@ -157,16 +159,20 @@ for run in $(seq "$runs"); do
              echo "sweep: pg_repack is not installed (apt-get install postgresql-15-repack)" >&2
              continue
            fi ;;
-        e|f) file=$root/bench/w1/alter_abalance.yaml
+        e|f|g) file=$root/bench/w1/alter_abalance.yaml
              label="zerodown start + complete, pgroll file"
+             flags=$start_flags
              if [ "$id" = f ]; then
                file=$root/bench/w1/alter_abalance.sql
                label="zerodown start + complete, plain SQL"
+             elif [ "$id" = g ]; then
+               label="zerodown, pgroll file, full speed"
+               flags="--headroom 0 --copy-sessions 2 --replay-sessions 2 $start_flags"
              fi
              run_variant "$tag" "$rate" "$id" "$label" swap bash -c \
                '"$0" --postgres-url "$1" start "$2" ${3:+$3} && "$0" --postgres-url "$1" complete' \
-               "$zerodown" "$url" "$file" "$start_flags" ;;
-        *) echo "sweep: unknown variant $id (a, b, c, e, f)" >&2; exit 2 ;;
+               "$zerodown" "$url" "$file" "$flags" ;;
+        *) echo "sweep: unknown variant $id (a, b, c, e, f, g)" >&2; exit 2 ;;
       esac
       files+=("$work/$tag-$id.json")
     done

@@ -19,6 +19,9 @@ constexpr auto kStartTimeout = std::chrono::seconds(60);
 // pgbench reports progress every second (its first line says the clients run); one in this many
 // is shown.
 constexpr int kProgressShown = 5;
+// Long enough for a thread's log buffer (4 kB, about 100 transactions) to fill and be written
+// at 50 transactions a second.
+constexpr auto kStopGrace = std::chrono::seconds(2);
 
 double SecondsSinceEpoch(std::chrono::system_clock::time_point at) {
   return std::chrono::duration<double>(at.time_since_epoch()).count();
@@ -122,6 +125,9 @@ double PgbenchLoad::elapsed_s() const {
 void PgbenchLoad::Stop() {
   if (!child_ || stopped_at_s_ >= 0) return;
   stopped_at_s_ = elapsed_s();
+  // pgbench buffers its logs and a signal ends it without writing them out: it runs on for a
+  // moment, so that what is lost is what began after the end, which the report leaves out.
+  std::this_thread::sleep_for(kStopGrace);
   child_->Signal(SIGINT);
   child_->Wait();
 }

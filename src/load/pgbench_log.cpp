@@ -61,6 +61,7 @@ void PgbenchTally::Add(const PgbenchTransaction& transaction) {
   double began =
       end - static_cast<double>(transaction.latency_us) / 1e6 +
       static_cast<double>(std::min(transaction.schedule_lag_us, transaction.latency_us)) / 1e6;
+  if (began >= end_s_) return;  // after the run's end (pgbench stops a moment later)
   auto after = std::upper_bound(marks_.begin(), marks_.end(), began,
                                 [](double at, const PhaseMark& mark) { return at < mark.at_s; });
   segments_[static_cast<std::size_t>(after - marks_.begin())].Record(transaction.latency_us,

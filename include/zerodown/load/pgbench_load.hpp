@@ -41,8 +41,8 @@ class PgbenchLoad {
   // A mark on the timeline now (seconds since Start).
   void MarkPhase(std::string name);
   double elapsed_s() const;
-  // Stops pgbench (SIGINT: the transactions of its last moment may be missing from the logs,
-  // which pgbench buffers) and closes the timeline. Idempotent.
+  // Closes the timeline now and stops pgbench two seconds later (SIGINT, which loses what its
+  // logs still buffer: transactions that began after the end, left out anyway). Idempotent.
   void Stop();
   // The report of the whole run. Call after Stop. Fails with kUsage when a log cannot be read.
   Result<LoadReport> Report(const WindowChoice& choice = {}) const;

@@ -41,6 +41,7 @@ std::optional<PgbenchTransaction> ParsePgbenchLogLine(std::string_view line);
 class PgbenchTally {
  public:
   PgbenchTally(double origin_epoch_s, std::vector<PhaseMark> marks, double end_s);
+  // Leaves out a transaction that began at or after the run's end.
   void Add(const PgbenchTransaction& transaction);
   // A client pgbench stopped on an error at `at_s` (run clock): one failed transaction.
   void AddAborted(double at_s);
