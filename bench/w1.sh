@@ -20,7 +20,7 @@
 # (`--copy-sessions 1`): what the second copy session changes, i = CPU work alone: one busy
 # shell loop per core at idle priority (`chrt --idle`), touching nothing in the database, run
 # after the changes for as long as the longest of them: what any use of the CPU does to the
-# load's peaks on this machine (docs/bench.md, Session 14). `zerodown init` runs before the
+# load's peaks on this machine (docs/bench.md, "What the CPU-only row shows"). `zerodown init` runs before the
 # measured window. A command still running after --limit seconds is stopped and reported as not
 # finished. --waits samples what the load's clients wait on (pg_stat_activity, every ~5 ms)
 # during each variant and prints, per variant, the waits three or more clients were in at once:

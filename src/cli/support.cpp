@@ -241,7 +241,8 @@ MigrationSession::MigrationSession(const GlobalOptions& global, const EngineFlag
   if (flags.copy_sessions == 0) options_.copy_sessions = sized;
   if (flags.replay_sessions == 0) options_.replay_sessions = sized;
   options_.parallel_index_builds = !headroom;
-  if (auto level = session->throttler().ApplicationBaseline(); level && flags.headroom > 0) {
+  auto level = session->throttler().ApplicationBaseline();
+  if (level && level->connections > 0 && flags.headroom > 0) {
     parts_->text->OnMessage(fmt::format(
         "the application had {:.1f} of its {} connections active before the migration: {}",
         level->active, level->connections,

@@ -140,7 +140,7 @@ Status ColumnDuplication::Validate(PlanContext& context, const std::string& tabl
 
 namespace {
 
-// Rates measured on W1 (2 cores, 8 pgbench clients busy; bench/results/2026-11-27T*.json): the
+// Rates measured on W1 (2 cores, 8 pgbench clients busy; docs/bench.md): the
 // UPDATE backfill rewrites a row and its index entries at about 10k rows/s, the shadow copy moves
 // about 100k rows/s, and a sort-built index takes about 1 s per million rows. An idle server
 // is several times faster at both; the ratio is what the choice rests on.
