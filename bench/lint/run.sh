@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Lints the same 10,000-statement migration with zerodown and squawk, in one run, and prints both
+# Scores zerodown and squawk side by side on the labelled corpus (tests/lint/corpus: recall and
+# precision, squawk with its defaults and with its timeout and robustness rules off; see
+# bench/lint/score.py), then lints the same 10,000-statement migration with both and prints both
 # times and their ratio.
 #
 #   bench/lint/run.sh [ZERODOWN_BINARY]     (default: $ZERODOWN_BIN, else build/release/zerodown)
@@ -25,6 +27,10 @@ if [ -z "$squawk" ]; then
   echo "lint-bench: squawk not found; run ZERODOWN_BOOTSTRAP_BENCH=1 scripts/bootstrap.sh" >&2
   exit 2
 fi
+
+echo "lint-bench: zerodown $("$zerodown" --version | awk '{print $2}'), $("$squawk" --version)"
+python3 "$here/score.py" "$zerodown" "$squawk" "${CORPUS:-$root/tests/lint/corpus}"
+echo
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -66,8 +72,9 @@ echo "  squawk:   $squawk ($("$squawk" --version))"
 
 # Both exit 1 when they find something; that is the expected outcome here.
 run_zerodown() { "$zerodown" lint --pg-version 15 "$sql" > "$work/zerodown.out" 2>&1 || true; }
-# gcc style for squawk: one line per finding, like zerodown's text output (its default tty
-# reporter draws source snippets and costs several times more).
+# gcc style for squawk: one line per finding, like zerodown's text output, and its fastest
+# reporter (json and gitlab take as long or longer; the default tty reporter draws source
+# snippets and costs about ten times more).
 run_squawk() { "$squawk" --reporter gcc --pg-version=15.0 "$sql" > "$work/squawk.out" 2>&1 || true; }
 
 if command -v hyperfine > /dev/null; then

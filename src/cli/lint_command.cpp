@@ -1,5 +1,6 @@
 // `zerodown lint`: what in plain SQL migrations would lock or break a live application, and the
-// safe form. Reads files (or stdin), needs no database.
+// safe form. Reads files (or stdin); with --postgres-url it also reads the current column types
+// and domains from the server (read-only), so type changes are judged exactly.
 #include <filesystem>
 #include <iostream>
 #include <set>
@@ -9,6 +10,8 @@
 #include "cli/command.hpp"
 #include "cli/file_limit.hpp"
 #include "zerodown/common/error.hpp"
+#include "zerodown/pg/catalog.hpp"
+#include "zerodown/pg/connection.hpp"
 #include "zerodown/sql/config.hpp"
 #include "zerodown/sql/lint.hpp"
 #include "zerodown/sql/parse.hpp"
@@ -39,6 +42,7 @@ constexpr const char* kFooter =
     "  zerodown lint --format sarif migrations/ > lint.sarif\n"
     "  zerodown lint --format github --fail-on warning migrations/*.sql\n"
     "  zerodown lint --exclude prefer-text,prefer-identity 004.sql\n"
+    "  zerodown --postgres-url postgres:///shop lint 004.sql  # current types from the server\n"
     "  zerodown lint --list-rules\n\n"
     "Rules, with why and a bad and a good example each: docs/lint-rules.md";
 
@@ -58,6 +62,23 @@ std::vector<std::string> ExpandPaths(const std::vector<std::string>& paths) {
     }
   }
   return out;
+}
+
+// The tables' column types and the constrained domains as the server holds them now. Reads the
+// catalog only, in two queries.
+sql::DatabaseSchema ReadDatabaseSchema(const GlobalOptions& global, int* server_major) {
+  pg::Connection conn = pg::Connection::Open(global.postgres_url, "zerodown-lint");
+  *server_major = conn.ServerVersionNum() / 10000;
+  sql::DatabaseSchema database;
+  database.schema = global.schema;
+  for (auto& column : pg::AllColumnTypes(conn)) {
+    database.columns.push_back({std::move(column.schema), std::move(column.table),
+                                std::move(column.column), std::move(column.type)});
+  }
+  for (auto& [name, base] : pg::ConstrainedDomains(conn, global.schema)) {
+    database.constrained_domains.emplace(std::move(name), std::move(base));
+  }
+  return database;
 }
 
 Result<sql::LintConfig> FindConfig(const std::string& explicit_path) {
@@ -86,6 +107,12 @@ int Run(const LintFlags& flags, const CLI::App& cmd, const GlobalOptions& global
   sql::LintOptions options;
   options.pg_version =
       cmd.count("--pg-version") > 0 ? flags.pg_version : config.pg_version.value_or(15);
+  if (!global.postgres_url.empty()) {
+    int server_major = 0;
+    options.database = ReadDatabaseSchema(global, &server_major);
+    // The server's own version, unless the user names the one the migration targets.
+    if (cmd.count("--pg-version") == 0 && !config.pg_version) options.pg_version = server_major;
+  }
   options.exclude = config.exclude;
   for (const auto& id : flags.exclude) {
     if (!sql::IsKnownRule(id)) {
@@ -147,7 +174,8 @@ const CommandRegistration kRegistration{
       auto* cmd = app.add_subcommand(
           "lint",
           "Report what in plain SQL migrations would lock or break a live application (the lock "
-          "level, what it blocks) and the safe rewrite. Needs no database.");
+          "level, what it blocks) and the safe rewrite. Needs no database; with --postgres-url "
+          "the current column types decide whether a type change rewrites.");
       cmd->footer(kFooter);
       cmd->add_option("files", flags->files,
                       "SQL files, directories (their *.sql in name order) or - for standard input");

@@ -92,7 +92,7 @@ bool IsKnownRule(std::string_view id) {
 }
 
 static std::vector<Finding> LintWithKnown(const ParsedFile& file, const LintOptions& options,
-                                          const rules::ColumnTypes& known) {
+                                          const rules::KnownSchema& known) {
   rules::LintContext context(file, options, known);
   std::vector<rules::RawFinding> raw;
   for (const auto& rule : rules::Registry()) {
@@ -122,22 +122,24 @@ static std::vector<Finding> LintWithKnown(const ParsedFile& file, const LintOpti
 }
 
 std::vector<Finding> Lint(const ParsedFile& file, const LintOptions& options) {
-  const rules::ColumnTypes none;
-  return LintWithKnown(file, options, none);
+  const rules::KnownSchema known = rules::SeedKnownSchema(options);
+  return LintWithKnown(file, options, known);
 }
 
 struct Linter::State {
-  rules::ColumnTypes columns;
+  rules::KnownSchema known;
 };
 
 Linter::Linter(LintOptions options)
-    : options_(std::move(options)), state_(std::make_unique<State>()) {}
+    : options_(std::move(options)), state_(std::make_unique<State>()) {
+  state_->known = rules::SeedKnownSchema(options_);
+}
 Linter::~Linter() = default;
 
 std::vector<Finding> Linter::Lint(const ParsedFile& file) {
-  auto findings = LintWithKnown(file, options_, state_->columns);
+  auto findings = LintWithKnown(file, options_, state_->known);
   for (const Statement& statement : file.statements) {
-    rules::RecordColumnTypes(statement, state_->columns);
+    rules::RecordDefinitions(statement, state_->known);
   }
   return findings;
 }

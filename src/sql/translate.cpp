@@ -145,6 +145,20 @@ class Translator {
     return {};
   }
 
+  // Constraint steps that take their strong lock only for a catalog change, so they run as
+  // written: ADD FOREIGN KEY / CHECK ... NOT VALID, VALIDATE CONSTRAINT (SHARE UPDATE
+  // EXCLUSIVE), ADD UNIQUE / PRIMARY KEY USING INDEX (an index built CONCURRENTLY before) and
+  // DROP CONSTRAINT.
+  static bool AlreadyOnline(const std::string& subtype, const Json& cmd) {
+    if (subtype == "AT_ValidateConstraint" || subtype == "AT_DropConstraint") return true;
+    if (subtype != "AT_AddConstraint" || !cmd.contains("def")) return false;
+    const Json& c = cmd.at("def").value("Constraint", Json::object());
+    const std::string type = c.value("contype", "");
+    if (type == "CONSTR_FOREIGN" || type == "CONSTR_CHECK")
+      return c.value("skip_validation", false);
+    return (type == "CONSTR_UNIQUE" || type == "CONSTR_PRIMARY") && c.contains("indexname");
+  }
+
   Status AlterTable(const Json& body) {
     std::string table = body.at("relation").at("relname");
     const Json& cmds = body.at("cmds");
@@ -178,6 +192,12 @@ class Translator {
         Json op = {{"table", table}, {"column", column}};
         op["default"] = cmd.contains("def") ? Json(ExprText(cmd.at("def"))) : Json(nullptr);
         operations_.push_back({{"alter_column", op}});
+      } else if (AlreadyOnline(subtype, cmd)) {
+        if (cmds.size() != 1) {
+          return Blocking("a constraint step shares its ALTER TABLE with other changes",
+                          "Give it an ALTER TABLE of its own.");
+        }
+        return RawSql();
       } else {
         return Blocking(fmt::format("ALTER TABLE … {} is not translated to an online operation",
                                     subtype.substr(3)),

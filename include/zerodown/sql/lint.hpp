@@ -1,9 +1,11 @@
 // Linting plain SQL migrations: what in a file would take a lock that stalls a live application,
 // rewrite or scan a table under that lock, or break the application version that is still
-// running, and the safe form of each. It needs no database: rules reason from the SQL and the
-// target PostgreSQL version only. It does not print (see report.hpp) or change anything.
+// running, and the safe form of each. It needs no database: rules reason from the SQL, the target
+// PostgreSQL version and, when the caller read them from the server (--postgres-url), the current
+// column types and domains. It does not print (see report.hpp), connect or change anything.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -41,9 +43,27 @@ struct RuleInfo {
   std::string summary;  // one line
 };
 
+// What the target database holds before the migration runs, as read from its catalog. With it,
+// an ALTER COLUMN TYPE is judged against the column's real current type (exact), and ADD COLUMN of
+// a domain type knows whether the domain has constraints.
+struct DatabaseSchema {
+  struct Column {
+    std::string schema;  // unquoted names, as in pg_namespace / pg_class / pg_attribute
+    std::string table;
+    std::string column;
+    std::string type;  // format_type(atttypid, atttypmod): "character varying(20)"
+  };
+  std::vector<Column> columns;
+  // Domains with a CHECK or NOT NULL (unquoted name, schema-qualified outside `schema`) -> base
+  // type as format_type prints it.
+  std::map<std::string, std::string> constrained_domains;
+  std::string schema = "public";  // unqualified names in the migration resolve here
+};
+
 struct LintOptions {
-  int pg_version = 15;            // major version of the target server, 9..17
-  std::set<std::string> exclude;  // rule ids not to run
+  int pg_version = 15;                     // major version of the target server, 9..17
+  std::set<std::string> exclude;           // rule ids not to run
+  std::optional<DatabaseSchema> database;  // read with --postgres-url; nullopt: SQL alone
 };
 
 // Every rule zerodown knows, in registry order.

@@ -19,7 +19,7 @@ class Cluster final : public Rule {
                    "CLUSTER rewrites " + table +
                        " and its indexes under an ACCESS EXCLUSIVE lock, which blocks every "
                        "read and write until the rewrite ends.",
-                   "-- reorder online instead:\npg_repack --table " + table +
+                   "-- reorder online instead:\n-- pg_repack --table " + table +
                        (index.empty() ? std::string(" --order-by <columns>")
                                       : " --order-by <columns of " + index + ">") +
                        " <database>");

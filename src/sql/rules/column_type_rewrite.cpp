@@ -3,8 +3,11 @@
 // varchar(n) -> varchar(m >= n) / varchar / text, text <-> varchar, numeric(p,s) ->
 // numeric(q >= p, s) / numeric, varbit(n) -> varbit(m >= n), timestamp/timestamptz/interval
 // precision increase, cidr -> inet; and since PostgreSQL 12 timestamp -> timestamptz when the
-// session TimeZone is UTC. The current type comes from earlier statements or files; when it is
-// unknown and the new type could be a no-rewrite target, the finding is a warning.
+// session TimeZone is UTC. The current type comes from earlier statements or files, or from the
+// server (--postgres-url), which decides exactly; when it is unknown and the new type could be a
+// no-rewrite target, the finding is info ("depends on the current type").
+#include <cctype>
+
 #include "sql/rules/rule.hpp"
 
 namespace zerodown::sql::rules {
@@ -60,20 +63,36 @@ bool MaybeNoRewriteTarget(const TypeRef& to) {
          to.name == "interval";
 }
 
+// True for `SET TimeZone = 'UTC'` (or SET TIME ZONE 'UTC', Etc/UTC, GMT...); false for another zone
+// or RESET. nullopt when the statement does not set the zone.
+std::optional<bool> SetsUtc(const Statement& statement) {
+  if (statement.kind != "VariableSetStmt") return std::nullopt;
+  const Json& node = Inner(statement.node);
+  if (GetString(node, "name") != "timezone") return std::nullopt;
+  const Json& args = Get(node, "args");
+  if (!args.is_array() || args.empty()) return false;
+  std::string zone = GetString(Get(Get(args[0], "A_Const"), "sval"), "sval");
+  for (char& c : zone) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return zone == "UTC" || zone == "ETC/UTC" || zone == "GMT" || zone == "ZULU" || zone == "UCT";
+}
+
 class ColumnTypeRewrite final : public Rule {
  public:
   const RuleInfo& Info() const override { return info_; }
 
   void Check(const LintContext& context, Reporter& reporter) const override {
     ColumnTypes types = context.known_columns();
+    bool utc = false;  // PostgreSQL 12+ converts timestamp to timestamptz in place only in UTC
     for (std::size_t i = 0; i < context.statements().size(); ++i) {
       const Statement& statement = *context.statements()[i].statement;
+      if (auto sets = SetsUtc(statement)) utc = *sets;
       if (statement.kind == "AlterTableStmt") {
         for (const ColumnSite& site : context.statements()[i].columns) {
           if (site.kind != ColumnSite::Kind::kAlterType) continue;
           if (context.CreatedBefore(site.table, i)) continue;
           auto it = types.find(site.table + "." + QuoteIdent(site.column));
-          CheckSite(context, statement, site, it == types.end() ? nullptr : &it->second, reporter);
+          CheckSite(context, statement, site, it == types.end() ? nullptr : &it->second, utc,
+                    reporter);
         }
       }
       RecordColumnTypes(statement, types);
@@ -82,7 +101,7 @@ class ColumnTypeRewrite final : public Rule {
 
  private:
   void CheckSite(const LintContext& context, const Statement& statement, const ColumnSite& site,
-                 const TypeRef* old_type, Reporter& reporter) const {
+                 const TypeRef* old_type, bool utc, Reporter& reporter) const {
     const bool has_using = Get(*site.definition, "raw_default").is_object();
     const std::string target = site.type.Display();
     const std::string column = QuoteIdent(site.column);
@@ -90,12 +109,11 @@ class ColumnTypeRewrite final : public Rule {
         " under an ACCESS EXCLUSIVE lock, which blocks every read and write of it until the "
         "rewrite ends.";
     const std::string fix =
-        "-- change the type online with expand/contract: zerodown start runs this statement as "
-        "a new column\n-- kept in step by triggers and a throttled backfill, while old and new "
-        "application versions both work:\nzerodown start migration.sql\n"
-        "-- by hand: ALTER TABLE " +
-        site.table + " ADD COLUMN " + site.column + "_new " + target + "; a trigger copying " +
-        column +
+        "-- run it with zerodown (expand/contract): `zerodown start` runs this statement as a new "
+        "column\n-- kept in step by triggers and a throttled backfill, while old and new "
+        "application versions both work:\n" +
+        std::string(statement.text) + ";\n-- by hand: ALTER TABLE " + site.table + " ADD COLUMN " +
+        site.column + "_new " + target + "; a trigger copying " + column +
         "; batched UPDATEs; then swap the names in one short "
         "transaction";
     Severity severity = Severity::kError;
@@ -105,6 +123,7 @@ class ColumnTypeRewrite final : public Rule {
         case Outcome::kNoRewrite:
           return;  // binary-coercible: a catalog change under a brief lock
         case Outcome::kRewriteUnlessUtc:
+          if (utc) return;  // the file set TimeZone to UTC before it
           severity = Severity::kWarning;
           message = "ALTER COLUMN " + column + " TYPE " + target + " (from " + old_type->Display() +
                     ") rewrites " + site.table +
@@ -125,14 +144,18 @@ class ColumnTypeRewrite final : public Rule {
                 "table " +
                 site.table + " and rebuilds its indexes" + lock;
     } else if (MaybeNoRewriteTarget(site.type)) {
-      severity = Severity::kWarning;
-      message = "ALTER COLUMN " + column + " TYPE " + target + " rewrites the whole table " +
-                site.table + lock +
-                " No rewrite happens only when the current type is binary-coercible to it "
-                "(varchar(n) to a longer varchar or text, numeric(p,s) to a higher precision "
-                "with the same scale, a higher timestamp/interval precision, cidr to inet); "
-                "zerodown does not know the current type." +
-                IgnoreHint(info_.id);
+      // Whether this rewrites depends on a type zerodown has not seen: not an error to act on.
+      severity = Severity::kInfo;
+      message = "ALTER COLUMN " + column + " TYPE " + target + " on " + site.table +
+                " depends on the column's current type: it is a catalog change when that type is "
+                "binary-coercible to " +
+                target +
+                " (varchar(n) to a longer varchar or text, numeric(p,s) to a higher precision "
+                "with the same scale, a higher timestamp/interval precision, cidr to inet), and "
+                "otherwise rewrites the table and its indexes" +
+                lock +
+                " zerodown has not seen the current type: lint with --postgres-url, or lint the "
+                "file that creates the column first.";
     } else {
       message = "ALTER COLUMN " + column + " TYPE " + target + " rewrites the whole table " +
                 site.table + " and rebuilds its indexes" + lock;

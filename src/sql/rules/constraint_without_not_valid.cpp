@@ -25,7 +25,13 @@ class ConstraintWithoutNotValid final : public Rule {
             definition = "CONSTRAINT <name> " +
                          std::string(foreign ? "FOREIGN KEY (...) REFERENCES ..." : "CHECK (...)");
           }
-          if (name.empty()) name = "<name>";
+          if (name.empty()) {
+            // Named here, so that the VALIDATE below can name it.
+            name = table.substr(table.rfind('.') + 1) + (foreign ? "_fkey" : "_check");
+            if (definition.rfind("CONSTRAINT", 0) != 0) {
+              definition = "CONSTRAINT " + name + " " + definition;
+            }
+          }
           std::string message =
               foreign ? "ADD FOREIGN KEY checks every row of " + table +
                             " while it holds SHARE ROW EXCLUSIVE locks on " + table + " and on " +

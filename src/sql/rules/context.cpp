@@ -145,7 +145,7 @@ std::string_view LockBlocks(LockLevel level) {
 }
 
 LintContext::LintContext(const ParsedFile& file, const LintOptions& options,
-                         const ColumnTypes& known)
+                         const KnownSchema& known)
     : file_(file), options_(options), known_(known) {
   facts_.reserve(file.statements.size());
   int transaction = -1;

@@ -20,13 +20,15 @@ class DropColumn final : public Rule {
                            "that still reads or writes " +
                            column + " (including ORMs that list every column).",
                        "-- first deploy an application version that no longer uses " + column +
-                           ", then drop it;\n-- or let zerodown hide it from the new version "
-                           "and drop it at `zerodown complete`:\nzerodown start migration.sql");
+                           ", then drop it;\n-- or run it with zerodown, which hides it from the "
+                           "new version at `zerodown start`\n-- and drops it at `zerodown "
+                           "complete`:\n" +
+                           std::string(statement.text) + ";");
         });
   }
 
  private:
-  RuleInfo info_{"drop-column", Severity::kWarning,
+  RuleInfo info_{"drop-column", Severity::kError,
                  "DROP COLUMN breaks the application version that still uses the column"};
 };
 

@@ -34,7 +34,7 @@ class DropTable final : public Rule {
   }
 
  private:
-  RuleInfo info_{"drop-table", Severity::kWarning,
+  RuleInfo info_{"drop-table", Severity::kError,
                  "DROP TABLE breaks the application version that still uses the table"};
 };
 

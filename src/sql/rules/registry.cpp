@@ -2,27 +2,31 @@
 #include "sql/rules/rule.hpp"
 
 // Each entry names the factory `Make<Name>()` defined in that rule's file.
-#define ZERODOWN_LINT_RULES(X) \
-  X(RequireConcurrentIndex)    \
-  X(ConcurrentlyInTransaction) \
-  X(AddColumnVolatileDefault)  \
-  X(ColumnTypeRewrite)         \
-  X(SetNotNull)                \
-  X(ConstraintWithoutNotValid) \
-  X(UniqueWithoutIndex)        \
-  X(RenameColumn)              \
-  X(RenameTable)               \
-  X(DropColumn)                \
-  X(DropTable)                 \
-  X(VacuumFull)                \
-  X(Cluster)                   \
-  X(LockTable)                 \
-  X(RequireLockTimeout)        \
-  X(TransactionMultipleLocks)  \
-  X(EnumAddValueInTransaction) \
-  X(PreferBigintPrimaryKey)    \
-  X(PreferIdentity)            \
-  X(PreferText)                \
+#define ZERODOWN_LINT_RULES(X)  \
+  X(RequireConcurrentIndex)     \
+  X(ConcurrentlyInTransaction)  \
+  X(AddColumnVolatileDefault)   \
+  X(AddColumnNotNull)           \
+  X(AddColumnConstrainedDomain) \
+  X(ColumnTypeRewrite)          \
+  X(SetNotNull)                 \
+  X(ConstraintWithoutNotValid)  \
+  X(UniqueWithoutIndex)         \
+  X(AddExclusionConstraint)     \
+  X(LockHeldDuringScan)         \
+  X(RenameColumn)               \
+  X(RenameTable)                \
+  X(DropColumn)                 \
+  X(DropTable)                  \
+  X(VacuumFull)                 \
+  X(Cluster)                    \
+  X(LockTable)                  \
+  X(RequireLockTimeout)         \
+  X(TransactionMultipleLocks)   \
+  X(EnumAddValueInTransaction)  \
+  X(PreferBigintPrimaryKey)     \
+  X(PreferIdentity)             \
+  X(PreferText)                 \
   X(PreferTimestamptz)
 
 namespace zerodown::sql::rules {

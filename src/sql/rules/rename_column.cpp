@@ -25,10 +25,11 @@ class RenameColumn final : public Rule {
               " (brief) and breaks every running application instance that still reads or "
               "writes " +
               from + ": its queries fail from the commit until it is redeployed.",
-          "-- expand/contract keeps both names working while old and new versions run:\n"
-          "zerodown start migration.sql   -- new version's schema sees " +
-              to + ", old version's sees " + from +
-              "\nzerodown complete              -- once no instance of the old version runs");
+          "-- run it with zerodown (expand/contract): `zerodown start` makes the new version's\n"
+          "-- schema see " +
+              to + " and the old version's see " + from +
+              "; `zerodown complete`\n-- once no instance of the old version runs:\n" +
+              std::string(statement.text) + ";");
     }
   }
 

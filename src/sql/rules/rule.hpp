@@ -76,12 +76,35 @@ struct StatementFacts {
 // Column types the linter has seen defined: "table.column" -> type.
 using ColumnTypes = std::map<std::string, TypeRef, std::less<>>;
 
+// A domain the linter has seen. One with a CHECK or NOT NULL makes adding a column of it evaluate
+// the constraints for every existing row.
+struct ConstrainedDomain {
+  std::string base_type;    // "integer", for the rewrite's plain column
+  std::string check;        // the CHECK's SQL with VALUE in it, "" when unknown or NOT NULL only
+  bool constrained = true;  // false for a domain created without constraints
+};
+
+// What the linter knows about the database before a file: the column types and constrained
+// domains that earlier files define, and, with --postgres-url, those the server holds.
+struct KnownSchema {
+  ColumnTypes columns;
+  std::map<std::string, ConstrainedDomain, std::less<>> domains;  // by (quoted) name
+  bool from_database = false;  // the catalog was read: an unlisted domain has no constraint
+};
+
+// The schema the server holds (LintOptions::database) as the linter keys it.
+KnownSchema SeedKnownSchema(const LintOptions& options);
+// Records what `statement` defines: column types (CREATE TABLE, ADD COLUMN, ALTER COLUMN TYPE) and
+// domains with constraints (CREATE DOMAIN, ALTER DOMAIN ADD CONSTRAINT).
+void RecordDefinitions(const Statement& statement, KnownSchema& known);
+
 class LintContext {
  public:
   // `known` holds the column types defined by files linted before this one (migrations run in
   // order, so 001_create.sql tells 004_alter.sql what type a column has); it must outlive this.
-  LintContext(const ParsedFile& file, const LintOptions& options, const ColumnTypes& known);
-  const ColumnTypes& known_columns() const { return known_; }
+  LintContext(const ParsedFile& file, const LintOptions& options, const KnownSchema& known);
+  const ColumnTypes& known_columns() const { return known_.columns; }
+  const KnownSchema& known() const { return known_; }
 
   const ParsedFile& file() const { return file_; }
   int pg_version() const { return options_.pg_version; }
@@ -95,7 +118,7 @@ class LintContext {
  private:
   const ParsedFile& file_;
   const LintOptions& options_;
-  const ColumnTypes& known_;
+  const KnownSchema& known_;
   std::vector<StatementFacts> facts_;
   std::map<std::string, std::size_t> created_;  // table -> index of its CREATE TABLE
 };

@@ -19,14 +19,14 @@ class VacuumFull final : public Rule {
                    "VACUUM FULL rewrites " + table +
                        " and all its indexes under an ACCESS EXCLUSIVE lock, which blocks every "
                        "read and write of it until the copy ends (minutes to hours).",
-                   "-- reclaim space online instead:\npg_repack --table " + table +
+                   "-- reclaim space online instead:\n-- pg_repack --table " + table +
                        " <database>   -- rebuilds with a brief lock at the end\n"
                        "-- or: zerodown repack " +
                        table +
                        "   -- the same, without an extension\n"
-                       "-- or: plain VACUUM " +
-                       (facts.lock.table.empty() ? std::string() : facts.lock.table + " ") +
-                       "if reusing the space is enough");
+                       "-- or plain VACUUM, if reusing the space is enough (reads and writes go "
+                       "on):\nVACUUM (ANALYZE)" +
+                       (facts.lock.table.empty() ? std::string() : " " + facts.lock.table) + ";");
     }
   }
 

@@ -99,6 +99,60 @@ const RuleCase kCases[] = {
      "ALTER TABLE t ADD COLUMN n int DEFAULT my_func();", true},
     {"default_on_new_table", "add-column-volatile-default", 15,
      "CREATE TABLE t (a int); ALTER TABLE t ADD COLUMN id uuid DEFAULT gen_random_uuid();", false},
+    // add-column-not-null-without-default
+    {"not_null_no_default", "add-column-not-null-without-default", 15,
+     "ALTER TABLE t ADD COLUMN c text NOT NULL;", true},
+    {"primary_key_column", "add-column-not-null-without-default", 15,
+     "ALTER TABLE t ADD COLUMN id bigint PRIMARY KEY;", true},
+    {"not_null_with_default", "add-column-not-null-without-default", 15,
+     "ALTER TABLE t ADD COLUMN c text NOT NULL DEFAULT '';", false},
+    {"not_null_null_default", "add-column-not-null-without-default", 15,
+     "ALTER TABLE t ADD COLUMN c text NOT NULL DEFAULT NULL;", true},
+    {"not_null_identity", "add-column-not-null-without-default", 15,
+     "ALTER TABLE t ADD COLUMN n bigint NOT NULL GENERATED ALWAYS AS IDENTITY;", false},
+    {"not_null_serial", "add-column-not-null-without-default", 15,
+     "ALTER TABLE t ADD COLUMN n bigserial NOT NULL;", false},
+    {"not_null_new_table", "add-column-not-null-without-default", 15,
+     "CREATE TABLE t (a int); ALTER TABLE t ADD COLUMN c text NOT NULL;", false},
+    // add-column-constrained-domain
+    {"domain_with_check", "add-column-constrained-domain", 15,
+     "CREATE DOMAIN pos AS int CHECK (VALUE > 0); ALTER TABLE t ADD COLUMN c pos;", true},
+    {"domain_not_null", "add-column-constrained-domain", 15,
+     "CREATE DOMAIN d AS text; ALTER DOMAIN d SET NOT NULL; ALTER TABLE t ADD COLUMN c d;", true},
+    {"domain_unconstrained", "add-column-constrained-domain", 15,
+     "CREATE DOMAIN d AS text; ALTER TABLE t ADD COLUMN c d;", false},
+    {"builtin_type", "add-column-constrained-domain", 15, "ALTER TABLE t ADD COLUMN c uuid;",
+     false},
+    {"unknown_type_is_info", "add-column-constrained-domain", 15,
+     "ALTER TABLE t ADD COLUMN c mystery_type;", true},
+    // add-exclusion-constraint
+    {"exclude_gist", "add-exclusion-constraint", 15,
+     "ALTER TABLE b ADD CONSTRAINT no_overlap EXCLUDE USING gist (during WITH &&);", true},
+    {"exclude_on_new_table", "add-exclusion-constraint", 15,
+     "CREATE TABLE b (during tstzrange); ALTER TABLE b ADD EXCLUDE USING gist (during WITH &&);",
+     false},
+    // lock-held-during-scan
+    {"not_valid_validate_same_tx", "lock-held-during-scan", 15,
+     "BEGIN; ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID;\n"
+     "ALTER TABLE t VALIDATE CONSTRAINT c; COMMIT;",
+     true},
+    {"fk_not_valid_validate_same_tx", "lock-held-during-scan", 15,
+     "BEGIN; ALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY (u) REFERENCES u (id) NOT VALID;\n"
+     "ALTER TABLE t VALIDATE CONSTRAINT fk; COMMIT;",
+     true},
+    {"backfill_in_alter_tx", "lock-held-during-scan", 15,
+     "BEGIN; ALTER TABLE t ADD COLUMN c int; UPDATE t SET c = 0; COMMIT;", true},
+    {"batch_update_in_alter_tx", "lock-held-during-scan", 15,
+     "BEGIN; ALTER TABLE t ADD COLUMN c int; UPDATE t SET c = 0 WHERE id < 100; COMMIT;", false},
+    {"not_valid_validate_two_tx", "lock-held-during-scan", 15,
+     "BEGIN; ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID; COMMIT;\n"
+     "BEGIN; ALTER TABLE t VALIDATE CONSTRAINT c; COMMIT;",
+     false},
+    {"not_valid_validate_autocommit", "lock-held-during-scan", 15,
+     "ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID; ALTER TABLE t VALIDATE CONSTRAINT c;",
+     false},
+    {"validate_other_table_same_tx", "lock-held-during-scan", 15,
+     "BEGIN; ALTER TABLE a ADD COLUMN c int; ALTER TABLE b VALIDATE CONSTRAINT x; COMMIT;", false},
     // column-type-rewrite
     {"int_to_bigint", "column-type-rewrite", 15, "ALTER TABLE t ALTER COLUMN a TYPE bigint;", true},
     {"unknown_to_text_warns", "column-type-rewrite", 15, "ALTER TABLE t ALTER COLUMN a TYPE text;",
@@ -315,11 +369,12 @@ const TypeChange kTypeChanges[] = {
 
 INSTANTIATE_TEST_SUITE_P(Rules, ColumnTypeRewriteTest, ::testing::ValuesIn(kTypeChanges));
 
-TEST(ColumnTypeRewrite, UnknownCurrentTypeIsAWarningForPossibleNoRewriteTargets) {
+TEST(ColumnTypeRewrite, UnknownCurrentTypeIsInfoForPossibleNoRewriteTargets) {
   auto findings = LintOrDie("ALTER TABLE t ALTER COLUMN a TYPE varchar(50);");
   const Finding* finding = FindRule(findings, "column-type-rewrite");
   ASSERT_NE(finding, nullptr);
-  EXPECT_EQ(finding->severity, Severity::kWarning);
+  EXPECT_EQ(finding->severity, Severity::kInfo);
+  EXPECT_NE(finding->message.find("depends on the column's current type"), std::string::npos);
   findings = LintOrDie("ALTER TABLE t ALTER COLUMN a TYPE bigint;");
   ASSERT_NE(FindRule(findings, "column-type-rewrite"), nullptr);
   EXPECT_EQ(FindRule(findings, "column-type-rewrite")->severity, Severity::kError);
