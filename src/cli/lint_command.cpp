@@ -10,7 +10,7 @@
 #include "cli/command.hpp"
 #include "cli/file_limit.hpp"
 #include "zerodown/common/error.hpp"
-#include "zerodown/pg/catalog.hpp"
+#include "zerodown/pg/column_types.hpp"
 #include "zerodown/pg/connection.hpp"
 #include "zerodown/sql/config.hpp"
 #include "zerodown/sql/lint.hpp"

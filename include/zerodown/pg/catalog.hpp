@@ -86,17 +86,4 @@ std::optional<std::string> SelfAssignableColumn(Connection& conn, const std::str
 std::vector<std::string> OwnedSequences(Connection& conn, const std::string& schema,
                                         const std::string& table);
 
-// One column of a user table, for `zerodown lint --postgres-url`.
-struct TypedColumn {
-  std::string schema;
-  std::string table;
-  std::string column;
-  std::string type;  // format_type(), e.g. "character varying(20)"
-};
-// Every column of every ordinary and partitioned table outside the system schemas, in one query.
-std::vector<TypedColumn> AllColumnTypes(Connection& conn);
-// Domains with a CHECK or NOT NULL, as {"name" in `schema` or "schema.name" elsewhere, base type}.
-std::vector<std::pair<std::string, std::string>> ConstrainedDomains(Connection& conn,
-                                                                    const std::string& schema);
-
 }  // namespace zerodown::pg
