@@ -157,8 +157,11 @@ class AddColumnVolatileDefault final : public Rule {
     std::string fix = "ALTER TABLE " + site.table + " ADD COLUMN " + column + " " + base_type +
                       ";  -- no default: catalog only\n";
     if (!default_sql.empty() && default_sql != "nextval(...)") {
-      fix += "ALTER TABLE " + site.table + " ALTER COLUMN " + column + " SET DEFAULT " +
-             default_sql + ";  -- new rows only\n";
+      // An expression zerodown cannot print stays a comment, so the fix still parses.
+      const bool printable = default_sql.find("<expression>") == std::string::npos;
+      fix += std::string(printable ? "" : "-- ") + "ALTER TABLE " + site.table + " ALTER COLUMN " +
+             column + " SET DEFAULT " + (printable ? default_sql : "<the default>") +
+             ";  -- new rows only\n";
     }
     fix +=
         "-- then fill existing rows in batches (zerodown start does this with a throttled "

@@ -10,14 +10,14 @@
 namespace zerodown::sql::rules {
 namespace {
 
-// The TypeRef of a format_type() string, parsed as the target of a cast.
+// The TypeRef of a format_type() string, parsed as a column definition (ParseSql keeps the full
+// tree of DDL only).
 std::optional<TypeRef> ParseTypeText(const std::string& type) {
-  auto parsed = ParseSql("catalog", "SELECT NULL::" + type);
+  auto parsed = ParseSql("catalog", "CREATE TABLE t (c " + type + ")");
   if (!parsed.ok() || parsed->statements.size() != 1) return std::nullopt;
-  const Json& targets = Get(Inner(parsed->statements[0].node), "targetList");
-  if (!targets.is_array() || targets.empty()) return std::nullopt;
-  const Json& cast = Get(Get(Get(targets[0], "ResTarget"), "val"), "TypeCast");
-  return ReadType(Get(cast, "typeName"));
+  const auto columns = CreateTableColumns(parsed->statements[0].node);
+  if (columns.size() != 1) return std::nullopt;
+  return ReadType(Get(*columns[0], "typeName"));
 }
 
 // A name as the rules key it: bare inside the migration's schema, qualified elsewhere.

@@ -4,6 +4,8 @@
 // CONSTRAINT ... NOT VALID itself: ACCESS EXCLUSIVE for a CHECK, SHARE ROW EXCLUSIVE for a
 // foreign key), the scan runs under that lock and NOT VALID buys nothing. The same holds for a
 // backfill (UPDATE or DELETE of every row) after an ALTER TABLE in the same transaction.
+#include <cctype>
+
 #include "sql/rules/rule.hpp"
 
 namespace zerodown::sql::rules {
@@ -13,6 +15,20 @@ struct Held {
   LockLevel level = LockLevel::kNone;
   const Statement* statement = nullptr;
 };
+
+// True when `sql` has the keyword WHERE. The parser drops WHERE clauses (rules read DDL, not
+// queries), so an UPDATE's bound is read from its text; a WHERE inside a string counts too, which
+// errs toward silence.
+bool HasWhere(std::string_view sql) {
+  auto is_word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  for (std::size_t i = 0; i + 5 <= sql.size(); ++i) {
+    if ((i > 0 && is_word(sql[i - 1])) || (i + 5 < sql.size() && is_word(sql[i + 5]))) continue;
+    std::string word(sql.substr(i, 5));
+    for (char& c : word) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (word == "WHERE") return true;
+  }
+  return false;
+}
 
 // The table a statement scans in full, and what the scan is, or "" when it does not.
 std::pair<std::string, std::string> FullScan(const Statement& statement) {
@@ -26,7 +42,7 @@ std::pair<std::string, std::string> FullScan(const Statement& statement) {
     }
   }
   if ((statement.kind == "UpdateStmt" || statement.kind == "DeleteStmt") &&
-      !Get(node, "whereClause").is_object()) {
+      !HasWhere(statement.text)) {
     return {RelationName(Get(node, "relation")),
             statement.kind == "UpdateStmt" ? "an UPDATE of every row" : "a DELETE of every row"};
   }
