@@ -18,7 +18,7 @@ std::vector<TypedColumn> AllColumnTypes(Connection& conn) {
 }
 
 std::vector<std::pair<std::string, std::string>> ConstrainedDomains(Connection& conn,
-                                                                     const std::string& schema) {
+                                                                    const std::string& schema) {
   Rows rows = conn.Exec(
       "SELECT CASE WHEN n.nspname = $1 THEN t.typname ELSE n.nspname || '.' || t.typname END, "
       "format_type(t.typbasetype, t.typtypmod) FROM pg_type t "

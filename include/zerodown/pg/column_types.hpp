@@ -23,6 +23,6 @@ std::vector<TypedColumn> AllColumnTypes(Connection& conn);
 
 // Domains with a CHECK or NOT NULL, as {"name" in `schema` or "schema.name" elsewhere, base type}.
 std::vector<std::pair<std::string, std::string>> ConstrainedDomains(Connection& conn,
-                                                                     const std::string& schema);
+                                                                    const std::string& schema);
 
 }  // namespace zerodown::pg
