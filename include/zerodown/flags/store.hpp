@@ -83,6 +83,10 @@ struct FlagUpdate {
 // ':', which separates the flag from the user id in the hashed text.) kUsage naming it otherwise.
 Status CheckFlagName(std::string_view name);
 
+// OK when schema `version` exists; otherwise kNotFound naming the flag, the missing schema, the
+// version schemas there are, and the fix. Reads the catalog only.
+Status CheckVersionExists(pg::Connection& conn, std::string_view flag, std::string_view version);
+
 // Creates schema zerodown, the two tables, their triggers and the SQL functions when they are
 // missing or older than this build. Idempotent; a second run only reads the catalog. Serialised
 // with other zerodown runs installing it by a transaction-level advisory lock; it never waits for
