@@ -123,10 +123,11 @@ class Decoder {
   SetReplicaIdentity DecodeSetReplicaIdentity(const Object& o);
 
   Column DecodeColumn(const Object& o);
-  CheckConstraint DecodeCheck(const Object& o);
-  ForeignKeyReference DecodeReference(const Object& o);
-  TableForeignKeyReference DecodeTableReference(const Object& o);
-  IndexParameters DecodeIndexParameters(const Object& o);
+  // Each decodes the field of its name (check, references, index_parameters) of `parent`.
+  CheckConstraint DecodeCheck(const Object& parent);
+  ForeignKeyReference DecodeReference(const Object& parent);
+  TableForeignKeyReference DecodeTableReference(const Object& parent);
+  IndexParameters DecodeIndexParameters(const Object& parent);
   Constraint DecodeConstraint(const Object& o);
   void CheckConstraintFields(const Object& o, ConstraintType type, const Constraint& c);
 
