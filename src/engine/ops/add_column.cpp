@@ -4,6 +4,7 @@
 // and a foreign key go in NOT VALID at start (every write from then on is held to them, up's
 // too) and are validated at complete; `unique` is an index built CONCURRENTLY and attached as
 // the constraint at complete. `pk` is refused when the file is read (model/decoder.cpp).
+#include "engine/ops/index_sql.hpp"
 #include "engine/ops/op_support.hpp"
 #include "engine/ops/registry.hpp"
 #include "engine/sync_trigger.hpp"
@@ -150,16 +151,12 @@ class AddColumnPlanner final : public OperationPlanner {
     }
     if (c.unique) {
       std::string index = UniqueIndexName(table, c.name);
-      Action create;
-      create.id = context.ActionId("unique_index");
-      create.kind = ActionKind::kNonTransactional;
-      create.description = fmt::format("build unique index {} concurrently", index);
-      create.lock = "SHARE UPDATE EXCLUSIVE while it builds (reads and writes go on)";
-      create.sql = {
-          fmt::format("DROP INDEX CONCURRENTLY IF EXISTS {}", conn.Ident(context.schema(), index)),
-          fmt::format("CREATE UNIQUE INDEX CONCURRENTLY {} ON {} ({})", conn.Ident(index),
-                      qualified, column)};
-      context.AddStart(create);
+      UniqueIndexBuild build;
+      build.name = index;
+      build.columns = {c.name};
+      context.AddStart(
+          UniqueIndexBuildAction(context, table, "unique_index",
+                                 fmt::format("build unique index {} concurrently", index), build));
       context.AddComplete(
           context.Ddl("unique", fmt::format("attach {} as the UNIQUE constraint", index),
                       "ACCESS EXCLUSIVE, instant (the index exists)",

@@ -11,6 +11,11 @@
 // renames the copies, gives the rebuilt indexes the originals' names and attaches the constraints
 // under the user's names; rollback drops the copies and their indexes. No original is ever
 // rewritten. It plans; it runs no DDL.
+//
+// Its files: column_duplication.cpp checks the columns (Validate), column_duplication_constraints
+// the constraints on the copies (Add*), column_duplication_mechanism.cpp chooses between the
+// in-place backfill and the shadow copy and what verify compares, column_duplication_plan.cpp
+// emits the actions; carried_constraints.cpp carries the table's checks and foreign keys over.
 #pragma once
 
 #include <optional>
@@ -23,6 +28,9 @@
 #include "zerodown/pg/catalog.hpp"
 
 namespace zerodown::engine::ops {
+
+// The physical name of a column's copy is this prefix and the column's name.
+inline constexpr std::string_view kCopyPrefix = "_zd_new_";
 
 // One column to copy, and what changes about it in the copy.
 struct ColumnChange {
@@ -122,6 +130,15 @@ class ColumnDuplication {
 
   Status ValidateColumn(PlanContext& context, VirtualTable& table, const ColumnChange& change,
                         const std::optional<std::string>& dropping);
+  // What the catalog says of original `c` that its copy must keep or that forbids a copy: an
+  // identity or generated column, the constraints over it (carried or refused), another table's
+  // foreign key to it; fills `p`'s comment and owned sequences.
+  Status ReadOriginal(PlanContext& context, VirtualTable& table, const VirtualColumn& c,
+                      const ColumnChange& change, const std::optional<std::string>& dropping,
+                      Prepared& p);
+  // Validate's checks of the expressions: the carried checks over the new columns, up and down.
+  Status CheckExpressions(PlanContext& context, VirtualTable& table,
+                          const std::string& first_field);
   // Records `constraint`, a check of the table over copied column `column`, as one the copies
   // must satisfy (once, however many of its columns are copied); kInvalidMigration when one of
   // its columns goes by another name in the new version (renamed earlier in the migration).
@@ -150,6 +167,28 @@ class ColumnDuplication {
   DataProbe Probe(PlanContext& context, const VirtualTable& table) const;
   // The copy's physical name for a column as the new version names it, or an error.
   Result<std::string> CopyOf(const std::string& column, std::string_view field) const;
+  // `names` with each copied column replaced by its copy; the others (a carried foreign key may
+  // read columns this operation does not copy) keep their names.
+  std::vector<std::string> CopiesOf(const std::vector<std::string>& names) const;
+  // kInvalidMigration unless a valid unique index of `ref` covers exactly `physical`, with no
+  // WHERE.
+  Status RequireReferencedKey(PlanContext& context, const VirtualTable& ref,
+                              const std::vector<std::string>& physical,
+                              std::string_view field) const;
+
+  // Plan's parts, in the order it runs them.
+  void PlanAddCopies(PlanContext& context, const VirtualTable& table,
+                     const std::vector<std::string>& after_add, const std::string& names);
+  void PlanForeignKeys(PlanContext& context, const VirtualTable& table);
+  void PlanUniqueIndexes(PlanContext& context, VirtualTable& table);
+  void PlanValidations(PlanContext& context, const VirtualTable& table,
+                       const std::vector<std::string>& validate_not_null);
+  // The complete statements that drop the originals and give the copies their names.
+  std::vector<std::string> SwapSql(PlanContext& context, const VirtualTable& table,
+                                   std::vector<std::string> swap) const;
+  void PlanCheckValidations(PlanContext& context, const VirtualTable& table);
+  void PlanRollback(PlanContext& context, const VirtualTable& table, std::vector<std::string> undo,
+                    const std::string& swapped);
 
   std::string table_;
   std::vector<Prepared> columns_;

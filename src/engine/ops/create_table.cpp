@@ -4,18 +4,13 @@
 #include <map>
 #include <set>
 
+#include "engine/ops/index_sql.hpp"
 #include "engine/ops/op_support.hpp"
 #include "engine/ops/registry.hpp"
 
 namespace zerodown::engine::ops {
 
 namespace {
-
-std::string ColumnList(pg::Connection& conn, const std::vector<std::string>& columns) {
-  std::string list;
-  for (const auto& c : columns) list += (list.empty() ? "" : ", ") + conn.Ident(c);
-  return list;
-}
 
 std::string ForeignKeyClause(pg::Connection& conn, const std::string& schema,
                              const model::ForeignKeyReference& ref) {
@@ -34,7 +29,7 @@ std::string ExcludeClause(pg::Connection& conn, const model::Constraint& k) {
                                    conn.Ident(e.index_method.value_or("btree")), e.elements);
   if (const auto& p = k.index_parameters) {
     if (!p->include_columns.empty())
-      clause += " INCLUDE (" + ColumnList(conn, p->include_columns) + ")";
+      clause += " INCLUDE (" + IdentList(conn, p->include_columns) + ")";
     if (p->storage_parameters) clause += " WITH (" + *p->storage_parameters + ")";
     if (p->tablespace) clause += " USING INDEX TABLESPACE " + conn.Ident(*p->tablespace);
   }
@@ -118,7 +113,7 @@ class CreateTablePlanner final : public OperationPlanner {
           break;
         case model::ConstraintType::kUnique:
           parts.push_back(name + "UNIQUE " + (k.nulls_not_distinct ? "NULLS NOT DISTINCT " : "") +
-                          "(" + ColumnList(conn, k.columns) + ")");
+                          "(" + IdentList(conn, k.columns) + ")");
           break;
         case model::ConstraintType::kCheck:
           parts.push_back(name + "CHECK (" + k.check.value_or("true") + ")" +
@@ -128,8 +123,8 @@ class CreateTablePlanner final : public OperationPlanner {
           if (k.references) {
             parts.push_back(fmt::format(
                 "{}FOREIGN KEY ({}) REFERENCES {} ({}) MATCH {} ON DELETE {} ON UPDATE {}", name,
-                ColumnList(conn, k.columns), conn.Ident(context.schema(), k.references->table),
-                ColumnList(conn, k.references->columns), model::ToString(k.references->match_type),
+                IdentList(conn, k.columns), conn.Ident(context.schema(), k.references->table),
+                IdentList(conn, k.references->columns), model::ToString(k.references->match_type),
                 model::ToString(k.references->on_delete),
                 model::ToString(k.references->on_update)));
           }
@@ -140,7 +135,7 @@ class CreateTablePlanner final : public OperationPlanner {
           break;
       }
     }
-    if (!pk.empty()) parts.push_back("PRIMARY KEY (" + ColumnList(conn, pk) + ")");
+    if (!pk.empty()) parts.push_back("PRIMARY KEY (" + IdentList(conn, pk) + ")");
     std::string body;
     for (const auto& p : parts) body += (body.empty() ? "" : ", ") + p;
     std::vector<std::string> sql = {fmt::format("CREATE TABLE IF NOT EXISTS {} ({})", table, body)};

@@ -1,38 +1,11 @@
 #include "engine/ops/primary_key.hpp"
 
+#include "engine/ops/index_sql.hpp"
 #include "engine/ops/op_support.hpp"
 
 namespace zerodown::engine::ops {
 
 namespace {
-
-std::string IdentList(pg::Connection& conn, const std::vector<std::string>& names) {
-  std::string list;
-  for (const auto& n : names) list += (list.empty() ? "" : ", ") + conn.Ident(n);
-  return list;
-}
-
-// INCLUDE (…) WITH (…) and the tablespace, as CREATE INDEX (`index`) or a table constraint
-// spells them.
-std::string IndexParameterClauses(pg::Connection& conn, VirtualTable& table,
-                                  const std::optional<model::IndexParameters>& parameters,
-                                  bool index) {
-  if (!parameters) return "";
-  std::string out;
-  if (!parameters->include_columns.empty()) {
-    std::vector<std::string> physical;
-    for (const auto& c : parameters->include_columns) {
-      physical.push_back(table.FindColumn(c)->physical);
-    }
-    out += " INCLUDE (" + IdentList(conn, physical) + ")";
-  }
-  if (parameters->storage_parameters) out += " WITH (" + *parameters->storage_parameters + ")";
-  if (parameters->tablespace) {
-    out +=
-        (index ? " TABLESPACE " : " USING INDEX TABLESPACE ") + conn.Ident(*parameters->tablespace);
-  }
-  return out;
-}
 
 std::string IndexName(const PrimaryKeySpec& spec) {
   return PlanContext::TempName("_zd_pk_", spec.name);
@@ -148,12 +121,13 @@ void PrimaryKeyPlan::Plan(PlanContext& context) {
   std::string columns = IdentList(conn, physical_);
   if (table.created) {
     // Nobody uses a table this migration creates: the plain statement locks no one.
-    context.AddStart(
-        context.Ddl("primary_key", fmt::format("add primary key {} ({})", spec_.name, columns),
-                    "ACCESS EXCLUSIVE on the new table only, instant (nobody uses it yet)",
-                    {fmt::format("ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY ({}){}", qualified,
-                                 conn.Ident(spec_.name), columns,
-                                 IndexParameterClauses(conn, table, spec_.parameters, false))}));
+    context.AddStart(context.Ddl(
+        "primary_key", fmt::format("add primary key {} ({})", spec_.name, columns),
+        "ACCESS EXCLUSIVE on the new table only, instant (nobody uses it yet)",
+        {fmt::format(
+            "ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY ({}){}", qualified,
+            conn.Ident(spec_.name), columns,
+            IndexParameterClauses(conn, table, spec_.parameters, IndexClauses::kConstraint))}));
     table.key_columns = physical_;
     for (const auto& c : spec_.columns) table.FindColumn(c)->nullable = false;
     return;
@@ -186,17 +160,13 @@ void PrimaryKeyPlan::Plan(PlanContext& context) {
         "ACCESS EXCLUSIVE, instant (NOT VALID: no scan)", add_checks));
   }
   std::string index = IndexName(spec_);
-  Action build;
-  build.id = context.ActionId("primary_key_index");
-  build.kind = ActionKind::kNonTransactional;
-  build.description = fmt::format("build unique index {} on ({}) concurrently", index, columns);
-  build.lock = "SHARE UPDATE EXCLUSIVE while it builds (reads and writes go on)";
-  // A failed build leaves an INVALID index under the name: a rerun drops it first.
-  build.sql = {
-      fmt::format("DROP INDEX CONCURRENTLY IF EXISTS {}", conn.Ident(context.schema(), index)),
-      fmt::format("CREATE UNIQUE INDEX CONCURRENTLY {} ON {} ({}){}", conn.Ident(index), qualified,
-                  columns, IndexParameterClauses(conn, table, spec_.parameters, true))};
-  context.AddStart(build);
+  UniqueIndexBuild build;
+  build.name = index;
+  build.columns = physical_;
+  build.parameters = spec_.parameters;
+  context.AddStart(UniqueIndexBuildAction(
+      context, table, "primary_key_index",
+      fmt::format("build unique index {} on ({}) concurrently", index, columns), build));
 
   if (!validate.empty()) {
     context.AddComplete(context.Ddl(
