@@ -135,6 +135,9 @@ SecondStats SummarizeSecond(int index, const Tally& tally);
 // Per-window figures from a tally over [begin_s, end_s].
 WindowStats MakeWindow(std::string name, double begin_s, double end_s, const Tally& tally);
 
+// The transactions the application could not run during `change`, had it kept running at `tps`.
+double LostAgainst(double tps, const WindowStats& change);
+
 // The before / during / after table with the change's cost underneath, for a terminal.
 std::string RenderTable(const LoadReport& report);
 // One row per report (a W1 variant): duration of the change, TPS during as % of before, p99,
