@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "engine/key_sql.hpp"
+#include "zerodown/common/rate.hpp"
 #include "zerodown/pg/catalog.hpp"
 
 namespace zerodown::engine {
@@ -70,11 +71,7 @@ void RunBackfill(pg::Connection& conn, const std::string& schema, const std::str
   std::string qualified = conn.Ident(schema, table);
   KeySql key = BuildKeySql(conn, qualified, key_columns);
   std::string touch = TouchAssignment(conn, schema, table);
-  std::int64_t total = conn.Exec(
-                               "SELECT greatest(reltuples, 0)::bigint FROM pg_class "
-                               "WHERE oid = $1::regclass",
-                               {qualified})
-                           .Int(0, 0);
+  std::int64_t total = pg::EstimatedRows(conn, qualified);
   std::size_t width = key_columns.size();
   std::string end_first = fmt::format("SELECT {} FROM {} ORDER BY {} OFFSET $1 LIMIT 1",
                                       key.text_select, qualified, key.list);
@@ -155,10 +152,9 @@ void RunBackfill(pg::Connection& conn, const std::string& schema, const std::str
     p.table = table;
     p.rows_done = checkpoint.rows_done;
     p.rows_total = last ? checkpoint.rows_done : total;
-    p.rows_per_second = seconds > 0 ? (checkpoint.rows_done - done_at_start) / seconds : 0;
-    p.eta_seconds = p.rows_per_second > 0
-                        ? std::max<double>(0, (p.rows_total - p.rows_done) / p.rows_per_second)
-                        : 0;
+    RowRate rate = RateOf(done_at_start, p.rows_done, p.rows_total, seconds);
+    p.rows_per_second = rate.rows_per_second;
+    p.eta_seconds = rate.eta_seconds;
     p.batch_size = batch;
     p.last_chunk_ms = elapsed.count() / 1000.0;
     progress.OnBackfill(p);

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "engine/copy_sql.hpp"
+#include "zerodown/pg/catalog.hpp"
 
 namespace zerodown::engine {
 
@@ -23,11 +24,7 @@ CopyCheckResult CheckCopy(pg::Connection& conn, const ShadowCopySpec& spec, cons
   if (mode == CopyCheckMode::kOff) return result;
   auto started = std::chrono::steady_clock::now();
   // The new heap was analyzed after its indexes were built: its row count is fresh.
-  double rows = conn.Exec(
-                        "SELECT greatest(reltuples, 1)::float8 FROM pg_class WHERE oid = "
-                        "$1::regclass",
-                        {shadow})
-                    .Double(0, 0);
+  double rows = static_cast<double>(std::max<std::int64_t>(pg::EstimatedRows(conn, shadow), 1));
   result.percent = mode == CopyCheckMode::kFull
                        ? 100.0
                        : std::clamp(100.0 * static_cast<double>(sample_rows) / rows, 0.001, 100.0);

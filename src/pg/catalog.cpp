@@ -155,6 +155,13 @@ std::optional<std::string> SelfAssignableColumn(Connection& conn, const std::str
   return rows.Text(0, 0);
 }
 
+std::int64_t EstimatedRows(Connection& conn, const std::string& regclass) {
+  return conn
+      .Exec("SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = $1::regclass",
+            {regclass})
+      .Int(0, 0);
+}
+
 std::vector<std::string> OwnedSequences(Connection& conn, const std::string& schema,
                                         const std::string& table) {
   Rows rows = conn.Exec(

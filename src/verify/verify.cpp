@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "verify/range_sql.hpp"
+#include "zerodown/common/rate.hpp"
 #include "zerodown/pg/catalog.hpp"
 
 namespace zerodown::verify {
@@ -129,8 +130,9 @@ void Report(const VerifyReport& report, const VerifyOptions& options, std::int64
   p.rows_mismatched = report.rows_mismatched;
   p.ranges = report.ranges;
   double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-  p.rows_per_second = seconds > 0 ? report.rows_checked / seconds : 0;
-  p.eta_seconds = p.rows_per_second > 0 ? (p.rows_total - p.rows_checked) / p.rows_per_second : 0;
+  RowRate rate = RateOf(0, p.rows_checked, p.rows_total, seconds);
+  p.rows_per_second = rate.rows_per_second;
+  p.eta_seconds = rate.eta_seconds;
   options.on_progress(p);
 }
 

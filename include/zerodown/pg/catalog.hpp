@@ -82,6 +82,10 @@ bool IsInRecovery(Connection& conn);
 // first, lowest attnum first, so that the touch fires no more triggers than any update does.
 std::optional<std::string> SelfAssignableColumn(Connection& conn, const std::string& schema,
                                                 const std::string& table);
+// The planner's row count of relation `regclass` (quoted, qualified): pg_class.reltuples as of the
+// last ANALYZE, VACUUM or index build, 0 when it was never counted (PostgreSQL 14+ keeps -1 then).
+// An estimate for progress, ETAs and sample sizes, never a count.
+std::int64_t EstimatedRows(Connection& conn, const std::string& regclass);
 // Sequences owned by columns of the table (serial / identity), as "schema.sequence".
 std::vector<std::string> OwnedSequences(Connection& conn, const std::string& schema,
                                         const std::string& table);
