@@ -27,8 +27,7 @@ const CommandRegistration kRegistration{
         if (engine.Status().active) session.WaitWhileCutoverPostponed();
         auto record = engine.Complete();
         if (global.json) {
-          std::cout << nlohmann::json{{"migration", record.name}, {"phase", record.phase}}.dump()
-                    << "\n";
+          std::cout << RecordJson(record).dump() << "\n";
         } else {
           std::cout << "migration \"" << record.name << "\" completed; the schema is now version "
                     << record.plan.version_schema << ".\n";

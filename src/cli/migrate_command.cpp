@@ -44,7 +44,7 @@ const CommandRegistration kRegistration{
         int applied = 0;
         for (const auto& migration : migrations) {
           auto existing = state.Find(global.schema, migration.name);
-          if (existing && existing->phase == "complete") continue;
+          if (existing && existing->phase == engine::MigrationPhase::kComplete) continue;
           session.progress().OnMessage("applying " + migration.name + " (" + migration.source +
                                        ")");
           engine.Start(migration);

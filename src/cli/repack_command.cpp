@@ -67,13 +67,13 @@ const CommandRegistration kRegistration{
         rebuild.table = flags->table;
         migration.operations.push_back(rebuild);
         engine::MigrationRecord record =
-            status.active && status.active->name == name && status.active->phase != "starting"
+            status.active && status.active->name == name &&
+                    status.active->phase != engine::MigrationPhase::kStarting
                 ? *status.active
                 : engine.Start(migration);
         record = engine.Complete();
         if (global.json) {
-          std::cout << nlohmann::json{{"migration", record.name}, {"phase", record.phase}}.dump()
-                    << "\n";
+          std::cout << RecordJson(record).dump() << "\n";
         } else {
           std::cout << fmt::format("table \"{}\" rebuilt ({}).\n", flags->table, record.name);
         }

@@ -33,8 +33,7 @@ const CommandRegistration kRegistration{
         engine::Engine engine(conn, session.options(), session.progress());
         auto record = engine.Rollback();
         if (global.json) {
-          std::cout << nlohmann::json{{"migration", record.name}, {"phase", record.phase}}.dump()
-                    << "\n";
+          std::cout << RecordJson(record).dump() << "\n";
         } else {
           std::cout << "migration \"" << record.name << "\" rolled back; " << WhatStays(record);
         }

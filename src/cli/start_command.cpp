@@ -55,11 +55,9 @@ const CommandRegistration kRegistration{
           record = engine.Complete();
         }
         if (global.json) {
-          std::cout << nlohmann::json{{"migration", record.name},
-                                      {"phase", record.phase},
-                                      {"search_path", record.plan.version_schema}}
-                           .dump()
-                    << "\n";
+          nlohmann::json json = RecordJson(record);
+          json["search_path"] = record.plan.version_schema;
+          std::cout << json.dump() << "\n";
         } else if (!flags->complete) {
           std::cout << "migration \"" << record.name
                     << "\" started: old and new versions both work now.\n"

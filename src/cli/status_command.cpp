@@ -55,7 +55,7 @@ nlohmann::json StatusJson(const engine::MigrationStatus& status,
                       {"control", ControlJson(control)}};
   if (status.active) {
     j["active"] = {{"name", status.active->name},
-                   {"phase", status.active->phase},
+                   {"phase", std::string(engine::PhaseName(status.active->phase))},
                    {"started_at", status.active->created_at}};
     nlohmann::json steps = nlohmann::json::array();
     for (const auto& s : status.steps) {
@@ -96,7 +96,7 @@ void PrintStatus(const engine::MigrationStatus& status, const monitor::ControlVa
     std::cout << fmt::format("no migration in progress on schema \"{}\".\n", schema);
   } else {
     std::cout << fmt::format("in progress: {} (phase {}, started {})\n", status.active->name,
-                             status.active->phase, status.active->created_at);
+                             engine::PhaseName(status.active->phase), status.active->created_at);
     for (const auto& s : status.steps) {
       if (s.rows_total > 0 || s.rows_done > 0) {
         std::string stage;

@@ -19,6 +19,10 @@
 
 namespace zerodown::cli {
 
+nlohmann::json RecordJson(const engine::MigrationRecord& record) {
+  return {{"migration", record.name}, {"phase", std::string(engine::PhaseName(record.phase))}};
+}
+
 pg::Connection Connect(const GlobalOptions& global) {
   pg::Connection conn = pg::Connection::Open(global.postgres_url);
   if (global.verbose) {

@@ -14,6 +14,10 @@ namespace zerodown::cli {
 
 pg::Connection Connect(const GlobalOptions& global);
 
+// {"migration": <name>, "phase": <phase>}: what the commands that move a migration print with
+// --json (start adds its search_path).
+nlohmann::json RecordJson(const engine::MigrationRecord& record);
+
 // Flags of the commands that change the schema.
 struct EngineFlags {
   int chunk_time_ms = 50;

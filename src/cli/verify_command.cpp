@@ -84,12 +84,12 @@ void Run(const GlobalOptions& global, const VerifyFlags& flags) {
                 "for the schema the migration runs on; `zerodown status` shows what is in "
                 "progress.");
   }
-  if (active->phase != "active") {
+  if (active->phase != engine::MigrationPhase::kActive) {
     throw Error(ErrorKind::kConflict,
                 fmt::format("migration \"{}\" is in phase {}: its copies are not complete, so "
                             "verify would report every row not yet filled",
-                            active->name, active->phase),
-                active->phase == "starting"
+                            active->name, engine::PhaseName(active->phase)),
+                active->phase == engine::MigrationPhase::kStarting
                     ? "Its start is running or was interrupted: let it finish (or run `zerodown "
                       "start` with the same file again), then verify."
                     : "Wait for the running command to finish, or run it again to resume it.");

@@ -52,24 +52,25 @@ MigrationRecord Engine::Start(const model::Migration& migration) {
     if (active->name != migration.name) {
       throw Error(ErrorKind::kConflict,
                   fmt::format("migration \"{}\" is in progress (phase {}) on schema \"{}\"",
-                              active->name, active->phase, options_.schema),
+                              active->name, PhaseName(active->phase), options_.schema),
                   "Finish it with `zerodown complete` or undo it with `zerodown rollback` first.");
     }
-    if (active->phase != "starting") {
+    if (active->phase != MigrationPhase::kStarting) {
       throw Error(ErrorKind::kConflict,
                   fmt::format("migration \"{}\" is already started (phase {})", active->name,
-                              active->phase),
-                  active->phase == "active"
+                              PhaseName(active->phase)),
+                  active->phase == MigrationPhase::kActive
                       ? "Run `zerodown complete` to finish it or `zerodown rollback` to undo it."
                       : "Run `zerodown " +
-                            std::string(active->phase == "completing" ? "complete" : "rollback") +
+                            std::string(active->phase == MigrationPhase::kCompleting ? "complete"
+                                                                                     : "rollback") +
                             "` again to finish what was interrupted.");
     }
     progress_.OnMessage(fmt::format("resuming the interrupted start of \"{}\"", active->name));
     record = *active;
   } else {
     auto existing = state_.Find(options_.schema, migration.name);
-    if (existing && existing->phase == "complete") {
+    if (existing && existing->phase == MigrationPhase::kComplete) {
       throw Error(ErrorKind::kConflict,
                   fmt::format("migration \"{}\" was already completed on schema \"{}\"",
                               migration.name, options_.schema),
@@ -83,7 +84,7 @@ MigrationRecord Engine::Start(const model::Migration& migration) {
     record.parent = parent ? std::optional(parent->name) : std::nullopt;
     record.migration = model::ToJson(migration);
     record.plan = plan;
-    record.phase = "starting";
+    record.phase = MigrationPhase::kStarting;
     if (existing) {
       state_.Reset(options_.schema, migration.name, record.migration, plan, record.parent);
     } else {
@@ -99,10 +100,10 @@ MigrationRecord Engine::Start(const model::Migration& migration) {
     bool changed = start_changed_;
     if (changed) {
       progress_.OnMessage("start failed; rolling back what it did");
-      state_.SetPhase(record.schema, record.name, "rolling_back");
+      state_.SetPhase(record.schema, record.name, MigrationPhase::kRollingBack);
       RunPhase(record, std::string(kRollback), record.plan.rollback);
     }
-    state_.SetPhase(record.schema, record.name, "rolled_back");
+    state_.SetPhase(record.schema, record.name, MigrationPhase::kRolledBack);
     if (error.kind() == ErrorKind::kInvalidMigration) {
       // The rows, not a step, made the migration impossible (data_failure.hpp).
       throw error.WithFix(error.fix() +
@@ -114,8 +115,8 @@ MigrationRecord Engine::Start(const model::Migration& migration) {
                             error.Describe()),
                 "Fix the migration and run `zerodown start` again.");
   }
-  state_.SetPhase(record.schema, record.name, "active");
-  record.phase = "active";
+  state_.SetPhase(record.schema, record.name, MigrationPhase::kActive);
+  record.phase = MigrationPhase::kActive;
   return record;
 }
 
@@ -126,19 +127,19 @@ MigrationRecord Engine::Complete() {
   });
   auto active = state_.Active(options_.schema);
   if (!active) throw NoActiveMigration(options_.schema, "complete");
-  if (active->phase == "starting" || active->phase == "rolling_back") {
+  if (active->phase == MigrationPhase::kStarting || active->phase == MigrationPhase::kRollingBack) {
     throw Error(ErrorKind::kConflict,
                 fmt::format("migration \"{}\" is in phase {}, not ready to complete", active->name,
-                            active->phase),
-                active->phase == "starting"
+                            PhaseName(active->phase)),
+                active->phase == MigrationPhase::kStarting
                     ? "Its start was interrupted: run `zerodown start` with the same file to "
                       "finish it, or `zerodown rollback`."
                     : "Its rollback was interrupted: run `zerodown rollback` again.");
   }
-  state_.SetPhase(active->schema, active->name, "completing");
+  state_.SetPhase(active->schema, active->name, MigrationPhase::kCompleting);
   RunPhase(*active, std::string(kComplete), active->plan.complete);
-  state_.SetPhase(active->schema, active->name, "complete");
-  active->phase = "complete";
+  state_.SetPhase(active->schema, active->name, MigrationPhase::kComplete);
+  active->phase = MigrationPhase::kComplete;
   return *active;
 }
 
@@ -149,12 +150,12 @@ MigrationRecord Engine::Rollback() {
   });
   auto active = state_.Active(options_.schema);
   if (!active) throw NoActiveMigration(options_.schema, "roll back");
-  if (active->phase == "completing") {
+  if (active->phase == MigrationPhase::kCompleting) {
     throw Error(ErrorKind::kConflict,
                 fmt::format("migration \"{}\" is half-way through complete", active->name),
                 "The old version is already gone; run `zerodown complete` again to finish.");
   }
-  if (active->phase == "active") {
+  if (active->phase == MigrationPhase::kActive) {
     // What could stop the rollback half-way is checked before its first step.
     for (const auto& action : active->plan.rollback) {
       if (action.kind == ActionKind::kShadowSwapBack) {
@@ -162,10 +163,10 @@ MigrationRecord Engine::Rollback() {
       }
     }
   }
-  state_.SetPhase(active->schema, active->name, "rolling_back");
+  state_.SetPhase(active->schema, active->name, MigrationPhase::kRollingBack);
   RunPhase(*active, std::string(kRollback), active->plan.rollback);
-  state_.SetPhase(active->schema, active->name, "rolled_back");
-  active->phase = "rolled_back";
+  state_.SetPhase(active->schema, active->name, MigrationPhase::kRolledBack);
+  active->phase = MigrationPhase::kRolledBack;
   return *active;
 }
 

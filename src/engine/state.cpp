@@ -75,6 +75,33 @@ bool State::Init() {
   return true;
 }
 
+namespace {
+
+constexpr std::pair<MigrationPhase, std::string_view> kPhaseNames[] = {
+    {MigrationPhase::kStarting, "starting"},        {MigrationPhase::kActive, "active"},
+    {MigrationPhase::kCompleting, "completing"},    {MigrationPhase::kComplete, "complete"},
+    {MigrationPhase::kRollingBack, "rolling_back"}, {MigrationPhase::kRolledBack, "rolled_back"},
+};
+
+}  // namespace
+
+std::string_view PhaseName(MigrationPhase phase) {
+  for (const auto& [value, name] : kPhaseNames) {
+    if (value == phase) return name;
+  }
+  return "unknown";
+}
+
+MigrationPhase PhaseFromName(std::string_view name) {
+  for (const auto& [value, known] : kPhaseNames) {
+    if (known == name) return value;
+  }
+  throw Error(ErrorKind::kInternal,
+              "zerodown.migrations holds the unknown phase '" + std::string(name) + "'",
+              "The state was written by another version of zerodown: run the version that "
+              "started this migration.");
+}
+
 MigrationRecord State::FromRow(const pg::Rows& rows, int row) {
   MigrationRecord r;
   r.schema = rows.Text(row, 0);
@@ -82,7 +109,7 @@ MigrationRecord State::FromRow(const pg::Rows& rows, int row) {
   r.parent = rows.Optional(row, 2);
   r.migration = nlohmann::json::parse(rows.Text(row, 3));
   r.plan = PlanFromJson(nlohmann::json::parse(rows.Text(row, 4)));
-  r.phase = rows.Text(row, 5);
+  r.phase = PhaseFromName(rows.Text(row, 5));
   r.created_at = rows.Text(row, 6);
   r.updated_at = rows.Text(row, 7);
   return r;
@@ -125,14 +152,14 @@ void State::Insert(const MigrationRecord& record) {
       "INSERT INTO zerodown.migrations (schema, name, parent, migration, plan, phase) "
       "VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6)",
       {record.schema, record.name, record.parent, record.migration.dump(),
-       ToJson(record.plan).dump(), record.phase});
+       ToJson(record.plan).dump(), std::string(PhaseName(record.phase))});
 }
 
-void State::SetPhase(const std::string& schema, const std::string& name, const std::string& phase) {
+void State::SetPhase(const std::string& schema, const std::string& name, MigrationPhase phase) {
   conn_.Exec(
       "UPDATE zerodown.migrations SET phase = $3, updated_at = clock_timestamp() "
       "WHERE schema = $1 AND name = $2",
-      {schema, name, phase});
+      {schema, name, std::string(PhaseName(phase))});
 }
 
 void State::Reset(const std::string& schema, const std::string& name,

@@ -62,7 +62,7 @@ TEST(AlterColumnUnderLoadTest, NoFailedTransactionsAndBothVersionsWorkThenComple
   SilentProgress progress;
   Engine engine(conn, testing::FastEngineOptions(), progress);
   auto record = engine.Start(Migration());
-  EXPECT_EQ(record.phase, "active");
+  EXPECT_EQ(record.phase, zerodown::engine::MigrationPhase::kActive);
   std::string version = record.plan.version_schema;
   EXPECT_EQ(version, "public_balance_bigint");
 

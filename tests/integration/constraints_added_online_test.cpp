@@ -219,7 +219,7 @@ TEST_P(ConstraintsAddedOnlineTest, EnforcedFromStartThenCompleteLeavesItValidUnd
   SilentProgress progress;
   Engine engine(conn, testing::FastEngineOptions(), progress);
   auto record = engine.Start(testing::ParseOperations(c.name, c.operations));
-  ASSERT_EQ(record.phase, "active");
+  ASSERT_EQ(record.phase, zerodown::engine::MigrationPhase::kActive);
   Versions apps(db, record.plan.version_schema);
   apps.Run(c.after_start, "after start");
   engine.Complete();
@@ -234,7 +234,7 @@ TEST_P(ConstraintsAddedOnlineTest, RollbackLeavesTheSchemaDumpAsBeforeStart) {
   SilentProgress progress;
   Engine engine(conn, testing::FastEngineOptions(), progress);
   auto record = engine.Start(testing::ParseOperations(c.name, c.operations));
-  ASSERT_EQ(record.phase, "active");
+  ASSERT_EQ(record.phase, zerodown::engine::MigrationPhase::kActive);
   {
     Versions apps(db, record.plan.version_schema);
     apps.Run(c.after_start, "after start");

@@ -314,7 +314,7 @@ TEST_P(ExpandContractConstraintsTest, BothVersionsWorkThenCompleteLeavesTheConst
   SilentProgress progress;
   Engine engine(conn, testing::FastEngineOptions(), progress);
   auto record = engine.Start(testing::ParseOperations(c.name, c.operations));
-  ASSERT_EQ(record.phase, "active");
+  ASSERT_EQ(record.phase, zerodown::engine::MigrationPhase::kActive);
   Versions apps(db, record.plan.version_schema);
   apps.Run(c.after_start, "after start");
 
@@ -333,7 +333,7 @@ TEST_P(ExpandContractConstraintsTest, BothVersionsWorkThenRollbackRestoresCatalo
   SilentProgress progress;
   Engine engine(conn, testing::FastEngineOptions(), progress);
   auto record = engine.Start(testing::ParseOperations(c.name, c.operations));
-  ASSERT_EQ(record.phase, "active");
+  ASSERT_EQ(record.phase, zerodown::engine::MigrationPhase::kActive);
   {
     Versions apps(db, record.plan.version_schema);
     apps.Run(c.after_start, "after start");

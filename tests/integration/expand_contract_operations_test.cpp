@@ -514,7 +514,7 @@ TEST_P(ExpandContractOperationsTest, BothVersionsWorkThenCompleteLeavesThePlainA
   SilentProgress progress;
   Engine engine(conn, testing::FastEngineOptions(), progress);
   auto record = engine.Start(testing::ParseOperations(c.name, c.operations));
-  ASSERT_EQ(record.phase, "active");
+  ASSERT_EQ(record.phase, zerodown::engine::MigrationPhase::kActive);
   const std::string version = record.plan.version_schema;
   Versions apps(db, version);
   apps.Run(c.after_start, "after start");
@@ -539,7 +539,7 @@ TEST_P(ExpandContractOperationsTest, BothVersionsWorkThenRollbackRestoresCatalog
   SilentProgress progress;
   Engine engine(conn, testing::FastEngineOptions(), progress);
   auto record = engine.Start(testing::ParseOperations(c.name, c.operations));
-  ASSERT_EQ(record.phase, "active");
+  ASSERT_EQ(record.phase, zerodown::engine::MigrationPhase::kActive);
   {
     Versions apps(db, record.plan.version_schema);
     apps.Run(c.after_start, "after start");
@@ -578,7 +578,7 @@ TEST(ExpandContractRolesTest, AnApplicationRoleUsesTheNewVersionAsItUsedTheTable
       R"({"rename_column": {"table": "users", "from": "name", "to": "full_name"}},
          {"add_column": {"table": "users", "column": {"name": "email", "type": "text",
                                                     "nullable": true}}})"));
-  ASSERT_EQ(record.phase, "active");
+  ASSERT_EQ(record.phase, zerodown::engine::MigrationPhase::kActive);
   pg::Connection app = testing::Connect(db + " user=app");
   app.Exec("SELECT set_config('search_path', $1, false)", {record.plan.version_schema});
   EXPECT_EQ(RowsText(app.Exec("SELECT full_name FROM users ORDER BY id")), "ann;bob");

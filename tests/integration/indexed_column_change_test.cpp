@@ -175,7 +175,7 @@ TEST_P(IndexedColumnChangeTest, StartThenRollbackLeavesTheSchemaAsItWas) {
   SilentProgress progress;
   Engine engine(conn, testing::FastEngineOptions(), progress);
   auto record = engine.Start(testing::ParseOperations("m", GetParam().change.operation));
-  ASSERT_EQ(record.phase, "active");
+  ASSERT_EQ(record.phase, zerodown::engine::MigrationPhase::kActive);
   AfterStart(db, record.plan.version_schema);
   engine.Rollback();
   EXPECT_EQ(testing::SchemaDump(db), before);
@@ -191,7 +191,7 @@ TEST_P(IndexedColumnChangeTest, StartThenCompleteLeavesTheIndexUnderItsNameOverT
   SilentProgress progress;
   Engine engine(conn, testing::FastEngineOptions(), progress);
   auto record = engine.Start(testing::ParseOperations("m", c.change.operation));
-  ASSERT_EQ(record.phase, "active");
+  ASSERT_EQ(record.phase, zerodown::engine::MigrationPhase::kActive);
   AfterStart(db, record.plan.version_schema);
   engine.Complete();
   EXPECT_EQ(IndexOverEmail(conn, c.kind.name), "t|t");
@@ -249,7 +249,7 @@ TEST_P(AllKindsTest, StartThenCompleteKeepsEveryIndex) {
   SilentProgress progress;
   Engine engine(conn, Options(), progress);
   auto record = engine.Start(testing::ParseOperations("m", kOperation));
-  ASSERT_EQ(record.phase, "active");
+  ASSERT_EQ(record.phase, zerodown::engine::MigrationPhase::kActive);
   Versions apps(db, record.plan.version_schema);
   apps.Run({{kOld, "INSERT INTO users (id, name, email, age) VALUES (4, 'dee', 'd@x', 20)"},
             {kNew, "INSERT INTO users (id, name, email, age) VALUES (5, 'eve', 'e@x', 50)"},
@@ -273,7 +273,7 @@ TEST_P(AllKindsTest, StartThenRollbackLeavesTheSchemaAsItWas) {
   SilentProgress progress;
   Engine engine(conn, Options(), progress);
   auto record = engine.Start(testing::ParseOperations("m", kOperation));
-  ASSERT_EQ(record.phase, "active");
+  ASSERT_EQ(record.phase, zerodown::engine::MigrationPhase::kActive);
   engine.Rollback();
   EXPECT_EQ(testing::SchemaDump(db), before);
   EXPECT_EQ(Leftovers(conn), "");

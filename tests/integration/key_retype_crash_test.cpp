@@ -81,7 +81,7 @@ TEST_P(KeyRetypeCrashTest, KilledThenRunAgainFinishesWithEveryWrite) {
     Engine engine(conn, {}, progress);
     auto status = engine.Status();
     ASSERT_TRUE(status.active);
-    EXPECT_EQ(status.active->phase, "active");
+    EXPECT_EQ(status.active->phase, zerodown::engine::MigrationPhase::kActive);
     testing::ExpectVerifyClean(conn, status.active->plan, kRows / 2);
   } else {
     EXPECT_TRUE(conn.Exec("SELECT to_regclass('public._zd_retired_accounts') IS NULL AND "

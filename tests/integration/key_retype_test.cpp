@@ -88,7 +88,7 @@ TEST(KeyRetypeTest, UnderLoadSwapsVerifiesAndRollsBackWithEveryWrite) {
   options.swap_log_target = 0;
   Engine engine(conn, options, progress);
   auto record = engine.Start(SqlMigration());
-  ASSERT_EQ(record.phase, "active");
+  ASSERT_EQ(record.phase, zerodown::engine::MigrationPhase::kActive);
   ASSERT_EQ(record.plan.start.front().kind, ActionKind::kShadowCopy)
       << "a key's type changes by a copy, whatever the table's size";
   EXPECT_EQ(KeyType(conn), "bigint");

@@ -108,7 +108,7 @@ TEST(LockContentionTest, StartAndCompleteNeverQueueTheApplicationLongerThanLockT
     Holder holder(db, kHold);
     auto record = engine.Start(migration);
     auto finished = Clock::now();
-    EXPECT_EQ(record.phase, "active");
+    EXPECT_EQ(record.phase, zerodown::engine::MigrationPhase::kActive);
     EXPECT_GE(finished, holder.Join()) << "start cannot add its column before the holder ends";
   }
   int during_start = app.done;
@@ -116,7 +116,7 @@ TEST(LockContentionTest, StartAndCompleteNeverQueueTheApplicationLongerThanLockT
     Holder holder(db, kHold);
     auto record = engine.Complete();
     auto finished = Clock::now();
-    EXPECT_EQ(record.phase, "complete");
+    EXPECT_EQ(record.phase, zerodown::engine::MigrationPhase::kComplete);
     EXPECT_GE(finished, holder.Join()) << "complete cannot swap the columns before the holder ends";
   }
   std::this_thread::sleep_for(milliseconds(100));

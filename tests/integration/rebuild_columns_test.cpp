@@ -80,7 +80,7 @@ TEST(RebuildColumnsTest, ThreeColumnsInOneCopyWhileBothVersionsWrite) {
   Plan plan = engine.PlanOnly(ThreeColumns());
   EXPECT_EQ(CountKind(plan.start, ActionKind::kShadowCopy), 1) << "one copy for three columns";
   auto record = engine.Start(ThreeColumns());
-  ASSERT_EQ(record.phase, "active");
+  ASSERT_EQ(record.phase, zerodown::engine::MigrationPhase::kActive);
 
   // From the swap on, the new version writes cents and adds orders of its own.
   std::string version = record.plan.version_schema;

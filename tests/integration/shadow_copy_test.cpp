@@ -142,7 +142,7 @@ TEST(ShadowCopyTest, UnderLoadKeepsEveryWriteAndEverythingThatNamesTheTable) {
   SilentProgress progress;
   Engine engine(conn, ShadowOptions(), progress);
   auto record = engine.Start(Migration());
-  ASSERT_EQ(record.phase, "active");
+  ASSERT_EQ(record.phase, zerodown::engine::MigrationPhase::kActive);
   ASSERT_TRUE(PlansACopy(record.plan)) << "--mechanism=shadow plans a copy";
 
   EXPECT_NE(Oid(conn, "accounts"), oid_before) << "the table is a new heap";
@@ -378,7 +378,7 @@ TEST(ShadowCopyTest, ASwapThatWouldReplayThousandsUnderItsLockIsNotAskedFor) {
   holder.Exec("COMMIT");
   options.before_cutover = nullptr;
   Engine again(conn, options, progress);
-  EXPECT_EQ(again.Start(Migration()).phase, "active");
+  EXPECT_EQ(again.Start(Migration()).phase, zerodown::engine::MigrationPhase::kActive);
   load.Stop();
   ExpectDoneWithEveryTransfer(conn, load, sum_before);
 }
@@ -397,7 +397,7 @@ TEST(ShadowCopyTest, ACatchUpEndsWhenTheLogStopsGettingShorter) {
   SilentProgress progress;
   std::future<std::string> phase = std::async(std::launch::async, [&] {
     Engine engine(conn, options, progress);
-    return engine.Start(Migration()).phase;
+    return std::string(zerodown::engine::PhaseName(engine.Start(Migration()).phase));
   });
   bool finished_under_load = phase.wait_for(std::chrono::seconds(90)) == std::future_status::ready;
   load.Stop();
@@ -572,7 +572,7 @@ TEST(ShadowCopyTest, AnInterruptedCopyResumesWhereItStopped) {
   options.backfill.before_batch = nullptr;
   Engine again(conn, options, progress);
   auto record = again.Start(Migration());
-  EXPECT_EQ(record.phase, "active");
+  EXPECT_EQ(record.phase, zerodown::engine::MigrationPhase::kActive);
   EXPECT_EQ(conn.Exec("SELECT count(*) FROM accounts").Int(0, 0), kRows);
   EXPECT_EQ(conn.Exec("SELECT count(*) FROM accounts WHERE _zd_new_balance IS DISTINCT FROM "
                       "balance")

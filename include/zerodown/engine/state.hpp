@@ -13,15 +13,29 @@
 
 namespace zerodown::engine {
 
-// Phases: "active" after a finished start, "complete", "rolled_back"; "starting", "completing"
-// and "rolling_back" while a command is (or was, when killed) running.
+// Where a migration is. Stored by name ("starting", "active", ...) in zerodown.migrations.phase,
+// which `status --json` shows.
+enum class MigrationPhase {
+  kStarting,     // start is running (or was, when killed)
+  kActive,       // start finished: both versions work
+  kCompleting,   // complete is running (or was)
+  kComplete,     // the old version is gone
+  kRollingBack,  // rollback is running (or was)
+  kRolledBack,   // back to the old schema; the migration may be started again
+};
+
+// The stored name of `phase`.
+std::string_view PhaseName(MigrationPhase phase);
+// The phase stored as `name`; throws kInternal for a name this zerodown does not know.
+MigrationPhase PhaseFromName(std::string_view name);
+
 struct MigrationRecord {
   std::string schema;
   std::string name;
   std::optional<std::string> parent;
   nlohmann::json migration;
   Plan plan;
-  std::string phase;
+  MigrationPhase phase = MigrationPhase::kStarting;
   std::string created_at;
   std::string updated_at;
 };
@@ -55,7 +69,7 @@ class State {
   std::vector<MigrationRecord> History(const std::string& schema);
 
   void Insert(const MigrationRecord& record);
-  void SetPhase(const std::string& schema, const std::string& name, const std::string& phase);
+  void SetPhase(const std::string& schema, const std::string& name, MigrationPhase phase);
   // Forgets a rolled-back migration's steps so that it can be started again.
   void Reset(const std::string& schema, const std::string& name, const nlohmann::json& migration,
              const Plan& plan, const std::optional<std::string>& parent);
