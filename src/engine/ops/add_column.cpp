@@ -3,7 +3,7 @@
 // without blocking writes; `up` fills existing rows and rows the old version inserts. A check
 // and a foreign key go in NOT VALID at start (every write from then on is held to them, up's
 // too) and are validated at complete; `unique` is an index built CONCURRENTLY and attached as
-// the constraint at complete. `pk` is refused when the file is read (model/decoder.cpp).
+// the constraint at complete. `pk` is refused when the file is read (model/decode_table_ops.cpp).
 #include "engine/ops/index_sql.hpp"
 #include "engine/ops/op_support.hpp"
 #include "engine/ops/registry.hpp"

@@ -12,10 +12,11 @@
 // under the user's names; rollback drops the copies and their indexes. No original is ever
 // rewritten. It plans; it runs no DDL.
 //
-// Its files: column_duplication.cpp checks the columns (Validate), column_duplication_constraints
-// the constraints on the copies (Add*), column_duplication_mechanism.cpp chooses between the
-// in-place backfill and the shadow copy and what verify compares, column_duplication_plan.cpp
-// emits the actions; carried_constraints.cpp carries the table's checks and foreign keys over.
+// Its files: column_duplication.cpp checks the columns (Validate),
+// column_duplication_constraints.cpp the constraints on the copies (Add*),
+// column_duplication_mechanism.cpp chooses between the in-place backfill and the shadow copy and
+// what verify compares, column_duplication_plan.cpp emits the actions; carried_constraints.cpp
+// carries the table's checks and foreign keys over.
 #pragma once
 
 #include <optional>
@@ -167,6 +168,8 @@ class ColumnDuplication {
   DataProbe Probe(PlanContext& context, const VirtualTable& table) const;
   // The copy's physical name for a column as the new version names it, or an error.
   Result<std::string> CopyOf(const std::string& column, std::string_view field) const;
+  // kInvalidMigration naming the first of `columns` this operation does not copy.
+  Status RequireCopied(const std::vector<std::string>& columns, std::string_view field) const;
   // `names` with each copied column replaced by its copy; the others (a carried foreign key may
   // read columns this operation does not copy) keep their names.
   std::vector<std::string> CopiesOf(const std::vector<std::string>& names) const;

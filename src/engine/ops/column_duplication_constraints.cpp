@@ -43,12 +43,18 @@ Status ColumnDuplication::AddCheck(PlanContext& context, CopyCheck check, std::s
   return {};
 }
 
+Status ColumnDuplication::RequireCopied(const std::vector<std::string>& columns,
+                                        std::string_view field) const {
+  for (const auto& c : columns) {
+    if (auto copy = CopyOf(c, field); !copy.ok()) return copy.error();
+  }
+  return {};
+}
+
 Status ColumnDuplication::AddUnique(PlanContext& context, CopyUnique unique,
                                     std::string_view field) {
   if (Status s = RequireFreeConstraintName(context, unique.name, field, true); !s.ok()) return s;
-  for (const auto& c : unique.columns) {
-    if (auto copy = CopyOf(c, field); !copy.ok()) return copy.error();
-  }
+  if (Status s = RequireCopied(unique.columns, field); !s.ok()) return s;
   if (unique.parameters) {
     VirtualTable& table = *context.FindTable(table_);
     for (const auto& c : unique.parameters->include_columns) {
@@ -62,12 +68,8 @@ Status ColumnDuplication::AddUnique(PlanContext& context, CopyUnique unique,
 Status ColumnDuplication::AddForeignKey(PlanContext& context, CopyForeignKey key,
                                         std::string_view field) {
   if (Status s = RequireFreeConstraintName(context, key.name, field, false); !s.ok()) return s;
-  for (const auto& c : key.columns) {
-    if (auto copy = CopyOf(c, field); !copy.ok()) return copy.error();
-  }
-  for (const auto& c : key.on_delete_set_columns) {
-    if (auto copy = CopyOf(c, field); !copy.ok()) return copy.error();
-  }
+  if (Status s = RequireCopied(key.columns, field); !s.ok()) return s;
+  if (Status s = RequireCopied(key.on_delete_set_columns, field); !s.ok()) return s;
   if (key.match_type == model::MatchType::kPartial) {
     return Error(ErrorKind::kInvalidMigration, "MATCH PARTIAL is not implemented by PostgreSQL",
                  "Use SIMPLE or FULL.")
