@@ -1,0 +1,139 @@
+// Blue-green on PostgreSQL 15: a second database (green) with blue's schema, kept in sync by
+// native logical replication (publication on the serving side, subscription on the other), a
+// switch that fences the serving side, waits for the other to have applied everything, copies
+// the sequences and builds the reverse path before the first write lands there, and teardown.
+// It does not move traffic itself: the caller's hooks (a proxy, PgBouncer, a script) pause,
+// switch and resume the application. State lives in the `zerodown` schema of both databases.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "zerodown/common/error.hpp"
+#include "zerodown/pg/connection.hpp"
+
+namespace zerodown::bluegreen {
+
+enum class Side { kBlue, kGreen };
+std::string_view SideName(Side side);
+inline Side Other(Side side) { return side == Side::kBlue ? Side::kGreen : Side::kBlue; }
+
+// The two databases, each with a conninfo the *other* server can use to reach it (the
+// subscription's CONNECTION). Owns both connections.
+class Pair {
+ public:
+  // `blue_for_green` / `green_for_blue`: "" derives them from the live connections (host, port,
+  // dbname, user, password as libpq used them), which suits servers on one host or network.
+  Pair(pg::Connection blue, pg::Connection green, std::string blue_for_green = {},
+       std::string green_for_blue = {});
+
+  pg::Connection& Of(Side side) { return side == Side::kBlue ? blue_ : green_; }
+  // How the other side's server reaches `side`.
+  const std::string& ConnInfoOf(Side side) const {
+    return side == Side::kBlue ? blue_conninfo_ : green_conninfo_;
+  }
+
+ private:
+  pg::Connection blue_;
+  pg::Connection green_;
+  std::string blue_conninfo_;
+  std::string green_conninfo_;
+};
+
+// A line of progress for the terminal ("fenced blue (12 tables) in 4 ms").
+using Progress = std::function<void(std::string_view)>;
+
+struct CreateOptions {
+  // pg_dump and psql live here ("" = $ZERODOWN_PG_BINDIR, then the compiled-in default).
+  std::string bindir;
+};
+
+struct CreateReport {
+  std::vector<std::string> tables;  // "schema"."table", as published
+  std::string fingerprint;
+};
+
+// Checks blue (every table logical replication cannot carry is named with its fix, and nothing
+// changes when one is found: kInvalidMigration), copies blue's schema into the empty green
+// (pg_dump --schema-only), creates the publications, the slot on blue and green's subscription
+// with the initial copy, and records the state on both sides. Refuses (kConflict) when green is
+// not empty or a blue-green pair already exists.
+Result<CreateReport> Create(Pair& pair, const CreateOptions& options, const Progress& progress);
+
+struct Guardrail {
+  std::string name;  // "lag", "long transaction", "schema", "subscription", "initial copy"
+  bool ok = false;
+  std::string detail;  // what was measured, and the fix when not ok
+};
+
+struct StatusReport {
+  Side serving = Side::kBlue;
+  std::string phase;  // "replicating", or "switching" while a switch runs (or was killed)
+  std::optional<std::int64_t>
+      lag_bytes;                      // WAL of the serving side its subscriber has not confirmed
+  std::optional<double> lag_seconds;  // how long a heartbeat took to arrive, or a lower bound
+  int tables_total = 0;
+  int tables_ready = 0;                     // pg_subscription_rel state 'r'
+  std::vector<std::string> tables_copying;  // "schema.table (d: copying)"
+  std::vector<Guardrail> guardrails;
+};
+
+struct StatusOptions {
+  // Longest wait for the heartbeat written now to arrive on the receiving side.
+  std::chrono::milliseconds heartbeat_wait{1000};
+  double max_lag_seconds = 1.0;
+  std::int64_t max_lag_bytes = 16 * 1024 * 1024;
+  std::chrono::seconds max_transaction_age{5};
+};
+
+// Writes one heartbeat on the serving side and measures lag, copy progress and the guardrails of
+// a switch. Changes nothing else. kNotFound when no blue-green pair exists.
+Result<StatusReport> Inspect(Pair& pair, const StatusOptions& options);
+// One heartbeat on the serving side (for `status --watch`, twice a second). A fenced side refuses
+// it; that is not an error.
+void Heartbeat(Pair& pair);
+
+// Shell commands run through /bin/sh -c with ZERODOWN_BLUEGREEN_FROM / _TO set to blue or green
+// and their stdout sent to stderr. "" skips one. Each must end within the step timeout.
+struct Hooks {
+  std::string pause;   // stop sending new transactions, and return once in-flight ones ended
+  std::string move;    // send traffic to $ZERODOWN_BLUEGREEN_TO from now on
+  std::string resume;  // let traffic flow again
+};
+
+struct SwitchOptions {
+  Hooks hooks;
+  bool back = false;  // green -> blue
+  std::chrono::milliseconds step_timeout{10000};
+  StatusOptions guardrails;
+  std::int64_t sequence_margin = 1000;
+};
+
+struct SwitchReport {
+  Side from = Side::kBlue;
+  Side to = Side::kGreen;
+  bool switched = false;  // false: a killed switch was undone and nothing else ran
+  double pause_ms = 0;    // pause hook started -> resume hook ended
+  std::vector<std::pair<std::string, double>> steps_ms;  // each step and how long it took
+  double lag_seconds_before = 0;
+};
+
+// The switch (see docs/bluegreen.md): guardrails, pause, fence, wait, sequences, reverse path,
+// move, resume. A guardrail that fails refuses before anything changes (kConflict); a step that
+// fails or passes its timeout undoes what ran, resumes on the side that served, and fails with
+// kMigrationFailed. A switch killed midway is finished (traffic had moved) or undone by the next
+// run, which reports switched = false in the second case.
+Result<SwitchReport> Switch(Pair& pair, const SwitchOptions& options, const Progress& progress);
+
+// finish: drops subscriptions, slots, publications, heartbeat and state on both sides; the side
+// that does not serve keeps its fence (its writes fail) so nothing writes there by mistake.
+// abort: the same, allowed only while blue serves, and the fence goes too. Both are safe to run
+// again after a failure.
+Status Finish(Pair& pair, bool abort, const Progress& progress);
+
+}  // namespace zerodown::bluegreen

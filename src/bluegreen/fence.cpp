@@ -1,0 +1,65 @@
+#include "bluegreen/fence.hpp"
+
+#include <fmt/format.h>
+
+#include "bluegreen/state.hpp"
+
+namespace zerodown::bluegreen {
+namespace {
+
+std::vector<std::string> FencedTables(pg::Connection& conn, const std::vector<TableRef>& tables) {
+  std::vector<std::string> quoted = {conn.Ident(kHeartbeatSchema, kHeartbeatTable)};
+  for (const auto& t : tables) quoted.push_back(t.Quoted(conn));
+  return quoted;
+}
+
+void SetLockTimeout(pg::Connection& conn, std::chrono::milliseconds timeout) {
+  conn.Exec(fmt::format("SET LOCAL lock_timeout = {}", std::max<std::int64_t>(1, timeout.count())));
+}
+
+}  // namespace
+
+std::string Fence(pg::Connection& conn, const std::vector<TableRef>& tables,
+                  const std::string& token, std::chrono::milliseconds lock_timeout) {
+  pg::Transaction tx(conn);
+  SetLockTimeout(conn, lock_timeout);
+  auto quoted = FencedTables(conn, tables);
+  std::string list;
+  for (const auto& table : quoted) list += (list.empty() ? "" : ", ") + table;
+  // Every lock first, so that a writer that began before the fence commits before the marker
+  // (and is replicated before it), and one that comes after sees the triggers.
+  conn.Exec("LOCK TABLE " + list + " IN SHARE ROW EXCLUSIVE MODE");
+  // The marker before the triggers, which would refuse it.
+  conn.Exec(
+      "UPDATE zerodown.bluegreen_heartbeat SET beat_at = clock_timestamp(), token = $1 "
+      "WHERE id = 1",
+      {token});
+  for (const auto& table : quoted) {
+    conn.Exec(fmt::format("DROP TRIGGER IF EXISTS {} ON {}", conn.Ident(kFenceTrigger), table));
+    conn.Exec(
+        fmt::format("CREATE TRIGGER {} BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON {} "
+                    "FOR EACH STATEMENT EXECUTE FUNCTION zerodown.bluegreen_fence()",
+                    conn.Ident(kFenceTrigger), table));
+  }
+  tx.Commit();
+  return conn.Exec("SELECT pg_current_wal_lsn()::text").Text(0, 0);
+}
+
+void Unfence(pg::Connection& conn, const std::vector<TableRef>& tables,
+             std::chrono::milliseconds lock_timeout) {
+  pg::Transaction tx(conn);
+  SetLockTimeout(conn, lock_timeout);
+  for (const auto& table : FencedTables(conn, tables)) {
+    conn.Exec(fmt::format("DROP TRIGGER IF EXISTS {} ON {}", conn.Ident(kFenceTrigger), table));
+  }
+  tx.Commit();
+}
+
+bool IsFenced(pg::Connection& conn) {
+  return conn
+      .Exec("SELECT EXISTS (SELECT FROM pg_trigger WHERE tgname = $1)",
+            {std::string(kFenceTrigger)})
+      .Bool(0, 0);
+}
+
+}  // namespace zerodown::bluegreen

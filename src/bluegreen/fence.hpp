@@ -1,0 +1,30 @@
+// The write fence of the side that stops serving: a statement trigger on every published table
+// (the heartbeat's included) that raises read_only_sql_transaction for INSERT, UPDATE, DELETE and
+// TRUNCATE. It stops every role and every session, the ones already connected included, and not
+// the subscription's apply worker (session_replication_role = replica fires no ordinary
+// trigger), so the reverse path can write where no application can.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "bluegreen/catalog.hpp"
+
+namespace zerodown::bluegreen {
+
+inline constexpr std::string_view kFenceTrigger = "zerodown_bluegreen_fence";
+
+// In one transaction: writes heartbeat `token` (the marker the other side must show before the
+// switch goes on) and creates the fence triggers. Each CREATE TRIGGER takes SHARE ROW EXCLUSIVE
+// on its table, so the transaction waits for the writes in flight to commit, and fails after
+// `lock_timeout` (then nothing is fenced). Returns blue's WAL position after the commit.
+std::string Fence(pg::Connection& conn, const std::vector<TableRef>& tables,
+                  const std::string& token, std::chrono::milliseconds lock_timeout);
+// Drops the fence triggers (SHARE ROW EXCLUSIVE, briefly) in one transaction.
+void Unfence(pg::Connection& conn, const std::vector<TableRef>& tables,
+             std::chrono::milliseconds lock_timeout);
+// Whether any fence trigger exists on `conn`'s tables.
+bool IsFenced(pg::Connection& conn);
+
+}  // namespace zerodown::bluegreen

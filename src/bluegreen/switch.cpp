@@ -1,0 +1,112 @@
+// bluegreen::Switch: the guardrails, then the steps in the order that loses nothing (see
+// docs/bluegreen.md), undone on the first failure; a switch found interrupted is finished or
+// undone first.
+#include <fmt/format.h>
+
+#include "bluegreen/switch_steps.hpp"
+
+namespace zerodown::bluegreen {
+namespace {
+
+constexpr Step kOrder[] = {Step::kPaused,         Step::kFenced,         Step::kCaughtUp,
+                           Step::kSequences,      Step::kSlot,           Step::kForwardDisabled,
+                           Step::kReverseCreated, Step::kTargetUnfenced, Step::kMoved};
+
+// Every SQL statement of the switch ends within a step's timeout.
+void LimitStatements(Pair& pair, std::chrono::milliseconds timeout) {
+  for (Side side : {Side::kBlue, Side::kGreen}) {
+    pair.Of(side).Exec(fmt::format("SET statement_timeout = {}", timeout.count()));
+  }
+}
+
+Status CheckGuardrails(Pair& pair, const SwitchOptions& options, Side from, SwitchReport& report) {
+  auto inspected = Inspect(pair, options.guardrails);
+  if (!inspected) return inspected.error();
+  if (inspected->serving != from) {
+    return Error(ErrorKind::kConflict, fmt::format("{} serves already", SideName(Other(from))),
+                 from == Side::kBlue ? "Use `switch --back` to go back to blue."
+                                     : "Use `switch` (without --back) to move to green.");
+  }
+  std::string failed;
+  for (const auto& g : inspected->guardrails) {
+    if (!g.ok) failed += fmt::format("\n  - {}: {}", g.name, g.detail);
+  }
+  if (!failed.empty()) {
+    return Error(ErrorKind::kConflict,
+                 "the switch was refused before it changed anything:" + failed,
+                 "Fix what is listed (or wait for lag to drop) and run switch again.");
+  }
+  report.lag_seconds_before = inspected->lag_seconds.value_or(0);
+  return Status::Ok();
+}
+
+// A switch found in the state: killed after traffic moved, it is finished; before, undone.
+Result<SwitchReport> Recover(Pair& pair, PairState& state, const SwitchOptions& options,
+                             const Progress& progress) {
+  SwitchReport report;
+  report.from = state.switching->from;
+  report.to = state.switching->to;
+  SwitchRun run(pair, state, options, progress);
+  bool moved = state.switching->Did(Step::kMoved);
+  progress(fmt::format("a switch from {} to {} was interrupted; {} it", SideName(report.from),
+                       SideName(report.to), moved ? "finishing" : "undoing"));
+  if (moved) {
+    run.Finish();
+    report.switched = true;
+  } else {
+    run.Undo();
+  }
+  return report;
+}
+
+}  // namespace
+
+Result<SwitchReport> Switch(Pair& pair, const SwitchOptions& options, const Progress& progress) {
+  auto state = LoadState(pair);
+  if (!state) {
+    return Error(ErrorKind::kNotFound, "no blue-green pair exists for these databases",
+                 "Run `zerodown bluegreen create --green URL` first.");
+  }
+  LimitStatements(pair, options.step_timeout);
+  if (state->switching) return Recover(pair, *state, options, progress);
+
+  Side from = options.back ? Side::kGreen : Side::kBlue;
+  SwitchReport report;
+  report.from = from;
+  report.to = Other(from);
+  if (auto checked = CheckGuardrails(pair, options, from, report); !checked) {
+    return checked.error();
+  }
+  state->switching = SwitchProgress{from, Other(from), {}, false};
+  SwitchRun run(pair, *state, options, progress);
+  for (Step step : kOrder) {
+    try {
+      run.Do(step);
+    } catch (const Error& e) {
+      progress(fmt::format("{} failed: {}; undoing", StepName(step), e.Describe()));
+      run.Undo();
+      return Error(ErrorKind::kMigrationFailed,
+                   fmt::format("the switch from {} to {} failed at step {} and was undone: {} "
+                               "serves, as before. Cause: {}",
+                               SideName(from), SideName(Other(from)), StepName(step),
+                               SideName(from), e.message()),
+                   e.fix());
+    }
+  }
+  try {
+    run.Finish();
+  } catch (const Error& e) {
+    // Traffic is on the new side already: a rerun finishes the cleanup.
+    return Error(ErrorKind::kMigrationFailed,
+                 fmt::format("switched to {}, but the cleanup after it failed: {}",
+                             SideName(Other(from)), e.message()),
+                 "Run `zerodown bluegreen switch` again to finish it.");
+  }
+  report.pause_ms = run.PauseMs();
+  for (Step step : kOrder) report.steps_ms.emplace_back(StepName(step), run.StepMs(step));
+  report.steps_ms.emplace_back(StepName(Step::kResumed), run.StepMs(Step::kResumed));
+  report.switched = true;
+  return report;
+}
+
+}  // namespace zerodown::bluegreen

@@ -1,0 +1,53 @@
+// The steps of one switch from the serving side to the other, each with its undo, each recorded
+// in the state as it completes so that a rerun after a kill knows what ran. SwitchRun sequences
+// nothing itself: bluegreen::Switch decides the order, what to undo and when to finish.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "bluegreen/state.hpp"
+#include "zerodown/bluegreen/bluegreen.hpp"
+
+namespace zerodown::bluegreen {
+
+class SwitchRun {
+ public:
+  // `state.switching` must be set (from, to, steps done so far).
+  SwitchRun(Pair& pair, PairState& state, const SwitchOptions& options, const Progress& progress);
+
+  // Runs `step` within the step timeout and records it; throws Error when it fails or times out
+  // (a hook killed, a lock not had, green not caught up).
+  void Do(Step step);
+  // Undoes every recorded step before kMoved, newest first, then runs the resume hook; records
+  // each undo. Keeps going past a failing undo and throws the first error at the end.
+  void Undo();
+  // After kMoved: the resume hook (unless done), the old direction's subscription and slots
+  // dropped, the new sender's fingerprint recorded, the switch cleared.
+  void Finish();
+
+  double StepMs(Step step) const { return step_ms_[static_cast<std::size_t>(step)]; }
+  // From the start of the pause hook to the end of the resume hook, as this run saw it.
+  double PauseMs() const {
+    return std::chrono::duration<double, std::milli>(resumed_at_ - paused_at_).count();
+  }
+
+ private:
+  pg::Connection& From() { return pair_.Of(state_.switching->from); }
+  pg::Connection& To() { return pair_.Of(state_.switching->to); }
+  void Record(Step step, bool done);
+  void WaitCaughtUp();
+  void CopySequences();
+  void DropOldPath();
+
+  Pair& pair_;
+  PairState& state_;
+  const SwitchOptions& options_;
+  const Progress& progress_;
+  std::string token_;
+  double step_ms_[10] = {};
+  std::chrono::steady_clock::time_point paused_at_;
+  std::chrono::steady_clock::time_point resumed_at_;
+};
+
+}  // namespace zerodown::bluegreen

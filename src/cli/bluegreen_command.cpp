@@ -1,0 +1,222 @@
+// zerodown bluegreen create|status|switch|finish|abort: a green database kept in sync with blue by
+// logical replication, the switch to it and back. The logic is in bluegreen/; this file parses
+// flags and prints.
+#include <fmt/format.h>
+
+#include <csignal>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "cli/support.hpp"
+#include "zerodown/bluegreen/bluegreen.hpp"
+
+namespace zerodown::cli {
+namespace {
+
+struct BlueGreenFlags {
+  std::string green_url;
+  std::string blue_for_green;
+  std::string green_for_blue;
+  bluegreen::SwitchOptions switching;
+  double step_timeout_s = 10;
+  double max_lag_s = 1;
+  int max_transaction_age_s = 5;
+  bool watch = false;
+};
+
+bluegreen::Pair OpenPair(const GlobalOptions& global, const BlueGreenFlags& flags) {
+  pg::Connection green = pg::Connection::Open(flags.green_url, "zerodown bluegreen");
+  return bluegreen::Pair(Connect(global), std::move(green), flags.blue_for_green,
+                         flags.green_for_blue);
+}
+
+bluegreen::Progress Printer(const GlobalOptions& global) {
+  return [json = global.json](std::string_view line) {
+    if (json) {
+      std::cerr << nlohmann::json{{"event", "bluegreen"}, {"message", line}}.dump() << "\n";
+    } else {
+      std::cerr << line << "\n";
+    }
+  };
+}
+
+nlohmann::json StatusJson(const bluegreen::StatusReport& r) {
+  nlohmann::json guardrails = nlohmann::json::array();
+  for (const auto& g : r.guardrails) {
+    guardrails.push_back({{"name", g.name}, {"ok", g.ok}, {"detail", g.detail}});
+  }
+  return {{"serving", bluegreen::SideName(r.serving)},
+          {"phase", r.phase},
+          {"lag_bytes", r.lag_bytes ? nlohmann::json(*r.lag_bytes) : nlohmann::json()},
+          {"lag_seconds", r.lag_seconds ? nlohmann::json(*r.lag_seconds) : nlohmann::json()},
+          {"tables_total", r.tables_total},
+          {"tables_ready", r.tables_ready},
+          {"tables_copying", r.tables_copying},
+          {"guardrails", guardrails}};
+}
+
+void PrintStatus(const bluegreen::StatusReport& r) {
+  std::cout << fmt::format("serving: {} ({}), replicating to {}\n", bluegreen::SideName(r.serving),
+                           r.phase, bluegreen::SideName(bluegreen::Other(r.serving)));
+  std::cout << fmt::format(
+      "lag: {} s, {} bytes\n",
+      r.lag_seconds ? fmt::format("{:.3f}", *r.lag_seconds) : std::string("unknown"),
+      r.lag_bytes ? std::to_string(*r.lag_bytes) : std::string("unknown"));
+  std::cout << fmt::format("initial copy: {} of {} tables ready\n", r.tables_ready, r.tables_total);
+  for (const auto& t : r.tables_copying) std::cout << "  " << t << "\n";
+  std::cout << "guardrails of a switch:\n";
+  for (const auto& g : r.guardrails) {
+    std::cout << fmt::format("  [{}] {}: {}\n", g.ok ? "ok" : "no", g.name, g.detail);
+  }
+}
+
+void AddPairFlags(CLI::App* cmd, BlueGreenFlags& flags) {
+  cmd->add_option("--green", flags.green_url, "libpq URL or conninfo of the green database")
+      ->envname("ZERODOWN_GREEN_URL")
+      ->required();
+  cmd->add_option("--blue-conninfo-for-green", flags.blue_for_green,
+                  "how green's server reaches blue (default: as zerodown reached it)");
+  cmd->add_option("--green-conninfo-for-blue", flags.green_for_blue,
+                  "how blue's server reaches green (default: as zerodown reached it)");
+}
+
+void RunStatus(const GlobalOptions& global, BlueGreenFlags& flags) {
+  bluegreen::Pair pair = OpenPair(global, flags);
+  flags.switching.guardrails.max_lag_seconds = flags.max_lag_s;
+  for (;;) {
+    auto report = bluegreen::Inspect(pair, flags.switching.guardrails).ValueOrThrow();
+    if (global.json) {
+      std::cout << StatusJson(report).dump() << "\n" << std::flush;
+    } else {
+      PrintStatus(report);
+    }
+    if (!flags.watch) return;
+    // --watch writes the heartbeat twice a second while it waits for the next refresh.
+    for (int i = 0; i < 2; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      bluegreen::Heartbeat(pair);
+    }
+    if (!global.json) std::cout << "\n";
+  }
+}
+
+void RunSwitch(const GlobalOptions& global, BlueGreenFlags& flags) {
+  auto& options = flags.switching;
+  options.step_timeout =
+      std::chrono::milliseconds(static_cast<std::int64_t>(flags.step_timeout_s * 1000));
+  options.guardrails.max_lag_seconds = flags.max_lag_s;
+  options.guardrails.max_transaction_age = std::chrono::seconds(flags.max_transaction_age_s);
+  bluegreen::Pair pair = OpenPair(global, flags);
+  auto report = bluegreen::Switch(pair, options, Printer(global)).ValueOrThrow();
+  if (global.json) {
+    nlohmann::json steps = nlohmann::json::object();
+    for (const auto& [name, ms] : report.steps_ms) steps[name] = ms;
+    std::cout << nlohmann::json{{"from", bluegreen::SideName(report.from)},
+                                {"to", bluegreen::SideName(report.to)},
+                                {"switched", report.switched},
+                                {"pause_ms", report.pause_ms},
+                                {"lag_seconds_before", report.lag_seconds_before},
+                                {"steps_ms", steps}}
+                     .dump()
+              << "\n";
+  } else if (!report.switched) {
+    std::cout << fmt::format(
+        "an interrupted switch from {} to {} was undone: {} serves; run switch again\n",
+        bluegreen::SideName(report.from), bluegreen::SideName(report.to),
+        bluegreen::SideName(report.from));
+  } else {
+    std::cout << fmt::format(
+        "switched from {} to {}: traffic paused {:.1f} ms (lag before {:.3f} s)\n",
+        bluegreen::SideName(report.from), bluegreen::SideName(report.to), report.pause_ms,
+        report.lag_seconds_before);
+  }
+}
+
+void AddSwitchFlags(CLI::App* cmd, BlueGreenFlags& flags) {
+  auto& o = flags.switching;
+  cmd->add_flag("--back", o.back, "switch from green back to blue");
+  cmd->add_option(
+      "--pause-command", o.hooks.pause,
+      "shell command that pauses traffic and returns once in-flight transactions ended");
+  cmd->add_option("--switch-command", o.hooks.move,
+                  "shell command that sends traffic to $ZERODOWN_BLUEGREEN_TO");
+  cmd->add_option("--resume-command", o.hooks.resume, "shell command that resumes traffic");
+  cmd->add_option("--step-timeout", flags.step_timeout_s,
+                  "seconds each step may take before the switch is undone")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 600.0));
+  cmd->add_option("--max-lag", flags.max_lag_s, "seconds of replication lag a switch accepts")
+      ->capture_default_str();
+  cmd->add_option("--max-lag-bytes", o.guardrails.max_lag_bytes,
+                  "bytes of unconfirmed WAL a switch accepts")
+      ->capture_default_str();
+  cmd->add_option("--max-transaction-age", flags.max_transaction_age_s,
+                  "seconds a transaction may be open on the serving side for a switch to start")
+      ->capture_default_str();
+  cmd->add_option("--sequence-margin", o.sequence_margin,
+                  "how far beyond the serving side's value each sequence is set")
+      ->capture_default_str();
+}
+
+const CommandRegistration kRegistration{
+    90, [](CLI::App& app, GlobalOptions& global) {
+      auto flags = std::make_shared<BlueGreenFlags>();
+      auto* bg = app.add_subcommand(
+          "bluegreen",
+          "A green database with blue's schema, kept in sync by logical replication; a switch "
+          "to it in well under a second and a way back that loses no write (docs/bluegreen.md)."
+          "\n\nExample:\n  zerodown bluegreen create --green postgres://db2/shop\n"
+          "  zerodown bluegreen status --green postgres://db2/shop\n"
+          "  zerodown bluegreen switch --green … --pause-command … --switch-command …");
+      bg->require_subcommand(1);
+
+      auto* create = bg->add_subcommand(
+          "create", "copy blue's schema to the empty green and start replicating into it");
+      AddPairFlags(create, *flags);
+      create->callback([&global, flags] {
+        bluegreen::Pair pair = OpenPair(global, *flags);
+        auto report = bluegreen::Create(pair, {}, Printer(global)).ValueOrThrow();
+        if (global.json) {
+          std::cout << nlohmann::json{{"tables", report.tables},
+                                      {"fingerprint", report.fingerprint}}
+                           .dump()
+                    << "\n";
+        } else {
+          std::cout << fmt::format("replicating {} tables from blue to green\n",
+                                   report.tables.size());
+        }
+      });
+
+      auto* status = bg->add_subcommand(
+          "status",
+          "lag, initial-copy progress and the guardrails of a switch (writes a heartbeat)");
+      AddPairFlags(status, *flags);
+      status->add_flag("--watch", flags->watch,
+                       "refresh every second, writing a heartbeat twice a second");
+      status->add_option("--max-lag", flags->max_lag_s, "lag guardrail in seconds")
+          ->capture_default_str();
+      status->callback([&global, flags] { RunStatus(global, *flags); });
+
+      auto* sw = bg->add_subcommand(
+          "switch", "move the application to green (or back to blue with --back), losing no write");
+      AddPairFlags(sw, *flags);
+      AddSwitchFlags(sw, *flags);
+      sw->callback([&global, flags] { RunSwitch(global, *flags); });
+
+      for (bool abort : {false, true}) {
+        auto* end = bg->add_subcommand(
+            abort ? "abort" : "finish",
+            abort ? "while blue serves: drop all replication of the pair and blue's fence"
+                  : "drop all replication of the pair; the side not serving stays fenced");
+        AddPairFlags(end, *flags);
+        end->callback([&global, flags, abort] {
+          bluegreen::Pair pair = OpenPair(global, *flags);
+          bluegreen::Finish(pair, abort, Printer(global)).ThrowIfError();
+          if (global.json) std::cout << nlohmann::json{{"done", true}}.dump() << "\n";
+        });
+      }
+    }};
+
+}  // namespace
+}  // namespace zerodown::cli

@@ -1,0 +1,211 @@
+// Promise: `zerodown bluegreen switch` moves a writing application from blue to green and
+// `switch --back` moves it back, with no client error, every acknowledged write present exactly
+// once on the side that serves afterwards, sequences never reusing a value, and the side left
+// behind fenced; a switch whose green stops replaying is undone within its timeout and loses
+// nothing; a switch killed midway is finished or undone by the next run.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "support/database.hpp"
+#include "support/green_cluster.hpp"
+#include "support/routed_ledger.hpp"
+
+namespace zerodown::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr std::string_view kLedger =
+    "CREATE TABLE ledger (id bigserial PRIMARY KEY, client int NOT NULL, amount int NOT NULL, "
+    "at timestamptz NOT NULL DEFAULT clock_timestamp());"
+    "INSERT INTO ledger (client, amount) SELECT -1, 1 FROM generate_series(1, 1000);";
+
+std::int64_t Count(const std::string& conninfo, const std::string& sql) {
+  return Connect(conninfo).Exec(sql).Int(0, 0);
+}
+
+// A pair created and done with its initial copy.
+struct PairFixture {
+  std::string blue = FreshDatabase();
+  std::string green = FreshGreenDatabase(blue);
+
+  void Create() {
+    Connect(blue).Run(kLedger);
+    std::string out;
+    ASSERT_EQ(RunZerodown(BlueGreen("create", blue, green), &out), 0) << out;
+    for (int i = 0; i < 120; ++i) {
+      if (RunZerodown("--json " + BlueGreen("status", blue, green), &out) == 0) {
+        auto status = nlohmann::json::parse(out.substr(0, out.find('\n')));
+        if (status["tables_total"] == 2 && status["tables_ready"] == 2) return;
+      }
+      std::this_thread::sleep_for(250ms);
+    }
+    FAIL() << "initial copy did not finish: " << out;
+  }
+  // `switch` with the ledger's hooks and `extra` flags; the report line of --json, or null.
+  nlohmann::json Switch(const RoutedLedger& ledger, const std::string& extra, int* code,
+                        std::string* out) {
+    *code = RunZerodown("--json " + BlueGreen("switch", blue, green) + " --pause-command " +
+                            Quoted(ledger.PauseCommand()) + " --switch-command " +
+                            Quoted(ledger.SwitchCommand()) + " --resume-command " +
+                            Quoted(ledger.ResumeCommand()) + " " + extra,
+                        out);
+    for (std::size_t at = 0; at < out->size();) {
+      std::size_t end = out->find('\n', at);
+      std::string line = out->substr(at, end - at);
+      if (line.find("\"switched\"") != std::string::npos) return nlohmann::json::parse(line);
+      if (end == std::string::npos) break;
+      at = end + 1;
+    }
+    return nullptr;
+  }
+  void WaitEqual(const std::string& sql) {
+    for (int i = 0; i < 300 && Count(blue, sql) != Count(green, sql); ++i) {
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+};
+
+// Every acknowledged insert is on `conninfo` once, with its client and amount, and nothing else
+// but the 1000 seed rows.
+void ExpectEveryAck(const std::string& conninfo, const std::vector<RoutedLedger::Ack>& acks,
+                    const char* side) {
+  auto rows = Connect(conninfo).Exec("SELECT id, client, amount FROM ledger WHERE client >= 0");
+  std::map<std::int64_t, std::pair<int, int>> stored;
+  for (int i = 0; i < rows.size(); ++i) {
+    stored[rows.Int(i, 0)] = {static_cast<int>(rows.Int(i, 1)), static_cast<int>(rows.Int(i, 2))};
+  }
+  EXPECT_EQ(stored.size(), acks.size()) << side;
+  int missing = 0;
+  for (const auto& a : acks) {
+    auto it = stored.find(a.id);
+    if (it == stored.end() || it->second != std::make_pair(a.client, a.amount)) ++missing;
+  }
+  EXPECT_EQ(missing, 0) << side << ": acknowledged writes missing or changed";
+}
+
+TEST(BlueGreenSwitch, SwitchAndBackUnderLoadLoseNoWrite) {
+  PairFixture pair;
+  ASSERT_NO_FATAL_FAILURE(pair.Create());
+  RoutedLedger ledger(pair.blue, pair.green, 8,
+                      "/tmp/zerodown-bluegreen-" + std::to_string(getpid()));
+  std::this_thread::sleep_for(1s);
+  int code = 0;
+  std::string out;
+  auto there = pair.Switch(ledger, "", &code, &out);
+  ASSERT_EQ(code, 0) << out;
+  ASSERT_TRUE(there.is_object() && there["switched"] == true) << out;
+  std::int64_t pause_there = ledger.max_ms.exchange(0);
+  std::this_thread::sleep_for(1s);
+  EXPECT_GT(ledger.AcksOn(true), 0) << "writes continue on green";
+  auto back = pair.Switch(ledger, "--back", &code, &out);
+  ASSERT_EQ(code, 0) << out;
+  ASSERT_TRUE(back.is_object() && back["switched"] == true) << out;
+  std::int64_t pause_back = ledger.max_ms.exchange(0);
+  std::this_thread::sleep_for(1s);
+  ledger.Stop();
+  EXPECT_EQ(ledger.failed, 0) << ledger.last_error();
+
+  auto acks = ledger.acks();
+  std::set<std::int64_t> ids;
+  for (const auto& a : acks) ids.insert(a.id);
+  EXPECT_EQ(ids.size(), acks.size()) << "a sequence handed out a value twice";
+  ExpectEveryAck(pair.blue, acks, "blue");
+  pair.WaitEqual("SELECT count(*) FROM ledger");
+  ExpectEveryAck(pair.green, acks, "green");
+  EXPECT_EQ(Count(pair.blue, "SELECT sum(amount) FROM ledger"),
+            Count(pair.green, "SELECT sum(amount) FROM ledger"));
+  // Green no longer serves: the fence refuses every session's writes.
+  auto refused = Connect(pair.green).TryExec("INSERT INTO ledger (client, amount) VALUES (0, 0)");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().sqlstate(), "25006");
+  std::cout << "bluegreen switch: " << acks.size() << " acknowledged writes ("
+            << ledger.AcksOn(true) << " on green); longest client wait " << pause_there
+            << " ms (switch, " << there["pause_ms"] << " ms paused by zerodown) and " << pause_back
+            << " ms (back, " << back["pause_ms"] << " ms); steps " << there["steps_ms"].dump()
+            << "\n";
+  EXPECT_LT(pause_there, 1000);
+  EXPECT_LT(pause_back, 1000);
+
+  ASSERT_EQ(RunZerodown(BlueGreen("finish", pair.blue, pair.green), &out), 0) << out;
+  EXPECT_EQ(ReplicationLeftovers(pair.blue), 0);
+  EXPECT_EQ(ReplicationLeftovers(pair.green), 0);
+}
+
+TEST(BlueGreenSwitch, GreenThatStopsReplayingIsUndoneWithinTheTimeout) {
+  PairFixture pair;
+  ASSERT_NO_FATAL_FAILURE(pair.Create());
+  RoutedLedger ledger(pair.blue, pair.green, 4,
+                      "/tmp/zerodown-bluegreen-stall-" + std::to_string(getpid()));
+  std::this_thread::sleep_for(500ms);
+  // The pause hook stops green's apply worker: the switch cannot see blue's last writes there.
+  std::string stall = SharedCluster().bindir() + "/psql \"" + pair.green +
+                      "\" -qc \"ALTER SUBSCRIPTION zerodown_bluegreen_from_blue DISABLE\"";
+  std::string out;
+  auto began = std::chrono::steady_clock::now();
+  int code = RunZerodown(
+      BlueGreen("switch", pair.blue, pair.green) + " --step-timeout 2 --pause-command " +
+          Quoted(ledger.PauseCommand() + "; " + stall) + " --resume-command " +
+          Quoted(ledger.ResumeCommand()) + " --switch-command " + Quoted(ledger.SwitchCommand()),
+      &out);
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  EXPECT_EQ(code, ExitCode(ErrorKind::kMigrationFailed)) << out;
+  EXPECT_NE(out.find("failed at step caught_up and was undone"), std::string::npos) << out;
+  EXPECT_LT(took, 6.0) << out;
+  // Blue serves again, unfenced, and takes the writes that follow.
+  int before = ledger.AcksOn(false);
+  std::this_thread::sleep_for(500ms);
+  EXPECT_GT(ledger.AcksOn(false), before);
+  EXPECT_EQ(ledger.AcksOn(true), 0);
+  EXPECT_EQ(Count(pair.blue, "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'zerodown%'"), 0);
+  EXPECT_EQ(Count(pair.blue, "SELECT count(*) FROM pg_subscription"), 0);
+  EXPECT_EQ(Count(pair.green,
+                  "SELECT count(*) FROM pg_replication_slots WHERE database = current_database()"),
+            0);
+  ledger.Stop();
+  EXPECT_EQ(ledger.failed, 0) << ledger.last_error();
+  // Once green replays again, it has every acknowledged write.
+  Connect(pair.green).Exec("ALTER SUBSCRIPTION zerodown_bluegreen_from_blue ENABLE");
+  pair.WaitEqual("SELECT count(*) FROM ledger");
+  ExpectEveryAck(pair.green, ledger.acks(), "green");
+  ASSERT_EQ(RunZerodown(BlueGreen("abort", pair.blue, pair.green), &out), 0) << out;
+  EXPECT_EQ(ReplicationLeftovers(pair.blue), 0);
+  EXPECT_EQ(ReplicationLeftovers(pair.green), 0);
+}
+
+TEST(BlueGreenSwitch, KilledSwitchIsUndoneBeforeTrafficMovedAndFinishedAfter) {
+  PairFixture pair;
+  ASSERT_NO_FATAL_FAILURE(pair.Create());
+  std::string out;
+  std::string base = BlueGreen("switch", pair.blue, pair.green);
+  // Killed in its pause hook: the rerun undoes it, blue keeps serving.
+  EXPECT_NE(RunZerodown(base + " --pause-command 'kill -9 $PPID'", &out), 0) << out;
+  ASSERT_EQ(RunZerodown(base, &out), 0) << out;
+  EXPECT_NE(out.find("was undone"), std::string::npos) << out;
+  Connect(pair.blue).Exec("INSERT INTO ledger (client, amount) VALUES (1, 1)");
+  // Killed in its resume hook, after traffic moved: the rerun finishes it.
+  EXPECT_NE(RunZerodown(base + " --resume-command 'kill -9 $PPID'", &out), 0) << out;
+  ASSERT_EQ(RunZerodown(base, &out), 0) << out;
+  EXPECT_NE(out.find("switched from blue to green"), std::string::npos) << out;
+  EXPECT_FALSE(
+      Connect(pair.blue).TryExec("INSERT INTO ledger (client, amount) VALUES (2, 2)").ok());
+  Connect(pair.green).Exec("INSERT INTO ledger (client, amount) VALUES (3, 3)");
+  // The old direction is gone; the way back is in place.
+  EXPECT_EQ(Count(pair.blue,
+                  "SELECT count(*) FROM pg_replication_slots WHERE database = current_database()"),
+            0);
+  EXPECT_EQ(Count(pair.blue, "SELECT count(*) FROM pg_subscription"), 1);
+  pair.WaitEqual("SELECT count(*) FROM ledger");
+  EXPECT_EQ(Count(pair.blue, "SELECT count(*) FROM ledger WHERE client = 3"), 1);
+  ASSERT_EQ(RunZerodown(BlueGreen("finish", pair.blue, pair.green), &out), 0) << out;
+  EXPECT_EQ(ReplicationLeftovers(pair.blue), 0);
+  EXPECT_EQ(ReplicationLeftovers(pair.green), 0);
+}
+
+}  // namespace
+}  // namespace zerodown::testing
