@@ -7,7 +7,9 @@ Pair::Pair(pg::Connection blue, pg::Connection green, std::string blue_for_green
            std::string green_for_blue)
     : blue_(std::move(blue)),
       green_(std::move(green)),
-      blue_conninfo_(blue_for_green.empty() ? ConnInfoOf(blue_) : std::move(blue_for_green)),
-      green_conninfo_(green_for_blue.empty() ? ConnInfoOf(green_) : std::move(green_for_blue)) {}
+      blue_conninfo_(blue_for_green.empty() ? bluegreen::ConnInfoOf(blue_)
+                                            : std::move(blue_for_green)),
+      green_conninfo_(green_for_blue.empty() ? bluegreen::ConnInfoOf(green_)
+                                             : std::move(green_for_blue)) {}
 
 }  // namespace zerodown::bluegreen

@@ -96,7 +96,9 @@ TEST(BlueGreenCreate, CopiesSchemaAndRowsUnderWritesAndFinishLeavesNothing) {
   ASSERT_TRUE(status["lag_seconds"].is_number()) << status.dump();
   EXPECT_LT(status["lag_seconds"].get<double>(), 1.0) << status.dump();
   for (const auto& g : status["guardrails"]) {
-    if (g["name"] != "long transaction") EXPECT_TRUE(g["ok"].get<bool>()) << g.dump();
+    if (g["name"] != "long transaction") {
+      EXPECT_TRUE(g["ok"].get<bool>()) << g.dump();
+    }
   }
   writers.Stop();
   EXPECT_EQ(writers.failed, 0) << writers.last_error();
