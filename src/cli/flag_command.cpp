@@ -183,10 +183,10 @@ void AddList(CLI::App* flag, GlobalOptions& global) {
       std::cout << "no flags; `zerodown flag set NAME --rollout 1%` creates one\n";
       return;
     }
-    std::cout << fmt::format("{:<24} {:<4} {:>8}  {:<24} {}\n", "NAME", "", "ROLLOUT", "VERSION",
-                             "UPDATED");
+    std::cout << fmt::format("{:<24} {:<5} {:>8}  {:<24} {}\n", "NAME", "STATE", "ROLLOUT",
+                             "VERSION", "UPDATED");
     for (const auto& f : all) {
-      std::cout << fmt::format("{:<24} {:<4} {:>8}  {:<24} {} by {}\n", f.name,
+      std::cout << fmt::format("{:<24} {:<5} {:>8}  {:<24} {} by {}\n", f.name,
                                f.state.enabled ? "on" : "off",
                                flags::FormatRollout(f.state.rollout_bp),
                                f.state.version.value_or("-"), f.updated_at, f.updated_by);
