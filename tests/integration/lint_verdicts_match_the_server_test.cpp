@@ -1,8 +1,12 @@
-// The lint corpus's labels are what PostgreSQL 15 does: every 15 case runs on a copy of
-// tests/lint/corpus/schema.sql with rows, and its `effect` (fails, rewrite or not: a table's
-// relfilenode changes) and `lock` (the strongest lock it holds on a seeded table, read from
-// pg_locks before COMMIT) must match. And `zerodown lint --postgres-url` judges a type change or
-// a domain column by what the server holds, exactly.
+// The lint corpus's labels are what PostgreSQL 15 does, so a verdict built on them is right for
+// the table it names: every 15 case runs on a copy of tests/lint/corpus/schema.sql with rows, and
+// its `effect` and `lock` must match what the server does. `fails`: a statement errors on the
+// seeded rows. `rewrite`: a table's relfilenode changes. `index-build`: an index is built (a new
+// relfilenode) without a table rewrite. `scan`: the rows are read (the transaction's own scan
+// counters, pg_stat_xact_user_tables) with no rewrite or build; `catalog`, `none` and `breaks-app`
+// read no row and build nothing. `lock`: the strongest lock held on a seeded table, read from
+// pg_locks before COMMIT. And `zerodown lint --postgres-url` judges a type change or a domain
+// column by what the server holds, exactly.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -51,11 +55,12 @@ constexpr std::array<std::pair<const char*, const char*>, 8> kModes = {{
     {"AccessExclusiveLock", "ACCESS EXCLUSIVE"},
 }};
 
-// The seeded tables: oid -> relfilenode.
-std::map<std::string, std::string> FileNodes(pg::Connection& conn) {
+// The seeded tables (relkind 'r') or indexes ('i'): oid -> relfilenode.
+std::map<std::string, std::string> FileNodes(pg::Connection& conn, const char* relkind = "r") {
   auto rows = conn.Exec(
       "SELECT oid::text, relfilenode::text FROM pg_class "
-      "WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace");
+      "WHERE relkind = $1::\"char\" AND relnamespace = 'public'::regnamespace",
+      {std::string(relkind)});
   std::map<std::string, std::string> nodes;
   for (int i = 0; i < rows.size(); ++i) nodes[rows.Text(i, 0)] = rows.Text(i, 1);
   return nodes;
@@ -76,6 +81,25 @@ std::string StrongestLock(pg::Connection& conn, const std::map<std::string, std:
     }
   }
   return strongest < 0 ? "none" : kModes[strongest].second;
+}
+
+// How many scans this transaction has started on the seeded tables so far.
+std::int64_t ScansSoFar(pg::Connection& conn) {
+  return conn
+      .Exec(
+          "SELECT coalesce(sum(seq_scan + coalesce(idx_scan, 0)), 0)::bigint "
+          "FROM pg_stat_xact_user_tables WHERE schemaname = 'public'")
+      .Int(0, 0);
+}
+
+// True when some relation in `after` is new or has a new relfilenode.
+bool Rebuilt(const std::map<std::string, std::string>& before,
+             const std::map<std::string, std::string>& after) {
+  for (const auto& [oid, node] : after) {
+    auto it = before.find(oid);
+    if (it == before.end() || it->second != node) return true;
+  }
+  return false;
 }
 
 // A case that may run inside one BEGIN ... COMMIT (no transaction control, nothing CONCURRENTLY,
@@ -115,8 +139,10 @@ TEST(LintCorpusOnServer, LockAndEffectLabelsAreWhatPostgresDoes) {
     admin.Exec("CREATE DATABASE lint_case TEMPLATE " + admin.Ident(template_name));
     pg::Connection conn = testing::Connect(testing::SharedCluster().ConnInfo("lint_case"));
     const auto before = FileNodes(conn);
+    const auto indexes_before = FileNodes(conn, "i");
     const bool wrapped = Wrappable(*parsed);
     if (wrapped) conn.Exec("BEGIN");
+    const std::int64_t scans_before = wrapped ? ScansSoFar(conn) : 0;
     bool failed = false;
     for (const Statement& statement : parsed->statements) {
       if (!conn.TryExec(statement.text).ok()) {
@@ -125,18 +151,32 @@ TEST(LintCorpusOnServer, LockAndEffectLabelsAreWhatPostgresDoes) {
       }
     }
     std::string lock = "?";
-    if (wrapped && !failed) lock = StrongestLock(conn, before);
-    if (conn.InTransaction()) conn.Exec(failed ? "ROLLBACK" : "COMMIT");
-    bool rewritten = false;
-    for (const auto& [oid, node] : FileNodes(conn)) {
-      auto it = before.find(oid);
-      if (it != before.end() && it->second != node) rewritten = true;
+    bool scanned = false;
+    if (wrapped && !failed) {
+      lock = StrongestLock(conn, before);
+      scanned = ScansSoFar(conn) > scans_before;
     }
+    if (conn.InTransaction()) conn.Exec(failed ? "ROLLBACK" : "COMMIT");
+    // Only the seeded tables count: a table the case creates is new, not rewritten.
+    std::map<std::string, std::string> after;
+    for (const auto& [oid, node] : FileNodes(conn)) {
+      if (before.count(oid)) after[oid] = node;
+    }
+    const bool rewritten = Rebuilt(before, after);
+    const bool index_built = Rebuilt(indexes_before, FileNodes(conn, "i"));
 
     const std::string effect = header.at("effect");
     EXPECT_EQ(failed, effect == "fails") << "effect " << effect;
     if (!failed) {
       EXPECT_EQ(rewritten, effect == "rewrite") << "effect " << effect;
+      if (effect != "rewrite") {
+        EXPECT_EQ(index_built, effect == "index-build") << "effect " << effect;
+      }
+    }
+    if (wrapped && !failed) {
+      // A rewrite, an index build or a validation reads the rows; a catalog change does not.
+      const bool reads_rows = effect == "rewrite" || effect == "index-build" || effect == "scan";
+      EXPECT_EQ(scanned, reads_rows) << "effect " << effect;
     }
     if (lock != "?") {
       EXPECT_EQ(lock, header.at("lock"));
