@@ -97,10 +97,19 @@ class Translator {
     if (statement.kind == "IndexStmt") return CreateIndex(body);
     if (statement.kind == "DropStmt") return Drop(body);
     if (statement.kind == "CreateStmt") return CreateTable(body);
+    if (statement.kind == "ReindexStmt") return Reindex(body);
+    // Plain VACUUM and ANALYZE take SHARE UPDATE EXCLUSIVE (reads and writes go on); FULL copies
+    // the table under ACCESS EXCLUSIVE.
+    if (statement.kind == "VacuumStmt" && !rules::HasOption(rules::Get(body, "options"), "full")) {
+      return RawSql();
+    }
     static const std::set<std::string> kHarmless = {
         "CreateFunctionStmt",  "CommentStmt",      "GrantStmt", "CreateSeqStmt", "InsertStmt",
         "CreateExtensionStmt", "CreateSchemaStmt", "ViewStmt",  "CreateEnumStmt"};
     if (kHarmless.count(statement.kind)) return RawSql();
+    // ALTER TYPE ... ADD VALUE only writes the catalog (PostgreSQL 12+ allows it in a
+    // transaction block; zerodown runs raw SQL outside one anyway). It cannot be undone.
+    if (statement.kind == "AlterEnumStmt" && !body.contains("oldVal")) return RawSql();
     return Blocking(fmt::format("{} has no online form in zerodown", statement.kind),
                     "Run it in a maintenance window, or rewrite it with the operations in "
                     "docs/migrations.md.");
@@ -140,9 +149,20 @@ class Translator {
         .WithWhere(Where());
   }
 
-  Status RawSql() {
-    operations_.push_back({{"sql", {{"up", std::string(statement_->text)}}}});
+  Status RawSql(std::optional<std::string> up = std::nullopt,
+                std::optional<std::string> down = std::nullopt) {
+    Json op = {{"up", up.value_or(std::string(statement_->text))}};
+    if (down) op["down"] = *down;
+    operations_.push_back({{"sql", op}});
     return {};
+  }
+
+  // REINDEX ... CONCURRENTLY (PostgreSQL 12+) rebuilds under SHARE UPDATE EXCLUSIVE: reads and
+  // writes go on, so it runs as written (outside a transaction block, as raw SQL runs).
+  Status Reindex(const Json& body) {
+    if (rules::HasOption(rules::Get(body, "params"), "concurrently")) return RawSql();
+    return Blocking("REINDEX without CONCURRENTLY blocks writes to the table for the rebuild",
+                    "Write REINDEX ... CONCURRENTLY (PostgreSQL 12+).");
   }
 
   // Constraint steps that take their strong lock only for a catalog change, so they run as
@@ -229,7 +249,14 @@ class Translator {
                                {"to", body.at("newname")}}}});
       return {};
     }
-    return Blocking("only columns, tables and constraints are renamed online", "");
+    if (type == "OBJECT_INDEX") {
+      // A catalog change under a brief ACCESS EXCLUSIVE on the index; rollback renames it back.
+      return RawSql(std::nullopt,
+                    "ALTER INDEX " + QuoteIdent(body.at("newname").get<std::string>()) +
+                        " RENAME TO " +
+                        QuoteIdent(body.at("relation").at("relname").get<std::string>()));
+    }
+    return Blocking("only columns, tables, constraints and indexes are renamed online", "");
   }
 
   Status CreateIndex(const Json& body) {
@@ -241,10 +268,7 @@ class Translator {
     Json columns = Json::array();
     for (const auto& param : body.at("indexParams")) {
       const Json& elem = param.at("IndexElem");
-      if (!elem.contains("name")) {
-        return Blocking("expression indexes are not translated",
-                        "Use an `sql` operation with CREATE INDEX CONCURRENTLY.");
-      }
+      if (!elem.contains("name")) return ExpressionIndex(body);
       Json field = {{"column", elem.at("name")}};
       std::string ordering = elem.value("ordering", "SORTBY_DEFAULT");
       if (ordering == "SORTBY_DESC") field["sort"] = "DESC";
@@ -274,6 +298,16 @@ class Translator {
     pg_query_free_parse_result(alone);
     operations_.push_back({{"create_index", op}});
     return {};
+  }
+
+  // An index on expressions: the create_index operation names columns only, so the statement
+  // runs as written, built CONCURRENTLY like every index zerodown builds (SHARE UPDATE EXCLUSIVE:
+  // reads and writes go on); rollback drops it the same way.
+  Status ExpressionIndex(const Json& body) {
+    std::string up(statement_->text);
+    if (!body.value("concurrent", false)) up = rules::InsertAfterWord(up, "INDEX", "CONCURRENTLY");
+    return RawSql(up, "DROP INDEX CONCURRENTLY IF EXISTS " +
+                          QuoteIdent(body.at("idxname").get<std::string>()));
   }
 
   Status Drop(const Json& body) {

@@ -1,36 +1,32 @@
 // constraint-without-not-valid: ADD FOREIGN KEY and ADD CHECK validate every existing row while
 // holding their lock. Adding them NOT VALID is a catalog change; VALIDATE CONSTRAINT afterwards
 // scans under SHARE UPDATE EXCLUSIVE, which lets reads and writes go on.
-#include "sql/rules/rule.hpp"
+#include "sql/rules/added_constraint.hpp"
 
 namespace zerodown::sql::rules {
 namespace {
 
-class ConstraintWithoutNotValid final : public Rule {
+class ConstraintWithoutNotValid final : public FixedInfoRule {
  public:
-  const RuleInfo& Info() const override { return info_; }
+  ConstraintWithoutNotValid()
+      : FixedInfoRule({"constraint-without-not-valid", Severity::kError,
+                       "ADD FOREIGN KEY / ADD CHECK without NOT VALID scan the table under lock"}) {
+  }
 
   void Check(const LintContext& context, Reporter& reporter) const override {
-    ForEachAlterOfExistingTable(
-        context, [&](const Statement& statement, const std::string& table, const Json& cmd) {
-          if (GetString(cmd, "subtype") != "AT_AddConstraint") return;
-          const Json& constraint = Get(Get(cmd, "def"), "Constraint");
-          const std::string contype = GetString(constraint, "contype");
-          if (contype != "CONSTR_FOREIGN" && contype != "CONSTR_CHECK") return;
+    ForEachAddedConstraint(
+        context, {"CONSTR_FOREIGN", "CONSTR_CHECK"},
+        [&](const Statement& statement, const std::string& table, const Json& constraint) {
           if (GetBool(constraint, "skip_validation")) return;
-          const bool foreign = contype == "CONSTR_FOREIGN";
-          std::string name = GetString(constraint, "conname");
+          const bool foreign = GetString(constraint, "contype") == "CONSTR_FOREIGN";
+          const std::string name = ConstraintName(constraint, table, foreign ? "_fkey" : "_check");
           std::string definition(TextFrom(statement, LocationOf(constraint)));
           if (AlterTableCommands(statement.node).size() != 1 || definition.empty()) {
-            definition = "CONSTRAINT <name> " +
-                         std::string(foreign ? "FOREIGN KEY (...) REFERENCES ..." : "CHECK (...)");
-          }
-          if (name.empty()) {
+            definition = "CONSTRAINT " + name + " " +
+                         (foreign ? "FOREIGN KEY (...) REFERENCES ..." : "CHECK (...)");
+          } else if (definition.rfind("CONSTRAINT", 0) != 0) {
             // Named here, so that the VALIDATE below can name it.
-            name = table.substr(table.rfind('.') + 1) + (foreign ? "_fkey" : "_check");
-            if (definition.rfind("CONSTRAINT", 0) != 0) {
-              definition = "CONSTRAINT " + name + " " + definition;
-            }
+            definition = "CONSTRAINT " + name + " " + definition;
           }
           std::string message =
               foreign ? "ADD FOREIGN KEY checks every row of " + table +
@@ -49,10 +45,6 @@ class ConstraintWithoutNotValid final : public Rule {
           reporter.Add(statement, LocationOf(constraint), std::move(message), std::move(fix));
         });
   }
-
- private:
-  RuleInfo info_{"constraint-without-not-valid", Severity::kError,
-                 "ADD FOREIGN KEY / ADD CHECK without NOT VALID scan the table under lock"};
 };
 
 }  // namespace

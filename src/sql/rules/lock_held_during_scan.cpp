@@ -87,10 +87,17 @@ class LockHeldDuringScan final : public Rule {
         "-- commit the statement that takes the lock first; run the scan in a "
         "transaction of its own:\n" +
         std::string(lock.statement->text) + ";\nCOMMIT;\n" + std::string(statement.text) + ";";
+    // A whole-table UPDATE or DELETE is data work, not a schema change: after the COMMIT it runs
+    // in batches, each its own short transaction (zerodown's backfill does that for UPDATEs).
     if (statement.kind == "UpdateStmt") {
       fix = "-- commit the ALTER first, then fill in batches, each its own short transaction:\n" +
             std::string(lock.statement->text) + ";\nCOMMIT;\n-- " + std::string(statement.text) +
             " WHERE <key> BETWEEN ... AND ...;";
+    } else if (statement.kind == "DeleteStmt") {
+      fix = "-- commit the ALTER first, then delete in batches, each its own short transaction:\n" +
+            std::string(lock.statement->text) + ";\nCOMMIT;\n-- " + std::string(statement.text) +
+            " WHERE <key> IN (SELECT <key> FROM " + table +
+            " LIMIT 10000);  -- again until it deletes no row";
     }
     reporter.Add(statement, -1, std::move(message), std::move(fix));
   }

@@ -58,11 +58,16 @@ class RequireConcurrentIndex final : public Rule {
     if (context.pg_version() >= 12) {
       fix = "REINDEX " + kind + " CONCURRENTLY " + target + ";";
     } else {
-      fix =
-          "-- before PostgreSQL 12, build a copy and swap it in (for each index):\n"
-          "CREATE INDEX CONCURRENTLY new_index ON table_name (columns);\n"
-          "DROP INDEX CONCURRENTLY old_index;\n"
-          "ALTER INDEX new_index RENAME TO old_index;";
+      // Without the server zerodown does not know the index's definition: the copy's table
+      // and columns are left for the user to fill in.
+      const bool one = kind == "INDEX";
+      const std::string old_index = one ? target : "<index>";
+      fix = "-- before PostgreSQL 12, build a copy and swap it in" +
+            std::string(one ? "" : " (for each index of " + target + ")") +
+            ":\nCREATE INDEX CONCURRENTLY " + old_index + "_new ON " +
+            (one ? std::string("<its table>") : target) +
+            " (<its columns>);\nDROP INDEX CONCURRENTLY " + old_index + ";\nALTER INDEX " +
+            old_index + "_new RENAME TO " + old_index + ";";
     }
     reporter.Add(statement, -1, message, fix);
   }

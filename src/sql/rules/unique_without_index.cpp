@@ -1,7 +1,9 @@
 // unique-without-index: ADD UNIQUE / ADD PRIMARY KEY build their index while holding ACCESS
 // EXCLUSIVE. Building the index CONCURRENTLY first and attaching it with USING INDEX takes the
 // lock only for the catalog change.
-#include "sql/rules/rule.hpp"
+#include <cctype>
+
+#include "sql/rules/added_constraint.hpp"
 
 namespace zerodown::sql::rules {
 namespace {
@@ -17,6 +19,12 @@ std::string KeyList(const Json& constraint) {
   return out;
 }
 
+// A quoted column name ("\"Handle\"") as it goes into a constraint name (Handle).
+std::string UnquotedName(std::string name) {
+  if (name.size() >= 2 && name.front() == '"') name = name.substr(1, name.size() - 2);
+  return name;
+}
+
 class UniqueWithoutIndex final : public Rule {
  public:
   const RuleInfo& Info() const override { return info_; }
@@ -30,31 +38,50 @@ class UniqueWithoutIndex final : public Rule {
             Consider(statement, table, constraint, KeyList(constraint), reporter);
           } else if (subtype == "AT_AddColumn") {
             const Json& column = Get(Get(cmd, "def"), "ColumnDef");
-            for (const Json* constraint : ColumnConstraints(column)) {
+            const std::vector<const Json*> constraints = ColumnConstraints(column);
+            for (const Json* constraint : constraints) {
               Consider(statement, table, *constraint, QuoteIdent(GetString(column, "colname")),
-                       reporter);
+                       reporter, PlainColumn(statement, table, column, *constraints.front()));
             }
           }
         });
   }
 
  private:
+  // For ADD COLUMN ... UNIQUE: the column added without its constraints ("ALTER TABLE t ADD
+  // COLUMN handle text;"), which the unique index below needs first.
+  static std::string PlainColumn(const Statement& statement, const std::string& table,
+                                 const Json& column, const Json& first_constraint) {
+    const std::string_view from = TextFrom(statement, LocationOf(column));
+    const std::size_t length =
+        static_cast<std::size_t>(LocationOf(first_constraint) - LocationOf(column));
+    if (from.empty() || LocationOf(first_constraint) < LocationOf(column) || length > from.size())
+      return "";
+    std::string definition(from.substr(0, length));
+    while (!definition.empty() && std::isspace(static_cast<unsigned char>(definition.back()))) {
+      definition.pop_back();
+    }
+    return "ALTER TABLE " + table + " ADD COLUMN " + definition + ";\n";
+  }
+
   void Consider(const Statement& statement, const std::string& table, const Json& constraint,
-                const std::string& keys, Reporter& reporter) const {
+                const std::string& keys, Reporter& reporter,
+                const std::string& add_column = "") const {
     const std::string contype = GetString(constraint, "contype");
     const bool primary = contype == "CONSTR_PRIMARY";
     if (!primary && contype != "CONSTR_UNIQUE") return;
     if (!GetString(constraint, "indexname").empty()) return;
     const std::string kind = primary ? "PRIMARY KEY" : "UNIQUE";
-    std::string name = GetString(constraint, "conname");
-    const std::string bare = table.substr(table.rfind('.') + 1);
-    if (name.empty()) name = bare + (primary ? "_pkey" : "_key");
+    // PostgreSQL's own names: t_pkey, t_col_key for a column's UNIQUE, t_key otherwise.
+    const std::string name = ConstraintName(
+        constraint, table,
+        primary ? "_pkey" : (add_column.empty() ? "_key" : "_" + UnquotedName(keys) + "_key"));
     const std::string index = name + "_idx";
     std::string message = "ADD " + kind + " builds a unique index on " + table +
                           " while holding an ACCESS EXCLUSIVE lock, which blocks every read and "
                           "write of the table until the build ends.";
-    std::string fix = "CREATE UNIQUE INDEX CONCURRENTLY " + index + " ON " + table + " (" +
-                      (keys.empty() ? std::string("...") : keys) + ");\n";
+    std::string fix = add_column + "CREATE UNIQUE INDEX CONCURRENTLY " + index + " ON " + table +
+                      " (" + (keys.empty() ? std::string("...") : keys) + ");\n";
     if (primary) {
       fix +=
           "-- the key columns must already be NOT NULL (see set-not-null for the online "

@@ -94,6 +94,34 @@ TEST(TranslateTest, WhatCannotRunOnlineIsRefusedWithTheReasonUnlessAllowed) {
   EXPECT_EQ(std::get<model::RawSql>(allowed.operations[1]).up, "VACUUM FULL t");
 }
 
+// What is online already runs as written, outside a transaction block: the rewrites lint proposes
+// for an expression index, a REINDEX, VACUUM FULL, an index swap and ALTER TYPE ... ADD VALUE.
+TEST(TranslateTest, OnlineStatementsWithoutAnOperationRunAsWritten) {
+  auto m = Translate(
+      "CREATE INDEX users_lower_email ON users (lower(email));\n"
+      "CREATE UNIQUE INDEX CONCURRENTLY users_lower_name ON users (lower(name));\n"
+      "REINDEX TABLE CONCURRENTLY users;\nVACUUM (ANALYZE) users;\n"
+      "ALTER INDEX users_name_new RENAME TO users_name;\n"
+      "ALTER TYPE mood ADD VALUE 'calm';\n");
+  ASSERT_EQ(m.operations.size(), 6u);
+  const auto& expression = std::get<model::RawSql>(m.operations[0]);
+  EXPECT_EQ(expression.up, "CREATE INDEX CONCURRENTLY users_lower_email ON users (lower(email))");
+  EXPECT_EQ(expression.down, "DROP INDEX CONCURRENTLY IF EXISTS users_lower_email");
+  EXPECT_EQ(std::get<model::RawSql>(m.operations[1]).up,
+            "CREATE UNIQUE INDEX CONCURRENTLY users_lower_name ON users (lower(name))");
+  EXPECT_EQ(std::get<model::RawSql>(m.operations[2]).up, "REINDEX TABLE CONCURRENTLY users");
+  EXPECT_EQ(std::get<model::RawSql>(m.operations[3]).up, "VACUUM (ANALYZE) users");
+  EXPECT_EQ(std::get<model::RawSql>(m.operations[4]).down,
+            "ALTER INDEX users_name RENAME TO users_name_new");
+  EXPECT_EQ(std::get<model::RawSql>(m.operations[5]).up, "ALTER TYPE mood ADD VALUE 'calm'");
+  for (const char* blocking : {"REINDEX TABLE users;", "VACUUM (FULL) users;",
+                               "ALTER TYPE mood RENAME VALUE 'sad' TO 'blue';"}) {
+    auto parsed = ParseSql("m.sql", blocking);
+    ASSERT_TRUE(parsed.ok());
+    EXPECT_FALSE(TranslateSql(parsed.value(), {}).ok()) << blocking;
+  }
+}
+
 // Operations find their tables by name in the run's schema: `DROP TABLE archive.events` run on
 // --schema public would drop public.events.
 TEST(TranslateTest, ANameInAnotherSchemaIsRefusedNotRunAgainstThisOne) {
