@@ -2,7 +2,7 @@
 # Scores zerodown and squawk side by side on the labelled corpus (tests/lint/corpus: recall and
 # precision, squawk with its defaults and with its timeout and robustness rules off; see
 # bench/lint/score.py), then lints the same 10,000-statement migration with both and prints both
-# times and their ratio.
+# times (wall clock and CPU, bench/lint/timing.py) and their ratio.
 #
 #   bench/lint/run.sh [ZERODOWN_BINARY]     (default: $ZERODOWN_BIN, else build/release/zerodown)
 #   STATEMENTS=10000 RUNS=5 bench/lint/run.sh
@@ -77,33 +77,17 @@ run_zerodown() { "$zerodown" lint --pg-version 15 "$sql" > "$work/zerodown.out" 
 # snippets and costs about ten times more).
 run_squawk() { "$squawk" --reporter gcc --pg-version=15.0 "$sql" > "$work/squawk.out" 2>&1 || true; }
 
-if command -v hyperfine > /dev/null; then
-  hyperfine --warmup 1 --runs "$runs" --ignore-failure --export-json "$work/h.json" \
-    "$zerodown lint --pg-version 15 $sql" "$squawk --reporter gcc --pg-version=15.0 $sql" > /dev/null
-  read -r zd sq < <(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"];
-print(r[0]["median"]*1000, r[1]["median"]*1000)' "$work/h.json")
-else
-  # Median of RUNS wall-clock timings, after one warm-up run each.
-  time_ms() {
-    local fn=$1 times=()
-    "$fn"
-    for _ in $(seq "$runs"); do
-      local start end
-      start=$(date +%s%N)
-      "$fn"
-      end=$(date +%s%N)
-      times+=($(((end - start) / 1000)))
-    done
-    printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]/1000}'
-  }
-  zd=$(time_ms run_zerodown)
-  sq=$(time_ms run_squawk)
-fi
+# Median of RUNS runs each, interleaved, after a warm-up run each: wall clock, and CPU time (user +
+# system), which other work on a shared machine does not inflate.
+q() { printf '%q' "$1"; }
+read -r _ zd zd_cpu _ sq sq_cpu < <(python3 "$here/timing.py" "$runs" \
+  zerodown "$(q "$zerodown") lint --pg-version 15 $(q "$sql")" \
+  squawk "$(q "$squawk") --reporter gcc --pg-version=15.0 $(q "$sql")" | tr '\n' ' ')
 run_zerodown
 run_squawk
 zd_findings=$(grep -cE '^[^ ].*:[0-9]+:[0-9]+: (error|warning|info) ' "$work/zerodown.out" || true)
 sq_findings=$(grep -cE ':[0-9]+:[0-9]+: (warning|error)' "$work/squawk.out" || true)
 
-printf 'zerodown lint: %8.1f ms median  (%s findings)\n' "$zd" "$zd_findings"
-printf 'squawk:        %8.1f ms median  (%s findings)\n' "$sq" "$sq_findings"
-awk -v z="$zd" -v s="$sq" 'BEGIN { printf "ratio squawk/zerodown: %.2fx (%s)\n", s / z, (z < s ? "zerodown is faster" : "squawk is faster") }'
+printf 'zerodown lint: %8.1f ms median wall, %8.1f ms CPU  (%s findings)\n' "$zd" "$zd_cpu" "$zd_findings"
+printf 'squawk:        %8.1f ms median wall, %8.1f ms CPU  (%s findings)\n' "$sq" "$sq_cpu" "$sq_findings"
+awk -v z="$zd_cpu" -v s="$sq_cpu" 'BEGIN { printf "ratio squawk/zerodown (CPU): %.2fx (%s)\n", s / z, (z < s ? "zerodown is faster" : "squawk is faster") }'
