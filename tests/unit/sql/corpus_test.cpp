@@ -112,15 +112,16 @@ TEST(LintCorpus, EveryVerdictIsRight) {
   }
 }
 
-// Rules whose fix is SQL to run as written rather than a plan: the statement has no online form
-// in PostgreSQL (bounded by timeouts, or VACUUM instead of VACUUM FULL), or zerodown plan does not
-// translate its safe form yet (expression indexes, REINDEX CONCURRENTLY and ALTER INDEX RENAME
-// for require-concurrent-index; a batched DELETE for lock-held-during-scan).
-bool HasNoOnlineForm(const std::string& rule) {
-  return rule == "add-exclusion-constraint" || rule == "vacuum-full" || rule == "cluster" ||
-         rule == "lock-table" || rule == "enum-add-value-in-transaction" ||
-         rule == "concurrently-in-transaction" || rule == "require-concurrent-index" ||
-         rule == "lock-held-during-scan";
+// The rewrites zerodown plan cannot take: an EXCLUDE other than an equality-only btree has no
+// online form in PostgreSQL (the rewrite bounds it with timeouts), and REINDEX before PostgreSQL
+// 12 rewrites to a copy and swap whose table and columns the user fills in (<placeholders>).
+// tests/integration/lint_rewrites_pass_plan_test.cpp plans the others on a real server.
+bool PlanCannotTake(const CorpusCase& c, const Finding& f) {
+  if (f.rule_id == "add-exclusion-constraint") {
+    return f.fix.find("no online form") != std::string::npos;
+  }
+  return f.rule_id == "require-concurrent-index" && std::stoi(c.header.at("pg-version")) < 12 &&
+         f.fix.find("<its columns>") != std::string::npos;
 }
 
 // True when the fix has a statement zerodown would run (not only SET, BEGIN, COMMIT).
@@ -136,10 +137,10 @@ TEST(LintCorpus, EveryFixIsSqlThatZerodownPlanAccepts) {
     for (const Finding& f : LintCase(c)) {
       if (!Flagged(f)) continue;
       SCOPED_TRACE(c.name + " " + f.rule_id + " fix:\n" + f.fix);
+      if (PlanCannotTake(c, f)) continue;
       auto fix = ParseSql("fix.sql", f.fix);
       EXPECT_TRUE(fix.ok()) << "the fix is not SQL: " << (fix.ok() ? "" : fix.error().Describe());
-      if (!fix.ok()) continue;
-      if (HasNoOnlineForm(f.rule_id) || !HasChange(*fix)) continue;
+      if (!fix.ok() || !HasChange(*fix)) continue;
       auto plan = TranslateSql(*fix, TranslateOptions{});
       EXPECT_TRUE(plan.ok()) << "zerodown plan refuses the fix: "
                              << (plan.ok() ? "" : plan.error().Describe());
