@@ -12,27 +12,18 @@
 #include <sstream>
 
 #include "support/database.hpp"
+#include "support/lint_corpus.hpp"
 #include "zerodown/sql/lint.hpp"
 #include "zerodown/sql/parse.hpp"
 
 namespace zerodown::sql {
 namespace {
 
-std::filesystem::path CorpusDir() {
-  return std::filesystem::path(ZERODOWN_SOURCE_DIR) / "tests" / "lint" / "corpus";
-}
-
-std::string ReadText(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using zerodown::testing::ReadText;
+std::filesystem::path CorpusDir() { return zerodown::testing::LintCorpusDir(); }
 
 int PgVersion(const std::string& text) {
-  const std::string key = "-- pg-version: ";
-  const std::size_t at = text.find(key);
-  return at == std::string::npos ? 15 : std::stoi(text.substr(at + key.size()));
+  return std::stoi(zerodown::testing::CorpusHeader(text).at("pg-version"));
 }
 
 // What a rewrite holds for plan.

@@ -17,31 +17,14 @@
 #include <sstream>
 
 #include "support/database.hpp"
+#include "support/lint_corpus.hpp"
 #include "zerodown/sql/parse.hpp"
 
 namespace zerodown::sql {
 namespace {
 
-std::filesystem::path CorpusDir() {
-  return std::filesystem::path(ZERODOWN_SOURCE_DIR) / "tests" / "lint" / "corpus";
-}
-
-std::string ReadText(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::map<std::string, std::string> Header(const std::string& text) {
-  std::map<std::string, std::string> header;
-  std::istringstream lines(text);
-  for (std::string line; std::getline(lines, line) && line.rfind("-- ", 0) == 0;) {
-    const std::size_t colon = line.find(": ");
-    if (colon != std::string::npos) header[line.substr(3, colon - 3)] = line.substr(colon + 2);
-  }
-  return header;
-}
+using zerodown::testing::ReadText;
+std::filesystem::path CorpusDir() { return zerodown::testing::LintCorpusDir(); }
 
 // pg_locks mode -> the corpus's lock name, strongest last.
 constexpr std::array<std::pair<const char*, const char*>, 8> kModes = {{
@@ -128,7 +111,7 @@ TEST(LintCorpusOnServer, LockAndEffectLabelsAreWhatPostgresDoes) {
   for (const auto& entry : std::filesystem::directory_iterator(CorpusDir())) {
     if (entry.path().extension() != ".sql" || entry.path().stem() == "schema") continue;
     const std::string text = ReadText(entry.path());
-    const auto header = Header(text);
+    const auto header = zerodown::testing::CorpusHeader(text);
     if (header.at("pg-version") != "15") continue;  // the server is PostgreSQL 15
     const std::string name = entry.path().stem().string();
     SCOPED_TRACE(name);

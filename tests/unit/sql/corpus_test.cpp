@@ -8,21 +8,14 @@
 #include <sstream>
 
 #include "lint_test_util.hpp"
+#include "support/lint_corpus.hpp"
 #include "zerodown/sql/translate.hpp"
 
 namespace zerodown::sql {
 namespace {
 
-std::filesystem::path CorpusDir() {
-  return std::filesystem::path(ZERODOWN_SOURCE_DIR) / "tests" / "lint" / "corpus";
-}
-
-std::string ReadText(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using zerodown::testing::ReadText;
+std::filesystem::path CorpusDir() { return zerodown::testing::LintCorpusDir(); }
 
 struct CorpusCase {
   std::string name;
@@ -35,11 +28,7 @@ std::vector<CorpusCase> LoadCorpus() {
   for (const auto& entry : std::filesystem::directory_iterator(CorpusDir())) {
     if (entry.path().extension() != ".sql" || entry.path().stem() == "schema") continue;
     CorpusCase c{entry.path().stem().string(), ReadText(entry.path()), {}};
-    std::istringstream lines(c.text);
-    for (std::string line; std::getline(lines, line) && line.rfind("-- ", 0) == 0;) {
-      const std::size_t colon = line.find(": ");
-      if (colon != std::string::npos) c.header[line.substr(3, colon - 3)] = line.substr(colon + 2);
-    }
+    c.header = zerodown::testing::CorpusHeader(c.text);
     cases.push_back(std::move(c));
   }
   std::sort(cases.begin(), cases.end(),
