@@ -82,7 +82,7 @@ run_squawk() { "$squawk" --reporter gcc --pg-version=15.0 "$sql" > "$work/squawk
 q() { printf '%q' "$1"; }
 read -r _ zd zd_cpu _ sq sq_cpu < <(python3 "$here/timing.py" "$runs" \
   zerodown "$(q "$zerodown") lint --pg-version 15 $(q "$sql")" \
-  squawk "$(q "$squawk") --reporter gcc --pg-version=15.0 $(q "$sql")" | tr '\n' ' ')
+  squawk "$(q "$squawk") --reporter gcc --pg-version=15.0 $(q "$sql")" | paste -sd ' ' -)
 run_zerodown
 run_squawk
 zd_findings=$(grep -cE '^[^ ].*:[0-9]+:[0-9]+: (error|warning|info) ' "$work/zerodown.out" || true)
