@@ -1,0 +1,84 @@
+// What every unit of a shadow copy shares: the run's connection, spec and options, where it
+// reports, its checkpoint, the quoted names derived from the spec, the table's key and what the
+// run has measured so far. No step of the copy lives here; each unit (change log, copier,
+// replayer, cut-over, …) takes this context and the units it works with in its constructor.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "engine/key_sql.hpp"
+#include "zerodown/engine/progress.hpp"
+#include "zerodown/engine/shadow_copy.hpp"
+#include "zerodown/pg/connection.hpp"
+
+namespace zerodown::engine::shadow {
+
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point since);
+
+// The run's checkpoint: JSON saved with each step's work, in that step's transaction, so a kill
+// leaves the two consistent. Its "stage" goes prepare, copy, index, catchup, swapped, done (a
+// swap back: none, swapped, done).
+class Checkpoint {
+ public:
+  // `initial` as saved by an earlier run (anything but an object: a fresh start).
+  Checkpoint(nlohmann::json initial, const SaveCheckpoint& save);
+
+  nlohmann::json& json() { return json_; }
+  const nlohmann::json& json() const { return json_; }
+  nlohmann::json& operator[](const std::string& key) { return json_[key]; }
+  template <typename T>
+  T value(const std::string& key, T fallback) const {
+    return json_.value(key, std::move(fallback));
+  }
+  bool contains(const std::string& key) const { return json_.contains(key); }
+  void erase(const std::string& key) { json_.erase(key); }
+
+  std::string Stage() const { return json_.value("stage", std::string("prepare")); }
+
+  // Saves `checkpoint` (the next state of this one, made by a copy session) in the transaction
+  // open on `c`, with its rows done and total (at least `total`).
+  void SaveAs(pg::Connection& c, const nlohmann::json& checkpoint, std::int64_t total) const;
+  void Save(pg::Connection& c, std::int64_t total = 0) const { SaveAs(c, json_, total); }
+
+ private:
+  nlohmann::json json_;
+  const SaveCheckpoint& save_;
+};
+
+struct Context {
+  Context(pg::Connection& conn, const ShadowCopySpec& spec, const ShadowCopyOptions& options,
+          nlohmann::json checkpoint, const SaveCheckpoint& save, ProgressSink& progress);
+
+  // Saves the checkpoint in the transaction open on the run's own connection.
+  void Save(std::int64_t total = 0) { checkpoint.Save(conn, total); }
+  // Runs `body` in a transaction on the run's connection under the lock retry policy, reporting
+  // each retry.
+  void Retry(std::string_view what, const std::function<void(pg::Connection&)>& body);
+  // The chunk time now (--chunk-time, or what the throttle makes of it).
+  std::chrono::milliseconds ChunkTime() const;
+
+  pg::Connection& conn;
+  const ShadowCopySpec& spec;
+  const ShadowCopyOptions& options;
+  ProgressSink& progress;
+  Checkpoint checkpoint;
+  // Quoted, qualified: the live table, the new heap, the old heap after the swap, the change
+  // log and its function, the reverse log.
+  std::string live;
+  std::string shadow;
+  std::string retired;
+  std::string log;
+  std::string log_function;
+  std::string reverse_log;
+  KeySql key;               // the live table's key, built before the first step runs
+  ShadowCopyReport report;  // what the run measured so far
+};
+
+}  // namespace zerodown::engine::shadow

@@ -1,0 +1,72 @@
+#include "engine/shadow/run.hpp"
+
+#include "engine/crash_point.hpp"
+#include "engine/shadow/copier.hpp"
+#include "engine/shadow/index_builder.hpp"
+#include "engine/shadow/new_heap.hpp"
+#include "engine/shadow/swap_back.hpp"
+#include "engine/shadow/swapper.hpp"
+
+namespace zerodown::engine {
+
+namespace shadow {
+
+ShadowCopyRun::ShadowCopyRun(pg::Connection& conn, const ShadowCopySpec& spec,
+                             const ShadowCopyOptions& options, nlohmann::json checkpoint,
+                             const SaveCheckpoint& save, ProgressSink& progress)
+    : ctx_(conn, spec, options, std::move(checkpoint), save, progress),
+      sessions_(ctx_),
+      pruner_(ctx_),
+      replayer_(ctx_, sessions_),
+      cut_over_(ctx_, replayer_) {}
+
+ShadowCopyReport ShadowCopyRun::Run() {
+  Checkpoint& checkpoint = ctx_.checkpoint;
+  if (!checkpoint.contains("stage")) checkpoint["stage"] = "prepare";
+  ctx_.key = BuildKeySql(ctx_.conn, ctx_.live, ctx_.spec.key_columns);
+  IndexBuilder indexes(ctx_);
+  if (checkpoint.Stage() == "prepare") NewHeap(ctx_).Create();
+  if (checkpoint.Stage() == "copy") Copier(ctx_, sessions_, pruner_).Copy();
+  if (checkpoint.Stage() == "index") indexes.BuildIndexes();
+  Swapper swapper(ctx_, replayer_, indexes, cut_over_);
+  if (checkpoint.Stage() == "catchup") swapper.Swap();
+  if (checkpoint.Stage() == "swapped") {
+    CrashPoint("swapped");
+    swapper.Finish();
+  }
+  ShadowCopyReport& report = ctx_.report;
+  report.rows_copied = checkpoint.value("rows_done", std::int64_t{0});
+  report.swap_lock_ms = checkpoint.value("swap_lock_ms", 0.0);
+  report.swap_attempts = checkpoint.value("swap_attempts", 0);
+  return report;
+}
+
+void ShadowCopyRun::CheckSwapBack() { shadow::SwapBack(ctx_, replayer_, cut_over_).Check(); }
+
+void ShadowCopyRun::SwapBack(const nlohmann::json& forward) {
+  shadow::SwapBack(ctx_, replayer_, cut_over_).Run(forward);
+}
+
+}  // namespace shadow
+
+ShadowCopyReport RunShadowCopy(pg::Connection& conn, const ShadowCopySpec& spec,
+                               const ShadowCopyOptions& options, const nlohmann::json& checkpoint,
+                               const SaveCheckpoint& save, ProgressSink& progress) {
+  return shadow::ShadowCopyRun(conn, spec, options, checkpoint, save, progress).Run();
+}
+
+void CheckShadowSwapBack(pg::Connection& conn, const ShadowCopySpec& spec) {
+  ShadowCopyOptions options;
+  SilentProgress silent;
+  SaveCheckpoint save = [](pg::Connection&, const nlohmann::json&, std::int64_t, std::int64_t) {};
+  shadow::ShadowCopyRun(conn, spec, options, nlohmann::json(), save, silent).CheckSwapBack();
+}
+
+void RunShadowSwapBack(pg::Connection& conn, const ShadowCopySpec& spec,
+                       const ShadowCopyOptions& options, const nlohmann::json& forward,
+                       const nlohmann::json& checkpoint, const SaveCheckpoint& save,
+                       ProgressSink& progress) {
+  shadow::ShadowCopyRun(conn, spec, options, checkpoint, save, progress).SwapBack(forward);
+}
+
+}  // namespace zerodown::engine
