@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "engine/key_sql.hpp"
 #include "zerodown/engine/progress.hpp"

@@ -166,9 +166,9 @@ TEST(NotReachedTest, NamesTheKeysPastEachLanesRangeUpToItsEnd) {
   EXPECT_EQ(sql,
             "((\"id\") > ($1::bigint) AND (\"id\") <= ($2::bigint)) OR ((\"id\") > ($3::bigint))");
   ASSERT_EQ(params.size(), 3u);
-  EXPECT_EQ(params[0], "100");
-  EXPECT_EQ(params[1], "500");
-  EXPECT_EQ(params[2], "600");
+  EXPECT_EQ(params[0].value_or(""), "100");
+  EXPECT_EQ(params[1].value_or(""), "500");
+  EXPECT_EQ(params[2].value_or(""), "600");
 }
 
 TEST(NotReachedTest, LanesReadingToTheirEndAreLeftOut) {
