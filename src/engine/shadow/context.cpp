@@ -1,6 +1,9 @@
 #include "engine/shadow/context.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <array>
 #include <utility>
 
 #include "zerodown/pg/lock_retry.hpp"
@@ -9,6 +12,42 @@ namespace zerodown::engine::shadow {
 
 double SecondsSince(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+namespace {
+
+constexpr std::array<std::pair<Stage, std::string_view>, 6> kStageNames = {{
+    {Stage::kPrepare, "prepare"},
+    {Stage::kCopy, "copy"},
+    {Stage::kIndex, "index"},
+    {Stage::kCatchup, "catchup"},
+    {Stage::kSwapped, "swapped"},
+    {Stage::kDone, "done"},
+}};
+
+}  // namespace
+
+std::string_view StageName(Stage stage) {
+  for (const auto& [value, name] : kStageNames) {
+    if (value == stage) return name;
+  }
+  return "none";
+}
+
+void SetStage(nlohmann::json& checkpoint, Stage stage) {
+  checkpoint["stage"] = std::string(StageName(stage));
+}
+
+shadow::Stage Checkpoint::Stage() const {
+  if (!json_.contains("stage")) return shadow::Stage::kNone;
+  std::string saved = json_.value("stage", std::string());
+  for (const auto& [value, name] : kStageNames) {
+    if (name == saved) return value;
+  }
+  throw Error(ErrorKind::kInternal,
+              fmt::format(
+                  "the shadow copy's checkpoint names an unknown stage " {} "", saved),
+              "It was saved by another version of zerodown: run this step with that version.");
 }
 
 Checkpoint::Checkpoint(nlohmann::json initial, const SaveCheckpoint& save)

@@ -23,9 +23,18 @@ using Clock = std::chrono::steady_clock;
 
 double SecondsSince(Clock::time_point since);
 
+// Where a run stands, saved in its checkpoint under "stage" by name (the names are what a
+// killed run of any version resumes from, and what `status` shows). A copy goes kPrepare,
+// kCopy, kIndex, kCatchup, kSwapped, kDone; a swap back kNone (nothing saved yet), kSwapped,
+// kDone.
+enum class Stage { kNone, kPrepare, kCopy, kIndex, kCatchup, kSwapped, kDone };
+
+std::string_view StageName(Stage stage);
+// Writes `stage` into a checkpoint's JSON (a copy session's next state, or the run's own).
+void SetStage(nlohmann::json& checkpoint, Stage stage);
+
 // The run's checkpoint: JSON saved with each step's work, in that step's transaction, so a kill
-// leaves the two consistent. Its "stage" goes prepare, copy, index, catchup, swapped, done (a
-// swap back: none, swapped, done).
+// leaves the two consistent.
 class Checkpoint {
  public:
   // `initial` as saved by an earlier run (anything but an object: a fresh start).
@@ -41,7 +50,9 @@ class Checkpoint {
   bool contains(const std::string& key) const { return json_.contains(key); }
   void erase(const std::string& key) { json_.erase(key); }
 
-  std::string Stage() const { return json_.value("stage", std::string("prepare")); }
+  // kNone when no stage was saved; throws kInternal on a name this version does not know.
+  shadow::Stage Stage() const;
+  void SetStage(shadow::Stage stage) { shadow::SetStage(json_, stage); }
 
   // Saves `checkpoint` (the next state of this one, made by a copy session) in the transaction
   // open on `c`, with its rows done and total (at least `total`).

@@ -131,7 +131,7 @@ bool Copier::CopyChunk(const std::string& copy_first, const std::string& copy_ne
 }
 
 std::int64_t Copier::CountChunk(std::int64_t copied, bool last, std::int64_t total) {
-  if (last) ctx_.checkpoint["stage"] = "index";
+  if (last) ctx_.checkpoint.SetStage(Stage::kIndex);
   std::int64_t done = ctx_.checkpoint.value("rows_done", std::int64_t{0}) + copied;
   ctx_.checkpoint["rows_done"] = done;
   total = last ? done : std::max(total, done);

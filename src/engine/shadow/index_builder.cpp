@@ -79,7 +79,7 @@ void IndexBuilder::BuildIndexes() {
   BuildMissing(/*beyond_key=*/false);
   // Fresh statistics before the application's queries plan against the new heap.
   ctx_.conn.Run(fmt::format("ANALYZE {}", ctx_.shadow));
-  ctx_.checkpoint["stage"] = "catchup";
+  ctx_.checkpoint.SetStage(Stage::kCatchup);
   {
     pg::Transaction tx(ctx_.conn);
     ctx_.Save();

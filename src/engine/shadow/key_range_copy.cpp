@@ -153,7 +153,7 @@ std::optional<double> KeyRangeCopy::EndRange(pg::Connection& c, pg::Transaction&
   next["copy_chunks"] = next.value("copy_chunks", std::int64_t{0}) + 1;
   bool all_done = std::all_of(next["lanes"].begin(), next["lanes"].end(),
                               [](const nlohmann::json& l) { return l.value("done", false); });
-  if (all_done) next["stage"] = "index";
+  if (all_done) SetStage(next, Stage::kIndex);
   total_ = all_done ? done : std::max(total_, done);
   next["rows_total"] = total_;
   ctx_.checkpoint.SaveAs(c, next, total_);

@@ -49,7 +49,7 @@ void NewHeap::Create() {
                          r.type));
     }
     AlignIdentitySequences(c);
-    ctx_.checkpoint["stage"] = "copy";
+    ctx_.checkpoint.SetStage(Stage::kCopy);
     ctx_.checkpoint["rows_done"] = 0;
     ctx_.checkpoint["rows_total"] = total;
     ctx_.Save(total);

@@ -22,15 +22,15 @@ ShadowCopyRun::ShadowCopyRun(pg::Connection& conn, const ShadowCopySpec& spec,
 
 ShadowCopyReport ShadowCopyRun::Run() {
   Checkpoint& checkpoint = ctx_.checkpoint;
-  if (!checkpoint.contains("stage")) checkpoint["stage"] = "prepare";
+  if (checkpoint.Stage() == Stage::kNone) checkpoint.SetStage(Stage::kPrepare);
   ctx_.key = BuildKeySql(ctx_.conn, ctx_.live, ctx_.spec.key_columns);
   IndexBuilder indexes(ctx_);
-  if (checkpoint.Stage() == "prepare") NewHeap(ctx_).Create();
-  if (checkpoint.Stage() == "copy") Copier(ctx_, sessions_, pruner_).Copy();
-  if (checkpoint.Stage() == "index") indexes.BuildIndexes();
+  if (checkpoint.Stage() == Stage::kPrepare) NewHeap(ctx_).Create();
+  if (checkpoint.Stage() == Stage::kCopy) Copier(ctx_, sessions_, pruner_).Copy();
+  if (checkpoint.Stage() == Stage::kIndex) indexes.BuildIndexes();
   Swapper swapper(ctx_, replayer_, indexes, cut_over_);
-  if (checkpoint.Stage() == "catchup") swapper.Swap();
-  if (checkpoint.Stage() == "swapped") {
+  if (checkpoint.Stage() == Stage::kCatchup) swapper.Swap();
+  if (checkpoint.Stage() == Stage::kSwapped) {
     CrashPoint("swapped");
     swapper.Finish();
   }

@@ -34,7 +34,7 @@ void SwapBack::Check() {
 void SwapBack::Run(const nlohmann::json& forward) {
   ctx_.key = BuildKeySql(ctx_.conn, ctx_.live, ctx_.spec.key_columns);
   bool old_heap = ctx_.conn.Exec("SELECT to_regclass($1) IS NOT NULL", {ctx_.retired}).Bool(0, 0);
-  if (!ctx_.checkpoint.contains("stage") && old_heap) {
+  if (ctx_.checkpoint.Stage() == Stage::kNone && old_heap) {
     try {
       replayer_.CatchUp(replayer_.Reverse(), ctx_.options.swap_when_log_below);
       cut_over_.Swap("swap the old heap of " + ctx_.spec.table + " back in",
@@ -50,10 +50,10 @@ void SwapBack::Run(const nlohmann::json& forward) {
                        "rollback` again (the rollback is half-way: complete is not possible).");
     }
   }
-  if (ctx_.checkpoint.Stage() == "swapped") {
+  if (ctx_.checkpoint.Stage() == Stage::kSwapped) {
     CrashPoint("swapped_back");
     ValidateKeys(ctx_);
-    ctx_.checkpoint["stage"] = "done";
+    ctx_.checkpoint.SetStage(Stage::kDone);
     pg::Transaction tx(ctx_.conn);
     ctx_.Save();
     tx.Commit();
@@ -95,7 +95,7 @@ void SwapBack::UnderLock(pg::Connection& c, const Dependent& dependents,
   for (const auto& sql : dependents.statements) c.Exec(sql);
   nlohmann::json validate = nlohmann::json::array();
   for (const auto& [table, name] : dependents.to_validate) validate.push_back({table, name});
-  ctx_.checkpoint["stage"] = "swapped";
+  ctx_.checkpoint.SetStage(Stage::kSwapped);
   ctx_.checkpoint["validate"] = validate;
 }
 

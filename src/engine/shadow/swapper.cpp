@@ -77,7 +77,7 @@ void Swapper::SwapIn(pg::Connection& c, const Dependent& dependents, bool types_
   if (spec.keep_old_heap) KeepOldHeap(c, dependents, indexes);
   nlohmann::json validate = nlohmann::json::array();
   for (const auto& [table, name] : dependents.to_validate) validate.push_back({table, name});
-  ctx_.checkpoint["stage"] = "swapped";
+  ctx_.checkpoint.SetStage(Stage::kSwapped);
   ctx_.checkpoint["validate"] = validate;
 }
 
@@ -119,7 +119,7 @@ void Swapper::Finish() {
         "the old heap of {} could not be dropped ({}); drop {} once nothing refers to it",
         ctx_.spec.table, error.message(), ctx_.retired));
   }
-  ctx_.checkpoint["stage"] = "done";
+  ctx_.checkpoint.SetStage(Stage::kDone);
   pg::Transaction tx(ctx_.conn);
   ctx_.Save();
   tx.Commit();
