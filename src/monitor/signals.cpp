@@ -11,7 +11,7 @@ using Clock = std::chrono::steady_clock;
 
 std::vector<StandbyLag> SampleReplicationLag(pg::Connection& conn) {
   // pg_current_wal_lsn() fails during recovery, so a standby answers with no rows instead.
-  pg::Rows rows = conn.Exec(
+  pg::Rows rows = conn.ExecPrepared(
       "SELECT coalesce(nullif(application_name, ''), client_addr::text, pid::text), "
       "pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint, "
       "extract(epoch FROM replay_lag)::float8 "
@@ -47,7 +47,7 @@ int CountLockWaiters(pg::Connection& conn, const std::vector<std::string>& table
           ? "AND EXISTS (SELECT 1 FROM pg_locks w WHERE w.pid = a.pid AND NOT w.granted "
             "AND w.waitstart < clock_timestamp() - make_interval(secs => $2::float8 / 1000))"
           : "AND $2::float8 IS NOT NULL";
-  pg::Rows rows = conn.Exec(
+  pg::Rows rows = conn.ExecPrepared(
       "SELECT count(*) FROM pg_stat_activity a "
       "WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() "
       "AND a.wait_event_type = 'Lock' AND a.application_name NOT LIKE 'zerodown%' " +
@@ -63,9 +63,10 @@ int CountLockWaiters(pg::Connection& conn, const std::vector<std::string>& table
 }
 
 int CountActiveConnections(pg::Connection& conn) {
-  return static_cast<int>(conn.Exec("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
-                                    "AND datname = current_database() AND pid <> pg_backend_pid()")
-                              .Int(0, 0));
+  return static_cast<int>(
+      conn.ExecPrepared("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
+                        "AND datname = current_database() AND pid <> pg_backend_pid()")
+          .Int(0, 0));
 }
 
 namespace {
@@ -79,17 +80,17 @@ constexpr const char* kApplicationSessions =
 
 int CountApplicationActive(pg::Connection& conn) {
   return static_cast<int>(
-      conn.Exec(std::string(kApplicationSessions) + " AND state = 'active'").Int(0, 0));
+      conn.ExecPrepared(std::string(kApplicationSessions) + " AND state = 'active'").Int(0, 0));
 }
 
 int CountApplicationConnections(pg::Connection& conn) {
-  return static_cast<int>(conn.Exec(kApplicationSessions).Int(0, 0));
+  return static_cast<int>(conn.ExecPrepared(kApplicationSessions).Int(0, 0));
 }
 
 TransactionCounters SampleTransactionCounters(pg::Connection& conn) {
   // Each call is its own transaction, so the default stats_fetch_consistency = cache (which
   // freezes the numbers for a transaction) still sees fresh values every time.
-  pg::Rows rows = conn.Exec(
+  pg::Rows rows = conn.ExecPrepared(
       "SELECT xact_commit, xact_rollback FROM pg_stat_database "
       "WHERE datname = current_database()");
   TransactionCounters counters;
@@ -113,10 +114,10 @@ std::optional<std::string> FindStatementStatistics(pg::Connection& conn) {
 }
 
 StatementSnapshot SampleStatements(pg::Connection& conn, const std::string& view) {
-  pg::Rows rows =
-      conn.Exec("SELECT userid::text || ':' || queryid::text, calls, total_exec_time FROM " + view +
-                " WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-                "AND toplevel AND queryid IS NOT NULL");
+  pg::Rows rows = conn.ExecPrepared(
+      "SELECT userid::text || ':' || queryid::text, calls, total_exec_time FROM " + view +
+      " WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+      "AND toplevel AND queryid IS NOT NULL");
   StatementSnapshot snapshot;
   for (int i = 0; i < rows.size(); ++i) {
     // One key can have two rows only across a reset race; the sum is what the counters mean.
@@ -128,7 +129,7 @@ StatementSnapshot SampleStatements(pg::Connection& conn, const std::string& view
 }
 
 std::vector<RunningStatement> SampleRunningStatements(pg::Connection& conn) {
-  pg::Rows rows = conn.Exec(
+  pg::Rows rows = conn.ExecPrepared(
       "SELECT usesysid::text || ':' || query_id::text, "
       "(extract(epoch FROM clock_timestamp() - query_start) * 1000000)::bigint "
       "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "

@@ -45,8 +45,7 @@ shadow::Stage Checkpoint::Stage() const {
     if (name == saved) return value;
   }
   throw Error(ErrorKind::kInternal,
-              fmt::format(
-                  "the shadow copy's checkpoint names an unknown stage " {} "", saved),
+              fmt::format("the shadow copy's checkpoint names an unknown stage \"{}\"", saved),
               "It was saved by another version of zerodown: run this step with that version.");
 }
 
