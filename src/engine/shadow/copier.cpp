@@ -7,6 +7,7 @@
 
 #include "engine/crash_point.hpp"
 #include "engine/shadow/key_range_copy.hpp"
+#include "zerodown/common/rate.hpp"
 
 namespace zerodown::engine::shadow {
 
@@ -21,14 +22,13 @@ std::vector<pg::Param> Params(const std::vector<std::string>& a) {
 void ReportCopy(Context& ctx, Clock::time_point started, std::int64_t done_at_start,
                 std::int64_t total, int batch, double last_chunk_ms) {
   std::int64_t done = ctx.checkpoint.value("rows_done", std::int64_t{0});
-  double seconds = SecondsSince(started);
+  RowRate rate = RateOf(done_at_start, done, total, SecondsSince(started));
   BackfillProgress p;
   p.table = ctx.spec.table + " (copy)";
   p.rows_done = done;
   p.rows_total = total;
-  p.rows_per_second = seconds > 0 ? (done - done_at_start) / seconds : 0;
-  p.eta_seconds =
-      p.rows_per_second > 0 ? std::max<double>(0, (total - done) / p.rows_per_second) : 0;
+  p.rows_per_second = rate.rows_per_second;
+  p.eta_seconds = rate.eta_seconds;
   p.batch_size = batch;
   p.last_chunk_ms = last_chunk_ms;
   ctx.progress.OnBackfill(p);

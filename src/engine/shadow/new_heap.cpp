@@ -3,16 +3,12 @@
 #include <fmt/format.h>
 
 #include "engine/shadow/change_log.hpp"
+#include "zerodown/pg/catalog.hpp"
 
 namespace zerodown::engine::shadow {
 
 void NewHeap::Create() {
-  std::int64_t total = ctx_.conn
-                           .Exec(
-                               "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid "
-                               "= $1::regclass",
-                               {ctx_.live})
-                           .Int(0, 0);
+  std::int64_t total = pg::EstimatedRows(ctx_.conn, ctx_.live);
   std::string persistence =
       ctx_.conn
               .Exec("SELECT relpersistence = 'u' FROM pg_class WHERE oid = $1::regclass",
