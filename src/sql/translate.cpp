@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 
+#include "sql/expr_text.hpp"
 #include "sql/rules/rule.hpp"
 #include "sql/tokens.hpp"
 #include "zerodown/model/migration_reader.hpp"
@@ -21,31 +22,6 @@ namespace {
 using Json = nlohmann::json;
 // The lint rules' quoting: a plain lower-case name stays bare, anything else is double-quoted.
 using rules::QuoteIdent;
-
-constexpr int kComma = ',';
-constexpr int kSemicolon = ';';
-constexpr int kOpen = '(';
-constexpr int kClose = ')';
-constexpr int kOpenBracket = '[';
-constexpr int kCloseBracket = ']';
-
-// The smallest and largest "location" in a parse-tree node: where its text begins, and a token
-// certainly inside it. (A TypeCast's or an operator's own location is that of `::` or the
-// operator, not of the expression's first token.)
-void Locations(const Json& node, std::size_t& first, std::size_t& last) {
-  if (node.is_object()) {
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      if (it.key() == "location" && it.value().is_number_integer() && it.value().get<int>() >= 0) {
-        first = std::min(first, it.value().get<std::size_t>());
-        last = std::max(last, it.value().get<std::size_t>());
-      } else {
-        Locations(it.value(), first, last);
-      }
-    }
-  } else if (node.is_array()) {
-    for (const auto& child : node) Locations(child, first, last);
-  }
-}
 
 std::string Str(const Json& node) { return node.at("String").at("sval").get<std::string>(); }
 
@@ -421,82 +397,11 @@ class Translator {
     return column;
   }
 
-  // The SQL text of an expression node: from its first token to the end of the expression,
-  // which is the first top-level comma or semicolon, an unmatched closing parenthesis, or
-  // `bound`. `offset` shifts locations from a parse of the statement alone.
+  // The SQL text of an expression node (expr_text.hpp), within this statement.
   std::string ExprText(const Json& node,
                        std::size_t bound = std::numeric_limits<std::size_t>::max(),
-                       std::size_t offset = 0) {
-    std::size_t start = std::numeric_limits<std::size_t>::max();
-    std::size_t last = 0;
-    Locations(node, start, last);
-    start += offset;
-    last += offset;
-    bound = std::min(bound, statement_->end);
-    for (;;) {
-      std::size_t end = start;
-      std::optional<std::size_t> unmatched;
-      int depth = 0;
-      for (const auto& t : tokens_) {
-        if (t.begin < start || t.comment) continue;
-        if (t.begin >= bound) break;
-        if (depth == 0 && (t.kind == kComma || t.kind == kSemicolon)) break;
-        if (t.kind == kOpen || t.kind == kOpenBracket) ++depth;
-        if (t.kind == kClose || t.kind == kCloseBracket) {
-          if (depth == 0) {
-            unmatched = t.begin;
-            break;
-          }
-          --depth;
-        }
-        end = t.end;
-      }
-      // Parentheses leave no trace in the tree: `(price * 100)::bigint` starts at `price`, and
-      // the scan stops at a `)` although the cast after it is part of the node. Then the
-      // expression began at the `(` right before it.
-      std::optional<std::size_t> open =
-          unmatched && *unmatched < last ? OpenBefore(start) : std::nullopt;
-      if (!open) return file_.text->substr(start, end - start);
-      start = *open;
-    }
-  }
-
-  // The offset of the `(` that is the last token before `offset`, if it is one.
-  std::optional<std::size_t> OpenBefore(std::size_t offset) const {
-    std::optional<std::size_t> open;
-    for (const auto& t : tokens_) {
-      if (t.begin >= offset) break;
-      if (t.comment) continue;
-      open = t.kind == kOpen ? std::optional(t.begin) : std::nullopt;
-    }
-    return open;
-  }
-
-  std::string TypeName(const Json& type) {
-    static const std::map<std::string, std::string> kNames = {
-        {"int8", "bigint"},     {"int4", "integer"},
-        {"int2", "smallint"},   {"float8", "double precision"},
-        {"float4", "real"},     {"bool", "boolean"},
-        {"bpchar", "character"}};
-    std::string name;
-    const Json& names = type.at("names");
-    for (std::size_t i = 0; i < names.size(); ++i) {
-      std::string part = Str(names[i]);
-      if (i == 0 && part == "pg_catalog" && names.size() > 1) continue;
-      if (!name.empty()) name += ".";
-      auto mapped = kNames.find(part);
-      name += names.size() <= 2 && mapped != kNames.end() ? mapped->second : part;
-    }
-    if (type.contains("typmods")) {
-      std::string mods;
-      for (const auto& m : type.at("typmods")) {
-        if (!mods.empty()) mods += ",";
-        mods += std::to_string(m.at("A_Const").at("ival").value("ival", 0));
-      }
-      name += "(" + mods + ")";
-    }
-    for (std::size_t i = 0; i < type.value("arrayBounds", Json::array()).size(); ++i) name += "[]";
-    return name;
+                       std::size_t offset = 0) const {
+    return sql::ExprText(*file_.text, tokens_, node, std::min(bound, statement_->end), offset);
   }
 
   std::string Where() const {
