@@ -67,7 +67,7 @@ Result<CreateReport> Create(Pair& pair, const CreateOptions& options, const Prog
   CreatePublication(blue, state.tables);
   // Green's publication waits, unused, for the way back: with no slot it costs nothing.
   CreatePublication(green, state.tables);
-  std::string path = PathName(Side::kBlue);
+  std::string path = PathName(pair, Side::kBlue);
   CreateSlot(blue, path);
   CreateSubscription(green, pair.ConnInfoOf(Side::kBlue), path, /*copy_data=*/true);
   progress(

@@ -8,8 +8,8 @@
 
 namespace zerodown::bluegreen {
 
-std::string PathName(Side sender) {
-  return "zerodown_bluegreen_from_" + std::string(SideName(sender));
+std::string PathName(const Pair& pair, Side sender) {
+  return fmt::format("zerodown_bluegreen_{}_from_{}", pair.DatabaseOid(sender), SideName(sender));
 }
 
 void CreatePublication(pg::Connection& conn, const std::vector<TableRef>& tables) {

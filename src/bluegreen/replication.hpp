@@ -1,8 +1,8 @@
 // The logical-replication objects of a pair, by name: the publication each side carries, the
 // slot on the sending side and the subscription on the receiving side, and what the catalogs say
 // about them (health, initial-copy progress, lag in bytes). Replication from side S to side R is
-// the publication `zerodown_bluegreen` on S, the slot `zerodown_bluegreen_from_S` on S and the
-// subscription of the same name on R.
+// the publication `zerodown_bluegreen` on S, the slot `zerodown_bluegreen_<oid>_from_S` on S (the
+// oid of S's database: slots are server-wide) and the subscription of the same name on R.
 #pragma once
 
 #include <chrono>
@@ -18,7 +18,7 @@ namespace zerodown::bluegreen {
 
 inline constexpr std::string_view kPublication = "zerodown_bluegreen";
 // The slot and subscription that carry `sender`'s changes.
-std::string PathName(Side sender);
+std::string PathName(const Pair& pair, Side sender);
 
 // CREATE PUBLICATION for `tables` (and the heartbeat table) unless it exists.
 void CreatePublication(pg::Connection& conn, const std::vector<TableRef>& tables);

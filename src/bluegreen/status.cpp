@@ -39,7 +39,7 @@ Guardrail Check(std::string name, bool ok, std::string detail) {
 void AddGuardrails(Pair& pair, const PairState& state, const StatusOptions& options,
                    const SubscriptionHealth& health, StatusReport& report) {
   Side sender = state.serving;
-  std::string subscription = PathName(sender);
+  std::string subscription = PathName(pair, sender);
   auto& g = report.guardrails;
   g.push_back(Check("switch", !state.switching,
                     state.switching ? "a switch was interrupted: `zerodown bluegreen switch` "
@@ -98,11 +98,11 @@ Result<StatusReport> Inspect(Pair& pair, const StatusOptions& options) {
   StatusReport report;
   report.serving = sender;
   report.phase = state->switching ? "switching" : "replicating";
-  auto health = Health(receiver, PathName(sender));
+  auto health = Health(receiver, PathName(pair, sender));
   report.tables_total = health.tables_total;
   report.tables_ready = health.tables_ready;
   report.tables_copying = health.tables_copying;
-  report.lag_bytes = LagBytes(pair.Of(sender), PathName(sender));
+  report.lag_bytes = LagBytes(pair.Of(sender), PathName(pair, sender));
   if (health.worker_running) {
     report.lag_seconds = HeartbeatTrip(pair.Of(sender), receiver, options.heartbeat_wait);
   }

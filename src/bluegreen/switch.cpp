@@ -3,6 +3,9 @@
 // undone first.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <thread>
+
 #include "bluegreen/switch_steps.hpp"
 
 namespace zerodown::bluegreen {
@@ -19,25 +22,54 @@ void LimitStatements(Pair& pair, std::chrono::milliseconds timeout) {
   }
 }
 
-Status CheckGuardrails(Pair& pair, const SwitchOptions& options, Side from, SwitchReport& report) {
-  auto inspected = Inspect(pair, options.guardrails);
-  if (!inspected) return inspected.error();
-  if (inspected->serving != from) {
-    return Error(ErrorKind::kConflict, fmt::format("{} serves already", SideName(Other(from))),
-                 from == Side::kBlue ? "Use `switch --back` to go back to blue."
-                                     : "Use `switch` (without --back) to move to green.");
-  }
+// Guardrails that clear by themselves while replication runs; the others need the user.
+bool Transient(const Guardrail& g) { return g.name == "lag" || g.name == "long transaction"; }
+
+std::string Failed(const StatusReport& inspected) {
   std::string failed;
-  for (const auto& g : inspected->guardrails) {
+  for (const auto& g : inspected.guardrails) {
     if (!g.ok) failed += fmt::format("\n  - {}: {}", g.name, g.detail);
   }
-  if (!failed.empty()) {
-    return Error(ErrorKind::kConflict,
-                 "the switch was refused before it changed anything:" + failed,
-                 "Fix what is listed (or wait for lag to drop) and run switch again.");
+  return failed;
+}
+
+// Looks until every guardrail passes, waiting up to `guardrail_wait` while only transient ones
+// fail (a burst of writes lags the subscriber for a moment on a busy machine).
+Status CheckGuardrails(Pair& pair, const SwitchOptions& options, Side from, SwitchReport& report,
+                       const Progress& progress) {
+  auto deadline = std::chrono::steady_clock::now() + options.guardrail_wait;
+  auto said = std::chrono::steady_clock::time_point{};
+  for (;;) {
+    auto inspected = Inspect(pair, options.guardrails);
+    if (!inspected) return inspected.error();
+    if (inspected->serving != from) {
+      return Error(ErrorKind::kConflict, fmt::format("{} serves already", SideName(Other(from))),
+                   from == Side::kBlue ? "Use `switch --back` to go back to blue."
+                                       : "Use `switch` (without --back) to move to green.");
+    }
+    std::string failed = Failed(*inspected);
+    if (failed.empty()) {
+      report.lag_seconds_before = inspected->lag_seconds.value_or(0);
+      return Status::Ok();
+    }
+    bool transient = std::all_of(inspected->guardrails.begin(), inspected->guardrails.end(),
+                                 [](const Guardrail& g) { return g.ok || Transient(g); });
+    auto now = std::chrono::steady_clock::now();
+    if (!transient || now >= deadline) {
+      return Error(ErrorKind::kConflict,
+                   "the switch was refused before it changed anything:" + failed,
+                   transient ? fmt::format("These did not clear within {} s: wait for lag to "
+                                           "drop or the transaction to end, or raise "
+                                           "--guardrail-wait, and run switch again.",
+                                           options.guardrail_wait.count() / 1000.0)
+                             : "Fix what is listed and run switch again.");
+    }
+    if (now - said >= std::chrono::seconds(1)) {
+      progress("waiting for the guardrails:" + failed);
+      said = now;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
-  report.lag_seconds_before = inspected->lag_seconds.value_or(0);
-  return Status::Ok();
 }
 
 // A switch found in the state: killed after traffic moved, it is finished; before, undone.
@@ -74,7 +106,7 @@ Result<SwitchReport> Switch(Pair& pair, const SwitchOptions& options, const Prog
   SwitchReport report;
   report.from = from;
   report.to = Other(from);
-  if (auto checked = CheckGuardrails(pair, options, from, report); !checked) {
+  if (auto checked = CheckGuardrails(pair, options, from, report, progress); !checked) {
     return checked.error();
   }
   state->switching = SwitchProgress{from, Other(from), {}, false};

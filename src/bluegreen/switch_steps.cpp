@@ -57,14 +57,14 @@ void SwitchRun::Do(Step step) {
       CopySequences();
       break;
     case Step::kSlot:
-      DropSlot(To(), PathName(to), timeout);
-      CreateSlot(To(), PathName(to));
+      DropSlot(To(), PathName(pair_, to), timeout);
+      CreateSlot(To(), PathName(pair_, to));
       break;
     case Step::kForwardDisabled:
-      EnableSubscription(To(), PathName(from), false);
+      EnableSubscription(To(), PathName(pair_, from), false);
       break;
     case Step::kReverseCreated:
-      CreateSubscription(From(), pair_.ConnInfoOf(to), PathName(to), /*copy_data=*/false);
+      CreateSubscription(From(), pair_.ConnInfoOf(to), PathName(pair_, to), /*copy_data=*/false);
       break;
     case Step::kTargetUnfenced:
       Unfence(To(), state_.tables, timeout);
@@ -143,9 +143,9 @@ void SwitchRun::Undo() {
   attempt(Step::kTargetUnfenced, [&] {
     if (state_.switching->target_was_fenced) Fence(To(), state_.tables, RandomToken(), timeout);
   });
-  attempt(Step::kReverseCreated, [&] { (void)DropSubscription(From(), PathName(to)); });
-  attempt(Step::kForwardDisabled, [&] { EnableSubscription(To(), PathName(from), true); });
-  attempt(Step::kSlot, [&] { DropSlot(To(), PathName(to), timeout); });
+  attempt(Step::kReverseCreated, [&] { (void)DropSubscription(From(), PathName(pair_, to)); });
+  attempt(Step::kForwardDisabled, [&] { EnableSubscription(To(), PathName(pair_, from), true); });
+  attempt(Step::kSlot, [&] { DropSlot(To(), PathName(pair_, to), timeout); });
   attempt(Step::kSequences, [] {});  // higher values on the receiver harm nothing
   attempt(Step::kCaughtUp, [] {});
   attempt(Step::kFenced, [&] { Unfence(From(), state_.tables, timeout); });
@@ -163,7 +163,7 @@ void SwitchRun::Undo() {
 
 void SwitchRun::DropOldPath() {
   Side from = state_.switching->from;
-  std::string path = PathName(from);
+  std::string path = PathName(pair_, from);
   auto prefix = DropSubscription(To(), path);
   DropSlot(From(), path, options_.step_timeout);
   if (prefix) {

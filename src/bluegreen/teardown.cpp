@@ -14,7 +14,7 @@ constexpr std::chrono::milliseconds kSlotWait{10000};
 // Replication out of `sender`: the receiver's subscription first (so that nothing takes the slot
 // again), then the slot and any initial-copy slots left on the sender.
 void DropPath(Pair& pair, Side sender, const Progress& progress) {
-  std::string path = PathName(sender);
+  std::string path = PathName(pair, sender);
   auto prefix = DropSubscription(pair.Of(Other(sender)), path);
   if (prefix) progress(fmt::format("dropped subscription {} on {}", path, SideName(Other(sender))));
   std::vector<std::string> slots = {path};

@@ -21,6 +21,7 @@ struct BlueGreenFlags {
   bluegreen::SwitchOptions switching;
   double step_timeout_s = 10;
   double max_lag_s = 1;
+  double guardrail_wait_s = 30;
   int max_transaction_age_s = 5;
   bool watch = false;
 };
@@ -106,6 +107,8 @@ void RunSwitch(const GlobalOptions& global, BlueGreenFlags& flags) {
   options.step_timeout =
       std::chrono::milliseconds(static_cast<std::int64_t>(flags.step_timeout_s * 1000));
   options.guardrails.max_lag_seconds = flags.max_lag_s;
+  options.guardrail_wait =
+      std::chrono::milliseconds(static_cast<std::int64_t>(flags.guardrail_wait_s * 1000));
   options.guardrails.max_transaction_age = std::chrono::seconds(flags.max_transaction_age_s);
   bluegreen::Pair pair = OpenPair(global, flags);
   auto report = bluegreen::Switch(pair, options, Printer(global)).ValueOrThrow();
@@ -151,6 +154,10 @@ void AddSwitchFlags(CLI::App* cmd, BlueGreenFlags& flags) {
   cmd->add_option("--max-lag-bytes", o.guardrails.max_lag_bytes,
                   "bytes of unconfirmed WAL a switch accepts")
       ->capture_default_str();
+  cmd->add_option("--guardrail-wait", flags.guardrail_wait_s,
+                  "seconds to wait for lag to drop and long transactions to end before refusing")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 3600.0));
   cmd->add_option("--max-transaction-age", flags.max_transaction_age_s,
                   "seconds a transaction may be open on the serving side for a switch to start")
       ->capture_default_str();

@@ -151,8 +151,14 @@ TEST(BlueGreenSwitch, GreenThatStopsReplayingIsUndoneWithinTheTimeout) {
                       "/tmp/zerodown-bluegreen-stall-" + std::to_string(getpid()));
   std::this_thread::sleep_for(500ms);
   // The pause hook stops green's apply worker: the switch cannot see blue's last writes there.
+  std::string subscription =
+      Connect(pair.green)
+          .Exec(
+              "SELECT subname FROM pg_subscription WHERE subdbid = (SELECT oid FROM "
+              "pg_database WHERE datname = current_database())")
+          .Text(0, 0);
   std::string stall = SharedCluster().bindir() + "/psql \"" + pair.green +
-                      "\" -qc \"ALTER SUBSCRIPTION zerodown_bluegreen_from_blue DISABLE\"";
+                      "\" -qc \"ALTER SUBSCRIPTION " + subscription + " DISABLE\"";
   std::string out;
   auto began = std::chrono::steady_clock::now();
   int code = RunZerodown(
@@ -177,7 +183,7 @@ TEST(BlueGreenSwitch, GreenThatStopsReplayingIsUndoneWithinTheTimeout) {
   ledger.Stop();
   EXPECT_EQ(ledger.failed, 0) << ledger.last_error();
   // Once green replays again, it has every acknowledged write.
-  Connect(pair.green).Exec("ALTER SUBSCRIPTION zerodown_bluegreen_from_blue ENABLE");
+  Connect(pair.green).Exec("ALTER SUBSCRIPTION " + subscription + " ENABLE");
   pair.WaitEqual("SELECT count(*) FROM ledger");
   ExpectEveryAck(pair.green, ledger.acks(), "green");
   ASSERT_EQ(RunZerodown(BlueGreen("abort", pair.blue, pair.green), &out), 0) << out;

@@ -37,12 +37,19 @@ class Pair {
   const std::string& ConnInfoOf(Side side) const {
     return side == Side::kBlue ? blue_conninfo_ : green_conninfo_;
   }
+  // The oid of `side`'s database: it names the pair's slots, which are server-wide, so that two
+  // pairs on one server never share one.
+  const std::string& DatabaseOid(Side side) const {
+    return side == Side::kBlue ? blue_oid_ : green_oid_;
+  }
 
  private:
   pg::Connection blue_;
   pg::Connection green_;
   std::string blue_conninfo_;
   std::string green_conninfo_;
+  std::string blue_oid_;
+  std::string green_oid_;
 };
 
 // A line of progress for the terminal ("fenced blue (12 tables) in 4 ms").
@@ -111,6 +118,9 @@ struct SwitchOptions {
   bool back = false;  // green -> blue
   std::chrono::milliseconds step_timeout{10000};
   StatusOptions guardrails;
+  // How long a switch waits for guardrails that clear by themselves (lag, a long transaction)
+  // before it refuses; 0 refuses on the first look.
+  std::chrono::milliseconds guardrail_wait{30000};
   std::int64_t sequence_margin = 1000;
 };
 
@@ -124,7 +134,8 @@ struct SwitchReport {
 };
 
 // The switch (see docs/bluegreen.md): guardrails, pause, fence, wait, sequences, reverse path,
-// move, resume. A guardrail that fails refuses before anything changes (kConflict); a step that
+// move, resume. Lag and long transactions are waited out for up to `guardrail_wait`; a guardrail
+// that still fails refuses before anything changes (kConflict); a step that
 // fails or passes its timeout undoes what ran, resumes on the side that served, and fails with
 // kMigrationFailed. A switch killed midway is finished (traffic had moved) or undone by the next
 // run, which reports switched = false in the second case.
