@@ -50,7 +50,7 @@ Result<CreateReport> Create(Pair& pair, const CreateOptions& options, const Prog
 
   progress("copying blue's schema to green (pg_dump --schema-only)");
   CopySchema(blue, green, options.bindir);
-  PairState state{Side::kBlue, UserTables(blue), Fingerprint(blue), std::nullopt};
+  PairState state{Side::kBlue, UserTables(blue), Fingerprint(blue), std::nullopt, std::nullopt};
   if (std::string copied = Fingerprint(green); copied != state.fingerprint) {
     return Error(ErrorKind::kInternal,
                  "green's schema differs from blue's after the copy (fingerprints " + copied +

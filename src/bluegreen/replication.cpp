@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "bluegreen/state.hpp"
@@ -23,6 +24,45 @@ void CreatePublication(pg::Connection& conn, const std::vector<TableRef>& tables
 
 void DropPublication(pg::Connection& conn) {
   conn.Exec(fmt::format("DROP PUBLICATION IF EXISTS {}", conn.Ident(kPublication)));
+}
+
+namespace {
+
+std::vector<std::string> ColumnsOf(pg::Connection& conn, const TableRef& table) {
+  auto rows = conn.Exec(
+      "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 "
+      "AND NOT attisdropped ORDER BY attnum",
+      {table.Quoted(conn)});
+  std::vector<std::string> columns;
+  for (int i = 0; i < rows.size(); ++i) columns.push_back(rows.Text(i, 0));
+  return columns;
+}
+
+// `table`, or `table` (a, b) with the columns `peer` has too when it lacks some of them.
+std::string PublishedTable(pg::Connection& publisher, pg::Connection& peer, const TableRef& table) {
+  std::vector<std::string> theirs = ColumnsOf(peer, table);
+  std::string list;
+  bool all = true;
+  for (const auto& column : ColumnsOf(publisher, table)) {
+    if (std::find(theirs.begin(), theirs.end(), column) == theirs.end()) {
+      all = false;
+      continue;
+    }
+    list += (list.empty() ? "" : ", ") + publisher.Ident(column);
+  }
+  return all ? table.Quoted(publisher) : fmt::format("{} ({})", table.Quoted(publisher), list);
+}
+
+}  // namespace
+
+void SetPublishedColumns(pg::Connection& publisher, pg::Connection& peer,
+                         const std::vector<TableRef>& tables, bool shared_only) {
+  std::string list = publisher.Ident(kHeartbeatSchema, kHeartbeatTable);
+  for (const auto& t : tables) {
+    list += ", " + (shared_only ? PublishedTable(publisher, peer, t) : t.Quoted(publisher));
+  }
+  publisher.Exec(
+      fmt::format("ALTER PUBLICATION {} SET TABLE {}", publisher.Ident(kPublication), list));
 }
 
 void CreateSlot(pg::Connection& conn, const std::string& name) {

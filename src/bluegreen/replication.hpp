@@ -23,6 +23,13 @@ std::string PathName(const Pair& pair, Side sender);
 // CREATE PUBLICATION for `tables` (and the heartbeat table) unless it exists.
 void CreatePublication(pg::Connection& conn, const std::vector<TableRef>& tables);
 void DropPublication(pg::Connection& conn);
+// Publishes, for each of `tables` (and the heartbeat), only the columns `peer`'s table of the
+// same name has too (PostgreSQL 15 column lists; no list where it has them all): green, which
+// gains columns through `bluegreen start`, then never sends blue a column blue lacks on the way
+// back. With `shared_only` false every column is published again, which must happen before a
+// listed column is dropped (PostgreSQL refuses to drop a column a publication lists).
+void SetPublishedColumns(pg::Connection& publisher, pg::Connection& peer,
+                         const std::vector<TableRef>& tables, bool shared_only);
 
 // A pgoutput slot named `name`, created now: the changes committed after this point are the ones
 // it keeps. Run outside a transaction (logical decoding needs a snapshot of its own).

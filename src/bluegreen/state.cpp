@@ -43,7 +43,13 @@ nlohmann::json ToJson(const PairState& state) {
   nlohmann::json j = {{"serving", SideName(state.serving)},
                       {"tables", tables},
                       {"fingerprint", state.fingerprint},
-                      {"switching", nullptr}};
+                      {"switching", nullptr},
+                      {"migration", nullptr}};
+  if (state.migration) {
+    j["migration"] = {{"name", state.migration->name},
+                      {"phase", state.migration->phase},
+                      {"version_schema", state.migration->version_schema}};
+  }
   if (state.switching) {
     nlohmann::json done = nlohmann::json::array();
     for (Step s : state.switching->done) done.push_back(StepName(s));
@@ -62,6 +68,11 @@ PairState FromJson(const nlohmann::json& j) {
   state.serving = ParseSide(j.value("serving", "blue"));
   for (const auto& t : j.at("tables")) state.tables.push_back({t.at(0), t.at(1)});
   state.fingerprint = j.value("fingerprint", "");
+  if (j.contains("migration") && j["migration"].is_object()) {
+    const auto& m = j["migration"];
+    state.migration =
+        GreenMigration{m.value("name", ""), m.value("phase", ""), m.value("version_schema", "")};
+  }
   if (j.contains("switching") && j["switching"].is_object()) {
     const auto& s = j["switching"];
     SwitchProgress progress{ParseSide(s.value("from", "blue")),

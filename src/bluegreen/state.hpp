@@ -41,6 +41,7 @@ struct PairState {
   std::vector<TableRef> tables;
   std::string fingerprint;  // the serving side's, from when replication out of it began
   std::optional<SwitchProgress> switching;
+  std::optional<GreenMigration> migration;  // the newest one `bluegreen start` ran on green
 };
 
 // Creates the zerodown schema, the state and heartbeat tables and the fence function on `conn`

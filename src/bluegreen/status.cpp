@@ -107,6 +107,7 @@ Result<StatusReport> Inspect(Pair& pair, const StatusOptions& options) {
     report.lag_seconds = HeartbeatTrip(pair.Of(sender), receiver, options.heartbeat_wait);
   }
   AddGuardrails(pair, *state, options, health, report);
+  report.migration = state->migration;
   return report;
 }
 

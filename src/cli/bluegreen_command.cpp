@@ -1,9 +1,10 @@
-// zerodown bluegreen create|status|switch|finish|abort: a green database kept in sync with blue by
-// logical replication, the switch to it and back. The logic is in bluegreen/; this file parses
-// flags and prints.
+// zerodown bluegreen create|start|complete|status|switch|finish|abort: a green database kept in
+// sync with blue by logical replication, a migration run on green alone, the switch and back. The
+// logic is in bluegreen/; this file parses flags and prints.
 #include <fmt/format.h>
 
 #include <csignal>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <thread>
@@ -24,6 +25,8 @@ struct BlueGreenFlags {
   double guardrail_wait_s = 30;
   int max_transaction_age_s = 5;
   bool watch = false;
+  std::string migration;  // start: the file; complete: the name (or the file)
+  EngineFlags engine;
 };
 
 bluegreen::Pair OpenPair(const GlobalOptions& global, const BlueGreenFlags& flags) {
@@ -47,14 +50,19 @@ nlohmann::json StatusJson(const bluegreen::StatusReport& r) {
   for (const auto& g : r.guardrails) {
     guardrails.push_back({{"name", g.name}, {"ok", g.ok}, {"detail", g.detail}});
   }
-  return {{"serving", bluegreen::SideName(r.serving)},
-          {"phase", r.phase},
-          {"lag_bytes", r.lag_bytes ? nlohmann::json(*r.lag_bytes) : nlohmann::json()},
-          {"lag_seconds", r.lag_seconds ? nlohmann::json(*r.lag_seconds) : nlohmann::json()},
-          {"tables_total", r.tables_total},
-          {"tables_ready", r.tables_ready},
-          {"tables_copying", r.tables_copying},
-          {"guardrails", guardrails}};
+  return {
+      {"serving", bluegreen::SideName(r.serving)},
+      {"phase", r.phase},
+      {"lag_bytes", r.lag_bytes ? nlohmann::json(*r.lag_bytes) : nlohmann::json()},
+      {"lag_seconds", r.lag_seconds ? nlohmann::json(*r.lag_seconds) : nlohmann::json()},
+      {"tables_total", r.tables_total},
+      {"tables_ready", r.tables_ready},
+      {"tables_copying", r.tables_copying},
+      {"guardrails", guardrails},
+      {"migration", r.migration ? nlohmann::json{{"name", r.migration->name},
+                                                 {"phase", r.migration->phase},
+                                                 {"version_schema", r.migration->version_schema}}
+                                : nlohmann::json()}};
 }
 
 void PrintStatus(const bluegreen::StatusReport& r) {
@@ -65,6 +73,10 @@ void PrintStatus(const bluegreen::StatusReport& r) {
       r.lag_seconds ? fmt::format("{:.3f}", *r.lag_seconds) : std::string("unknown"),
       r.lag_bytes ? std::to_string(*r.lag_bytes) : std::string("unknown"));
   std::cout << fmt::format("initial copy: {} of {} tables ready\n", r.tables_ready, r.tables_total);
+  if (r.migration) {
+    std::cout << fmt::format("migration on green: {} ({}), new version in schema {}\n",
+                             r.migration->name, r.migration->phase, r.migration->version_schema);
+  }
   for (const auto& t : r.tables_copying) std::cout << "  " << t << "\n";
   std::cout << "guardrails of a switch:\n";
   for (const auto& g : r.guardrails) {
@@ -136,6 +148,36 @@ void RunSwitch(const GlobalOptions& global, BlueGreenFlags& flags) {
   }
 }
 
+// The engine runs on green: its throttling and progress watch green, not blue.
+void RunOnGreen(const GlobalOptions& global, BlueGreenFlags& flags, bool start) {
+  GlobalOptions on_green = global;
+  on_green.postgres_url = flags.green_url;
+  std::string name = flags.migration;
+  std::optional<model::Migration> migration;
+  if (start || (IsMigrationFile(name) && std::filesystem::exists(name))) {
+    migration = LoadMigration(flags.migration, global);
+    name = migration->name;
+  }
+  bluegreen::Pair pair = OpenPair(global, flags);
+  MigrationSession session(on_green, flags.engine, /*health_checks=*/false);
+  auto record =
+      start ? bluegreen::StartOnGreen(pair, *migration, session.options(), session.progress())
+                  .ValueOrThrow()
+            : bluegreen::CompleteOnGreen(pair, name, session.options(), session.progress())
+                  .ValueOrThrow();
+  if (global.json) {
+    std::cout << RecordJson(record).dump() << "\n";
+  } else if (start) {
+    std::cout << fmt::format(
+        "migration \"{}\" started on green while blue serves; green's new version: SET "
+        "search_path TO {}\nnext: `zerodown bluegreen complete {}` (or switch with it started)\n",
+        record.name, record.plan.version_schema, record.name);
+  } else {
+    std::cout << fmt::format("migration \"{}\" completed on green; blue is unchanged\n",
+                             record.name);
+  }
+}
+
 void AddSwitchFlags(CLI::App* cmd, BlueGreenFlags& flags) {
   auto& o = flags.switching;
   cmd->add_flag("--back", o.back, "switch from green back to blue");
@@ -194,6 +236,25 @@ const CommandRegistration kRegistration{
                                    report.tables.size());
         }
       });
+
+      auto* start = bg->add_subcommand(
+          "start",
+          "run a migration's start on green only, while blue serves and replicates into it "
+          "(add column, change a column's type, add an index or constraint)");
+      start->add_option("migration", flags->migration, "migration file, as `zerodown start`")
+          ->required()
+          ->check(CLI::ExistingFile);
+      AddPairFlags(start, *flags);
+      AddEngineFlags(start, flags->engine);
+      start->callback([&global, flags] { RunOnGreen(global, *flags, /*start=*/true); });
+
+      auto* complete = bg->add_subcommand(
+          "complete", "complete on green the migration `bluegreen start` ran there, blue serving");
+      complete->add_option("migration", flags->migration, "the migration's name (or its file)")
+          ->required();
+      AddPairFlags(complete, *flags);
+      AddEngineFlags(complete, flags->engine);
+      complete->callback([&global, flags] { RunOnGreen(global, *flags, /*start=*/false); });
 
       auto* status = bg->add_subcommand(
           "status",

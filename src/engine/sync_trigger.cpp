@@ -128,6 +128,11 @@ Result<SyncTrigger> BuildSyncTrigger(PlanContext& context, const VirtualTable& t
   sync.create_sql.push_back(fmt::format(
       "CREATE TRIGGER {} BEFORE INSERT OR UPDATE ON {} FOR EACH ROW EXECUTE FUNCTION {}()",
       sync.trigger, context.Qualified(table), sync.function));
+  // ALWAYS: a logical replication apply worker runs with session_replication_role = replica,
+  // under which an ordinary trigger does not fire. On a subscriber (a blue-green pair's green),
+  // the rows the publisher writes are the old version's writes and need the copy as much.
+  sync.create_sql.push_back(fmt::format("ALTER TABLE {} ENABLE ALWAYS TRIGGER {}",
+                                        context.Qualified(table), sync.trigger));
   sync.drop_sql.push_back(
       fmt::format("DROP TRIGGER IF EXISTS {} ON {}", sync.trigger, context.Qualified(table)));
   sync.drop_sql.push_back(fmt::format("DROP FUNCTION IF EXISTS {}()", sync.function));

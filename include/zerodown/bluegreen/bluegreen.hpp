@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "zerodown/common/error.hpp"
+#include "zerodown/engine/engine.hpp"
+#include "zerodown/model/operations.hpp"
 #include "zerodown/pg/connection.hpp"
 
 namespace zerodown::bluegreen {
@@ -78,6 +80,13 @@ struct Guardrail {
   std::string detail;  // what was measured, and the fix when not ok
 };
 
+// The zerodown migration `bluegreen start` ran on green, as the pair's state records it.
+struct GreenMigration {
+  std::string name;
+  std::string phase;           // "started", then "completed"
+  std::string version_schema;  // where the new version's views live on green
+};
+
 struct StatusReport {
   Side serving = Side::kBlue;
   std::string phase;  // "replicating", or "switching" while a switch runs (or was killed)
@@ -88,6 +97,7 @@ struct StatusReport {
   int tables_ready = 0;                     // pg_subscription_rel state 'r'
   std::vector<std::string> tables_copying;  // "schema.table (d: copying)"
   std::vector<Guardrail> guardrails;
+  std::optional<GreenMigration> migration;  // run on green by `bluegreen start`, if any
 };
 
 struct StatusOptions {
@@ -140,6 +150,26 @@ struct SwitchReport {
 // kMigrationFailed. A switch killed midway is finished (traffic had moved) or undone by the next
 // run, which reports switched = false in the second case.
 Result<SwitchReport> Switch(Pair& pair, const SwitchOptions& options, const Progress& progress);
+
+// Runs `migration`'s start (the engine's expand, in place) on green only, while blue serves and
+// its changes keep arriving: the engine's sync triggers fire for them too (ENABLE ALWAYS), so
+// blue's rows are transformed like the old version's writes. Refuses before anything changes:
+// kNotFound without a pair; kConflict when green serves, a switch is recorded, the subscription
+// is unhealthy or its initial copy unfinished; kInvalidMigration for what logical replication
+// does not tolerate on the subscriber (a drop or rename of a published column or table, the
+// replica identity or a key column, the shadow strategy), naming the operation and the fix.
+// Afterwards green's publication carries only the columns blue has (the way back after a
+// switch) and the pair's state names the migration. Engine failures throw, as Engine::Start.
+Result<engine::MigrationRecord> StartOnGreen(Pair& pair, const model::Migration& migration,
+                                             engine::EngineOptions options,
+                                             engine::ProgressSink& progress);
+// Runs the complete (contract) of the migration `name` started by StartOnGreen, on green, while
+// blue serves. Refused (kConflict, nothing changed) when no such migration is started there,
+// when green serves, or when an operation needs its trigger for blue's rows (an `up` other than
+// the column or a plain cast of it): then the fix is to switch, finish, and complete on green.
+Result<engine::MigrationRecord> CompleteOnGreen(Pair& pair, const std::string& name,
+                                                engine::EngineOptions options,
+                                                engine::ProgressSink& progress);
 
 // finish: drops subscriptions, slots, publications, heartbeat and state on both sides; the side
 // that does not serve keeps its fence (its writes fail) so nothing writes there by mistake.

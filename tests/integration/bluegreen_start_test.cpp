@@ -1,0 +1,230 @@
+// Promise: `zerodown bluegreen start` runs a migration on green alone while blue serves under
+// writes and replicates into green: every blue row reaches green with the new columns filled by
+// `up` (rows blue writes after the start included), blue sees no failed write and no schema
+// change, and a switch afterwards carries green's writes back to blue. What logical replication
+// does not tolerate on the subscriber (a dropped column, the shadow strategy) is refused before
+// anything changes. `bluegreen complete` contracts on green while blue's rows keep arriving.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "support/database.hpp"
+#include "support/green_cluster.hpp"
+#include "support/writers.hpp"
+
+namespace zerodown::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr std::string_view kAccounts =
+    "CREATE TABLE accounts (id bigserial PRIMARY KEY, client int NOT NULL, amount int NOT NULL);"
+    "INSERT INTO accounts (client, amount) SELECT -1, g FROM generate_series(1, 2000) g;";
+
+// Adds a column computed from another (filled by a backfill and the trigger), then widens
+// `amount` through a copy column kept in step by the trigger.
+constexpr std::string_view kWiden = R"(name: widen_amount
+operations:
+  - add_column:
+      table: accounts
+      column: {name: cents, type: bigint, nullable: true}
+      up: amount * 100
+  - alter_column:
+      table: accounts
+      column: amount
+      type: bigint
+      up: amount::bigint
+      down: amount::int
+)";
+
+constexpr std::string_view kDropClient = R"(name: drop_client
+operations:
+  - drop_column: {table: accounts, column: client}
+)";
+
+constexpr std::string_view kAmountBigint = R"(name: amount_bigint
+operations:
+  - alter_column: {table: accounts, column: amount, type: bigint}
+)";
+
+std::string WriteMigration(std::string_view name, std::string_view text) {
+  std::string dir = "/tmp/zerodown-bgstart-" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  std::string path = dir + "/" + std::string(name) + ".yaml";
+  std::ofstream(path) << text;
+  return path;
+}
+
+std::string Query(const std::string& conninfo, const std::string& sql) {
+  return Connect(conninfo).Exec(sql).Text(0, 0);
+}
+
+struct PairFixture {
+  std::string blue = FreshDatabase();
+  std::string green = FreshGreenDatabase(blue);
+
+  void Create() {
+    Connect(blue).Run(kAccounts);
+    std::string out;
+    ASSERT_EQ(RunZerodown(BlueGreen("create", blue, green), &out), 0) << out;
+    for (int i = 0; i < 120; ++i) {
+      if (Status()["tables_ready"] == 2) return;
+      std::this_thread::sleep_for(250ms);
+    }
+    FAIL() << "initial copy did not finish";
+  }
+  nlohmann::json Status() {
+    std::string out;
+    if (RunZerodown("--json " + BlueGreen("status", blue, green), &out) != 0) return nullptr;
+    return nlohmann::json::parse(out.substr(0, out.find('\n')));
+  }
+  // Waits until green shows what blue shows for `sql` (green applies in commit order).
+  bool WaitEqual(const std::string& sql) {
+    for (int i = 0; i < 600; ++i) {
+      if (Query(blue, sql) == Query(green, sql)) return true;
+      std::this_thread::sleep_for(100ms);
+    }
+    return false;
+  }
+};
+
+// Inserts and updates on blue at an application's steady pace.
+void WriteAccounts(pg::Connection& conn, int client, std::uint64_t n) {
+  if (n % 2 == 0) {
+    conn.Exec("INSERT INTO accounts (client, amount) VALUES ($1, $2)",
+              {std::to_string(client), std::to_string(n % 1000)});
+  } else {
+    conn.Exec(
+        "UPDATE accounts SET amount = amount + 1 WHERE id = (SELECT floor(random() * 2000)::int + "
+        "1)");
+  }
+  std::this_thread::sleep_for(5ms);
+}
+
+TEST(BlueGreenStart, MigratesGreenWhileBlueWritesAndReplicates) {
+  PairFixture pair;
+  ASSERT_NO_FATAL_FAILURE(pair.Create());
+  std::string blue_schema = SchemaDump(pair.blue);
+  Writers writers(pair.blue, 4, WriteAccounts);
+  std::this_thread::sleep_for(1s);
+
+  std::string out;
+  ASSERT_EQ(RunZerodown(BlueGreen("start", pair.blue, pair.green) + " " +
+                            Quoted(WriteMigration("widen", kWiden)),
+                        &out),
+            0)
+      << out;
+  std::int64_t last_before = Connect(pair.blue).Exec("SELECT max(id) FROM accounts").Int(0, 0);
+  int done_at_start = writers.done;
+  std::this_thread::sleep_for(2s);
+  writers.Stop();
+  EXPECT_EQ(writers.failed, 0) << writers.last_error();
+  EXPECT_GT(writers.done - done_at_start, 50) << "blue kept writing after the start";
+  ASSERT_TRUE(pair.WaitEqual("SELECT count(*) || ' ' || sum(amount) FROM accounts"))
+      << "green did not catch up with blue";
+
+  auto status = pair.Status();
+  ASSERT_TRUE(status.is_object());
+  ASSERT_TRUE(status["migration"].is_object()) << status.dump();
+  EXPECT_EQ(status["migration"]["name"], "widen_amount");
+  EXPECT_EQ(status["migration"]["phase"], "started");
+  std::string version = status["migration"]["version_schema"];
+
+  // Every blue row, as the new version on green shows it: amount widened, cents computed.
+  auto rows = Connect(pair.blue).Exec("SELECT id, amount FROM accounts ORDER BY id");
+  auto seen = Connect(pair.green)
+                  .Exec("SELECT id, amount, cents, pg_typeof(amount)::text FROM " +
+                        Connect(pair.green).Ident(version, "accounts") + " ORDER BY id");
+  ASSERT_EQ(seen.size(), rows.size());
+  int wrong = 0;
+  int after_start = 0;
+  for (int i = 0; i < rows.size(); ++i) {
+    bool same = seen.Int(i, 0) == rows.Int(i, 0) && seen.Int(i, 1) == rows.Int(i, 1) &&
+                !seen.IsNull(i, 2) && seen.Int(i, 2) == rows.Int(i, 1) * 100;
+    wrong += same ? 0 : 1;
+    after_start += rows.Int(i, 0) > last_before ? 1 : 0;
+  }
+  EXPECT_EQ(wrong, 0) << "rows on green whose new columns do not match blue's row";
+  EXPECT_GT(after_start, 0) << "rows written on blue after the start";
+  EXPECT_EQ(seen.Text(0, 3), "bigint");
+  EXPECT_EQ(SchemaDump(pair.blue), blue_schema) << "blue's schema changed";
+
+  // The way back carries only the columns blue has: a switch, then a write on green reaches blue.
+  ASSERT_EQ(RunZerodown(BlueGreen("switch", pair.blue, pair.green), &out), 0) << out;
+  Connect(pair.green).Exec("INSERT INTO accounts (client, amount) VALUES (99, 7)");
+  EXPECT_TRUE(pair.WaitEqual("SELECT count(*) FROM accounts WHERE client = 99"))
+      << "green's write did not reach blue";
+  ASSERT_EQ(RunZerodown(BlueGreen("finish", pair.blue, pair.green), &out), 0) << out;
+}
+
+TEST(BlueGreenStart, CompleteOnGreenKeepsBluesRowsArriving) {
+  PairFixture pair;
+  ASSERT_NO_FATAL_FAILURE(pair.Create());
+  Writers writers(pair.blue, 4, WriteAccounts);
+  std::string out;
+  std::string file = WriteMigration("bigint", kAmountBigint);
+  ASSERT_EQ(RunZerodown(BlueGreen("start", pair.blue, pair.green) + " " + Quoted(file), &out), 0)
+      << out;
+  std::this_thread::sleep_for(1s);
+  ASSERT_EQ(RunZerodown(BlueGreen("complete", pair.blue, pair.green) + " amount_bigint", &out), 0)
+      << out;
+  int done_at_complete = writers.done;
+  std::this_thread::sleep_for(2s);
+  writers.Stop();
+  EXPECT_EQ(writers.failed, 0) << writers.last_error();
+  EXPECT_GT(writers.done - done_at_complete, 50) << "blue kept writing after the complete";
+  EXPECT_TRUE(pair.WaitEqual("SELECT count(*) || ' ' || sum(amount) FROM accounts"))
+      << "green did not keep up with blue after the complete";
+  EXPECT_TRUE(
+      pair.WaitEqual("SELECT md5(string_agg(id || ':' || amount, ',' ORDER BY id)) "
+                     "FROM accounts"));
+  EXPECT_EQ(Query(pair.green,
+                  "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
+                  "'accounts'::regclass AND attname = 'amount'"),
+            "bigint");
+  EXPECT_EQ(Query(pair.blue,
+                  "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
+                  "'accounts'::regclass AND attname = 'amount'"),
+            "integer");
+  EXPECT_EQ(pair.Status()["migration"]["phase"], "completed");
+  ASSERT_EQ(RunZerodown(BlueGreen("abort", pair.blue, pair.green), &out), 0) << out;
+}
+
+TEST(BlueGreenStart, RefusesWhatReplicationCannotTakeBeforeChangingAnything) {
+  PairFixture pair;
+  ASSERT_NO_FATAL_FAILURE(pair.Create());
+  std::string green_schema = SchemaDump(pair.green);
+  std::string blue_schema = SchemaDump(pair.blue);
+  std::string out;
+
+  EXPECT_EQ(RunZerodown(BlueGreen("start", pair.blue, pair.green) + " " +
+                            Quoted(WriteMigration("drop", kDropClient)),
+                        &out),
+            2)
+      << out;
+  EXPECT_NE(out.find("drop_column"), std::string::npos) << out;
+  EXPECT_NE(out.find("bluegreen finish"), std::string::npos) << "names the fix: " << out;
+
+  EXPECT_EQ(RunZerodown(BlueGreen("start", pair.blue, pair.green) + " --mechanism shadow " +
+                            Quoted(WriteMigration("bigint", kAmountBigint)),
+                        &out),
+            2)
+      << out;
+  EXPECT_NE(out.find("shadow"), std::string::npos) << out;
+
+  EXPECT_EQ(SchemaDump(pair.green), green_schema) << "green changed";
+  EXPECT_EQ(SchemaDump(pair.blue), blue_schema) << "blue changed";
+  EXPECT_TRUE(pair.Status()["migration"].is_null());
+  // Replication still runs.
+  Connect(pair.blue).Exec("INSERT INTO accounts (client, amount) VALUES (7, 7)");
+  EXPECT_TRUE(pair.WaitEqual("SELECT count(*) FROM accounts"));
+  ASSERT_EQ(RunZerodown(BlueGreen("abort", pair.blue, pair.green), &out), 0) << out;
+}
+
+}  // namespace
+}  // namespace zerodown::testing
