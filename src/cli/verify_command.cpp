@@ -162,7 +162,7 @@ void Run(const GlobalOptions& global, const VerifyFlags& flags) {
                 fmt::format("{} of {} rows differ in {} of {} checks of migration \"{}\"",
                             mismatched, rows, failed, reports.size(), active->name),
                 "Look at the sample rows: a row written by neither version (a trigger disabled, "
-                "session_replication_role = replica, a restore) needs a fix by hand or "
+                "a restore) needs a fix by hand or "
                 "`zerodown rollback` and a new start; a lossy down explains rows written by the "
                 "new version.");
   }
