@@ -216,6 +216,7 @@ const CommandRegistration kRegistration{
           "A green database with blue's schema, kept in sync by logical replication; a switch "
           "to it in well under a second and a way back that loses no write (docs/bluegreen.md)."
           "\n\nExample:\n  zerodown bluegreen create --green postgres://db2/shop\n"
+          "  zerodown bluegreen start --green postgres://db2/shop migrations/005.yaml\n"
           "  zerodown bluegreen status --green postgres://db2/shop\n"
           "  zerodown bluegreen switch --green … --pause-command … --switch-command …");
       bg->require_subcommand(1);

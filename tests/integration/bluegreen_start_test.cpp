@@ -4,12 +4,15 @@
 // change, and a switch afterwards carries green's writes back to blue. What logical replication
 // does not tolerate on the subscriber (a dropped column, the shadow strategy) is refused before
 // anything changes. `bluegreen complete` contracts on green while blue's rows keep arriving.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -22,9 +25,15 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr std::string_view kAccounts =
-    "CREATE TABLE accounts (id bigserial PRIMARY KEY, client int NOT NULL, amount int NOT NULL);"
-    "INSERT INTO accounts (client, amount) SELECT -1, g FROM generate_series(1, 2000) g;";
+// 2,000 rows; ZERODOWN_BGSTART_ROWS sets another number for a measurement of blue's latency
+// while green runs a larger backfill.
+std::string AccountsSql() {
+  const char* rows = std::getenv("ZERODOWN_BGSTART_ROWS");
+  return "CREATE TABLE accounts (id bigserial PRIMARY KEY, client int NOT NULL, amount int NOT "
+         "NULL); INSERT INTO accounts (client, amount) SELECT -1, g % 100000 FROM "
+         "generate_series(1, " +
+         std::to_string(rows ? std::atol(rows) : 2000) + ") g;";
+}
 
 // Adds a column computed from another (filled by a backfill and the trigger), then widens
 // `amount` through a copy column kept in step by the trigger.
@@ -69,10 +78,10 @@ struct PairFixture {
   std::string green = FreshGreenDatabase(blue);
 
   void Create() {
-    Connect(blue).Run(kAccounts);
+    Connect(blue).Run(AccountsSql());
     std::string out;
     ASSERT_EQ(RunZerodown(BlueGreen("create", blue, green), &out), 0) << out;
-    for (int i = 0; i < 120; ++i) {
+    for (int i = 0; i < 1200; ++i) {
       if (Status()["tables_ready"] == 2) return;
       std::this_thread::sleep_for(250ms);
     }
@@ -112,13 +121,30 @@ TEST(BlueGreenStart, MigratesGreenWhileBlueWritesAndReplicates) {
   std::string blue_schema = SchemaDump(pair.blue);
   Writers writers(pair.blue, 4, WriteAccounts);
   std::this_thread::sleep_for(1s);
+  // Blue's writes with nothing running on green, then while green runs the migration: printed
+  // for the record (a shared machine makes a bound flaky), not asserted.
+  writers.max_ms = 0;
+  int done_before = writers.done;
+  auto began = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(3s);
+  double idle_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  std::int64_t idle_max = writers.max_ms.exchange(0);
+  int idle_done = writers.done - done_before;
 
   std::string out;
+  began = std::chrono::steady_clock::now();
   ASSERT_EQ(RunZerodown(BlueGreen("start", pair.blue, pair.green) + " " +
                             Quoted(WriteMigration("widen", kWiden)),
                         &out),
             0)
       << out;
+  double start_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  std::int64_t start_max = writers.max_ms.load();
+  int start_done = writers.done - done_before - idle_done;
+  std::cout << fmt::format(
+      "blue, 4 writers: idle green {:.1f} s, {:.0f} tx/s, max {} ms; during bluegreen start "
+      "{:.1f} s, {:.0f} tx/s, max {} ms\n",
+      idle_s, idle_done / idle_s, idle_max, start_s, start_done / start_s, start_max);
   std::int64_t last_before = Connect(pair.blue).Exec("SELECT max(id) FROM accounts").Int(0, 0);
   int done_at_start = writers.done;
   std::this_thread::sleep_for(2s);
