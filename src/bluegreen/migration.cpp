@@ -86,9 +86,7 @@ std::optional<Touched> TouchedBy(const model::Operation& operation) {
     return Touched{alter->table, {alter->column}};
   }
   if (const auto* constraint = std::get_if<model::CreateConstraint>(&operation)) {
-    Touched touched{constraint->table, {}};
-    for (const auto& [column, up] : constraint->up) touched.columns.push_back(column);
-    return touched;
+    return Touched{constraint->table, constraint->columns};
   }
   return std::nullopt;
 }
