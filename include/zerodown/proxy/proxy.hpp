@@ -1,0 +1,59 @@
+// zerodown proxy: a PostgreSQL wire-protocol proxy that applications connect to instead of the
+// server. It pools server connections per named target (session or transaction pooling), and
+// takes live commands on an admin endpoint: PAUSE holds new transactions once running ones end,
+// SWITCH moves every client to another target, RESUME lets them go on. It does not speak TLS and
+// does not authenticate clients beyond accepting local ones (see docs/proxy.md).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "zerodown/common/error.hpp"
+
+namespace zerodown::proxy {
+
+// A server the proxy sends sessions to: a name clients and commands use, and the libpq URL or
+// conninfo whose credentials the proxy logs in with.
+struct Target {
+  std::string name;
+  std::string conninfo;
+};
+
+// "name=postgresql://…" or "name=host=… dbname=…". Fails with kUsage naming the fix.
+Result<Target> ParseTarget(std::string_view spec);
+
+enum class PoolMode {
+  kSession,      // a client keeps one server connection from login to logout
+  kTransaction,  // a client holds a server connection only while a transaction runs
+};
+Result<PoolMode> ParsePoolMode(std::string_view name);
+// "250ms", "10s", "2min" or a plain number of milliseconds; kUsage naming `what` otherwise.
+Result<std::chrono::milliseconds> ParseDuration(std::string_view text, std::string_view what);
+
+struct ProxyOptions {
+  std::string listen = "127.0.0.1:6432";  // host:port for clients
+  std::string admin;                      // host:port for the admin endpoint; "" for none
+  std::vector<Target> targets;
+  // Where a client whose database name is not a target goes; "" refuses such clients.
+  std::string default_target;
+  PoolMode pool_mode = PoolMode::kSession;
+  int max_server_connections = 50;  // per target
+  // How long PAUSE waits for running transactions before it gives up and resumes (or cancels
+  // them, when asked), and how long clients stay held after that before the proxy resumes by
+  // itself, so a lost operator never stalls the application for good.
+  std::chrono::milliseconds pause_timeout{10000};
+  std::chrono::milliseconds max_hold{60000};
+  // A client that waits this long for a server connection of a full pool gets an error.
+  std::chrono::milliseconds server_wait_timeout{30000};
+};
+
+// Serves clients until SIGINT or SIGTERM. `on_listening` is called once both endpoints are bound,
+// with their ports (0 for no admin endpoint). Fails with kUsage when an address cannot be bound
+// or a target is named twice.
+Status RunProxy(const ProxyOptions& options,
+                const std::function<void(int port, int admin_port)>& on_listening = {});
+
+}  // namespace zerodown::proxy

@@ -1,0 +1,180 @@
+// zerodown proxy: runs the PostgreSQL proxy (docs/proxy.md), and its live controls pause, resume,
+// switch and status, which talk to a running proxy's --admin endpoint.
+#include <fmt/format.h>
+
+#include <iostream>
+#include <memory>
+
+#include "cli/command.hpp"
+#include "zerodown/proxy/admin_client.hpp"
+#include "zerodown/proxy/proxy.hpp"
+
+namespace zerodown::cli {
+namespace {
+
+struct ProxyFlags {
+  std::vector<std::string> targets;
+  std::string pool_mode = "session";
+  std::string pause_timeout = "10s";
+  std::string max_hold = "60s";
+  std::string server_wait_timeout = "30s";
+  proxy::ProxyOptions options;
+};
+
+void RunServer(const ProxyFlags& flags) {
+  proxy::ProxyOptions options = flags.options;
+  for (const auto& spec : flags.targets) {
+    options.targets.push_back(proxy::ParseTarget(spec).ValueOrThrow());
+  }
+  options.pool_mode = proxy::ParsePoolMode(flags.pool_mode).ValueOrThrow();
+  options.pause_timeout =
+      proxy::ParseDuration(flags.pause_timeout, "--pause-timeout").ValueOrThrow();
+  options.max_hold = proxy::ParseDuration(flags.max_hold, "--max-hold").ValueOrThrow();
+  options.server_wait_timeout =
+      proxy::ParseDuration(flags.server_wait_timeout, "--server-wait-timeout").ValueOrThrow();
+  proxy::RunProxy(options).ThrowIfError();
+}
+
+// Sends one admin request and prints the answer: JSON with --json, else `text(answer)`. A
+// refused request ("ok": false) exits 1 after printing the proxy's reason.
+void Control(const GlobalOptions& global, const std::string& admin, const nlohmann::json& request,
+             std::chrono::milliseconds timeout,
+             const std::function<std::string(const nlohmann::json&)>& text) {
+  if (admin.empty()) {
+    throw Error(ErrorKind::kUsage, "zerodown proxy control commands need --admin HOST:PORT",
+                "Name the --admin address the proxy was started with.");
+  }
+  auto answer = proxy::SendAdminCommand(admin, request, timeout).ValueOrThrow();
+  bool ok = answer.value("ok", false);
+  if (global.json) {
+    std::cout << answer.dump() << "\n";
+  } else if (ok) {
+    std::cout << text(answer) << "\n";
+  } else {
+    std::cerr << "zerodown proxy: " << answer.value("error", std::string("refused")) << "\n";
+  }
+  if (!ok) throw CommandExit{1};
+}
+
+std::string StatusText(const nlohmann::json& s) {
+  std::string out = fmt::format(
+      "{} ({} pooling), default target {}; {} client(s): {} in a transaction, {} held\n",
+      s["paused"].get<bool>() ? "PAUSED" : "running", s["pool_mode"].get<std::string>(),
+      s["default"].get<std::string>().empty() ? "none" : s["default"].get<std::string>(),
+      s["clients"].get<int>(), s["running"].get<int>(), s["held"].get<int>());
+  for (const auto& t : s["targets"]) {
+    out += fmt::format("  {}: {} client(s), {} server connection(s), {} idle\n",
+                       t["name"].get<std::string>(), t["clients"].get<int>(),
+                       t["server_connections"].get<int>(), t["idle_server_connections"].get<int>());
+  }
+  out.pop_back();
+  return out;
+}
+
+void AddControls(CLI::App* cmd, GlobalOptions& global) {
+  auto admin = std::make_shared<std::string>();
+  auto timeout = std::make_shared<std::string>("10s");
+  auto cancel = std::make_shared<bool>(false);
+  auto to = std::make_shared<std::string>();
+  auto add_admin = [admin](CLI::App* sub) {
+    sub->add_option("--admin", *admin, "the proxy's admin endpoint, host:port")->required();
+  };
+  auto* pause = cmd->add_subcommand(
+      "pause",
+      "Hold new transactions once the running ones end; returns when none runs. After --timeout "
+      "it resumes instead (exit 1), or cancels the blockers with --cancel-blockers.");
+  add_admin(pause);
+  pause->add_option("--timeout", *timeout, "longest wait for running transactions")
+      ->capture_default_str();
+  pause->add_flag("--cancel-blockers", *cancel,
+                  "at the timeout, cancel running statements and end sessions idle in a "
+                  "transaction, instead of resuming");
+  pause->callback([&global, admin, timeout, cancel] {
+    auto ms = proxy::ParseDuration(*timeout, "--timeout").ValueOrThrow();
+    nlohmann::json request{
+        {"command", "pause"}, {"timeout_ms", ms.count()}, {"cancel_blockers", *cancel}};
+    Control(global, *admin, request, ms + std::chrono::seconds(10), [](const nlohmann::json& a) {
+      return fmt::format(
+          "paused after {} ms: new transactions are held until `zerodown proxy "
+          "resume`",
+          a["waited_ms"].get<long long>());
+    });
+  });
+  auto* resume = cmd->add_subcommand("resume", "Let held transactions go on.");
+  add_admin(resume);
+  resume->callback([&global, admin] {
+    Control(global, *admin, {{"command", "resume"}}, std::chrono::seconds(10),
+            [](const nlohmann::json& a) {
+              return a.contains("released")
+                         ? fmt::format("resumed: {} held client(s) go on after {} ms paused",
+                                       a["released"].get<int>(), a["paused_ms"].get<long long>())
+                         : std::string("resumed (it was not paused)");
+            });
+  });
+  auto* sw = cmd->add_subcommand(
+      "switch",
+      "While paused: every client, idle ones too, runs its next transaction on --to (its session "
+      "settings are set again there; other session state is lost), and so do new clients.");
+  add_admin(sw);
+  sw->add_option("--to", *to, "target name")->required();
+  sw->callback([&global, admin, to] {
+    Control(global, *admin, {{"command", "switch"}, {"to", *to}}, std::chrono::seconds(10),
+            [](const nlohmann::json& a) {
+              return fmt::format("switched to {}: {} client(s) move on their next transaction",
+                                 a["target"].get<std::string>(), a["moved"].get<int>());
+            });
+  });
+  auto* status = cmd->add_subcommand("status", "Clients, server connections per target, paused.");
+  add_admin(status);
+  status->callback([&global, admin] {
+    Control(global, *admin, {{"command", "status"}}, std::chrono::seconds(10), StatusText);
+  });
+}
+
+const CommandRegistration kProxy{
+    90, [](CLI::App& app, GlobalOptions& global) {
+      auto flags = std::make_shared<ProxyFlags>();
+      auto* cmd = app.add_subcommand(
+          "proxy",
+          "A PostgreSQL proxy applications connect to instead of the server: pools server "
+          "connections per target and pauses, switches and resumes traffic live "
+          "(docs/proxy.md).\n\nExamples:\n"
+          "  zerodown proxy --listen 127.0.0.1:6432 --admin 127.0.0.1:6433 \\\n"
+          "      --target blue=postgresql://app@db1/shop --target green=postgresql://app@db2/shop "
+          "--default blue\n"
+          "  zerodown proxy pause --admin 127.0.0.1:6433\n"
+          "  zerodown proxy switch --to green --admin 127.0.0.1:6433\n"
+          "  zerodown proxy resume --admin 127.0.0.1:6433");
+      cmd->add_option("--listen", flags->options.listen, "host:port for clients")
+          ->capture_default_str();
+      cmd->add_option("--target", flags->targets,
+                      "NAME=URL, a server and the credentials the proxy logs in with; repeat for "
+                      "more. Clients pick one by using NAME as their database name");
+      cmd->add_option("--default", flags->options.default_target,
+                      "target for clients whose database name is not a target");
+      cmd->add_option("--admin", flags->options.admin,
+                      "host:port of the admin endpoint (pause, resume, switch, status)");
+      cmd->add_option("--pool-mode", flags->pool_mode, "session or transaction")
+          ->capture_default_str();
+      cmd->add_option("--max-server-connections", flags->options.max_server_connections,
+                      "per target")
+          ->capture_default_str()
+          ->check(CLI::Range(1, 10000));
+      cmd->add_option("--pause-timeout", flags->pause_timeout, "default of `proxy pause --timeout`")
+          ->capture_default_str();
+      cmd->add_option("--max-hold", flags->max_hold,
+                      "longest time clients stay held after a PAUSE before the proxy resumes by "
+                      "itself")
+          ->capture_default_str();
+      cmd->add_option("--server-wait-timeout", flags->server_wait_timeout,
+                      "longest wait of a client for a connection of a full pool")
+          ->capture_default_str();
+      AddControls(cmd, global);
+      cmd->callback([cmd, flags] {
+        if (!cmd->get_subcommands().empty()) return;  // a control command ran
+        RunServer(*flags);
+      });
+    }};
+
+}  // namespace
+}  // namespace zerodown::cli

@@ -1,0 +1,58 @@
+// Small helpers for the proxy's coroutines on one Asio event loop: a broadcast signal to wait on
+// with a deadline, blocking libpq calls run on a worker pool, host:port parsing and the log line.
+#pragma once
+
+#include <asio.hpp>
+#include <chrono>
+#include <functional>
+#include <list>
+#include <string>
+#include <string_view>
+
+#include "zerodown/common/error.hpp"
+
+namespace zerodown::proxy {
+
+using Clock = std::chrono::steady_clock;
+template <typename T>
+using Awaitable = asio::awaitable<T>;
+
+// Wakes every coroutine waiting on it. Waiters re-check their condition after waking: Notify
+// only means "something changed". Single-threaded: use from the event loop only.
+class Signal {
+ public:
+  // Returns when notified or at `deadline`, whichever is first.
+  Awaitable<void> WaitUntil(Clock::time_point deadline);
+  Awaitable<void> Wait() { return WaitUntil(Clock::time_point::max()); }
+  void Notify();
+
+ private:
+  std::list<asio::steady_timer*> waiters_;
+};
+
+// Runs `work` (which blocks, e.g. PQconnectdb) on `pool` and resumes the calling coroutine on its
+// own executor with the result.
+template <typename T>
+Awaitable<T> RunBlocking(asio::thread_pool& pool, std::function<T()> work) {
+  auto executor = co_await asio::this_coro::executor;
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(T)>(
+      [&pool, executor, work = std::move(work)](auto handler) mutable {
+        asio::post(
+            pool, [executor, work = std::move(work), handler = std::move(handler)]() mutable {
+              T result = work();
+              asio::post(executor,
+                         [handler = std::move(handler), result = std::move(result)]() mutable {
+                           std::move(handler)(std::move(result));
+                         });
+            });
+      },
+      asio::use_awaitable);
+}
+
+// "host:port" (":port" means 127.0.0.1) as a TCP endpoint; kUsage naming `what` when malformed.
+Result<asio::ip::tcp::endpoint> ParseEndpoint(std::string_view address, std::string_view what);
+
+// One progress or log line on stderr: "zerodown proxy: <text>".
+void Log(std::string_view text);
+
+}  // namespace zerodown::proxy

@@ -1,0 +1,218 @@
+#include "proxy/client_session.hpp"
+
+#include <fmt/format.h>
+
+#include "proxy/controller.hpp"
+
+namespace zerodown::proxy {
+namespace {
+constexpr std::size_t kChunk = 16384;
+}
+
+ClientSession::ClientSession(asio::ip::tcp::socket socket, Controller& controller)
+    : client_(std::move(socket)), controller_(controller) {}
+
+void ClientSession::Start() { asio::co_spawn(client_.get_executor(), Run(), asio::detached); }
+
+Awaitable<void> ClientSession::Run() {
+  auto self = shared_from_this();
+  asio::error_code ignored;
+  client_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  if (co_await Startup()) co_await Relay();
+  co_await Close();
+}
+
+Awaitable<void> ClientSession::Relay() {
+  std::array<char, kChunk> chunk;
+  for (;;) {
+    asio::error_code ec;
+    std::size_t n = co_await client_.async_read_some(asio::buffer(chunk),
+                                                     asio::redirect_error(asio::use_awaitable, ec));
+    if (ec || !kill_reason_.empty()) co_return;
+    buffer_.append(chunk.data(), n);
+    std::vector<wire::MessageView> messages;
+    std::size_t consumed = 0;
+    if (!wire::SplitMessages(buffer_, &messages, &consumed)) {
+      kill_reason_ = "invalid message length from the client";
+      co_return;
+    }
+    // Everything before a Terminate goes to the server; the Terminate itself ends the session.
+    std::size_t forward = 0;
+    bool terminate = false;
+    for (const auto& message : messages) {
+      if (message.type == 'X') {
+        terminate = true;
+        break;
+      }
+      forward += message.bytes.size();
+    }
+    if (forward > 0) {
+      if (!running_ && !co_await BeginTransaction()) co_return;
+      for (const auto& message : messages) {
+        if (message.type == 'X') break;
+        tracker_.OnClientMessage(message.type);
+        // A named prepared statement lives on one server connection: in transaction pooling the
+        // session keeps its connection from then on (docs/proxy.md, "Transaction pooling").
+        if (message.type == 'P' && !wire::FirstString(message.body()).empty()) pinned_ = true;
+      }
+      if (!server_) co_return;
+      co_await asio::async_write(server_->socket(), asio::buffer(buffer_.data(), forward),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;  // the server pump reports the lost connection
+    }
+    buffer_.erase(0, consumed);
+    if (terminate) co_return;
+  }
+}
+
+// The first message of a transaction: wait while paused, then make sure the session holds a
+// server connection of its current target.
+Awaitable<bool> ClientSession::BeginTransaction() {
+  co_await controller_.BeginTransaction(*this);
+  running_ = true;
+  if (!kill_reason_.empty()) co_return false;
+  if (server_ && server_->target() != target_) {
+    // Moved by SWITCH: the old connection goes back reset; session state set on it is lost.
+    co_await StopPump();
+    GiveBackServer();
+  }
+  if (server_) co_return true;
+  std::string error = co_await Attach();
+  if (!error.empty()) {
+    Log(error);
+    co_await WriteToClient(wire::ErrorResponse("FATAL", "08006", error));
+    co_return false;
+  }
+  if (!co_await WriteToClient(ParameterChanges())) co_return false;
+  StartPump();
+  co_return true;
+}
+
+void ClientSession::StartPump() {
+  pump_running_ = true;
+  stopping_pump_ = false;
+  asio::co_spawn(client_.get_executor(), PumpServer(), asio::detached);
+}
+
+Awaitable<void> ClientSession::PumpServer() {
+  auto self = shared_from_this();
+  std::array<char, kChunk> chunk;
+  ServerConnection* server = server_.get();
+  for (;;) {
+    asio::error_code ec;
+    std::size_t n = co_await server->socket().async_read_some(
+        asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == asio::error::operation_aborted && stopping_pump_) break;
+    if (ec) {
+      ServerLost(ec.message());
+      break;
+    }
+    std::string& buffer = server->buffer();
+    buffer.append(chunk.data(), n);
+    std::vector<wire::MessageView> messages;
+    std::size_t consumed = 0;
+    if (!wire::SplitMessages(buffer, &messages, &consumed)) {
+      ServerLost("it sent an invalid message length");
+      break;
+    }
+    for (const auto& message : messages) {
+      if (message.type == 'Z' && message.body().size() == 1) {
+        tracker_.OnReadyForQuery(message.body()[0]);
+      } else if (message.type == 'S') {
+        auto name = wire::FirstString(message.body());
+        auto value = wire::FirstString(message.body().substr(name.size() + 1));
+        server->SetParameter(std::string(name), std::string(value));
+        reported_[std::string(name)] = std::string(value);
+      }
+    }
+    if (consumed > 0) {
+      co_await asio::async_write(client_, asio::buffer(buffer.data(), consumed),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+      buffer.erase(0, consumed);
+      if (ec) break;  // the client left; Relay sees it too and closes the session
+    }
+    if (running_ && tracker_.BetweenTransactions()) {
+      running_ = false;
+      controller_.EndTransaction();
+      if (controller_.options().pool_mode == PoolMode::kTransaction && !pinned_) {
+        controller_.Pool(server->target()).Release(std::move(server_), /*reset=*/false);
+        break;
+      }
+    }
+    if (stopping_pump_) break;
+  }
+  pump_running_ = false;
+  pump_stopped_.Notify();
+}
+
+Awaitable<void> ClientSession::StopPump() {
+  if (!pump_running_) co_return;
+  stopping_pump_ = true;
+  asio::error_code ignored;
+  if (server_) server_->socket().cancel(ignored);
+  while (pump_running_) co_await pump_stopped_.Wait();
+}
+
+void ClientSession::GiveBackServer() {
+  if (!server_) return;
+  ServerPool& pool = controller_.Pool(server_->target());
+  if (tracker_.BetweenTransactions()) {
+    bool reset = controller_.options().pool_mode == PoolMode::kSession || pinned_;
+    pool.Release(std::move(server_), reset);
+    return;
+  }
+  // Closing the connection makes the server roll back whatever this client left open.
+  Log(
+      fmt::format("a client of target {} left mid-transaction (status {}); its server "
+                  "connection (pid {}) is closed, so the server rolls the transaction back",
+                  server_->target(), tracker_.status(), server_->backend_pid()));
+  if (tracker_.AwaitingServer()) server_->Cancel(controller_.blocking());
+  pool.Discard(std::move(server_));
+}
+
+void ClientSession::ServerLost(const std::string& why) {
+  std::string message =
+      fmt::format("the connection to target \"{}\" was lost: {}", server_->target(), why);
+  Log(message);
+  controller_.Pool(server_->target()).Discard(std::move(server_));
+  if (kill_reason_.empty()) kill_reason_ = message;
+  asio::error_code ignored;
+  client_.cancel(ignored);
+}
+
+void ClientSession::CancelStatement() {
+  if (server_ && tracker_.AwaitingServer()) server_->Cancel(controller_.blocking());
+}
+
+void ClientSession::Kill(std::string why) {
+  if (kill_reason_.empty()) kill_reason_ = std::move(why);
+  asio::error_code ignored;
+  client_.cancel(ignored);
+}
+
+Awaitable<void> ClientSession::Close() {
+  co_await StopPump();
+  GiveBackServer();
+  if (running_) {
+    running_ = false;
+    controller_.EndTransaction();
+  }
+  if (!kill_reason_.empty()) {
+    co_await WriteToClient(wire::ErrorResponse("FATAL", "57P01", kill_reason_));
+  }
+  asio::error_code ignored;
+  client_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  client_.close(ignored);
+  if (registered_) controller_.Unregister(this);
+  registered_ = false;
+}
+
+Awaitable<bool> ClientSession::WriteToClient(const std::string& bytes) {
+  if (bytes.empty()) co_return true;
+  asio::error_code ec;
+  co_await asio::async_write(client_, asio::buffer(bytes),
+                             asio::redirect_error(asio::use_awaitable, ec));
+  co_return !ec;
+}
+
+}  // namespace zerodown::proxy

@@ -1,0 +1,89 @@
+// One client of the proxy, from its startup packet to its Terminate: login (the proxy answers
+// SSLRequest with 'N' and accepts local clients without a password), then two coroutines that
+// relay messages, client to server and server to client, while a TransactionTracker follows where
+// the conversation stands. Between transactions the session asks the controller before going on
+// (PAUSE holds it there), moves to another target after a SWITCH, and in transaction pooling
+// gives its server connection back. It does not choose targets or pool connections itself.
+#pragma once
+
+#include <asio.hpp>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "proxy/async_util.hpp"
+#include "proxy/server_connection.hpp"
+#include "proxy/transaction_tracker.hpp"
+#include "proxy/wire.hpp"
+
+namespace zerodown::proxy {
+
+class Controller;
+
+class ClientSession : public std::enable_shared_from_this<ClientSession> {
+ public:
+  ClientSession(asio::ip::tcp::socket socket, Controller& controller);
+  // Runs the session on the socket's executor until the client leaves.
+  void Start();
+
+  std::uint32_t pid() const { return pid_; }
+  std::uint32_t secret() const { return secret_; }
+  void SetKey(std::uint32_t pid, std::uint32_t secret) {
+    pid_ = pid;
+    secret_ = secret;
+  }
+  const std::string& target() const { return target_; }
+  // The target this session's next transaction runs on (SWITCH).
+  void MoveTo(const std::string& target) { target_ = target; }
+  // Whether the server this session uses belongs to `target` (false when it holds none).
+  bool OnServerOf(const std::string& target) const {
+    return server_ && server_->target() == target;
+  }
+  bool running() const { return running_; }
+  bool awaiting_server() const { return tracker_.AwaitingServer(); }
+
+  // Asks the server to cancel the statement this session runs, if any.
+  void CancelStatement();
+  // Ends the session: its server connection is closed (so an open transaction rolls back) and the
+  // client gets a FATAL error saying `why`.
+  void Kill(std::string why);
+
+ private:
+  Awaitable<void> Run();
+  Awaitable<bool> Startup();
+  Awaitable<bool> Login(const wire::StartupPacket& packet);
+  Awaitable<void> Relay();
+  Awaitable<bool> BeginTransaction();
+  Awaitable<void> PumpServer();
+  Awaitable<std::string> Attach();
+  void StartPump();
+  Awaitable<void> StopPump();
+  void GiveBackServer();
+  void ServerLost(const std::string& why);
+  Awaitable<void> Close();
+  Awaitable<bool> WriteToClient(const std::string& bytes);
+  std::string ParameterChanges();
+
+  asio::ip::tcp::socket client_;
+  Controller& controller_;
+  std::uint32_t pid_ = 0;
+  std::uint32_t secret_ = 0;
+  std::string target_;
+  std::string buffer_;
+  // Settings the client asked for at login (startup parameters and -c options), lower-case names.
+  std::map<std::string, std::string> wanted_;
+  // What the client was told with ParameterStatus.
+  std::map<std::string, std::string> reported_;
+  std::unique_ptr<ServerConnection> server_;
+  TransactionTracker tracker_;
+  bool running_ = false;  // between the controller's BeginTransaction and EndTransaction
+  bool pinned_ = false;   // transaction pooling: keeps its server (it prepared a statement)
+  bool pump_running_ = false;
+  bool stopping_pump_ = false;
+  Signal pump_stopped_;
+  std::string kill_reason_;  // set: the session ends with this FATAL error
+  bool registered_ = false;
+};
+
+}  // namespace zerodown::proxy

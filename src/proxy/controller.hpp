@@ -1,0 +1,80 @@
+// The proxy's shared state and live control: the pools by target name, which target a new client
+// gets, the registry of client sessions (for status and cancel requests), and PAUSE / RESUME /
+// SWITCH. Sessions report when each transaction begins and ends; PAUSE holds the beginnings and
+// waits for the ends. Every wait is on the one event loop and every RESUME wakes every wait, so
+// a RESUME racing a PAUSE can never leave either hanging (the PgBouncer hang, pgbouncer#715).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <unordered_map>
+
+#include "proxy/async_util.hpp"
+#include "proxy/server_pool.hpp"
+#include "zerodown/proxy/proxy.hpp"
+
+namespace zerodown::proxy {
+
+class ClientSession;
+
+struct PauseRequest {
+  std::chrono::milliseconds timeout;
+  bool cancel_blockers = false;
+};
+
+class Controller {
+ public:
+  Controller(asio::io_context& io, asio::thread_pool& blocking, const ProxyOptions& options);
+
+  const ProxyOptions& options() const { return options_; }
+  asio::thread_pool& blocking() { return blocking_; }
+  ServerPool& Pool(const std::string& target) { return *pools_.at(target); }
+
+  // The target for a client that asked for `database`: the target of that name, else the
+  // default (the last SWITCH's target, once there was one). kNotFound when neither exists.
+  Result<std::string> Resolve(const std::string& database) const;
+
+  // A (process id, secret key) pair for a new session's BackendKeyData, and its registration.
+  void Register(ClientSession* session);
+  void Unregister(ClientSession* session);
+  // Cancels the running statement of the session with that key, if any.
+  void Cancel(std::uint32_t pid, std::uint32_t secret);
+
+  // Called by a session when a client message arrives between transactions: waits while the
+  // proxy is paused, then counts the session as running a transaction.
+  Awaitable<void> BeginTransaction(ClientSession& session);
+  // Called when that transaction (or the session) ends.
+  void EndTransaction();
+
+  // PAUSE: holds new transactions and waits until none runs. Answers {"ok":true,…} once paused;
+  // {"ok":false,…} when it timed out (and resumed) or a RESUME came first.
+  Awaitable<nlohmann::json> Pause(PauseRequest request);
+  nlohmann::json Resume(const std::string& why);
+  // SWITCH (while paused): every session's next transaction runs on `to`, and so do new clients.
+  nlohmann::json Switch(const std::string& to);
+  nlohmann::json Status() const;
+
+ private:
+  void CancelBlockers();
+  Awaitable<void> ExpireHold(std::uint64_t epoch);
+
+  asio::io_context& io_;
+  asio::thread_pool& blocking_;
+  ProxyOptions options_;
+  std::map<std::string, std::unique_ptr<ServerPool>> pools_;
+  std::string default_target_;
+  std::unordered_map<std::uint32_t, ClientSession*> sessions_;
+
+  bool paused_ = false;
+  std::uint64_t epoch_ = 0;  // +1 at every PAUSE and RESUME: a waiter sees it moved on
+  Clock::time_point paused_since_;
+  int running_ = 0;  // sessions between BeginTransaction and EndTransaction
+  int held_ = 0;     // sessions waiting in BeginTransaction
+  Signal resumed_;   // wakes held sessions
+  Signal changed_;   // wakes PAUSE: a transaction ended, or a RESUME came
+};
+
+}  // namespace zerodown::proxy

@@ -1,0 +1,139 @@
+#include "zerodown/proxy/proxy.hpp"
+
+#include <fmt/format.h>
+
+#include <asio.hpp>
+#include <cctype>
+#include <memory>
+#include <set>
+
+#include "proxy/admin_server.hpp"
+#include "proxy/client_session.hpp"
+#include "proxy/controller.hpp"
+
+namespace zerodown::proxy {
+
+Result<Target> ParseTarget(std::string_view spec) {
+  auto eq = spec.find('=');
+  if (eq == std::string_view::npos || eq == 0 || eq + 1 == spec.size()) {
+    return Error(ErrorKind::kUsage, fmt::format("--target \"{}\" is not NAME=URL", spec),
+                 "Write e.g. --target blue=postgresql://app@db1/shop.");
+  }
+  return Target{std::string(spec.substr(0, eq)), std::string(spec.substr(eq + 1))};
+}
+
+Result<PoolMode> ParsePoolMode(std::string_view name) {
+  if (name == "session") return PoolMode::kSession;
+  if (name == "transaction") return PoolMode::kTransaction;
+  return Error(ErrorKind::kUsage, fmt::format("--pool-mode \"{}\" is not a pool mode", name),
+               "Use --pool-mode session or --pool-mode transaction.");
+}
+
+Result<std::chrono::milliseconds> ParseDuration(std::string_view text, std::string_view what) {
+  std::size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  std::string_view unit = text.substr(digits);
+  long long factor = unit.empty() || unit == "ms" ? 1
+                     : unit == "s"                ? 1000
+                     : unit == "min"              ? 60000
+                                                  : 0;
+  if (digits == 0 || digits > 9 || factor == 0) {
+    return Error(ErrorKind::kUsage, fmt::format("{} \"{}\" is not a duration", what, text),
+                 "Write e.g. 500ms, 10s or 2min.");
+  }
+  return std::chrono::milliseconds(std::stoll(std::string(text.substr(0, digits))) * factor);
+}
+
+namespace {
+
+Status CheckOptions(const ProxyOptions& options) {
+  if (options.targets.empty()) {
+    return Error(ErrorKind::kUsage, "zerodown proxy needs at least one --target",
+                 "Add --target NAME=postgresql://user@host/db.");
+  }
+  std::set<std::string> names;
+  for (const auto& target : options.targets) {
+    if (!names.insert(target.name).second) {
+      return Error(ErrorKind::kUsage, fmt::format("target \"{}\" is named twice", target.name),
+                   "Give each --target its own name.");
+    }
+  }
+  if (!options.default_target.empty() && !names.count(options.default_target)) {
+    return Error(ErrorKind::kUsage,
+                 fmt::format("--default \"{}\" is not one of the targets", options.default_target),
+                 "Name one of the --target names.");
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<asio::ip::tcp::acceptor>> Bind(asio::io_context& io,
+                                                      const std::string& address,
+                                                      std::string_view what) {
+  auto endpoint = ParseEndpoint(address, what);
+  if (!endpoint) return endpoint.error();
+  auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(io);
+  asio::error_code ec;
+  acceptor->open(endpoint->protocol(), ec);
+  if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor->bind(*endpoint, ec);
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Error(ErrorKind::kUsage,
+                 fmt::format("cannot listen on {} ({}): {}", address, what, ec.message()),
+                 "Pick a free port, or stop what listens there.");
+  }
+  return acceptor;
+}
+
+Awaitable<void> AcceptClients(asio::ip::tcp::acceptor& acceptor, Controller& controller) {
+  for (;;) {
+    asio::error_code ec;
+    auto socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == asio::error::operation_aborted) co_return;
+    if (ec) {
+      Log("accepting a client failed: " + ec.message());
+      continue;
+    }
+    std::make_shared<ClientSession>(std::move(socket), controller)->Start();
+  }
+}
+
+}  // namespace
+
+Status RunProxy(const ProxyOptions& options,
+                const std::function<void(int port, int admin_port)>& on_listening) {
+  if (auto checked = CheckOptions(options); !checked) return checked;
+  asio::io_context io(1);
+  // libpq's connect and cancel block; they run here, off the event loop.
+  asio::thread_pool blocking(4);
+  auto listener = Bind(io, options.listen, "--listen");
+  if (!listener) return listener.error();
+  std::unique_ptr<asio::ip::tcp::acceptor> admin;
+  if (!options.admin.empty()) {
+    auto bound = Bind(io, options.admin, "--admin");
+    if (!bound) return bound.error();
+    admin = std::move(bound).ValueOrThrow();
+  }
+  Controller controller(io, blocking, options);
+  asio::co_spawn(io, AcceptClients(**listener, controller), asio::detached);
+  if (admin) asio::co_spawn(io, ServeAdmin(*admin, controller), asio::detached);
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](asio::error_code, int signal) {
+    Log(fmt::format("signal {}: stopping", signal));
+    io.stop();
+  });
+  int port = (*listener)->local_endpoint().port();
+  int admin_port = admin ? admin->local_endpoint().port() : 0;
+  std::string targets;
+  for (const auto& target : options.targets) targets += " " + target.name;
+  Log(fmt::format("listening on {} (targets:{}; {} pooling){}", options.listen, targets,
+                  options.pool_mode == PoolMode::kSession ? "session" : "transaction",
+                  admin ? fmt::format("; admin on {}", options.admin) : ""));
+  if (on_listening) on_listening(port, admin_port);
+  io.run();
+  blocking.join();
+  return Status::Ok();
+}
+
+}  // namespace zerodown::proxy

@@ -1,0 +1,162 @@
+#include "proxy/server_connection.hpp"
+
+#include <poll.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <vector>
+
+#include "proxy/wire.hpp"
+
+namespace zerodown::proxy {
+namespace {
+
+// The parameters PostgreSQL 15 reports at login (GUC_REPORT); libpq keeps them but offers no
+// list, so the proxy asks for each by name.
+constexpr const char* kReportedParameters[] = {
+    "application_name",
+    "client_encoding",
+    "DateStyle",
+    "default_transaction_read_only",
+    "in_hot_standby",
+    "integer_datetimes",
+    "IntervalStyle",
+    "is_superuser",
+    "server_encoding",
+    "server_version",
+    "session_authorization",
+    "standard_conforming_strings",
+    "TimeZone",
+};
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// Opens with the target's settings, with TLS and GSS encryption off: the proxy reads libpq's
+// socket itself, so its bytes must be the plain protocol.
+PGconn* ConnectBlocking(const std::string& conninfo) {
+  const char* keys[] = {"dbname", "sslmode", "gssencmode", "fallback_application_name", nullptr};
+  const char* values[] = {conninfo.c_str(), "disable", "disable", "zerodown proxy", nullptr};
+  return PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+}
+
+}  // namespace
+
+ServerConnection::ServerConnection(PGconn* conn, std::string target, asio::any_io_executor executor)
+    : conn_(conn), target_(std::move(target)), socket_(executor, PQsocket(conn)) {
+  for (const char* name : kReportedParameters) {
+    if (const char* value = PQparameterStatus(conn_, name)) parameters_[name] = value;
+  }
+  cancel_.reset(PQgetCancel(conn_), &PQfreeCancel);
+  backend_pid_ = PQbackendPID(conn_);
+}
+
+ServerConnection::~ServerConnection() {
+  // libpq owns the descriptor: take it back from Asio before PQfinish closes it.
+  asio::error_code ignored;
+  socket_.cancel(ignored);
+  (void)socket_.release();
+  PQfinish(conn_);
+}
+
+Awaitable<std::unique_ptr<ServerConnection>> ServerConnection::Open(asio::thread_pool& pool,
+                                                                    const Target& target,
+                                                                    std::string* error) {
+  std::string conninfo = target.conninfo;
+  PGconn* conn =
+      co_await RunBlocking<PGconn*>(pool, [conninfo] { return ConnectBlocking(conninfo); });
+  if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
+    *error = conn ? PQerrorMessage(conn) : "out of memory";
+    while (!error->empty() && (error->back() == '\n' || error->back() == ' ')) error->pop_back();
+    if (conn) PQfinish(conn);
+    co_return nullptr;
+  }
+  auto executor = co_await asio::this_coro::executor;
+  co_return std::unique_ptr<ServerConnection>(new ServerConnection(conn, target.name, executor));
+}
+
+void ServerConnection::SetParameter(const std::string& name, const std::string& value) {
+  parameters_[name] = value;
+  // The server's own report wins over what Apply remembers setting.
+  applied_.erase(Lower(name));
+}
+
+Awaitable<std::string> ServerConnection::Apply(const std::map<std::string, std::string>& wanted) {
+  std::string sql;
+  std::map<std::string, std::string> lowered;
+  for (const auto& [name, value] : parameters_) lowered[Lower(name)] = value;
+  for (const auto& [name, value] : applied_) lowered[name] = value;
+  for (const auto& [name, value] : wanted) {
+    auto it = lowered.find(name);
+    if (it != lowered.end() && it->second == value) continue;
+    char* name_literal = PQescapeLiteral(conn_, name.data(), name.size());
+    char* value_literal = PQescapeLiteral(conn_, value.data(), value.size());
+    sql += std::string("SELECT pg_catalog.set_config(") + name_literal + ", " + value_literal +
+           ", false);";
+    PQfreemem(name_literal);
+    PQfreemem(value_literal);
+  }
+  if (sql.empty()) co_return "";
+  std::string error = co_await RunInternal(sql);
+  if (error.empty()) {
+    for (const auto& [name, value] : wanted) applied_[name] = value;
+  }
+  co_return error;
+}
+
+Awaitable<std::string> ServerConnection::RunInternal(const std::string& sql) {
+  asio::error_code ec;
+  co_await asio::async_write(socket_, asio::buffer(wire::Query(sql)),
+                             asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return "the server connection was lost: " + ec.message();
+  std::string first_error;
+  std::array<char, 8192> chunk;
+  for (;;) {
+    std::vector<wire::MessageView> messages;
+    std::size_t consumed = 0;
+    if (!wire::SplitMessages(buffer_, &messages, &consumed)) co_return "the server sent garbage";
+    bool ready = false;
+    for (const auto& message : messages) {
+      if (message.type == 'E' && first_error.empty()) {
+        first_error = wire::ParseError(message.body()).message;
+      } else if (message.type == 'S') {
+        auto name = wire::FirstString(message.body());
+        auto value = wire::FirstString(message.body().substr(name.size() + 1));
+        SetParameter(std::string(name), std::string(value));
+      } else if (message.type == 'Z') {
+        ready = true;
+      }
+    }
+    buffer_.erase(0, consumed);
+    if (ready) co_return first_error;
+    std::size_t n = co_await socket_.async_read_some(asio::buffer(chunk),
+                                                     asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return "the server connection was lost: " + ec.message();
+    buffer_.append(chunk.data(), n);
+  }
+}
+
+Awaitable<std::string> ServerConnection::Reset() {
+  applied_.clear();
+  co_return co_await RunInternal("DISCARD ALL");
+}
+
+bool ServerConnection::LooksIdle() {
+  if (!buffer_.empty()) return false;
+  pollfd pfd{socket_.native_handle(), POLLIN, 0};
+  // Readable while idle means the server closed it or said something unasked (a FATAL).
+  return ::poll(&pfd, 1, 0) == 0;
+}
+
+void ServerConnection::Cancel(asio::thread_pool& pool) {
+  asio::post(pool, [cancel = cancel_] {
+    std::array<char, 256> error{};
+    if (cancel) PQcancel(cancel.get(), error.data(), static_cast<int>(error.size()));
+  });
+}
+
+}  // namespace zerodown::proxy

@@ -1,0 +1,72 @@
+#include "proxy/server_pool.hpp"
+
+#include <fmt/format.h>
+
+namespace zerodown::proxy {
+
+ServerPool::ServerPool(asio::thread_pool& blocking, Target target, int max_size,
+                       std::chrono::milliseconds wait_timeout)
+    : blocking_(blocking),
+      target_(std::move(target)),
+      max_size_(max_size),
+      wait_timeout_(wait_timeout) {}
+
+Awaitable<std::unique_ptr<ServerConnection>> ServerPool::Acquire(std::string* error) {
+  auto deadline = Clock::now() + wait_timeout_;
+  for (;;) {
+    while (!idle_.empty()) {
+      auto connection = std::move(idle_.back());
+      idle_.pop_back();
+      if (connection->LooksIdle()) co_return connection;
+      Discard(std::move(connection));  // the server went away while it sat idle
+    }
+    if (total_ < max_size_) {
+      ++total_;
+      auto connection = co_await ServerConnection::Open(blocking_, target_, error);
+      if (!connection) {
+        --total_;
+        freed_.Notify();
+      }
+      co_return connection;
+    }
+    if (Clock::now() >= deadline) {
+      *error = fmt::format("all {} server connections of target \"{}\" stayed busy for {} ms",
+                           max_size_, target_.name, wait_timeout_.count());
+      co_return nullptr;
+    }
+    co_await freed_.WaitUntil(deadline);
+  }
+}
+
+void ServerPool::Release(std::unique_ptr<ServerConnection> connection, bool reset) {
+  if (!reset) {
+    Keep(std::move(connection));
+    return;
+  }
+  asio::co_spawn(connection->socket().get_executor(), ResetAndKeep(std::move(connection)),
+                 asio::detached);
+}
+
+Awaitable<void> ServerPool::ResetAndKeep(std::unique_ptr<ServerConnection> connection) {
+  std::string error = co_await connection->Reset();
+  if (error.empty()) {
+    Keep(std::move(connection));
+  } else {
+    Log(fmt::format("target {}: closing a server connection whose DISCARD ALL failed: {}",
+                    target_.name, error));
+    Discard(std::move(connection));
+  }
+}
+
+void ServerPool::Keep(std::unique_ptr<ServerConnection> connection) {
+  idle_.push_back(std::move(connection));
+  freed_.Notify();
+}
+
+void ServerPool::Discard(std::unique_ptr<ServerConnection> connection) {
+  connection.reset();
+  --total_;
+  freed_.Notify();
+}
+
+}  // namespace zerodown::proxy

@@ -1,0 +1,51 @@
+// The server connections of one target: idle ones reused last-in first-out, new ones opened up to
+// a limit, clients queued (with a deadline) when the pool is full. A connection comes back either
+// reset with DISCARD ALL (session pooling: the next client must not see this one's state) or as
+// it is (transaction pooling); one that may be mid-transaction is closed instead, which makes the
+// server roll its transaction back. It does not decide who gets which target: the controller does.
+#pragma once
+
+#include <asio.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "proxy/async_util.hpp"
+#include "proxy/server_connection.hpp"
+
+namespace zerodown::proxy {
+
+class ServerPool {
+ public:
+  ServerPool(asio::thread_pool& blocking, Target target, int max_size,
+             std::chrono::milliseconds wait_timeout);
+
+  const Target& target() const { return target_; }
+
+  // A connection for one client: an idle one, a new one, or the next one released when the pool
+  // is full. Returns nullptr and sets `*error` when the server cannot be reached or none frees up
+  // within the wait timeout.
+  Awaitable<std::unique_ptr<ServerConnection>> Acquire(std::string* error);
+  // Takes a connection back. `reset` runs DISCARD ALL first (in the background); a connection
+  // whose reset fails is closed.
+  void Release(std::unique_ptr<ServerConnection> connection, bool reset);
+  // Closes a connection that cannot be reused (lost, or left mid-transaction).
+  void Discard(std::unique_ptr<ServerConnection> connection);
+
+  int idle() const { return static_cast<int>(idle_.size()); }
+  int total() const { return total_; }  // idle, in use, opening and resetting
+
+ private:
+  Awaitable<void> ResetAndKeep(std::unique_ptr<ServerConnection> connection);
+  void Keep(std::unique_ptr<ServerConnection> connection);
+
+  asio::thread_pool& blocking_;
+  Target target_;
+  int max_size_;
+  std::chrono::milliseconds wait_timeout_;
+  std::vector<std::unique_ptr<ServerConnection>> idle_;
+  int total_ = 0;
+  Signal freed_;
+};
+
+}  // namespace zerodown::proxy
