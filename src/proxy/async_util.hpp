@@ -30,12 +30,12 @@ class Signal {
   std::list<asio::steady_timer*> waiters_;
 };
 
-// Runs `work` (which blocks, e.g. PQconnectdb) on `pool` and resumes the calling coroutine on its
-// own executor with the result.
-template <typename T>
-Awaitable<T> RunBlocking(asio::thread_pool& pool, std::function<T()> work) {
-  auto executor = co_await asio::this_coro::executor;
-  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(T)>(
+// Runs `work` (which blocks, e.g. PQconnectdb) on `pool` and completes on `executor` (the calling
+// coroutine's) with its result: `co_await RunBlocking<PGconn*>(pool, executor, work)`. Not a
+// coroutine itself: GCC 12 destroys a coroutine's by-value std::function parameter twice.
+template <typename T, typename Work>
+auto RunBlocking(asio::thread_pool& pool, asio::any_io_executor executor, Work work) {
+  return asio::async_initiate<decltype(asio::use_awaitable), void(T)>(
       [&pool, executor, work = std::move(work)](auto handler) mutable {
         asio::post(
             pool, [executor, work = std::move(work), handler = std::move(handler)]() mutable {

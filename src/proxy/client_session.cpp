@@ -12,10 +12,11 @@ constexpr std::size_t kChunk = 16384;
 ClientSession::ClientSession(asio::ip::tcp::socket socket, Controller& controller)
     : client_(std::move(socket)), controller_(controller) {}
 
-void ClientSession::Start() { asio::co_spawn(client_.get_executor(), Run(), asio::detached); }
+void ClientSession::Start() {
+  asio::co_spawn(client_.get_executor(), Run(shared_from_this()), asio::detached);
+}
 
-Awaitable<void> ClientSession::Run() {
-  auto self = shared_from_this();
+Awaitable<void> ClientSession::Run(std::shared_ptr<ClientSession> /*self*/) {
   asio::error_code ignored;
   client_.set_option(asio::ip::tcp::no_delay(true), ignored);
   if (co_await Startup()) co_await Relay();
@@ -91,11 +92,10 @@ Awaitable<bool> ClientSession::BeginTransaction() {
 void ClientSession::StartPump() {
   pump_running_ = true;
   stopping_pump_ = false;
-  asio::co_spawn(client_.get_executor(), PumpServer(), asio::detached);
+  asio::co_spawn(client_.get_executor(), PumpServer(shared_from_this()), asio::detached);
 }
 
-Awaitable<void> ClientSession::PumpServer() {
-  auto self = shared_from_this();
+Awaitable<void> ClientSession::PumpServer(std::shared_ptr<ClientSession> /*self*/) {
   std::array<char, kChunk> chunk;
   ServerConnection* server = server_.get();
   for (;;) {

@@ -50,12 +50,13 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   void Kill(std::string why);
 
  private:
-  Awaitable<void> Run();
+  // Each coroutine holds `self`: an Asio coroutine starts later than the call that makes it.
+  Awaitable<void> Run(std::shared_ptr<ClientSession> self);
   Awaitable<bool> Startup();
   Awaitable<bool> Login(const wire::StartupPacket& packet);
   Awaitable<void> Relay();
   Awaitable<bool> BeginTransaction();
-  Awaitable<void> PumpServer();
+  Awaitable<void> PumpServer(std::shared_ptr<ClientSession> self);
   Awaitable<std::string> Attach();
   void StartPump();
   Awaitable<void> StopPump();

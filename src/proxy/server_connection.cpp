@@ -75,7 +75,6 @@ Awaitable<std::unique_ptr<ServerConnection>> ServerConnection::Open(asio::thread
     if (conn) PQfinish(conn);
     co_return nullptr;
   }
-  auto executor = co_await asio::this_coro::executor;
   co_return std::unique_ptr<ServerConnection>(new ServerConnection(conn, target.name, executor));
 }
 
