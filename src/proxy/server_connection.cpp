@@ -67,8 +67,9 @@ Awaitable<std::unique_ptr<ServerConnection>> ServerConnection::Open(asio::thread
                                                                     const Target& target,
                                                                     std::string* error) {
   std::string conninfo = target.conninfo;
-  PGconn* conn =
-      co_await RunBlocking<PGconn*>(pool, [conninfo] { return ConnectBlocking(conninfo); });
+  auto executor = co_await asio::this_coro::executor;
+  PGconn* conn = co_await RunBlocking<PGconn*>(pool, executor,
+                                               [conninfo] { return ConnectBlocking(conninfo); });
   if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
     *error = conn ? PQerrorMessage(conn) : "out of memory";
     while (!error->empty() && (error->back() == '\n' || error->back() == ' ')) error->pop_back();
