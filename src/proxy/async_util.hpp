@@ -31,20 +31,21 @@ class Signal {
 };
 
 // Runs `work` (which blocks, e.g. PQconnectdb) on `pool` and completes on `executor` (the calling
-// coroutine's) with its result: `co_await RunBlocking<PGconn*>(pool, executor, work)`. Not a
-// coroutine itself: GCC 12 destroys a coroutine's by-value std::function parameter twice.
+// coroutine's) with its result: `co_await RunBlocking<PGconn*>(pool, executor, work)`. Both are
+// taken by reference and copied inside: GCC 12 destroys a temporary with a destructor twice when
+// it is built inside a co_await expression (a by-value std::function or a lambda capturing a
+// std::string freed its buffer twice), so callers pass a named lambda that captures pointers.
 template <typename T, typename Work>
-auto RunBlocking(asio::thread_pool& pool, asio::any_io_executor executor, Work work) {
+auto RunBlocking(asio::thread_pool& pool, const asio::any_io_executor& executor, const Work& work) {
   return asio::async_initiate<decltype(asio::use_awaitable), void(T)>(
-      [&pool, executor, work = std::move(work)](auto handler) mutable {
-        asio::post(
-            pool, [executor, work = std::move(work), handler = std::move(handler)]() mutable {
-              T result = work();
-              asio::post(executor,
-                         [handler = std::move(handler), result = std::move(result)]() mutable {
-                           std::move(handler)(std::move(result));
-                         });
-            });
+      [&pool, executor, work](auto handler) mutable {
+        asio::post(pool, [executor, work, handler = std::move(handler)]() mutable {
+          T result = work();
+          asio::post(executor,
+                     [handler = std::move(handler), result = std::move(result)]() mutable {
+                       std::move(handler)(std::move(result));
+                     });
+        });
       },
       asio::use_awaitable);
 }

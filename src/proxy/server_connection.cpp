@@ -66,10 +66,10 @@ ServerConnection::~ServerConnection() {
 Awaitable<std::unique_ptr<ServerConnection>> ServerConnection::Open(asio::thread_pool& pool,
                                                                     const Target& target,
                                                                     std::string* error) {
-  std::string conninfo = target.conninfo;
+  const std::string* conninfo = &target.conninfo;
   auto executor = co_await asio::this_coro::executor;
-  PGconn* conn = co_await RunBlocking<PGconn*>(pool, executor,
-                                               [conninfo] { return ConnectBlocking(conninfo); });
+  auto connect = [conninfo] { return ConnectBlocking(*conninfo); };
+  PGconn* conn = co_await RunBlocking<PGconn*>(pool, executor, connect);
   if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
     *error = conn ? PQerrorMessage(conn) : "out of memory";
     while (!error->empty() && (error->back() == '\n' || error->back() == ' ')) error->pop_back();

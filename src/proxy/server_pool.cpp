@@ -43,8 +43,10 @@ void ServerPool::Release(std::unique_ptr<ServerConnection> connection, bool rese
     Keep(std::move(connection));
     return;
   }
-  asio::co_spawn(connection->socket().get_executor(), ResetAndKeep(std::move(connection)),
-                 asio::detached);
+  // The executor first: the coroutine's parameter takes the connection when it is called, and
+  // argument order is unspecified.
+  auto executor = connection->socket().get_executor();
+  asio::co_spawn(executor, ResetAndKeep(std::move(connection)), asio::detached);
 }
 
 Awaitable<void> ServerPool::ResetAndKeep(std::unique_ptr<ServerConnection> connection) {
