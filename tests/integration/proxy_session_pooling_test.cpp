@@ -75,6 +75,27 @@ TEST(ProxySessionPooling, PsqlRunsStatementsCopyAndTransactions) {
   EXPECT_EQ(out, "7MB\nshop\n");
 }
 
+TEST(ProxySessionPooling, TheNextClientSeesNoneOfThePreviousClientsState) {
+  std::string db = testing::FreshDatabase();
+  // One server connection: the second client gets the first one's, after DISCARD ALL.
+  ProxyProcess proxy({"--target", "blue=" + db, "--max-server-connections", "1"});
+  std::string psql = Bin("psql") + " -X -v ON_ERROR_STOP=1 -At -h 127.0.0.1 -p " +
+                     std::to_string(proxy.port()) + " -U app blue";
+  std::string out;
+  ASSERT_EQ(Shell(psql + " -c 'SET work_mem = $$3MB$$' -c 'PREPARE q AS SELECT 1' " +
+                      "-c 'CREATE TEMP TABLE scratch(id int)' -c 'SELECT pg_backend_pid()'",
+                  &out),
+            0)
+      << out;
+  std::string first_pid = out.substr(out.rfind('\n', out.size() - 2) + 1);
+  ASSERT_EQ(Shell(psql + " -c 'SHOW work_mem' -c 'SELECT count(*) FROM pg_prepared_statements' " +
+                      "-c 'SELECT to_regclass($$scratch$$) IS NULL' -c 'SELECT pg_backend_pid()'",
+                  &out),
+            0)
+      << out;
+  EXPECT_EQ(out, "4MB\n0\nt\n" + first_pid) << "the same server session, reset";
+}
+
 TEST(ProxySessionPooling, ReachesAScramServerWithTheTargetCredentials) {
   std::string db = testing::FreshDatabase();
   pg::Connection admin = testing::Connect(db);

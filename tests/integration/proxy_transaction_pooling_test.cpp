@@ -54,6 +54,23 @@ TEST(ProxyTransactionPooling, PreparedStatementsKeepTheirConnection) {
   Pgbench(proxy, "prepared", 4);
 }
 
+TEST(ProxyTransactionPooling, APreparedStatementStaysWhereItWasPrepared) {
+  std::string db = testing::FreshDatabase();
+  ProxyProcess proxy(
+      {"--target", "blue=" + db, "--pool-mode", "transaction", "--max-server-connections", "2"});
+  pg::Connection a = testing::Connect(proxy.ConnInfo("blue"));
+  pg::Connection b = testing::Connect(proxy.ConnInfo("blue"));
+  PGresult* prepared = PQprepare(a.raw(), "mine", "SELECT 42", 0, nullptr);
+  EXPECT_EQ(PQresultStatus(prepared), PGRES_COMMAND_OK) << PQerrorMessage(a.raw());
+  PQclear(prepared);
+  // b's transaction takes the connection a last used, unless a kept it for its statement.
+  b.Run("BEGIN");
+  PGresult* ran = PQexecPrepared(a.raw(), "mine", 0, nullptr, nullptr, nullptr, 0);
+  EXPECT_EQ(PQresultStatus(ran), PGRES_TUPLES_OK) << PQerrorMessage(a.raw());
+  PQclear(ran);
+  b.Run("COMMIT");
+}
+
 TEST(ProxyTransactionPooling, SessionSettingsFollowTheClient) {
   std::string db = testing::FreshDatabase();
   ProxyProcess proxy(
