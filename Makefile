@@ -4,7 +4,7 @@ PRESET ?= release
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
-.PHONY: all bootstrap configure build demo test test-asan bench bench-w1 bench-sweep lint-bench format clean
+.PHONY: all bootstrap configure build demo test test-asan bench bench-w1 bench-sweep bench-cpu lint-bench format clean
 
 all: build
 
@@ -39,6 +39,11 @@ bench-w1: configure
 bench-sweep: configure
 	@cmake --build --preset $(PRESET) -j $(JOBS) --target zerodown
 	@bench/sweep.sh $(SWEEP_ARGS)
+
+# The server CPU seconds W1's change costs with no load, pg_repack against zerodown, by session.
+bench-cpu: configure
+	@cmake --build --preset $(PRESET) -j $(JOBS) --target zerodown
+	@bench/cpu_work.sh $(CPU_ARGS)
 
 # Lints 10,000 statements with zerodown and with squawk (installed on demand) and prints both times.
 lint-bench: export ZERODOWN_BOOTSTRAP_BENCH := 1
