@@ -100,6 +100,16 @@ struct PairFixture {
     }
     return false;
   }
+  // Lets blue's writers go on for 2 s after `step`, stops them, expects none failed and many
+  // wrote meanwhile, and waits for green to show blue's rows.
+  bool WriteOnThenCatchUp(Writers& writers, const char* step) {
+    int done = writers.done;
+    std::this_thread::sleep_for(2s);
+    writers.Stop();
+    EXPECT_EQ(writers.failed, 0) << writers.last_error();
+    EXPECT_GT(writers.done - done, 50) << "blue kept writing after the " << step;
+    return WaitEqual("SELECT count(*) || ' ' || sum(amount) FROM accounts");
+  }
 };
 
 // Inserts and updates on blue at an application's steady pace.
@@ -146,13 +156,7 @@ TEST(BlueGreenStart, MigratesGreenWhileBlueWritesAndReplicates) {
       "{:.1f} s, {:.0f} tx/s, max {} ms\n",
       idle_s, idle_done / idle_s, idle_max, start_s, start_done / start_s, start_max);
   std::int64_t last_before = Connect(pair.blue).Exec("SELECT max(id) FROM accounts").Int(0, 0);
-  int done_at_start = writers.done;
-  std::this_thread::sleep_for(2s);
-  writers.Stop();
-  EXPECT_EQ(writers.failed, 0) << writers.last_error();
-  EXPECT_GT(writers.done - done_at_start, 50) << "blue kept writing after the start";
-  ASSERT_TRUE(pair.WaitEqual("SELECT count(*) || ' ' || sum(amount) FROM accounts"))
-      << "green did not catch up with blue";
+  ASSERT_TRUE(pair.WriteOnThenCatchUp(writers, "start")) << "green did not catch up with blue";
 
   auto status = pair.Status();
   ASSERT_TRUE(status.is_object());
@@ -199,12 +203,7 @@ TEST(BlueGreenStart, CompleteOnGreenKeepsBluesRowsArriving) {
   std::this_thread::sleep_for(1s);
   ASSERT_EQ(RunZerodown(BlueGreen("complete", pair.blue, pair.green) + " amount_bigint", &out), 0)
       << out;
-  int done_at_complete = writers.done;
-  std::this_thread::sleep_for(2s);
-  writers.Stop();
-  EXPECT_EQ(writers.failed, 0) << writers.last_error();
-  EXPECT_GT(writers.done - done_at_complete, 50) << "blue kept writing after the complete";
-  EXPECT_TRUE(pair.WaitEqual("SELECT count(*) || ' ' || sum(amount) FROM accounts"))
+  EXPECT_TRUE(pair.WriteOnThenCatchUp(writers, "complete"))
       << "green did not keep up with blue after the complete";
   EXPECT_TRUE(
       pair.WaitEqual("SELECT md5(string_agg(id || ':' || amount, ',' ORDER BY id)) "

@@ -46,11 +46,19 @@ engine::MigrationRecord StartBalanceBigint(pg::Connection& conn) {
   return engine.Start(testing::ParseOperations("balance_bigint", kBalanceBigint));
 }
 
-// Changes a row's copy as no application write can: with the sync trigger switched off.
+// Changes a row's copy as no application write can: with the sync trigger switched off for one
+// transaction. (The trigger is ENABLE ALWAYS, so session_replication_role = replica does not.)
 void CorruptCopy(const std::string& db, const std::string& sql) {
   pg::Connection conn = testing::Connect(db);
-  conn.Run("SET session_replication_role = replica");
+  auto always = conn.Exec(
+      "SELECT tgname FROM pg_trigger WHERE tgrelid = 'accounts'::regclass AND NOT tgisinternal "
+      "AND tgenabled = 'A'");
+  conn.Run("BEGIN; ALTER TABLE accounts DISABLE TRIGGER USER");
   conn.Exec(sql);
+  for (int i = 0; i < always.size(); ++i) {
+    conn.Exec("ALTER TABLE accounts ENABLE ALWAYS TRIGGER " + conn.Ident(always.Text(i, 0)));
+  }
+  conn.Run("COMMIT");
 }
 
 // The last line of `output` that parses as a JSON object: the report (progress events come
