@@ -29,10 +29,12 @@ class PreferBigintPrimaryKey final : public Rule {
                      : std::string("2,147,483,647")) +
                 " values, and changing a key's type later rewrites this table and "
                 "every table that references it.",
-            QuoteIdent(site.column) + " bigint " +
-                (serial || context.pg_version() >= 10 ? std::string("GENERATED ALWAYS AS IDENTITY ")
-                                                      : std::string()) +
-                "PRIMARY KEY");
+            // A serial's sequence becomes an identity (bigserial before PG 10, which has none);
+            // a plain key keeps how it gets its values.
+            WithColumnType(facts, site,
+                           !serial                      ? "bigint"
+                           : context.pg_version() >= 10 ? "bigint GENERATED ALWAYS AS IDENTITY"
+                                                        : "bigserial"));
       }
     }
   }

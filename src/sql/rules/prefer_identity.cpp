@@ -16,18 +16,15 @@ class PreferIdentity final : public Rule {
       for (const ColumnSite& site : facts.columns) {
         const std::string& name = site.type.name;
         if (name.find("serial") == std::string::npos) continue;
-        const bool big = name == "bigserial" || name == "serial8";
         const bool small = name == "smallserial" || name == "serial2";
         reporter.Add(*facts.statement, site.location,
                      QuoteIdent(site.column) + " " + name +
                          " creates a separately owned sequence; identity columns are the "
                          "SQL-standard form, keep the sequence tied to the column and refuse "
                          "stray explicit values with GENERATED ALWAYS.",
-                     QuoteIdent(site.column) +
-                         (big     ? " bigint"
-                          : small ? " smallint"
-                                  : " bigint") +
-                         " GENERATED ALWAYS AS IDENTITY");
+                     WithColumnType(facts, site,
+                                    std::string(small ? "smallint" : "bigint") +
+                                        " GENERATED ALWAYS AS IDENTITY"));
       }
     }
   }

@@ -20,8 +20,11 @@ class PreferText final : public Rule {
                          ": varchar(n) is stored like text; only the limit differs, and "
                          "changing that limit later (other than raising it) rewrites the table "
                          "under ACCESS EXCLUSIVE.",
-                     column + " text CHECK (char_length(" + column +
-                         ") <= " + std::to_string(site.type.mods[0]) + ")");
+                     WithColumnType(facts, site,
+                                    site.type.array
+                                        ? std::string("text[]")
+                                        : "text CHECK (char_length(" + column +
+                                              ") <= " + std::to_string(site.type.mods[0]) + ")"));
       }
     }
   }

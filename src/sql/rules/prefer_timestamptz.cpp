@@ -21,7 +21,7 @@ class PreferTimestamptz final : public Rule {
                          " (without time zone) stores wall-clock time with no zone: values "
                          "from sessions in different zones do not compare, and converting "
                          "the column later rewrites the table.",
-                     QuoteIdent(site.column) + " " + better.Display());
+                     WithColumnType(facts, site, better.Display()));
       }
     }
   }

@@ -73,6 +73,13 @@ struct StatementFacts {
       columns;  // the columns it defines or retypes (ColumnSites), computed once
 };
 
+// The statement as written with the type of the column at `site` replaced by `replacement` (which
+// may carry clauses, e.g. "bigint GENERATED ALWAYS AS IDENTITY"), ending in ';': a rewrite the
+// user can paste. Where the type cannot be found in the statement's text, the column definition
+// alone ("col" replacement).
+std::string WithColumnType(const StatementFacts& facts, const ColumnSite& site,
+                           std::string_view replacement);
+
 // Column types the linter has seen defined: "table.column" -> type.
 using ColumnTypes = std::map<std::string, TypeRef, std::less<>>;
 
