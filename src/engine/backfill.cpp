@@ -3,12 +3,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <optional>
-#include <thread>
 
 #include "engine/key_sql.hpp"
 #include "zerodown/common/rate.hpp"
 #include "zerodown/pg/catalog.hpp"
+#include "zerodown/pg/lock_retry.hpp"
 
 namespace zerodown::engine {
 
@@ -37,10 +38,6 @@ int NextBatchSize(int current, std::chrono::microseconds elapsed, const Backfill
 
 namespace {
 
-bool IsTransient(const Error& error) {
-  return error.sqlstate() == "55P03" || error.sqlstate() == "40P01" || error.sqlstate() == "40001";
-}
-
 // "c" = "c" for a column that takes its own value: any assignment fires the BEFORE UPDATE row
 // triggers that fill the copies, and this one changes nothing else. Not the key: an identity
 // ALWAYS key refuses any value but DEFAULT (SQLSTATE 428C9), and it is the default key of new
@@ -61,6 +58,95 @@ std::string TouchAssignment(pg::Connection& conn, const std::string& schema,
   return quoted + " = " + quoted;
 }
 
+// The statements of one pass; `_first` ones start at the table's first key, `_next` ones after
+// the checkpoint's last key ($1…$width).
+struct PassSql {
+  std::string end_first;    // the end key of a batch of $1 + 1 rows
+  std::string end_next;     // … after the last key
+  std::string max_key;      // the end key of the last batch: the current maximum
+  std::string touch_first;  // touches the rows up to the end key
+  std::string touch_next;   // … after the last key
+};
+
+PassSql BuildPassSql(pg::Connection& conn, const std::string& schema, const std::string& table,
+                     const std::string& qualified, const std::vector<std::string>& key_columns) {
+  KeySql key = BuildKeySql(conn, qualified, key_columns);
+  std::string touch = TouchAssignment(conn, schema, table);
+  std::size_t width = key_columns.size();
+  PassSql sql;
+  sql.end_first = fmt::format("SELECT {} FROM {} ORDER BY {} OFFSET $1 LIMIT 1", key.text_select,
+                              qualified, key.list);
+  sql.end_next = fmt::format("SELECT {} FROM {} WHERE {} ORDER BY {} OFFSET ${} LIMIT 1",
+                             key.text_select, qualified, key.Compare(">", 1), key.list, width + 1);
+  sql.max_key = fmt::format("SELECT {} FROM {} ORDER BY {} LIMIT 1", key.text_select, qualified,
+                            key.descending);
+  sql.touch_first =
+      fmt::format("UPDATE {} SET {} WHERE {}", qualified, touch, key.Compare("<=", 1));
+  sql.touch_next = fmt::format("UPDATE {} SET {} WHERE {} AND {}", qualified, touch,
+                               key.Compare(">", 1), key.Compare("<=", width + 1));
+  return sql;
+}
+
+// What one batch did.
+struct Batch {
+  std::vector<std::string> end_key;  // empty: there was nothing to touch (an empty table)
+  bool last = false;                 // it ran to the current maximum key
+  std::int64_t touched = 0;
+  Clock::time_point started;  // when its UPDATE began
+};
+
+// Touches the batch of up to `size` rows after `from`, in the transaction open on `conn`.
+Batch TouchBatch(pg::Connection& conn, const PassSql& sql, const BackfillCheckpoint& from,
+                 int size) {
+  std::vector<pg::Param> params;
+  for (const auto& v : from.last_key) params.emplace_back(v);
+  params.emplace_back(std::to_string(size - 1));
+  pg::Rows end = from.last_key.empty() ? conn.Exec(sql.end_first, {params.back()})
+                                       : conn.Exec(sql.end_next, params);
+  params.pop_back();
+  Batch batch;
+  batch.last = end.empty();
+  // The last batch runs to the current maximum key; rows inserted after it already went
+  // through the trigger.
+  pg::Rows bound = batch.last ? conn.Exec(sql.max_key) : end;
+  if (bound.empty()) return batch;  // empty table
+  for (int i = 0; i < bound.columns(); ++i) batch.end_key.push_back(bound.Text(0, i));
+  if (batch.last && from.last_key == batch.end_key) return batch;
+  for (const auto& v : batch.end_key) params.emplace_back(v);
+  batch.started = Clock::now();
+  batch.touched =
+      conn.Exec(from.last_key.empty() ? sql.touch_first : sql.touch_next, params).Affected();
+  return batch;
+}
+
+// Row locks a batch waits for are the application's: it gives up on them after its target time
+// (at least 10 ms) rather than hold the application's rows hostage, and is tried again that
+// long after, smaller, for as long as it takes.
+pg::LockRetryPolicy BatchPolicy(std::chrono::milliseconds chunk_time) {
+  pg::LockRetryPolicy policy;
+  policy.lock_timeout = std::max(chunk_time, std::chrono::milliseconds(10));
+  policy.max_attempts = std::numeric_limits<int>::max();
+  policy.first_backoff = chunk_time;
+  policy.max_backoff = chunk_time;
+  policy.jitter = 0;
+  return policy;
+}
+
+// Before every batch: the throttler's wait, then the operator's chunk time. A changed target
+// rescales this very batch at the rate measured so far: the operator who lowers it because the
+// application suffers should not wait for several halvings.
+void BeforeBatch(const BackfillOptions& options, BackfillOptions& sizing, int& batch) {
+  if (options.before_batch) options.before_batch();
+  // Read after before_batch, which is where the throttler refreshes the operator's setting.
+  if (!options.chunk_time_source) return;
+  auto target = std::max(options.chunk_time_source(), std::chrono::milliseconds(1));
+  if (target == sizing.chunk_time) return;
+  double scaled = static_cast<double>(batch) * static_cast<double>(target.count()) /
+                  std::max<double>(static_cast<double>(sizing.chunk_time.count()), 1);
+  batch = static_cast<int>(std::clamp<double>(scaled, options.min_batch, options.max_batch));
+  sizing.chunk_time = target;
+}
+
 }  // namespace
 
 void RunBackfill(pg::Connection& conn, const std::string& schema, const std::string& table,
@@ -69,24 +155,11 @@ void RunBackfill(pg::Connection& conn, const std::string& schema, const std::str
                  const std::function<void(const BackfillCheckpoint&, std::int64_t)>& save,
                  ProgressSink& progress) {
   std::string qualified = conn.Ident(schema, table);
-  KeySql key = BuildKeySql(conn, qualified, key_columns);
-  std::string touch = TouchAssignment(conn, schema, table);
+  PassSql sql = BuildPassSql(conn, schema, table, qualified, key_columns);
   std::int64_t total = pg::EstimatedRows(conn, qualified);
-  std::size_t width = key_columns.size();
-  std::string end_first = fmt::format("SELECT {} FROM {} ORDER BY {} OFFSET $1 LIMIT 1",
-                                      key.text_select, qualified, key.list);
-  std::string end_next =
-      fmt::format("SELECT {} FROM {} WHERE {} ORDER BY {} OFFSET ${} LIMIT 1", key.text_select,
-                  qualified, key.Compare(">", 1), key.list, width + 1);
-  std::string max_key = fmt::format("SELECT {} FROM {} ORDER BY {} LIMIT 1", key.text_select,
-                                    qualified, key.descending);
-  std::string touch_first =
-      fmt::format("UPDATE {} SET {} WHERE {}", qualified, touch, key.Compare("<=", 1));
-  std::string touch_next = fmt::format("UPDATE {} SET {} WHERE {} AND {}", qualified, touch,
-                                       key.Compare(">", 1), key.Compare("<=", width + 1));
   auto started = Clock::now();
   std::int64_t done_at_start = from.rows_done;
-  int batch = options.first_batch;
+  int size = options.first_batch;
   BackfillCheckpoint checkpoint = std::move(from);
   // What sizes the next batch; its chunk_time follows chunk_time_source.
   BackfillOptions sizing;
@@ -94,72 +167,35 @@ void RunBackfill(pg::Connection& conn, const std::string& schema, const std::str
   sizing.min_batch = options.min_batch;
   sizing.max_batch = options.max_batch;
   while (true) {
-    if (options.before_batch) options.before_batch();
-    // Read after before_batch, which is where the throttler refreshes the operator's setting.
-    // A changed target rescales this very batch at the rate measured so far: the operator who
-    // lowers it because the application suffers should not wait for several halvings.
-    if (options.chunk_time_source) {
-      auto target = std::max(options.chunk_time_source(), std::chrono::milliseconds(1));
-      if (target != sizing.chunk_time) {
-        double scaled = static_cast<double>(batch) * static_cast<double>(target.count()) /
-                        std::max<double>(static_cast<double>(sizing.chunk_time.count()), 1);
-        batch = static_cast<int>(std::clamp<double>(scaled, options.min_batch, options.max_batch));
-        sizing.chunk_time = target;
-      }
-    }
-    // Row locks a batch waits for are the application's; give up on them fast and retry smaller
-    // rather than hold the application's rows hostage.
-    std::string lock_timeout =
-        fmt::format("{}ms", std::max<std::int64_t>(sizing.chunk_time.count(), 10));
-    std::vector<pg::Param> params;
-    for (const auto& v : checkpoint.last_key) params.emplace_back(v);
-    params.emplace_back(std::to_string(batch - 1));
-    pg::Rows end = checkpoint.last_key.empty() ? conn.Exec(end_first, {params.back()})
-                                               : conn.Exec(end_next, params);
-    params.pop_back();
-    bool last = end.empty();
-    std::vector<std::string> end_key;
-    // The last batch runs to the current maximum key; rows inserted after it already went
-    // through the trigger.
-    pg::Rows bound = last ? conn.Exec(max_key) : end;
-    if (bound.empty()) break;  // empty table
-    for (int i = 0; i < bound.columns(); ++i) end_key.push_back(bound.Text(0, i));
-    if (last && checkpoint.last_key == end_key) break;
-    std::vector<pg::Param> update_params = params;
-    for (const auto& v : end_key) update_params.emplace_back(v);
-    auto chunk_start = Clock::now();
-    std::int64_t touched = 0;
-    try {
-      pg::Transaction tx(conn);
-      conn.Exec("SELECT set_config('lock_timeout', $1, true)", {lock_timeout});
-      touched = conn.Exec(checkpoint.last_key.empty() ? touch_first : touch_next, update_params)
-                    .Affected();
-      tx.Commit();
-    } catch (const Error& error) {
-      if (!IsTransient(error)) throw;
-      batch = std::max(options.min_batch, batch / 2);
-      std::this_thread::sleep_for(sizing.chunk_time);
-      continue;
-    }
+    BeforeBatch(options, sizing, size);
+    Batch batch;
+    pg::RunWithLockRetry(
+        conn, BatchPolicy(sizing.chunk_time), "fill the rows of " + qualified,
+        [&](pg::Connection& c) { batch = TouchBatch(c, sql, checkpoint, size); }, {},
+        [&](int) {
+          size = std::max(options.min_batch, size / 2);
+          BeforeBatch(options, sizing, size);
+        });
+    if (batch.end_key.empty() || (batch.last && checkpoint.last_key == batch.end_key)) break;
     auto elapsed =
-        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - chunk_start);
-    checkpoint.last_key = end_key;
-    checkpoint.rows_done += touched;
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - batch.started);
+    checkpoint.last_key = batch.end_key;
+    checkpoint.rows_done += batch.touched;
     total = std::max(total, checkpoint.rows_done);
     save(checkpoint, total);
     double seconds = std::chrono::duration<double>(Clock::now() - started).count();
     BackfillProgress p;
     p.table = table;
     p.rows_done = checkpoint.rows_done;
-    p.rows_total = last ? checkpoint.rows_done : total;
+    p.rows_total = batch.last ? checkpoint.rows_done : total;
     RowRate rate = RateOf(done_at_start, p.rows_done, p.rows_total, seconds);
     p.rows_per_second = rate.rows_per_second;
     p.eta_seconds = rate.eta_seconds;
-    p.batch_size = batch;
+    p.batch_size = size;
     p.last_chunk_ms = elapsed.count() / 1000.0;
     progress.OnBackfill(p);
-    if (last) break;
-    batch = NextBatchSize(batch, elapsed, sizing);
+    if (batch.last) break;
+    size = NextBatchSize(size, elapsed, sizing);
   }
 }
 

@@ -21,7 +21,8 @@ std::chrono::milliseconds BackoffDelay(const LockRetryPolicy& policy, int attemp
 namespace {
 
 bool IsRetryable(const Error& error) {
-  return error.sqlstate() == kLockNotAvailable || error.sqlstate() == kDeadlockDetected;
+  return error.sqlstate() == kLockNotAvailable || error.sqlstate() == kDeadlockDetected ||
+         error.sqlstate() == kSerializationFailure;
 }
 
 std::mt19937_64& Rng() {
@@ -30,7 +31,8 @@ std::mt19937_64& Rng() {
 }
 
 void RetryLoop(const LockRetryPolicy& policy, std::string_view what,
-               const std::function<void()>& attempt_once, const RetryObserver& observer) {
+               const std::function<void()>& attempt_once, const RetryObserver& observer,
+               const BetweenAttempts& between) {
   for (int attempt = 1;; ++attempt) {
     try {
       attempt_once();
@@ -49,6 +51,7 @@ void RetryLoop(const LockRetryPolicy& policy, std::string_view what,
       auto delay = BackoffDelay(policy, attempt, Rng());
       if (observer) observer(attempt, delay, error);
       std::this_thread::sleep_for(delay);
+      if (between) between(attempt + 1);
     }
   }
 }
@@ -60,7 +63,8 @@ std::string TimeoutSetting(const LockRetryPolicy& policy) {
 }  // namespace
 
 void RunWithLockRetry(Connection& conn, const LockRetryPolicy& policy, std::string_view what,
-                      const std::function<void(Connection&)>& body, const RetryObserver& observer) {
+                      const std::function<void(Connection&)>& body, const RetryObserver& observer,
+                      const BetweenAttempts& between) {
   RetryLoop(
       policy, what,
       [&] {
@@ -69,18 +73,19 @@ void RunWithLockRetry(Connection& conn, const LockRetryPolicy& policy, std::stri
         body(conn);
         tx.Commit();
       },
-      observer);
+      observer, between);
 }
 
 void RunOutsideTransactionWithLockRetry(Connection& conn, const LockRetryPolicy& policy,
                                         std::string_view what,
                                         const std::function<void(Connection&)>& body,
-                                        const RetryObserver& observer) {
+                                        const RetryObserver& observer,
+                                        const BetweenAttempts& between) {
   std::string previous = conn.Exec("SHOW lock_timeout").Text(0, 0);
   conn.Exec("SELECT set_config('lock_timeout', $1, false)", {TimeoutSetting(policy)});
   try {
     RetryLoop(
-        policy, what, [&] { body(conn); }, observer);
+        policy, what, [&] { body(conn); }, observer, between);
   } catch (...) {
     (void)conn.TryExec("SELECT set_config('lock_timeout', $1, false)", {previous});
     throw;

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <thread>
+#include <vector>
 
 #include "support/database.hpp"
 #include "zerodown/pg/catalog.hpp"
@@ -78,18 +79,30 @@ TEST(LockTimeoutRetryTest, ApplicationNeverQueuesLongerThanTheTimeoutAndDdlLands
   EXPECT_NE(table->FindColumn("note"), nullptr);
 }
 
-TEST(LockTimeoutRetryTest, GivesUpWithALockTimeoutErrorThatNamesTheStep) {
-  std::string db = testing::FreshDatabase();
+// Creates table t and returns a session that holds a lock on it (ACCESS SHARE, in an open
+// transaction) until it commits: a DROP waits for it.
+Connection HoldTableT(const std::string& db) {
   Connection setup = testing::Connect(db);
   setup.Exec("CREATE TABLE t (id int)");
   Connection holder = testing::Connect(db);
   holder.Exec("BEGIN");
   holder.Exec("LOCK TABLE t IN ACCESS SHARE MODE");
+  return holder;
+}
 
+// A policy that gives up on a held lock within a second.
+LockRetryPolicy Quick(int attempts) {
   LockRetryPolicy policy;
   policy.lock_timeout = milliseconds(20);
-  policy.max_attempts = 3;
+  policy.max_attempts = attempts;
   policy.first_backoff = milliseconds(10);
+  return policy;
+}
+
+TEST(LockTimeoutRetryTest, GivesUpWithALockTimeoutErrorThatNamesTheStep) {
+  std::string db = testing::FreshDatabase();
+  Connection holder = HoldTableT(db);
+  LockRetryPolicy policy = Quick(3);
   Connection ddl = testing::Connect(db);
   try {
     RunWithLockRetry(ddl, policy, "drop table t", [](Connection& c) { c.Exec("DROP TABLE t"); });
@@ -101,6 +114,51 @@ TEST(LockTimeoutRetryTest, GivesUpWithALockTimeoutErrorThatNamesTheStep) {
   }
   holder.Exec("COMMIT");
   EXPECT_TRUE(DescribeTable(ddl, "public", "t").has_value()) << "a failed attempt changed nothing";
+}
+
+TEST(LockTimeoutRetryTest, RunsTheHookBetweenAttemptsOutsideTheTransaction) {
+  std::string db = testing::FreshDatabase();
+  Connection holder = HoldTableT(db);
+  LockRetryPolicy policy = Quick(10);
+  Connection ddl = testing::Connect(db);
+  std::vector<int> attempts;
+  std::vector<int> between;
+  RunWithLockRetry(
+      ddl, policy, "drop table t",
+      [&](Connection& c) {
+        attempts.push_back(static_cast<int>(attempts.size()) + 1);
+        c.Exec("DROP TABLE t");
+      },
+      {},
+      [&](int next) {
+        between.push_back(next);
+        // Outside the attempt's transaction: what the hook does is not rolled back with it.
+        EXPECT_EQ(ddl.Exec("SELECT now() = statement_timestamp()").Text(0, 0), "t");
+        if (next == 3) holder.Exec("COMMIT");
+      });
+  EXPECT_EQ(attempts, (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(between, (std::vector<int>{2, 3}))
+      << "the hook runs before every attempt but the first";
+  EXPECT_FALSE(DescribeTable(ddl, "public", "t").has_value());
+}
+
+TEST(LockTimeoutRetryTest, RetriesABodyThatGivesUpItsAttemptLikeALockTimeout) {
+  std::string db = testing::FreshDatabase();
+  Connection conn = testing::Connect(db);
+  LockRetryPolicy policy;
+  policy.max_attempts = 3;
+  policy.first_backoff = milliseconds(1);
+  int calls = 0;
+  try {
+    RunWithLockRetry(conn, policy, "not yet", [&](Connection&) {
+      ++calls;
+      throw Error(ErrorKind::kLockTimeout, "not yet").WithSqlstate(std::string(kLockNotAvailable));
+    });
+    FAIL() << "expected a lock timeout";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.kind(), ErrorKind::kLockTimeout);
+  }
+  EXPECT_EQ(calls, 3);
 }
 
 }  // namespace

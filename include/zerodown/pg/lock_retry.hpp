@@ -33,12 +33,21 @@ std::chrono::milliseconds BackoffDelay(const LockRetryPolicy& policy, int attemp
 using RetryObserver =
     std::function<void(int attempt, std::chrono::milliseconds delay, const Error&)>;
 
+// Called after a retry's delay, before the next attempt and outside its transaction, with the
+// number of the attempt about to run: work that makes that attempt likelier to get its lock or
+// shorter under it (catching a change log up, so that less is replayed while the lock is held).
+// An error it throws ends the retries and is thrown as is.
+using BetweenAttempts = std::function<void(int next_attempt)>;
+
 // Runs `body` inside BEGIN … COMMIT with `SET LOCAL lock_timeout`, retrying the whole transaction
-// on lock timeout (and on deadlock, which a DDL can cause by upgrading a lock). `what` names the
+// on lock timeout (and on deadlock, which a DDL can cause by upgrading a lock, and on a
+// serialization failure, which PostgreSQL asks the client to retry). `what` names the
 // step in the error after the last attempt, kind kLockTimeout. Other errors are thrown at once.
+// A body that finds its attempt cannot succeed yet may throw an error with SQLSTATE
+// kLockNotAvailable itself: the attempt is then retried like a lock timeout.
 void RunWithLockRetry(Connection& conn, const LockRetryPolicy& policy, std::string_view what,
                       const std::function<void(Connection&)>& body,
-                      const RetryObserver& observer = {});
+                      const RetryObserver& observer = {}, const BetweenAttempts& between = {});
 
 // For statements that cannot run in a transaction block (CREATE INDEX CONCURRENTLY, …): sets the
 // session's lock_timeout around `body`, retries the same way. `body` must be safe to repeat; the
@@ -46,6 +55,7 @@ void RunWithLockRetry(Connection& conn, const LockRetryPolicy& policy, std::stri
 void RunOutsideTransactionWithLockRetry(Connection& conn, const LockRetryPolicy& policy,
                                         std::string_view what,
                                         const std::function<void(Connection&)>& body,
-                                        const RetryObserver& observer = {});
+                                        const RetryObserver& observer = {},
+                                        const BetweenAttempts& between = {});
 
 }  // namespace zerodown::pg

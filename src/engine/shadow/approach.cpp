@@ -82,6 +82,71 @@ std::string LongHoldersSql(std::size_t tables_from, std::size_t tables_to) {
       tables);
 }
 
+// Where ReplayWithWritesHeld's slices stand.
+struct HeldSlices {
+  std::int64_t limit = kFirstHeldSlice;  // entries the next slice replays at most
+  std::int64_t left = 0;                 // entries left, counted up to the log target
+  int tried = 0;                         // slices tried, those refused their lock included
+  int skipped = 0;                       // slices refused their lock
+  std::int64_t replayed = 0;             // entries replayed by all of them
+  double longest_ms = 0;                 // the longest any held the writes
+  double last_held_ms = 0;
+};
+
+// A slice waits for its SHARE lock no longer than it would hold it; one refused is tried again
+// kHeldWrites later, without jitter, as long as slices are left to try.
+pg::LockRetryPolicy SlicePolicy(const Context& ctx, int slices_left) {
+  pg::LockRetryPolicy policy = ctx.options.lock;
+  policy.lock_timeout = kHeldWrites;
+  policy.max_attempts = slices_left;
+  policy.first_backoff = kHeldWrites;
+  policy.max_backoff = kHeldWrites;
+  policy.jitter = 0;
+  return policy;
+}
+
+// Replays one slice of at most `slices.limit` entries holding the application's writes, then
+// sizes the next. False when every slice left was refused its lock.
+bool HoldOneSlice(Context& ctx, Replayer& replayer, const ReplayPath& path, HeldSlices& slices) {
+  Clock::time_point locked;
+  double replay_ms = 0;
+  std::int64_t replayed = 0;
+  auto refused = [&] {
+    ++slices.tried;
+    ++slices.skipped;
+  };
+  try {
+    pg::RunWithLockRetry(
+        ctx.conn, SlicePolicy(ctx, kMaxHeldSlices - slices.tried),
+        "hold writes to " + ctx.spec.table,
+        [&](pg::Connection& c) {
+          c.Exec(fmt::format("LOCK TABLE {} IN SHARE MODE", ctx.live));
+          locked = Clock::now();
+          std::tie(replayed, slices.left) = replayer.ReplayShortLog(c, path, slices.limit);
+          replay_ms = SecondsSince(locked) * 1000;
+        },
+        [&](int, std::chrono::milliseconds, const Error&) { refused(); });
+  } catch (const Error& error) {
+    if (error.kind() != ErrorKind::kLockTimeout) throw;
+    refused();
+    return false;
+  }
+  ++slices.tried;
+  slices.last_held_ms = SecondsSince(locked) * 1000;
+  slices.longest_ms = std::max(slices.longest_ms, slices.last_held_ms);
+  slices.replayed += replayed;
+  ctx.report.log_entries_replayed += replayed;
+  // Sized by the time the last one took, at most doubled: a slice of a few hundred entries
+  // that ran fast says little about one of tens of thousands.
+  if (replayed == slices.limit && replay_ms > 0) {
+    slices.limit =
+        std::clamp<std::int64_t>(static_cast<std::int64_t>(static_cast<double>(slices.limit) *
+                                                           kHeldWrites.count() / replay_ms),
+                                 kFirstHeldSlice / 10, 2 * slices.limit);
+  }
+  return true;
+}
+
 }  // namespace
 
 Approach ApproachSwap(Context& ctx, Replayer& replayer, const ReplayPath& path,
@@ -150,65 +215,31 @@ void WaitForLongHolders(Context& ctx, Replayer& replayer, const ReplayPath& path
 }
 
 std::int64_t ReplayWithWritesHeld(Context& ctx, Replayer& replayer, const ReplayPath& path) {
-  pg::LockRetryPolicy once = ctx.options.lock;
-  once.max_attempts = 1;
-  once.lock_timeout = kHeldWrites;
   const std::int64_t target = replayer.LogTarget();
-  std::int64_t limit = kFirstHeldSlice;
-  std::int64_t left = target;
-  int slices = 0;
-  int skipped = 0;
-  std::int64_t replayed_in_all = 0;
-  double longest_ms = 0;
+  HeldSlices slices;
+  slices.left = target;
   Clock::time_point began = Clock::now();
-  for (; slices < kMaxHeldSlices && left >= target; ++slices) {
-    Clock::time_point locked;
-    double replay_ms = 0;
-    std::int64_t replayed = 0;
-    try {
-      pg::RunWithLockRetry(ctx.conn, once, "hold writes to " + ctx.spec.table,
-                           [&](pg::Connection& c) {
-                             c.Exec(fmt::format("LOCK TABLE {} IN SHARE MODE", ctx.live));
-                             locked = Clock::now();
-                             std::tie(replayed, left) = replayer.ReplayShortLog(c, path, limit);
-                             replay_ms = SecondsSince(locked) * 1000;
-                           });
-    } catch (const Error& error) {
-      if (error.kind() != ErrorKind::kLockTimeout) throw;
-      ++skipped;
-      std::this_thread::sleep_for(kHeldWrites);
-      continue;
-    }
-    double held_ms = SecondsSince(locked) * 1000;
-    longest_ms = std::max(longest_ms, held_ms);
-    replayed_in_all += replayed;
-    ctx.report.log_entries_replayed += replayed;
-    // Sized by the time the last one took, at most doubled: a slice of a few hundred entries
-    // that ran fast says little about one of tens of thousands.
-    if (replayed == limit && replay_ms > 0) {
-      limit = std::clamp<std::int64_t>(
-          static_cast<std::int64_t>(static_cast<double>(limit) * kHeldWrites.count() / replay_ms),
-          kFirstHeldSlice / 10, 2 * limit);
-    }
+  while (slices.tried < kMaxHeldSlices && slices.left >= target) {
+    if (!HoldOneSlice(ctx, replayer, path, slices)) break;
     // Half as long free as held: at one to one, 8 writers as fast as the replay wrote
     // between two slices what the slice had replayed, for 100 slices.
-    if (left >= target) {
+    if (slices.left >= target) {
       std::this_thread::sleep_for(std::max<std::chrono::duration<double, std::milli>>(
-          kHeldWrites / 2, std::chrono::duration<double, std::milli>(held_ms / 2)));
+          kHeldWrites / 2, std::chrono::duration<double, std::milli>(slices.last_held_ms / 2)));
     }
   }
   // The slices that held the writes; those refused their lock held nothing.
-  int held = slices - skipped;
+  int held = slices.tried - slices.skipped;
   ctx.checkpoint["swap_held_slices"] = held;
-  ctx.checkpoint["swap_held_longest_ms"] = longest_ms;
+  ctx.checkpoint["swap_held_longest_ms"] = slices.longest_ms;
   ctx.progress.OnMessage(fmt::format(
       "before the swap of {}: {} logged changes replayed in {} slice{} that each held the "
       "application's writes (not its reads) for at most {:.1f} ms, {} more skipped for the "
       "lock, over {:.0f} ms; {} left",
-      ctx.spec.table, replayed_in_all, held, held == 1 ? "" : "s", longest_ms, skipped,
-      SecondsSince(began) * 1000,
-      left >= target ? fmt::format("{} or more", target) : std::to_string(left)));
-  return left;
+      ctx.spec.table, slices.replayed, held, held == 1 ? "" : "s", slices.longest_ms,
+      slices.skipped, SecondsSince(began) * 1000,
+      slices.left >= target ? fmt::format("{} or more", target) : std::to_string(slices.left)));
+  return slices.left;
 }
 
 }  // namespace zerodown::engine::shadow
