@@ -90,20 +90,17 @@ Result<sql::LintConfig> FindConfig(const std::string& explicit_path) {
   return sql::LintConfig{};
 }
 
-int Run(const LintFlags& flags, const CLI::App& cmd, const GlobalOptions& global) {
-  if (flags.list_rules) {
-    for (const auto& rule : sql::ListRules()) {
-      std::cout << rule.id << " (" << sql::SeverityName(rule.severity) << "): " << rule.summary
-                << "\n";
-    }
-    return 0;
+void ListRules() {
+  for (const auto& rule : sql::ListRules()) {
+    std::cout << rule.id << " (" << sql::SeverityName(rule.severity) << "): " << rule.summary
+              << "\n";
   }
-  if (flags.files.empty()) {
-    throw Error(ErrorKind::kUsage, "lint needs at least one FILE (or - for standard input)",
-                "zerodown lint migrations/004.sql");
-  }
-  sql::LintConfig config = FindConfig(flags.config).ValueOrThrow();
+}
 
+// The flags over the config file: the PostgreSQL version (the flag, the file's, the server's,
+// 15), the rules left out, and the severity that fails the command.
+sql::LintOptions Options(const LintFlags& flags, const CLI::App& cmd, const GlobalOptions& global,
+                         const sql::LintConfig& config) {
   sql::LintOptions options;
   options.pg_version =
       cmd.count("--pg-version") > 0 ? flags.pg_version : config.pg_version.value_or(15);
@@ -121,29 +118,29 @@ int Run(const LintFlags& flags, const CLI::App& cmd, const GlobalOptions& global
     }
     options.exclude.insert(id);
   }
-  sql::Severity fail_on = sql::Severity::kError;
-  if (cmd.count("--fail-on") > 0) {
-    fail_on = *sql::ParseSeverity(flags.fail_on);
-  } else if (config.fail_on) {
-    fail_on = *config.fail_on;
-  }
-  const std::string format_name =
-      global.json && cmd.count("--format") == 0 ? std::string("json") : flags.format;
-  const sql::ReportFormat format = *sql::ParseReportFormat(format_name);
+  return options;
+}
 
-  sql::Linter linter(options);
-  std::vector<sql::Finding> findings;
+sql::Severity FailOn(const LintFlags& flags, const CLI::App& cmd, const sql::LintConfig& config) {
+  if (cmd.count("--fail-on") > 0) return *sql::ParseSeverity(flags.fail_on);
+  return config.fail_on.value_or(sql::Severity::kError);
+}
+
+// Lints every file, appending to `findings`; a file too large or that does not parse is
+// reported on stderr and makes the result false.
+bool LintFiles(const LintFlags& flags, const GlobalOptions& global, sql::Linter& linter,
+               std::vector<sql::Finding>& findings) {
   // The parse trees live until the process exits: freeing them one node at a time costs about a
   // tenth of a large file's lint time, and the process is about to end anyway.
   // A static pointer keeps them reachable, so LeakSanitizer does not count them as leaked.
   static auto* keep = new std::vector<sql::ParsedFile>();
-  bool failed_to_parse = false;
+  bool all_parsed = true;
   for (const auto& path : ExpandPaths(flags.files)) {
     try {
       CheckFileSize(global, path);
     } catch (const Error& error) {
       std::cerr << path << ": error: " << error.message() << "\n  fix: " << error.fix() << "\n";
-      failed_to_parse = true;
+      all_parsed = false;
       continue;
     }
     auto parsed = sql::ParseSqlFile(path);
@@ -152,7 +149,7 @@ int Run(const LintFlags& flags, const CLI::App& cmd, const GlobalOptions& global
       // file:line:col first, as compilers print it, so editors can jump to it.
       std::cerr << (error.where().empty() ? path : error.where()) << ": error: " << error.message()
                 << "\n";
-      failed_to_parse = true;
+      all_parsed = false;
       continue;
     }
     auto file_findings = linter.Lint(*parsed);
@@ -160,6 +157,28 @@ int Run(const LintFlags& flags, const CLI::App& cmd, const GlobalOptions& global
                     std::make_move_iterator(file_findings.end()));
     keep->push_back(std::move(parsed).value());
   }
+  return all_parsed;
+}
+
+int Run(const LintFlags& flags, const CLI::App& cmd, const GlobalOptions& global) {
+  if (flags.list_rules) {
+    ListRules();
+    return 0;
+  }
+  if (flags.files.empty()) {
+    throw Error(ErrorKind::kUsage, "lint needs at least one FILE (or - for standard input)",
+                "zerodown lint migrations/004.sql");
+  }
+  sql::LintConfig config = FindConfig(flags.config).ValueOrThrow();
+  sql::LintOptions options = Options(flags, cmd, global, config);
+  sql::Severity fail_on = FailOn(flags, cmd, config);
+  const std::string format_name =
+      global.json && cmd.count("--format") == 0 ? std::string("json") : flags.format;
+  const sql::ReportFormat format = *sql::ParseReportFormat(format_name);
+
+  sql::Linter linter(options);
+  std::vector<sql::Finding> findings;
+  bool failed_to_parse = !LintFiles(flags, global, linter, findings);
   // "no findings" would read as a pass when a file did not parse.
   if (!(failed_to_parse && findings.empty() && format == sql::ReportFormat::kText)) {
     std::cout << sql::Render(format, findings);

@@ -69,8 +69,8 @@ class ProgressPrinter {
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
 };
 
-void Run(const GlobalOptions& global, const VerifyFlags& flags) {
-  pg::Connection conn = Connect(global);
+// The migration whose copies verify compares: the active one, once its start is done.
+engine::MigrationRecord ActiveMigration(pg::Connection& conn, const GlobalOptions& global) {
   engine::State state(conn);
   state.RequireInitialized();
   auto active = state.Active(global.schema);
@@ -94,23 +94,29 @@ void Run(const GlobalOptions& global, const VerifyFlags& flags) {
                       "start` with the same file again), then verify."
                     : "Wait for the running command to finish, or run it again to resume it.");
   }
-  const auto& checks = active->plan.checks;
-  if (checks.empty()) {
-    if (global.json) {
-      std::cout << nlohmann::json{{"migration", active->name},
-                                  {"ok", true},
-                                  {"checks", nlohmann::json::array()}}
-                       .dump()
-                << "\n";
-    } else {
-      std::cout << fmt::format(
-          "migration \"{}\" copies no column, so there is nothing to compare: its new version "
-          "reads the same data as the old.\n",
-          active->name);
-    }
-    return;
-  }
+  return *active;
+}
 
+void SayNothingToCompare(const GlobalOptions& global, const std::string& migration) {
+  if (global.json) {
+    std::cout << nlohmann::json{{"migration", migration},
+                                {"ok", true},
+                                {"checks", nlohmann::json::array()}}
+                     .dump()
+              << "\n";
+  } else {
+    std::cout << fmt::format(
+        "migration \"{}\" copies no column, so there is nothing to compare: its new version "
+        "reads the same data as the old.\n",
+        migration);
+  }
+}
+
+// Runs every check of the plan, printing each report as it ends (not with --json).
+std::vector<verify::VerifyReport> RunChecks(pg::Connection& conn, const GlobalOptions& global,
+                                            const VerifyFlags& flags,
+                                            const engine::MigrationRecord& active) {
+  const auto& checks = active.plan.checks;
   ProgressPrinter printer(global.json);
   verify::VerifyOptions options;
   options.range_rows = flags.range_rows;
@@ -119,7 +125,7 @@ void Run(const GlobalOptions& global, const VerifyFlags& flags) {
   options.on_progress = [&printer](const verify::VerifyProgress& p) { printer(p); };
   std::vector<verify::VerifyReport> reports;
   if (!global.json) {
-    std::cout << fmt::format("verifying migration \"{}\": {} check{}\n\n", active->name,
+    std::cout << fmt::format("verifying migration \"{}\": {} check{}\n\n", active.name,
                              checks.size(), checks.size() == 1 ? "" : "s");
   }
   for (const auto& check : checks) {
@@ -129,7 +135,12 @@ void Run(const GlobalOptions& global, const VerifyFlags& flags) {
     printer.EndLine();
     if (!global.json) std::cout << verify::Render(reports.back()) << "\n" << std::flush;
   }
+  return reports;
+}
 
+// The summary of every report; kVerifyFailed when a row differs.
+void Conclude(const GlobalOptions& global, const std::string& migration,
+              const std::vector<verify::VerifyReport>& reports) {
   std::int64_t rows = 0;
   std::int64_t mismatched = 0;
   int failed = 0;
@@ -141,7 +152,7 @@ void Run(const GlobalOptions& global, const VerifyFlags& flags) {
     json_checks.push_back(verify::ToJson(r));
   }
   if (global.json) {
-    std::cout << nlohmann::json{{"migration", active->name},
+    std::cout << nlohmann::json{{"migration", migration},
                                 {"ok", failed == 0},
                                 {"rows_checked", rows},
                                 {"rows_mismatched", mismatched},
@@ -160,12 +171,22 @@ void Run(const GlobalOptions& global, const VerifyFlags& flags) {
   if (failed > 0) {
     throw Error(ErrorKind::kVerifyFailed,
                 fmt::format("{} of {} rows differ in {} of {} checks of migration \"{}\"",
-                            mismatched, rows, failed, reports.size(), active->name),
+                            mismatched, rows, failed, reports.size(), migration),
                 "Look at the sample rows: a row written by neither version (a trigger disabled, "
                 "a restore) needs a fix by hand or "
                 "`zerodown rollback` and a new start; a lossy down explains rows written by the "
                 "new version.");
   }
+}
+
+void Run(const GlobalOptions& global, const VerifyFlags& flags) {
+  pg::Connection conn = Connect(global);
+  engine::MigrationRecord active = ActiveMigration(conn, global);
+  if (active.plan.checks.empty()) {
+    SayNothingToCompare(global, active.name);
+    return;
+  }
+  Conclude(global, active.name, RunChecks(conn, global, flags, active));
 }
 
 const CommandRegistration kRegistration{

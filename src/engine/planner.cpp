@@ -378,19 +378,8 @@ std::vector<Action> ArrangeComplete(const std::vector<Action>& actions) {
   return arranged;
 }
 
-}  // namespace
-
-Result<Plan> PlanMigration(pg::Connection& conn, const model::Migration& migration,
-                           const PlanOptions& options) {
-  if (!pg::SchemaExists(conn, options.schema)) {
-    return Error(ErrorKind::kNotFound, fmt::format("schema \"{}\" does not exist", options.schema),
-                 "Pass --schema with the schema your tables live in.")
-        .WithWhere(migration.source);
-  }
-  std::string version = VersionSchemaName(migration, options.schema);
-  PlanContext context(conn, options.schema, migration.name, version);
-  context.SetMechanism(options.mechanism);
-  std::vector<std::string> known = pg::ListTables(conn, options.schema);
+// Validates and plans each operation in order on one virtual schema.
+Status PlanOperations(PlanContext& context, const model::Migration& migration) {
   for (std::size_t i = 0; i < migration.operations.size(); ++i) {
     const auto& operation = migration.operations[i];
     std::string where = fmt::format("{}, operation {} ({})", migration.source, i + 1,
@@ -403,27 +392,24 @@ Result<Plan> PlanMigration(pg::Connection& conn, const model::Migration& migrati
     if (!valid.ok()) return valid.error().WithWhere(where);
     planner.value()->Plan(context);
   }
-  Plan plan = context.plan();
-  // Read-only checks of the data go before the first change, so that a row the migration cannot
-  // take stops start while the database is still untouched.
-  std::stable_partition(plan.start.begin(), plan.start.end(),
-                        [](const Action& a) { return a.kind == ActionKind::kDataCheck; });
-  bool physical_only = !migration.operations.empty() &&
-                       std::all_of(migration.operations.begin(), migration.operations.end(),
-                                   [](const model::Operation& op) {
-                                     const auto* rebuild = std::get_if<model::RebuildTable>(&op);
-                                     return rebuild != nullptr && rebuild->columns.empty();
-                                   });
-  if (physical_only) {
-    // A rebuild changes no column: every application keeps the version it uses now, so the
-    // current version schema stays (a new one would retire it at complete).
-    plan.version_schema = options.previous_version_schema.value_or(options.schema);
-    plan.complete = ArrangeComplete(plan.complete);
-    return plan;
-  }
-  if (Status valid = CheckVersionSchema(conn, migration, options, version); !valid.ok()) {
-    return valid.error();
-  }
+  return {};
+}
+
+// A migration of rebuilds that change no column.
+bool PhysicalOnly(const model::Migration& migration) {
+  return !migration.operations.empty() &&
+         std::all_of(migration.operations.begin(), migration.operations.end(),
+                     [](const model::Operation& op) {
+                       const auto* rebuild = std::get_if<model::RebuildTable>(&op);
+                       return rebuild != nullptr && rebuild->columns.empty();
+                     });
+}
+
+// The new version schema's views at start; at rollback their drop, first (they pin the
+// columns); at complete the drop of the previous version's.
+void PlanVersionSchema(PlanContext& context, Plan& plan, const PlanOptions& options,
+                       const std::string& version, std::vector<std::string> known) {
+  pg::Connection& conn = context.conn();
   for (const auto& [name, table] : context.tables()) {
     if (table.created) known.push_back(table.physical);
   }
@@ -439,7 +425,7 @@ Result<Plan> PlanMigration(pg::Connection& conn, const model::Migration& migrati
                   {},
                   {},
                   {}};
-  plan.rollback.insert(plan.rollback.begin(), drop_new);  // views first: they pin the columns
+  plan.rollback.insert(plan.rollback.begin(), drop_new);
   // A rebuild that changed no column keeps the version it ran under, which is the tables'
   // schema itself when no migration made one before it: that one is never retired.
   if (options.previous_version_schema && *options.previous_version_schema != version &&
@@ -456,6 +442,38 @@ Result<Plan> PlanMigration(pg::Connection& conn, const model::Migration& migrati
         {}};
     plan.complete.insert(plan.complete.begin(), drop_old);
   }
+}
+
+}  // namespace
+
+Result<Plan> PlanMigration(pg::Connection& conn, const model::Migration& migration,
+                           const PlanOptions& options) {
+  if (!pg::SchemaExists(conn, options.schema)) {
+    return Error(ErrorKind::kNotFound, fmt::format("schema \"{}\" does not exist", options.schema),
+                 "Pass --schema with the schema your tables live in.")
+        .WithWhere(migration.source);
+  }
+  std::string version = VersionSchemaName(migration, options.schema);
+  PlanContext context(conn, options.schema, migration.name, version);
+  context.SetMechanism(options.mechanism);
+  std::vector<std::string> known = pg::ListTables(conn, options.schema);
+  if (Status planned = PlanOperations(context, migration); !planned.ok()) return planned.error();
+  Plan plan = context.plan();
+  // Read-only checks of the data go before the first change, so that a row the migration cannot
+  // take stops start while the database is still untouched.
+  std::stable_partition(plan.start.begin(), plan.start.end(),
+                        [](const Action& a) { return a.kind == ActionKind::kDataCheck; });
+  if (PhysicalOnly(migration)) {
+    // A rebuild changes no column: every application keeps the version it uses now, so the
+    // current version schema stays (a new one would retire it at complete).
+    plan.version_schema = options.previous_version_schema.value_or(options.schema);
+    plan.complete = ArrangeComplete(plan.complete);
+    return plan;
+  }
+  if (Status valid = CheckVersionSchema(conn, migration, options, version); !valid.ok()) {
+    return valid.error();
+  }
+  PlanVersionSchema(context, plan, options, version, std::move(known));
   plan.complete = ArrangeComplete(plan.complete);
   return plan;
 }

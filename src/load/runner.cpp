@@ -148,43 +148,13 @@ void LoadRunner::RunClient(Client& client) {
   std::exponential_distribution<double> gap(mean_gap_s > 0 ? 1.0 / mean_gap_s : 1.0);
   Clock::time_point scheduled = Clock::now();
   auto backoff = std::chrono::milliseconds(50);
-  std::vector<pg::Param> params;
-
+  std::vector<pg::Param> params;  // reused: no allocation per transaction
   // The statement of the current transaction that took longest, for the slowest list.
   Slow slowest_part;
-  auto record = [&](Clock::time_point began, std::size_t segment, const std::string& sqlstate) {
-    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - began);
-    std::uint64_t took = static_cast<std::uint64_t>(std::max<std::int64_t>(0, micros.count()));
-    std::lock_guard lock(client.mutex);
-    auto& pending = client.pending;
-    if (pending.empty() || pending.back().first != segment) pending.emplace_back(segment, Tally());
-    pending.back().second.Record(took, sqlstate);
-    slowest_part.began_s = std::chrono::duration<double>(began - start_time_).count();
-    slowest_part.ms = took / 1000.0;
-    slowest_part.sqlstate = sqlstate;
-    KeepIfSlowest(client.slowest, slowest_part);
-  };
-
   while (!stop_.load(std::memory_order_relaxed)) {
     if (!client.conn || PQstatus(client.conn->raw()) == CONNECTION_BAD) {
-      // Each failed attempt to get back in counts as one failed transaction: an application
-      // would see exactly that.
-      Clock::time_point began = Clock::now();
-      std::size_t segment = mark_count_.load();
-      slowest_part = Slow();
-      slowest_part.connecting = true;
-      try {
-        client.conn.reset();
-        client.conn = pg::Connection::Open(options_.conninfo, options_.application_name);
-        backoff = std::chrono::milliseconds(50);
-      } catch (const Error& error) {
-        record(began, segment, error.sqlstate().empty() ? kCannotConnect : error.sqlstate());
-        std::this_thread::sleep_for(backoff);
-        backoff = std::min(backoff * 2, kMaxReconnectBackoff);
-        continue;
-      }
+      if (!Reconnect(client, backoff, slowest_part)) continue;
     }
-
     Clock::time_point began = Clock::now();
     if (mean_gap_s > 0) {
       scheduled += std::chrono::duration_cast<Clock::duration>(
@@ -195,42 +165,80 @@ void LoadRunner::RunClient(Client& client) {
       if (stop_.load(std::memory_order_relaxed)) break;
       began = scheduled;
     }
-
     std::size_t segment = mark_count_.load();
     std::size_t script_index = pick(client.rng);
-    const Script& script = scripts_[script_index];
-    std::string sqlstate;
     slowest_part = Slow();
     slowest_part.script = script_index;
-    for (std::size_t i = 0; i < script.commands.size(); ++i) {
-      const Command& command = script.commands[i];
-      if (command.is_set) {
-        ApplySet(command.set, variables, client.rng);
-        continue;
-      }
-      params.clear();
-      for (const auto& name : command.sql.parameters)
-        params.emplace_back(std::to_string(variables.Get(name)));
-      Clock::time_point sent = Clock::now();
-      auto result = client.conn->TryExec(command.sql.sql, params);
-      double ms = std::chrono::duration<double, std::milli>(Clock::now() - sent).count();
-      if (ms > slowest_part.command_ms) {
-        slowest_part.command = i;
-        slowest_part.command_ms = ms;
-      }
-      if (result.ok()) continue;
-      sqlstate = result.error().sqlstate();
-      PGconn* raw = client.conn->raw();
-      if (PQstatus(raw) == CONNECTION_BAD) {
-        if (sqlstate.empty()) sqlstate = kConnectionFailure;
-      } else if (PQtransactionStatus(raw) != PQTRANS_IDLE) {
-        (void)client.conn->TryExec("ROLLBACK");
-      }
-      if (sqlstate.empty()) sqlstate = kUnclassified;
-      break;
-    }
-    record(began, segment, sqlstate);
+    std::string sqlstate =
+        RunScript(client, scripts_[script_index], variables, params, slowest_part);
+    Record(client, slowest_part, began, segment, sqlstate);
   }
+}
+
+bool LoadRunner::Reconnect(Client& client, std::chrono::milliseconds& backoff, Slow& slowest_part) {
+  // Each failed attempt to get back in counts as one failed transaction: an application would
+  // see exactly that.
+  Clock::time_point began = Clock::now();
+  std::size_t segment = mark_count_.load();
+  slowest_part = Slow();
+  slowest_part.connecting = true;
+  try {
+    client.conn.reset();
+    client.conn = pg::Connection::Open(options_.conninfo, options_.application_name);
+    backoff = std::chrono::milliseconds(50);
+    return true;
+  } catch (const Error& error) {
+    Record(client, slowest_part, began, segment,
+           error.sqlstate().empty() ? kCannotConnect : error.sqlstate());
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, kMaxReconnectBackoff);
+    return false;
+  }
+}
+
+std::string LoadRunner::RunScript(Client& client, const Script& script, Variables& variables,
+                                  std::vector<pg::Param>& params, Slow& slowest_part) {
+  for (std::size_t i = 0; i < script.commands.size(); ++i) {
+    const Command& command = script.commands[i];
+    if (command.is_set) {
+      ApplySet(command.set, variables, client.rng);
+      continue;
+    }
+    params.clear();
+    for (const auto& name : command.sql.parameters)
+      params.emplace_back(std::to_string(variables.Get(name)));
+    Clock::time_point sent = Clock::now();
+    auto result = client.conn->TryExec(command.sql.sql, params);
+    double ms = std::chrono::duration<double, std::milli>(Clock::now() - sent).count();
+    if (ms > slowest_part.command_ms) {
+      slowest_part.command = i;
+      slowest_part.command_ms = ms;
+    }
+    if (result.ok()) continue;
+    std::string sqlstate = result.error().sqlstate();
+    PGconn* raw = client.conn->raw();
+    if (PQstatus(raw) == CONNECTION_BAD) {
+      if (sqlstate.empty()) sqlstate = kConnectionFailure;
+    } else if (PQtransactionStatus(raw) != PQTRANS_IDLE) {
+      (void)client.conn->TryExec("ROLLBACK");
+    }
+    return sqlstate.empty() ? std::string(kUnclassified) : sqlstate;
+  }
+  return {};
+}
+
+void LoadRunner::Record(Client& client, Slow& slowest_part, Clock::time_point began,
+                        std::size_t segment, const std::string& sqlstate) {
+  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - began);
+  std::uint64_t took = static_cast<std::uint64_t>(std::max<std::int64_t>(0, micros.count()));
+  std::lock_guard lock(client.mutex);
+  auto& pending = client.pending;
+  if (pending.empty() || pending.back().first != segment) pending.emplace_back(segment, Tally());
+  pending.back().second.Record(took, sqlstate);
+  slowest_part.began_s = std::chrono::duration<double>(began - start_time_).count();
+  slowest_part.ms = took / 1000.0;
+  slowest_part.sqlstate = sqlstate;
+  KeepIfSlowest(client.slowest, slowest_part);
 }
 
 void LoadRunner::RunTicker() {

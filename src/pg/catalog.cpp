@@ -34,6 +34,69 @@ const IndexInfo* TableInfo::FindIndex(std::string_view index) const {
   return FindByName(indexes, index);
 }
 
+namespace {
+
+void ReadColumns(Connection& conn, const std::string& oid, TableInfo& table) {
+  Rows cols = conn.Exec(
+      "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, "
+      "pg_get_expr(d.adbin, d.adrelid), a.attidentity <> '', a.attgenerated <> '', a.attnum "
+      "FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+      "WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+      {oid});
+  for (int i = 0; i < cols.size(); ++i) {
+    table.columns.push_back({cols.Text(i, 0), cols.Text(i, 1), cols.Bool(i, 2), cols.Optional(i, 3),
+                             cols.Bool(i, 4), cols.Bool(i, 5), static_cast<int>(cols.Int(i, 6))});
+  }
+}
+
+void ReadConstraints(Connection& conn, const std::string& oid, TableInfo& table) {
+  constexpr std::string_view kConstraintColumns =
+      "SELECT a.attname FROM pg_constraint c, unnest(c.conkey) WITH ORDINALITY k(attnum, ord) "
+      "JOIN pg_attribute a ON a.attnum = k.attnum "
+      "WHERE c.conrelid = $1::oid AND a.attrelid = $1::oid AND c.conname = $2 ORDER BY k.ord";
+  Rows cons = conn.Exec(
+      "SELECT conname, contype, pg_get_constraintdef(oid), convalidated, "
+      "coalesce(pg_get_expr(conbin, conrelid), ''), connoinherit FROM pg_constraint "
+      "WHERE conrelid = $1::oid ORDER BY conname",
+      {oid});
+  for (int i = 0; i < cons.size(); ++i) {
+    ConstraintInfo c{cons.Text(i, 0), cons.Text(i, 1)[0], cons.Text(i, 2), cons.Bool(i, 3), {},
+                     cons.Text(i, 4), cons.Bool(i, 5)};
+    c.columns = NamesOf(conn, kConstraintColumns, table.oid, c.name);
+    if (c.type == 'p') table.primary_key = c.columns;
+    table.constraints.push_back(std::move(c));
+  }
+}
+
+void ReadIndexes(Connection& conn, const std::string& oid, TableInfo& table) {
+  constexpr std::string_view kIndexColumns =
+      "SELECT a.attname FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid, "
+      "unnest(i.indkey) WITH ORDINALITY k(attnum, ord) "
+      "JOIN pg_attribute a ON a.attnum = k.attnum "
+      "WHERE i.indrelid = $1::oid AND a.attrelid = $1::oid AND ic.relname = $2 ORDER BY k.ord";
+  Rows idx = conn.Exec(
+      "SELECT ic.relname, pg_get_indexdef(i.indexrelid), i.indisvalid, i.indisunique, "
+      "i.indisprimary FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid "
+      "WHERE i.indrelid = $1::oid ORDER BY ic.relname",
+      {oid});
+  for (int i = 0; i < idx.size(); ++i) {
+    IndexInfo index{idx.Text(i, 0), idx.Text(i, 1), idx.Bool(i, 2),
+                    idx.Bool(i, 3), idx.Bool(i, 4), {}};
+    index.columns = NamesOf(conn, kIndexColumns, table.oid, index.name);
+    table.indexes.push_back(std::move(index));
+  }
+}
+
+void ReadTriggers(Connection& conn, const std::string& oid, TableInfo& table) {
+  Rows trg = conn.Exec(
+      "SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger "
+      "WHERE tgrelid = $1::oid AND NOT tgisinternal ORDER BY tgname",
+      {oid});
+  for (int i = 0; i < trg.size(); ++i) table.triggers.push_back({trg.Text(i, 0), trg.Text(i, 1)});
+}
+
+}  // namespace
+
 std::optional<TableInfo> DescribeTable(Connection& conn, const std::string& schema,
                                        const std::string& name) {
   Rows rel = conn.Exec(
@@ -52,57 +115,10 @@ std::optional<TableInfo> DescribeTable(Connection& conn, const std::string& sche
   table.table_bytes = rel.Int(0, 3);
   table.index_bytes = rel.Int(0, 4);
   std::string oid = std::to_string(table.oid);
-
-  Rows cols = conn.Exec(
-      "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, "
-      "pg_get_expr(d.adbin, d.adrelid), a.attidentity <> '', a.attgenerated <> '', a.attnum "
-      "FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
-      "WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
-      {oid});
-  for (int i = 0; i < cols.size(); ++i) {
-    table.columns.push_back({cols.Text(i, 0), cols.Text(i, 1), cols.Bool(i, 2), cols.Optional(i, 3),
-                             cols.Bool(i, 4), cols.Bool(i, 5), static_cast<int>(cols.Int(i, 6))});
-  }
-
-  constexpr std::string_view kConstraintColumns =
-      "SELECT a.attname FROM pg_constraint c, unnest(c.conkey) WITH ORDINALITY k(attnum, ord) "
-      "JOIN pg_attribute a ON a.attnum = k.attnum "
-      "WHERE c.conrelid = $1::oid AND a.attrelid = $1::oid AND c.conname = $2 ORDER BY k.ord";
-  Rows cons = conn.Exec(
-      "SELECT conname, contype, pg_get_constraintdef(oid), convalidated, "
-      "coalesce(pg_get_expr(conbin, conrelid), ''), connoinherit FROM pg_constraint "
-      "WHERE conrelid = $1::oid ORDER BY conname",
-      {oid});
-  for (int i = 0; i < cons.size(); ++i) {
-    ConstraintInfo c{cons.Text(i, 0), cons.Text(i, 1)[0], cons.Text(i, 2), cons.Bool(i, 3), {},
-                     cons.Text(i, 4), cons.Bool(i, 5)};
-    c.columns = NamesOf(conn, kConstraintColumns, table.oid, c.name);
-    if (c.type == 'p') table.primary_key = c.columns;
-    table.constraints.push_back(std::move(c));
-  }
-
-  constexpr std::string_view kIndexColumns =
-      "SELECT a.attname FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid, "
-      "unnest(i.indkey) WITH ORDINALITY k(attnum, ord) "
-      "JOIN pg_attribute a ON a.attnum = k.attnum "
-      "WHERE i.indrelid = $1::oid AND a.attrelid = $1::oid AND ic.relname = $2 ORDER BY k.ord";
-  Rows idx = conn.Exec(
-      "SELECT ic.relname, pg_get_indexdef(i.indexrelid), i.indisvalid, i.indisunique, "
-      "i.indisprimary FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid "
-      "WHERE i.indrelid = $1::oid ORDER BY ic.relname",
-      {oid});
-  for (int i = 0; i < idx.size(); ++i) {
-    IndexInfo index{idx.Text(i, 0), idx.Text(i, 1), idx.Bool(i, 2),
-                    idx.Bool(i, 3), idx.Bool(i, 4), {}};
-    index.columns = NamesOf(conn, kIndexColumns, table.oid, index.name);
-    table.indexes.push_back(std::move(index));
-  }
-
-  Rows trg = conn.Exec(
-      "SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger "
-      "WHERE tgrelid = $1::oid AND NOT tgisinternal ORDER BY tgname",
-      {oid});
-  for (int i = 0; i < trg.size(); ++i) table.triggers.push_back({trg.Text(i, 0), trg.Text(i, 1)});
+  ReadColumns(conn, oid, table);
+  ReadConstraints(conn, oid, table);
+  ReadIndexes(conn, oid, table);
+  ReadTriggers(conn, oid, table);
   return table;
 }
 
@@ -174,6 +190,42 @@ std::vector<std::string> OwnedSequences(Connection& conn, const std::string& sch
       {schema, table});
   std::vector<std::string> names;
   for (int i = 0; i < rows.size(); ++i) names.push_back(rows.Text(i, 0));
+  return names;
+}
+
+std::vector<ReferencingKey> KeysReferencingColumn(Connection& conn, const std::string& regclass,
+                                                  const std::string& column) {
+  Rows rows = conn.Exec(
+      "SELECT k.conname, k.conrelid::regclass::text FROM pg_constraint k "
+      "JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = ANY (k.confkey) "
+      "WHERE k.contype = 'f' AND k.confrelid = $1::regclass AND a.attname = $2",
+      {regclass, column});
+  std::vector<ReferencingKey> keys;
+  for (int r = 0; r < rows.size(); ++r) keys.push_back({rows.Text(r, 0), rows.Text(r, 1)});
+  return keys;
+}
+
+std::optional<std::string> ColumnComment(Connection& conn, const std::string& regclass,
+                                         const std::string& column) {
+  Rows rows = conn.Exec(
+      "SELECT col_description($1::regclass, attnum) FROM pg_attribute "
+      "WHERE attrelid = $1::regclass AND attname = $2",
+      {regclass, column});
+  if (rows.empty()) return std::nullopt;
+  return rows.Optional(0, 0);
+}
+
+std::vector<std::string> SequencesOwnedByColumn(Connection& conn, const std::string& regclass,
+                                                const std::string& column) {
+  Rows rows = conn.Exec(
+      "SELECT s.oid::regclass::text FROM pg_depend d "
+      "JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S' "
+      "JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid "
+      "WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass "
+      "AND d.deptype = 'a' AND d.refobjid = $1::regclass AND a.attname = $2",
+      {regclass, column});
+  std::vector<std::string> names;
+  for (int r = 0; r < rows.size(); ++r) names.push_back(rows.Text(r, 0));
   return names;
 }
 

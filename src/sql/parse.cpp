@@ -51,13 +51,12 @@ std::size_t LineIndex::ByteOffsetOfChar(int char_pos) const {
   return text_.size();
 }
 
-Result<ParsedFile> ParseSql(std::string path, std::string text) {
-  ParsedFile file;
-  file.path = std::move(path);
-  file.text = std::make_unique<std::string>(std::move(text));
-  const std::string& sql = *file.text;
-  file.lines = std::make_unique<LineIndex>(sql);
+namespace {
 
+// The parse tree of `file` as JSON, without the inside of queries; kInvalidMigration at the
+// position PostgreSQL's grammar stops at.
+Result<nlohmann::json> ParseTree(const ParsedFile& file) {
+  const std::string& sql = *file.text;
   PgQueryParseResult parsed = pg_query_parse(sql.c_str());
   if (parsed.error != nullptr) {
     // libpg_query reports the error position in characters, 1-based (0: unknown).
@@ -81,51 +80,69 @@ Result<ParsedFile> ParseSql(std::string path, std::string text) {
                kSkipped.count(parsed_value.get_ref<const std::string&>()) == 0;
       });
   pg_query_free_parse_result(parsed);
+  return tree;
+}
 
-  // libpg_query's own protobuf-c decoder reads the scan (libprotobuf-c-dev provides its header).
-  auto tokens = ScanTokens(sql);
-  if (!tokens.ok()) return tokens.error().WithWhere(file.path);
-
-  for (const Token& token : *tokens) {
+void AddComments(ParsedFile& file, const std::vector<Token>& tokens) {
+  for (const Token& token : tokens) {
     if (!token.comment) continue;
     Comment comment;
     comment.begin = token.begin;
     comment.end = token.end;
     comment.start = file.lines->At(token.begin);
     comment.finish = file.lines->At(token.end);
-    comment.text = std::string_view(sql).substr(token.begin, token.end - token.begin);
+    comment.text = std::string_view(*file.text).substr(token.begin, token.end - token.begin);
     file.comments.push_back(comment);
   }
+}
 
-  auto& stmts = tree["stmts"];
-  file.statements.reserve(stmts.size());
-  for (auto& raw : stmts) {
-    // libpg_query leaves out stmt_location when it is 0 and stmt_len when the statement runs to
-    // the end of the input; the range starts right after the previous ';', so it includes
-    // leading whitespace and comments, which the scanner tokens let us skip.
-    const std::size_t location = raw.value("stmt_location", std::size_t{0});
-    const std::size_t length = raw.value("stmt_len", std::size_t{0});
-    const std::size_t range_end = length == 0 ? sql.size() : location + length;
-    auto first = std::lower_bound(
-        tokens->begin(), tokens->end(), location,
-        [](const Token& token, std::size_t offset) { return token.begin < offset; });
-    while (first != tokens->end() && first->comment) ++first;
-    Statement statement;
-    statement.begin = first != tokens->end() ? first->begin : location;
-    statement.end = statement.begin;
-    for (auto it = first; it != tokens->end() && it->begin < range_end; ++it) {
-      if (!it->comment) statement.end = it->end;
-    }
-    statement.start = file.lines->At(statement.begin);
-    statement.finish = file.lines->At(statement.end);
-    statement.text = std::string_view(sql).substr(statement.begin, statement.end - statement.begin);
-    auto& node = raw["stmt"];
-    if (node.is_object() && !node.empty()) {
-      statement.kind = node.begin().key();
-      statement.node = std::move(node);
-    }
-    file.statements.push_back(std::move(statement));
+// One statement of the tree, placed by the scanner's tokens. libpg_query leaves out
+// stmt_location when it is 0 and stmt_len when the statement runs to the end of the input; the
+// range starts right after the previous ';', so it includes leading whitespace and comments,
+// which the tokens let us skip.
+Statement StatementOf(const ParsedFile& file, const std::vector<Token>& tokens,
+                      nlohmann::json& raw) {
+  const std::string& sql = *file.text;
+  const std::size_t location = raw.value("stmt_location", std::size_t{0});
+  const std::size_t length = raw.value("stmt_len", std::size_t{0});
+  const std::size_t range_end = length == 0 ? sql.size() : location + length;
+  auto first =
+      std::lower_bound(tokens.begin(), tokens.end(), location,
+                       [](const Token& token, std::size_t offset) { return token.begin < offset; });
+  while (first != tokens.end() && first->comment) ++first;
+  Statement statement;
+  statement.begin = first != tokens.end() ? first->begin : location;
+  statement.end = statement.begin;
+  for (auto it = first; it != tokens.end() && it->begin < range_end; ++it) {
+    if (!it->comment) statement.end = it->end;
   }
+  statement.start = file.lines->At(statement.begin);
+  statement.finish = file.lines->At(statement.end);
+  statement.text = std::string_view(sql).substr(statement.begin, statement.end - statement.begin);
+  auto& node = raw["stmt"];
+  if (node.is_object() && !node.empty()) {
+    statement.kind = node.begin().key();
+    statement.node = std::move(node);
+  }
+  return statement;
+}
+
+}  // namespace
+
+Result<ParsedFile> ParseSql(std::string path, std::string text) {
+  ParsedFile file;
+  file.path = std::move(path);
+  file.text = std::make_unique<std::string>(std::move(text));
+  file.lines = std::make_unique<LineIndex>(*file.text);
+  auto tree = ParseTree(file);
+  if (!tree.ok()) return tree.error();
+  // libpg_query's own protobuf-c decoder reads the scan (libprotobuf-c-dev provides its header).
+  auto tokens = ScanTokens(*file.text);
+  if (!tokens.ok()) return tokens.error().WithWhere(file.path);
+  AddComments(file, *tokens);
+  auto& stmts = tree.value()["stmts"];
+  file.statements.reserve(stmts.size());
+  for (auto& raw : stmts) file.statements.push_back(StatementOf(file, *tokens, raw));
   return file;
 }
 

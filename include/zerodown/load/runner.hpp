@@ -24,6 +24,7 @@
 #include "zerodown/common/error.hpp"
 #include "zerodown/load/report.hpp"
 #include "zerodown/load/workload.hpp"
+#include "zerodown/pg/connection.hpp"
 
 namespace zerodown::load {
 
@@ -78,6 +79,15 @@ class LoadRunner {
   struct Slow;
   static void KeepIfSlowest(std::vector<Slow>& kept, const Slow& slow);
   void RunClient(Client& client);
+  // RunClient's parts. Reconnect opens the client's connection again; false after a failed
+  // attempt, recorded as a failed transaction and followed by a backoff. RunScript runs one
+  // transaction of `script`: its SQLSTATE, empty when it committed. Record counts a transaction
+  // in the client's current segment and keeps it when it is among the slowest.
+  bool Reconnect(Client& client, std::chrono::milliseconds& backoff, Slow& slowest_part);
+  std::string RunScript(Client& client, const Script& script, Variables& variables,
+                        std::vector<pg::Param>& params, Slow& slowest_part);
+  void Record(Client& client, Slow& slowest_part, std::chrono::steady_clock::time_point began,
+              std::size_t segment, const std::string& sqlstate);
   void RunTicker();
   // Moves every client's counts into the current second and segment. Caller holds state_mutex_.
   void CollectLocked();

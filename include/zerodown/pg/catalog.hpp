@@ -90,4 +90,20 @@ std::int64_t EstimatedRows(Connection& conn, const std::string& regclass);
 std::vector<std::string> OwnedSequences(Connection& conn, const std::string& schema,
                                         const std::string& table);
 
+// A foreign key of some table that points at a column.
+struct ReferencingKey {
+  std::string name;   // the constraint's
+  std::string table;  // the referencing table, as regclass text
+};
+// The foreign keys that point at column `column` of relation `regclass` (quoted, qualified).
+std::vector<ReferencingKey> KeysReferencingColumn(Connection& conn, const std::string& regclass,
+                                                  const std::string& column);
+// The comment on column `column` of relation `regclass`, or nullopt when it has none.
+std::optional<std::string> ColumnComment(Connection& conn, const std::string& regclass,
+                                         const std::string& column);
+// The sequences column `column` of relation `regclass` owns (serial), as regclass text: a DROP
+// COLUMN drops them with it.
+std::vector<std::string> SequencesOwnedByColumn(Connection& conn, const std::string& regclass,
+                                                const std::string& column);
+
 }  // namespace zerodown::pg

@@ -81,9 +81,7 @@ class AddColumnPlanner final : public OperationPlanner {
     pg::Connection& conn = context.conn();
     const model::Column& c = op_.column;
     std::string qualified = context.Qualified(table);
-    std::string at_complete = CompleteQualified(context, table);
     std::string column = conn.Ident(c.name);
-    std::string check_name = PlanContext::TempName("_zd_nn_", c.name);
     // A non-volatile default is stored once in the catalog (PostgreSQL 11+); a volatile one
     // would rewrite the table, so it becomes `up` for existing rows instead.
     std::optional<std::string> up = op_.up;
@@ -93,6 +91,37 @@ class AddColumnPlanner final : public OperationPlanner {
     // NULLs, so `up` would never run.
     bool default_on_view = op_.up && c.default_value;
 
+    std::vector<std::string> add = AddSql(context, qualified, default_on_view);
+    std::vector<std::string> undo;
+    if (up) undo = PlanUpTrigger(context, table, *up, default_on_view, add);
+    AddConstraintsSql(context, qualified, add);
+    context.AddStart(context.Ddl(
+        "add_column", fmt::format("add column {} ({}) to {}", c.name, c.type, table.physical),
+        "ACCESS EXCLUSIVE, instant (catalog only)", add));
+    if (c.references) PlanForeignKey(context, table);
+    if (up) {
+      context.AddStart(
+          BackfillAction(context, table, "backfill", fmt::format("{}.{}", table.physical, c.name)));
+    }
+    if (c.unique) PlanUnique(context, table);
+    PlanValidations(context, table);
+    if (!c.nullable) PlanNotNull(context, table);
+    undo.push_back(fmt::format("ALTER TABLE {} DROP COLUMN IF EXISTS {}", qualified, column));
+    context.AddRollback({context.Ddl("drop_column", fmt::format("drop column {}", c.name),
+                                     "ACCESS EXCLUSIVE, instant", undo)});
+    table.columns.push_back({c.name, c.name, c.type, c.nullable,
+                             default_on_view ? c.default_value : std::nullopt, true,
+                             c.default_value});
+  }
+
+ private:
+  // The column with its constant default (or the default set apart when it is volatile) and
+  // its comment.
+  std::vector<std::string> AddSql(PlanContext& context, const std::string& qualified,
+                                  bool default_on_view) const {
+    pg::Connection& conn = context.conn();
+    const model::Column& c = op_.column;
+    std::string column = conn.Ident(c.name);
     std::vector<std::string> add = {fmt::format(
         "ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}{}", qualified, column, c.type,
         c.default_value && constant_default_ && !default_on_view ? " DEFAULT " + *c.default_value
@@ -105,87 +134,91 @@ class AddColumnPlanner final : public OperationPlanner {
       add.push_back(fmt::format("COMMENT ON COLUMN {}.{} IS {}", qualified, column,
                                 conn.Literal(*c.comment)));
     }
-    std::vector<std::string> undo;
-    bool backfill = false;
-    if (up) {
-      SyncSpec spec;
-      spec.old_column = c.name;
-      spec.new_column = c.name;
-      spec.up = *up;
-      spec.mode = SyncMode::kUpOnly;
-      spec.follow_updates = op_.up.has_value();
-      spec.old_version_columns = table.columns;
-      SyncTrigger sync = BuildSyncTrigger(context, table, spec).ValueOrThrow();
-      add.insert(add.end(), sync.create_sql.begin(), sync.create_sql.end());
-      backfill = true;
-      std::vector<std::string> finish = sync.complete_drop_sql;
-      if (default_on_view) {
-        finish.insert(finish.begin(), fmt::format("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}",
-                                                  at_complete, column, *c.default_value));
-      }
-      context.AddComplete(context.Ddl(
-          "drop_trigger",
-          default_on_view ? "set the default, drop the up trigger" : "drop the up trigger",
-          "ACCESS EXCLUSIVE, instant", finish));
-      undo = sync.drop_sql;
+    return add;
+  }
+
+  // The trigger that computes `up` for the old version's writes, added with the column; its
+  // drop (and the view's default set on the column) at complete. Returns rollback's statements.
+  std::vector<std::string> PlanUpTrigger(PlanContext& context, VirtualTable& table,
+                                         const std::string& up, bool default_on_view,
+                                         std::vector<std::string>& add) {
+    const model::Column& c = op_.column;
+    SyncSpec spec;
+    spec.old_column = c.name;
+    spec.new_column = c.name;
+    spec.up = up;
+    spec.mode = SyncMode::kUpOnly;
+    spec.follow_updates = op_.up.has_value();
+    spec.old_version_columns = table.columns;
+    SyncTrigger sync = BuildSyncTrigger(context, table, spec).ValueOrThrow();
+    add.insert(add.end(), sync.create_sql.begin(), sync.create_sql.end());
+    std::vector<std::string> finish = sync.complete_drop_sql;
+    if (default_on_view) {
+      finish.insert(finish.begin(), fmt::format("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}",
+                                                CompleteQualified(context, table),
+                                                context.conn().Ident(c.name), *c.default_value));
     }
-    // The NOT NULL check goes in with the trigger, never before it: the old version's inserts
-    // leave the column NULL and only the trigger fills it.
+    context.AddComplete(context.Ddl(
+        "drop_trigger",
+        default_on_view ? "set the default, drop the up trigger" : "drop the up trigger",
+        "ACCESS EXCLUSIVE, instant", finish));
+    return sync.drop_sql;
+  }
+
+  // The NOT NULL check goes in with the trigger, never before it: the old version's inserts
+  // leave the column NULL and only the trigger fills it. A CHECK likewise: NOT VALID holds every
+  // write from now on (up's too) without a scan.
+  void AddConstraintsSql(PlanContext& context, const std::string& qualified,
+                         std::vector<std::string>& add) const {
+    pg::Connection& conn = context.conn();
+    const model::Column& c = op_.column;
     if (!c.nullable) {
       add.push_back(fmt::format("ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID",
-                                qualified, conn.Ident(check_name), column));
+                                qualified, conn.Ident(PlanContext::TempName("_zd_nn_", c.name)),
+                                conn.Ident(c.name)));
     }
-    // Like NOT NULL: NOT VALID holds every write from now on (up's too) without a scan.
     if (c.check) {
       add.push_back(fmt::format("ALTER TABLE {} ADD CONSTRAINT {} CHECK ({}){} NOT VALID",
                                 qualified, conn.Ident(c.check->name), c.check->constraint,
                                 c.check->no_inherit ? " NO INHERIT" : ""));
     }
-    context.AddStart(context.Ddl(
-        "add_column", fmt::format("add column {} ({}) to {}", c.name, c.type, table.physical),
-        "ACCESS EXCLUSIVE, instant (catalog only)", add));
-    if (c.references) PlanForeignKey(context, table);
-    if (backfill) {
-      context.AddStart(
-          BackfillAction(context, table, "backfill", fmt::format("{}.{}", table.physical, c.name)));
-    }
-    if (c.unique) {
-      std::string index = UniqueIndexName(table, c.name);
-      UniqueIndexBuild build;
-      build.name = index;
-      build.columns = {c.name};
-      context.AddStart(
-          UniqueIndexBuildAction(context, table, "unique_index",
-                                 fmt::format("build unique index {} concurrently", index), build));
-      context.AddComplete(
-          context.Ddl("unique", fmt::format("attach {} as the UNIQUE constraint", index),
-                      "ACCESS EXCLUSIVE, instant (the index exists)",
-                      {fmt::format("ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {}",
-                                   at_complete, conn.Ident(index), conn.Ident(index))}));
-    }
-    PlanValidations(context, table);
-    if (!c.nullable) {
-      context.AddComplete(
-          context.Ddl("validate", fmt::format("validate NOT NULL of {}", c.name),
-                      "SHARE UPDATE EXCLUSIVE while it scans (reads and writes go on)",
-                      {fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT {}", qualified,
-                                   conn.Ident(check_name))}));
-      context.AddComplete(context.Ddl(
-          "set_not_null", fmt::format("SET NOT NULL on {} (no scan: the check proves it)", c.name),
-          "ACCESS EXCLUSIVE, instant",
-          {fmt::format("ALTER TABLE {} ALTER COLUMN {} SET NOT NULL", at_complete, column),
-           fmt::format("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}", at_complete,
-                       conn.Ident(check_name))}));
-    }
-    undo.push_back(fmt::format("ALTER TABLE {} DROP COLUMN IF EXISTS {}", qualified, column));
-    context.AddRollback({context.Ddl("drop_column", fmt::format("drop column {}", c.name),
-                                     "ACCESS EXCLUSIVE, instant", undo)});
-    table.columns.push_back({c.name, c.name, c.type, c.nullable,
-                             default_on_view ? c.default_value : std::nullopt, true,
-                             c.default_value});
   }
 
- private:
+  // A unique index built concurrently at start, attached as the constraint at complete.
+  void PlanUnique(PlanContext& context, VirtualTable& table) {
+    pg::Connection& conn = context.conn();
+    std::string index = UniqueIndexName(table, op_.column.name);
+    UniqueIndexBuild build;
+    build.name = index;
+    build.columns = {op_.column.name};
+    context.AddStart(
+        UniqueIndexBuildAction(context, table, "unique_index",
+                               fmt::format("build unique index {} concurrently", index), build));
+    context.AddComplete(context.Ddl(
+        "unique", fmt::format("attach {} as the UNIQUE constraint", index),
+        "ACCESS EXCLUSIVE, instant (the index exists)",
+        {fmt::format("ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {}",
+                     CompleteQualified(context, table), conn.Ident(index), conn.Ident(index))}));
+  }
+
+  // At complete: the check validated, then traded for SET NOT NULL, which needs no scan.
+  void PlanNotNull(PlanContext& context, const VirtualTable& table) {
+    pg::Connection& conn = context.conn();
+    const model::Column& c = op_.column;
+    std::string check = conn.Ident(PlanContext::TempName("_zd_nn_", c.name));
+    std::string at_complete = CompleteQualified(context, table);
+    context.AddComplete(context.Ddl(
+        "validate", fmt::format("validate NOT NULL of {}", c.name),
+        "SHARE UPDATE EXCLUSIVE while it scans (reads and writes go on)",
+        {fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT {}", context.Qualified(table), check)}));
+    context.AddComplete(context.Ddl(
+        "set_not_null", fmt::format("SET NOT NULL on {} (no scan: the check proves it)", c.name),
+        "ACCESS EXCLUSIVE, instant",
+        {fmt::format("ALTER TABLE {} ALTER COLUMN {} SET NOT NULL", at_complete,
+                     conn.Ident(c.name)),
+         fmt::format("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}", at_complete, check)}));
+  }
+
   Status ValidateConstraints(PlanContext& context, VirtualTable& table) {
     const model::Column& c = op_.column;
     if (c.check || c.references) {

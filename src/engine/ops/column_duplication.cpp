@@ -195,10 +195,30 @@ Status ColumnDuplication::ReadOriginal(PlanContext& context, VirtualTable& table
                  "A copy of it cannot be kept in step by a trigger; change it with `sql`.")
         .WithWhere(fmt::format("field {}", change.column_field));
   }
-  // Dropping the original at complete would silently take these with it. Indexes and the
-  // unique constraints they back are carried over to the copy (IndexDuplication), checks
-  // as checks the copies must satisfy (CarryCheck).
-  for (const auto& constraint : info->constraints) {
+  if (Status s = CarryConstraints(context, table, *info, c, change, dropping); !s.ok()) return s;
+  std::string regclass = conn.Ident(context.schema(), table.physical);
+  auto referencing = pg::KeysReferencingColumn(conn, regclass, c.physical);
+  if (!referencing.empty()) {
+    return ColumnInUse(c.name,
+                       fmt::format("foreign key \"{}\" of table {}", referencing.front().name,
+                                   referencing.front().table),
+                       "Drop that foreign key first and add it again after the change.",
+                       change.column_field);
+  }
+  if (change.comment.IsAbsent()) p.final_comment = pg::ColumnComment(conn, regclass, c.physical);
+  // serial columns: the sequence is owned by (and would be dropped with) the original.
+  p.owned_sequences = pg::SequencesOwnedByColumn(conn, regclass, c.physical);
+  return {};
+}
+
+// Dropping the original at complete would silently take these with it. Indexes and the unique
+// constraints they back are carried over to the copy (IndexDuplication), checks as checks the
+// copies must satisfy (CarryCheck), foreign keys as keys on the copies (CarryForeignKey).
+Status ColumnDuplication::CarryConstraints(PlanContext& context, VirtualTable& table,
+                                           const pg::TableInfo& info, const VirtualColumn& c,
+                                           const ColumnChange& change,
+                                           const std::optional<std::string>& dropping) {
+  for (const auto& constraint : info.constraints) {
     if (!Contains(constraint.columns, c.physical)) continue;
     if (dropping && constraint.name == *dropping) continue;
     if (constraint.type == 'u') continue;
@@ -214,35 +234,6 @@ Status ColumnDuplication::ReadOriginal(PlanContext& context, VirtualTable& table
                        "the change (create_constraint).",
                        change.column_field);
   }
-  std::string regclass = conn.Ident(context.schema(), table.physical);
-  pg::Rows referencing = conn.Exec(
-      "SELECT k.conname, k.conrelid::regclass::text FROM pg_constraint k "
-      "JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = ANY (k.confkey) "
-      "WHERE k.contype = 'f' AND k.confrelid = $1::regclass AND a.attname = $2",
-      {regclass, c.physical});
-  if (!referencing.empty()) {
-    return ColumnInUse(c.name,
-                       fmt::format("foreign key \"{}\" of table {}", referencing.Text(0, 0),
-                                   referencing.Text(0, 1)),
-                       "Drop that foreign key first and add it again after the change.",
-                       change.column_field);
-  }
-  if (change.comment.IsAbsent()) {
-    pg::Rows comment = conn.Exec(
-        "SELECT col_description($1::regclass, attnum) FROM pg_attribute "
-        "WHERE attrelid = $1::regclass AND attname = $2",
-        {regclass, c.physical});
-    if (!comment.empty()) p.final_comment = comment.Optional(0, 0);
-  }
-  // serial columns: the sequence is owned by (and would be dropped with) the original.
-  pg::Rows sequences = conn.Exec(
-      "SELECT s.oid::regclass::text FROM pg_depend d "
-      "JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S' "
-      "JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid "
-      "WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass "
-      "AND d.deptype = 'a' AND d.refobjid = $1::regclass AND a.attname = $2",
-      {regclass, c.physical});
-  for (int r = 0; r < sequences.size(); ++r) p.owned_sequences.push_back(sequences.Text(r, 0));
   return {};
 }
 

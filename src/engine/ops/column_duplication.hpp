@@ -25,6 +25,7 @@
 
 #include "engine/data_probe.hpp"
 #include "engine/ops/index_duplication.hpp"
+#include "engine/sync_trigger.hpp"
 #include "zerodown/engine/operation.hpp"
 #include "zerodown/pg/catalog.hpp"
 
@@ -137,6 +138,11 @@ class ColumnDuplication {
   Status ReadOriginal(PlanContext& context, VirtualTable& table, const VirtualColumn& c,
                       const ColumnChange& change, const std::optional<std::string>& dropping,
                       Prepared& p);
+  // ReadOriginal's part for the constraints over `c`: each carried to the copies or refused
+  // (kInvalidMigration naming it and the fix).
+  Status CarryConstraints(PlanContext& context, VirtualTable& table, const pg::TableInfo& info,
+                          const VirtualColumn& c, const ColumnChange& change,
+                          const std::optional<std::string>& dropping);
   // Validate's checks of the expressions: the carried checks over the new columns, up and down.
   Status CheckExpressions(PlanContext& context, VirtualTable& table,
                           const std::string& first_field);
@@ -180,6 +186,16 @@ class ColumnDuplication {
                               std::string_view field) const;
 
   // Plan's parts, in the order it runs them.
+  SyncTrigger BuildTrigger(PlanContext& context, const VirtualTable& table);
+  // "copy (type) beside original, …", for the actions' descriptions.
+  std::string CopiesNames() const;
+  // A NOT VALID `IS NOT NULL` check for each copy that must be NOT NULL, added at start with the
+  // copies, and its validation at complete.
+  struct NotNullChecks {
+    std::vector<std::string> add;
+    std::vector<std::string> validate;
+  };
+  NotNullChecks PlanNotNullChecks(PlanContext& context, const VirtualTable& table) const;
   void PlanAddCopies(PlanContext& context, const VirtualTable& table,
                      const std::vector<std::string>& after_add, const std::string& names);
   void PlanForeignKeys(PlanContext& context, const VirtualTable& table);
@@ -192,6 +208,7 @@ class ColumnDuplication {
   void PlanCheckValidations(PlanContext& context, const VirtualTable& table);
   void PlanRollback(PlanContext& context, const VirtualTable& table, std::vector<std::string> undo,
                     const std::string& swapped);
+  void TakeCopies(VirtualTable& table) const;
 
   std::string table_;
   std::vector<Prepared> columns_;

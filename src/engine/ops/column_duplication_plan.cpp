@@ -10,9 +10,41 @@ namespace zerodown::engine::ops {
 
 void ColumnDuplication::Plan(PlanContext& context) {
   VirtualTable& table = *context.FindTable(table_);
-  pg::Connection& conn = context.conn();
-  std::string qualified = context.Qualified(table);
+  SyncTrigger sync = BuildTrigger(context, table);
+  std::string names = CopiesNames();
+  NotNullChecks not_null = PlanNotNullChecks(context, table);
+  std::vector<std::string> after_add = sync.create_sql;
+  after_add.insert(after_add.end(), not_null.add.begin(), not_null.add.end());
+  PlanAddCopies(context, table, after_add, names);
+  PlanForeignKeys(context, table);
+  if (!shadow_) {
+    context.AddStart(BackfillAction(context, table, "backfill",
+                                    fmt::format("the copies of {} in {}", names, table.physical)));
+  }
+  PlanUniqueIndexes(context, table);
+  indexes_.PlanStart(context);
 
+  PlanValidations(context, table, not_null.validate);
+  std::string swapped;
+  for (const auto& p : columns_) swapped += (swapped.empty() ? "" : ", ") + p.change.column;
+  context.AddComplete(
+      context.Ddl("swap", fmt::format("drop the originals of {} and rename the copies", swapped),
+                  "ACCESS EXCLUSIVE, catalog only (milliseconds)",
+                  SwapSql(context, table, sync.complete_drop_sql)));
+  PlanCheckValidations(context, table);
+  PlanRollback(context, table, sync.drop_sql, swapped);
+
+  for (const auto& p : columns_) {
+    context.plan().checks.push_back(VerifyCheck(context, table, p));
+  }
+  if (!table.created) AddDataChecks(context, Probe(context, table));
+  TakeCopies(table);
+}
+
+// One trigger for every copy: up fills each copy from the old version's writes, down each
+// original from the new version's, and the carried checks hold the copies.
+SyncTrigger ColumnDuplication::BuildTrigger(PlanContext& context, const VirtualTable& table) {
+  pg::Connection& conn = context.conn();
   std::vector<SyncSpec> specs;
   for (const auto& p : columns_) {
     SyncSpec spec;
@@ -29,50 +61,39 @@ void ColumnDuplication::Plan(PlanContext& context) {
   for (const auto& check : checks_) {
     trigger_checks.push_back({check.name, check.expression, new_columns_});
   }
-  SyncTrigger sync = BuildSyncTrigger(context, table, specs, trigger_checks).ValueOrThrow();
+  return BuildSyncTrigger(context, table, specs, trigger_checks).ValueOrThrow();
+}
 
+std::string ColumnDuplication::CopiesNames() const {
   std::string names;
   for (const auto& p : columns_) {
     names += fmt::format("{}{} ({}) beside {}", names.empty() ? "" : ", ", p.new_physical,
                          p.new_type, p.old_physical);
   }
-  std::vector<std::string> after_add = sync.create_sql;
-  std::vector<std::string> validate_not_null;
+  return names;
+}
+
+ColumnDuplication::NotNullChecks ColumnDuplication::PlanNotNullChecks(
+    PlanContext& context, const VirtualTable& table) const {
+  pg::Connection& conn = context.conn();
+  std::string qualified = context.Qualified(table);
+  NotNullChecks checks;
   for (const auto& p : columns_) {
     if (!p.not_null) continue;
     // NOT VALID: instant. Validated on complete without blocking writes, after which SET NOT
     // NULL needs no scan (PostgreSQL 12+).
     std::string check = PlanContext::TempName("_zd_nn_", p.new_physical);
-    after_add.push_back(
+    checks.add.push_back(
         fmt::format("ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID", qualified,
                     conn.Ident(check), conn.Ident(p.new_physical)));
-    validate_not_null.push_back(
+    checks.validate.push_back(
         fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT {}", qualified, conn.Ident(check)));
   }
-  PlanAddCopies(context, table, after_add, names);
-  PlanForeignKeys(context, table);
-  if (!shadow_) {
-    context.AddStart(BackfillAction(context, table, "backfill",
-                                    fmt::format("the copies of {} in {}", names, table.physical)));
-  }
-  PlanUniqueIndexes(context, table);
-  indexes_.PlanStart(context);
+  return checks;
+}
 
-  PlanValidations(context, table, validate_not_null);
-  std::string swapped;
-  for (const auto& p : columns_) swapped += (swapped.empty() ? "" : ", ") + p.change.column;
-  context.AddComplete(
-      context.Ddl("swap", fmt::format("drop the originals of {} and rename the copies", swapped),
-                  "ACCESS EXCLUSIVE, catalog only (milliseconds)",
-                  SwapSql(context, table, sync.complete_drop_sql)));
-  PlanCheckValidations(context, table);
-  PlanRollback(context, table, sync.drop_sql, swapped);
-
-  for (const auto& p : columns_) {
-    context.plan().checks.push_back(VerifyCheck(context, table, p));
-  }
-  if (!table.created) AddDataChecks(context, Probe(context, table));
-
+// The later operations of the migration see each copy as the column.
+void ColumnDuplication::TakeCopies(VirtualTable& table) const {
   for (const auto& p : columns_) {
     VirtualColumn& column = *table.FindColumn(p.change.column);
     column.physical = p.new_physical;

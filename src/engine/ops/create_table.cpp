@@ -82,57 +82,16 @@ class CreateTablePlanner final : public OperationPlanner {
     std::vector<std::string> pk;
     VirtualTable virtual_table{op_.name, op_.name, {}, {}, true};
     for (const auto& c : op_.columns) {
-      std::string def = conn.Ident(c.name) + " " + c.type;
-      if (c.generated && c.generated->expression) {
-        def += fmt::format(" GENERATED ALWAYS AS ({}) STORED", *c.generated->expression);
-      } else if (c.generated && c.generated->identity) {
-        def += fmt::format(" GENERATED {} AS IDENTITY",
-                           model::ToString(c.generated->identity->user_specified_values));
-        if (c.generated->identity->sequence_options) {
-          def += " (" + *c.generated->identity->sequence_options + ")";
-        }
-      }
-      if (!c.nullable) def += " NOT NULL";
-      if (c.default_value) def += " DEFAULT " + *c.default_value;
-      if (c.unique) def += " UNIQUE";
-      if (c.check) {
-        def += fmt::format(" CONSTRAINT {} CHECK ({})", conn.Ident(c.check->name),
-                           c.check->constraint);
-      }
-      if (c.references) def += " " + ForeignKeyClause(conn, context.schema(), *c.references);
       if (c.pk) pk.push_back(c.name);
-      parts.push_back(def);
+      parts.push_back(ColumnDefinition(context, c));
       virtual_table.columns.push_back({c.name, c.name, SerialType(c.type).value_or(c.type),
                                        c.nullable && !c.pk, std::nullopt, true, c.default_value});
     }
     for (const auto& k : op_.constraints) {
-      std::string name = "CONSTRAINT " + conn.Ident(k.name) + " ";
-      switch (k.type) {
-        case model::ConstraintType::kPrimaryKey:
-          pk = k.columns;
-          break;
-        case model::ConstraintType::kUnique:
-          parts.push_back(name + "UNIQUE " + (k.nulls_not_distinct ? "NULLS NOT DISTINCT " : "") +
-                          "(" + IdentList(conn, k.columns) + ")");
-          break;
-        case model::ConstraintType::kCheck:
-          parts.push_back(name + "CHECK (" + k.check.value_or("true") + ")" +
-                          (k.no_inherit ? " NO INHERIT" : ""));
-          break;
-        case model::ConstraintType::kForeignKey:
-          if (k.references) {
-            parts.push_back(fmt::format(
-                "{}FOREIGN KEY ({}) REFERENCES {} ({}) MATCH {} ON DELETE {} ON UPDATE {}", name,
-                IdentList(conn, k.columns), conn.Ident(context.schema(), k.references->table),
-                IdentList(conn, k.references->columns), model::ToString(k.references->match_type),
-                model::ToString(k.references->on_delete),
-                model::ToString(k.references->on_update)));
-          }
-          break;
-        case model::ConstraintType::kExclude:
-          // A new table nobody uses yet: the index behind the constraint is built on no rows.
-          if (k.exclude) parts.push_back(name + ExcludeClause(conn, k));
-          break;
+      if (k.type == model::ConstraintType::kPrimaryKey) {
+        pk = k.columns;
+      } else if (auto clause = ConstraintClause(context, k)) {
+        parts.push_back(*clause);
       }
     }
     if (!pk.empty()) parts.push_back("PRIMARY KEY (" + IdentList(conn, pk) + ")");
@@ -160,6 +119,60 @@ class CreateTablePlanner final : public OperationPlanner {
   }
 
  private:
+  // `name type [GENERATED …] [NOT NULL] [DEFAULT …] [UNIQUE] [CHECK …] [REFERENCES …]`.
+  static std::string ColumnDefinition(PlanContext& context, const model::Column& c) {
+    pg::Connection& conn = context.conn();
+    std::string def = conn.Ident(c.name) + " " + c.type;
+    if (c.generated && c.generated->expression) {
+      def += fmt::format(" GENERATED ALWAYS AS ({}) STORED", *c.generated->expression);
+    } else if (c.generated && c.generated->identity) {
+      def += fmt::format(" GENERATED {} AS IDENTITY",
+                         model::ToString(c.generated->identity->user_specified_values));
+      if (c.generated->identity->sequence_options) {
+        def += " (" + *c.generated->identity->sequence_options + ")";
+      }
+    }
+    if (!c.nullable) def += " NOT NULL";
+    if (c.default_value) def += " DEFAULT " + *c.default_value;
+    if (c.unique) def += " UNIQUE";
+    if (c.check) {
+      def +=
+          fmt::format(" CONSTRAINT {} CHECK ({})", conn.Ident(c.check->name), c.check->constraint);
+    }
+    if (c.references) def += " " + ForeignKeyClause(conn, context.schema(), *c.references);
+    return def;
+  }
+
+  // A table constraint but the primary key (which the table's clause takes), or nullopt when
+  // there is nothing to write.
+  static std::optional<std::string> ConstraintClause(PlanContext& context,
+                                                     const model::Constraint& k) {
+    pg::Connection& conn = context.conn();
+    std::string name = "CONSTRAINT " + conn.Ident(k.name) + " ";
+    switch (k.type) {
+      case model::ConstraintType::kPrimaryKey:
+        return std::nullopt;
+      case model::ConstraintType::kUnique:
+        return name + "UNIQUE " + (k.nulls_not_distinct ? "NULLS NOT DISTINCT " : "") + "(" +
+               IdentList(conn, k.columns) + ")";
+      case model::ConstraintType::kCheck:
+        return name + "CHECK (" + k.check.value_or("true") + ")" +
+               (k.no_inherit ? " NO INHERIT" : "");
+      case model::ConstraintType::kForeignKey:
+        if (!k.references) return std::nullopt;
+        return fmt::format(
+            "{}FOREIGN KEY ({}) REFERENCES {} ({}) MATCH {} ON DELETE {} ON UPDATE {}", name,
+            IdentList(conn, k.columns), conn.Ident(context.schema(), k.references->table),
+            IdentList(conn, k.references->columns), model::ToString(k.references->match_type),
+            model::ToString(k.references->on_delete), model::ToString(k.references->on_update));
+      case model::ConstraintType::kExclude:
+        // A new table nobody uses yet: the index behind the constraint is built on no rows.
+        if (!k.exclude) return std::nullopt;
+        return name + ExcludeClause(conn, k);
+    }
+    return std::nullopt;
+  }
+
   model::CreateTable op_;
 };
 

@@ -69,45 +69,10 @@ Status KeyRetype::Validate(PlanContext& context, const std::string& table,
   if (Status s = context.CheckExpression(t, t.columns, up_, type_, up ? "up" : "type"); !s.ok()) {
     return s;
   }
-  std::string qualified = context.Qualified(t);
   if (up) {
-    // The catch-up finds each row's copy by the key's value: an `up` that changes values (id * 2)
-    // would make it delete another row's copy. Tried on the table's first rows.
-    std::string select = context.SelectAs(t, t.columns);
-    constexpr int kTried = 10000;
-    pg::Transaction tx(conn);
-    auto differ = conn.TryExec(fmt::format(
-        "SELECT count(*) FROM (SELECT {} FROM {} LIMIT {}) AS t WHERE CAST(({}) AS {}) IS "
-        "DISTINCT FROM CAST({} AS {})",
-        select, qualified, kTried, up_, type_, conn.Ident(column), type_));
-    tx.Rollback();
-    if (!differ.ok() || differ.value().Int(0, 0) > 0) {
-      return Error(ErrorKind::kInvalidMigration,
-                   fmt::format(
-                       "`up` of key column \"{}\" does not keep the key's values: {}", column,
-                       differ.ok() ? fmt::format("{} of the table's first {} rows get "
-                                                 "another value than CAST({} AS {})",
-                                                 differ.value().Int(0, 0), kTried, column, type_)
-                                   : differ.error().message()),
-                   fmt::format("Leave `up` out, or write a cast of the column (`CAST({} AS {})`): "
-                               "the copy's catch-up finds each row's copy by the key's value.",
-                               column, type_))
-          .WithWhere("field up");
-    }
+    if (Status s = CheckKeepsValues(context, t); !s.ok()) return s;
   }
-  std::vector<std::string> blockers = ShadowCopyBlockers(conn, context.schema(), t.physical);
-  for (const auto& view : ViewsOverViews(conn, qualified)) {
-    blockers.push_back(fmt::format("view {} reads a view of it", view));
-  }
-  if (!blockers.empty()) {
-    std::string why;
-    for (const auto& b : blockers) why += (why.empty() ? "" : ", ") + b;
-    return Refused(fmt::format("the key of table \"{}\" changes type by copying the table into a "
-                               "new heap, which it cannot be: {}",
-                               t.name, why),
-                   "Remove what blocks the copy first, or change the key in a maintenance window "
-                   "with a plain ALTER TABLE.");
-  }
+  if (Status s = CheckCopyable(context, t); !s.ok()) return s;
   if (Status s = RequireNoCopyLeftovers(context, t); !s.ok()) return s;
   auto info = pg::DescribeTable(conn, context.schema(), t.physical);
   compared_columns_.clear();
@@ -117,18 +82,53 @@ Status KeyRetype::Validate(PlanContext& context, const std::string& table,
   return {};
 }
 
+// The catch-up finds each row's copy by the key's value: an `up` that changes values (id * 2)
+// would make it delete another row's copy. Tried on the table's first rows.
+Status KeyRetype::CheckKeepsValues(PlanContext& context, const VirtualTable& t) const {
+  pg::Connection& conn = context.conn();
+  std::string select = context.SelectAs(t, t.columns);
+  constexpr int kTried = 10000;
+  pg::Transaction tx(conn);
+  auto differ = conn.TryExec(fmt::format(
+      "SELECT count(*) FROM (SELECT {} FROM {} LIMIT {}) AS t WHERE CAST(({}) AS {}) IS "
+      "DISTINCT FROM CAST({} AS {})",
+      select, context.Qualified(t), kTried, up_, type_, conn.Ident(column_), type_));
+  tx.Rollback();
+  if (differ.ok() && differ.value().Int(0, 0) == 0) return {};
+  return Error(
+             ErrorKind::kInvalidMigration,
+             fmt::format("`up` of key column \"{}\" does not keep the key's values: {}", column_,
+                         differ.ok() ? fmt::format("{} of the table's first {} rows get "
+                                                   "another value than CAST({} AS {})",
+                                                   differ.value().Int(0, 0), kTried, column_, type_)
+                                     : differ.error().message()),
+             fmt::format("Leave `up` out, or write a cast of the column (`CAST({} AS {})`): "
+                         "the copy's catch-up finds each row's copy by the key's value.",
+                         column_, type_))
+      .WithWhere("field up");
+}
+
+Status KeyRetype::CheckCopyable(PlanContext& context, const VirtualTable& t) const {
+  pg::Connection& conn = context.conn();
+  std::vector<std::string> blockers = ShadowCopyBlockers(conn, context.schema(), t.physical);
+  for (const auto& view : ViewsOverViews(conn, context.Qualified(t))) {
+    blockers.push_back(fmt::format("view {} reads a view of it", view));
+  }
+  if (blockers.empty()) return {};
+  std::string why;
+  for (const auto& b : blockers) why += (why.empty() ? "" : ", ") + b;
+  return Refused(fmt::format("the key of table \"{}\" changes type by copying the table into a "
+                             "new heap, which it cannot be: {}",
+                             t.name, why),
+                 "Remove what blocks the copy first, or change the key in a maintenance window "
+                 "with a plain ALTER TABLE.");
+}
+
 void KeyRetype::Plan(PlanContext& context) {
   VirtualTable& table = *context.FindTable(table_);
   pg::Connection& conn = context.conn();
   VirtualColumn& column = *table.FindColumn(column_);
-  ShadowCopySpec spec =
-      ShadowCopySpec::Named(context.schema(), table.physical, context.migration());
-  spec.key_columns = table.key_columns;
-  spec.retyped.push_back({column.physical, type_, up_});
-  spec.keep_old_heap = true;
-  for (const auto& c : table.columns) {
-    spec.names.push_back({c.pending ? "" : c.physical, c.name, c.type});
-  }
+  ShadowCopySpec spec = CopySpec(context, table, column);
   TableEstimate e = EstimateTable(conn, context.schema(), table.physical);
   Action copy = ShadowCopyAction(
       context, table, spec,
@@ -145,7 +145,36 @@ void KeyRetype::Plan(PlanContext& context) {
       "ACCESS EXCLUSIVE on the old heap (nothing uses it); the reverse-log trigger's drop takes "
       "the table's lock for an instant",
       cleanup));
+  context.AddRollback(
+      {SwapBackAction(context, table, spec, copy.id),
+       context.Ddl("drop_copy",
+                   fmt::format("drop the new heap of {} and the change logs", table.physical),
+                   "ACCESS EXCLUSIVE on the unused heap only, instant", cleanup)});
 
+  // What `zerodown verify` compares after start: every row of the old heap against the new one,
+  // and every row of the new heap against the old one (each walked by its own key index, so a
+  // row missing on either side shows); keys written since the swap differ by design and are
+  // skipped (a rollback replays them).
+  context.plan().checks.push_back(HeapCheck(context, table, spec, /*from_old=*/true));
+  context.plan().checks.push_back(HeapCheck(context, table, spec, /*from_old=*/false));
+  column.type = type_;
+}
+
+ShadowCopySpec KeyRetype::CopySpec(PlanContext& context, const VirtualTable& table,
+                                   const VirtualColumn& column) const {
+  ShadowCopySpec spec =
+      ShadowCopySpec::Named(context.schema(), table.physical, context.migration());
+  spec.key_columns = table.key_columns;
+  spec.retyped.push_back({column.physical, type_, up_});
+  spec.keep_old_heap = true;
+  for (const auto& c : table.columns) {
+    spec.names.push_back({c.pending ? "" : c.physical, c.name, c.type});
+  }
+  return spec;
+}
+
+Action KeyRetype::SwapBackAction(PlanContext& context, const VirtualTable& table,
+                                 const ShadowCopySpec& spec, const std::string& copy_id) const {
   Action back;
   back.id = context.ActionId("swap_back");
   back.kind = ActionKind::kShadowSwapBack;
@@ -158,57 +187,48 @@ void KeyRetype::Plan(PlanContext& context) {
   back.schema = context.schema();
   back.table = table.physical;
   back.key_columns = table.key_columns;
-  back.detail = {{"spec", spec.ToJson()}, {"start_action", copy.id}};
-  context.AddRollback(
-      {back, context.Ddl("drop_copy",
-                         fmt::format("drop the new heap of {} and the change logs", table.physical),
-                         "ACCESS EXCLUSIVE on the unused heap only, instant", cleanup)});
+  back.detail = {{"spec", spec.ToJson()}, {"start_action", copy_id}};
+  return back;
+}
 
-  // What `zerodown verify` compares after start: every row of the old heap against the new one,
-  // and every row of the new heap against the old one (each walked by its own key index, so a
-  // row missing on either side shows); keys written since the swap differ by design and are
-  // skipped (a rollback replays them).
+ColumnCheck KeyRetype::HeapCheck(PlanContext& context, const VirtualTable& table,
+                                 const ShadowCopySpec& spec, bool from_old) const {
+  pg::Connection& conn = context.conn();
   std::string live = context.Qualified(table);
   std::string old_heap = conn.Ident(context.schema(), spec.retired);
-  std::string reverse_log = conn.Ident("zerodown", spec.reverse_log_table);
-  auto compare = [&](const std::string& from, const std::string& other, const std::string& heap,
-                     bool from_is_old) {
-    std::string keys;
-    std::string join;
-    std::string logged;
-    std::string from_row;
-    std::string other_row;
-    for (const auto& key : table.key_columns) {
-      std::string n = conn.Ident(key);
-      keys += fmt::format("{}f.{} AS {}", keys.empty() ? "" : ", ", n, n);
-      join += fmt::format("{}x.{} = f.{}", join.empty() ? "" : " AND ", n, n);
-      logged += fmt::format("{}l.{} = f.{}", logged.empty() ? "" : " AND ", n, n);
-    }
-    for (const auto& c : compared_columns_) {
-      from_row += (from_row.empty() ? "" : ", ") + ("f." + conn.Ident(c));
-      other_row += (other_row.empty() ? "" : ", ") + ("x." + conn.Ident(c));
-    }
-    std::string here = fmt::format("ROW({})::text", from_row);
-    std::string there =
-        fmt::format("(SELECT ROW({})::text FROM {} AS x WHERE {})", other_row, other, join);
-    ColumnCheck check;
-    check.description = fmt::format(
-        "{}: every row of the {} heap against the {} one (keys written since the swap "
-        "skipped)",
-        table.name, from_is_old ? "old" : "new", from_is_old ? "new" : "old");
-    check.schema = context.schema();
-    check.table = heap;
-    check.key_columns = table.key_columns;
-    check.select_sql = fmt::format(
-        "SELECT {}, {} AS expected, {} AS actual FROM {} AS f WHERE NOT EXISTS (SELECT 1 FROM {} "
-        "AS l WHERE {})",
-        keys, from_is_old ? here : there, from_is_old ? there : here, from, reverse_log, logged);
-    context.plan().checks.push_back(check);
-  };
-  compare(old_heap, live, spec.retired, true);
-  compare(live, old_heap, table.physical, false);
-
-  column.type = type_;
+  const std::string& from = from_old ? old_heap : live;
+  const std::string& other = from_old ? live : old_heap;
+  std::string keys;
+  std::string join;
+  std::string logged;
+  for (const auto& key : table.key_columns) {
+    std::string n = conn.Ident(key);
+    keys += fmt::format("{}f.{} AS {}", keys.empty() ? "" : ", ", n, n);
+    join += fmt::format("{}x.{} = f.{}", join.empty() ? "" : " AND ", n, n);
+    logged += fmt::format("{}l.{} = f.{}", logged.empty() ? "" : " AND ", n, n);
+  }
+  std::string from_row;
+  std::string other_row;
+  for (const auto& c : compared_columns_) {
+    from_row += (from_row.empty() ? "" : ", ") + ("f." + conn.Ident(c));
+    other_row += (other_row.empty() ? "" : ", ") + ("x." + conn.Ident(c));
+  }
+  std::string here = fmt::format("ROW({})::text", from_row);
+  std::string there =
+      fmt::format("(SELECT ROW({})::text FROM {} AS x WHERE {})", other_row, other, join);
+  ColumnCheck check;
+  check.description = fmt::format(
+      "{}: every row of the {} heap against the {} one (keys written since the swap skipped)",
+      table.name, from_old ? "old" : "new", from_old ? "new" : "old");
+  check.schema = context.schema();
+  check.table = from_old ? spec.retired : table.physical;
+  check.key_columns = table.key_columns;
+  check.select_sql = fmt::format(
+      "SELECT {}, {} AS expected, {} AS actual FROM {} AS f WHERE NOT EXISTS (SELECT 1 FROM {} "
+      "AS l WHERE {})",
+      keys, from_old ? here : there, from_old ? there : here, from,
+      conn.Ident("zerodown", spec.reverse_log_table), logged);
+  return check;
 }
 
 }  // namespace zerodown::engine::ops

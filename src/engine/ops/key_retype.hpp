@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "zerodown/engine/operation.hpp"
+#include "zerodown/engine/shadow_copy.hpp"
 
 namespace zerodown::engine::ops {
 
@@ -27,6 +28,19 @@ class KeyRetype {
   void Plan(PlanContext& context);
 
  private:
+  // Validate's checks: kInvalidMigration when `up` changes a key's value on the first rows, or
+  // when something blocks copying the table.
+  Status CheckKeepsValues(PlanContext& context, const VirtualTable& t) const;
+  Status CheckCopyable(PlanContext& context, const VirtualTable& t) const;
+  // Plan's parts: the copy's spec, rollback's swap back, and what `verify` compares: every row
+  // of one heap (the old one when `from_old`) against the other.
+  ShadowCopySpec CopySpec(PlanContext& context, const VirtualTable& table,
+                          const VirtualColumn& column) const;
+  Action SwapBackAction(PlanContext& context, const VirtualTable& table, const ShadowCopySpec& spec,
+                        const std::string& copy_id) const;
+  ColumnCheck HeapCheck(PlanContext& context, const VirtualTable& table, const ShadowCopySpec& spec,
+                        bool from_old) const;
+
   std::string table_;
   std::string column_;
   std::string type_;  // canonical (format_type)

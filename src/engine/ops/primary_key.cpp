@@ -116,48 +116,16 @@ Status PrimaryKeyPlan::CheckRows(PlanContext& context, VirtualTable& table,
 
 void PrimaryKeyPlan::Plan(PlanContext& context) {
   VirtualTable& table = *context.FindTable(spec_.table);
-  pg::Connection& conn = context.conn();
-  std::string qualified = context.Qualified(table);
-  std::string columns = IdentList(conn, physical_);
   if (table.created) {
-    // Nobody uses a table this migration creates: the plain statement locks no one.
-    context.AddStart(context.Ddl(
-        "primary_key", fmt::format("add primary key {} ({})", spec_.name, columns),
-        "ACCESS EXCLUSIVE on the new table only, instant (nobody uses it yet)",
-        {fmt::format(
-            "ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY ({}){}", qualified,
-            conn.Ident(spec_.name), columns,
-            IndexParameterClauses(conn, table, spec_.parameters, IndexClauses::kConstraint))}));
-    table.key_columns = physical_;
-    for (const auto& c : spec_.columns) table.FindColumn(c)->nullable = false;
+    PlanOnNewTable(context, table);
     return;
   }
-
-  std::vector<std::string> add_checks;
-  std::vector<std::string> validate;
-  std::vector<std::string> attach;
-  std::vector<std::string> drop_checks;
-  std::string at_complete = CompleteQualified(context, table);
-  for (std::size_t i = 0; i < physical_.size(); ++i) {
-    const VirtualColumn& c = *table.FindColumn(spec_.columns[i]);
-    if (!c.nullable && !c.pending && c.physical == c.name) continue;  // NOT NULL already
-    std::string check = conn.Ident(NotNullCheckName(physical_[i]));
-    // NOT VALID: instant, and from now on no write may leave the column NULL.
-    add_checks.push_back(
-        fmt::format("ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} IS NOT NULL) "
-                    "NOT VALID",
-                    qualified, check, conn.Ident(physical_[i])));
-    validate.push_back(fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT {}", qualified, check));
-    attach.push_back(fmt::format("ALTER TABLE {} ALTER COLUMN {} SET NOT NULL", at_complete,
-                                 conn.Ident(spec_.columns[i])));
-    attach.push_back(fmt::format("ALTER TABLE {} DROP CONSTRAINT {}", at_complete, check));
-    drop_checks.push_back(
-        fmt::format("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}", qualified, check));
-  }
-  if (!add_checks.empty()) {
+  std::string columns = IdentList(context.conn(), physical_);
+  NotNullSteps not_null = PlanNotNull(context, table);
+  if (!not_null.add.empty()) {
     context.AddStart(context.Ddl(
         "primary_key_not_null", fmt::format("add NOT VALID checks that ({}) are NOT NULL", columns),
-        "ACCESS EXCLUSIVE, instant (NOT VALID: no scan)", add_checks));
+        "ACCESS EXCLUSIVE, instant (NOT VALID: no scan)", not_null.add));
   }
   std::string index = IndexName(spec_);
   UniqueIndexBuild build;
@@ -168,19 +136,69 @@ void PrimaryKeyPlan::Plan(PlanContext& context) {
       context, table, "primary_key_index",
       fmt::format("build unique index {} on ({}) concurrently", index, columns), build));
 
-  if (!validate.empty()) {
+  if (!not_null.validate.empty()) {
     context.AddComplete(context.Ddl(
         "validate_primary_key_not_null", fmt::format("validate that ({}) are NOT NULL", columns),
-        "SHARE UPDATE EXCLUSIVE while it scans (reads and writes go on)", validate));
+        "SHARE UPDATE EXCLUSIVE while it scans (reads and writes go on)", not_null.validate));
   }
   // SET NOT NULL finds the validated check and skips its scan (PostgreSQL 12+); ADD PRIMARY KEY
   // USING INDEX then finds the columns NOT NULL and the index built: catalog only.
+  std::vector<std::string> attach = std::move(not_null.attach);
   attach.push_back(fmt::format("ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY USING INDEX {}",
-                               at_complete, conn.Ident(spec_.name), conn.Ident(index)));
+                               CompleteQualified(context, table), context.conn().Ident(spec_.name),
+                               context.conn().Ident(index)));
   context.AddComplete(context.Ddl("primary_key",
                                   fmt::format("attach {} as primary key {}", index, spec_.name),
                                   "ACCESS EXCLUSIVE, catalog only (milliseconds)", attach));
+  PlanRollback(context, index, not_null.drop);
+  for (const auto& c : spec_.columns) table.FindColumn(c)->nullable = false;
+}
 
+// Nobody uses a table this migration creates: the plain statement locks no one.
+void PrimaryKeyPlan::PlanOnNewTable(PlanContext& context, VirtualTable& table) {
+  pg::Connection& conn = context.conn();
+  std::string columns = IdentList(conn, physical_);
+  context.AddStart(context.Ddl(
+      "primary_key", fmt::format("add primary key {} ({})", spec_.name, columns),
+      "ACCESS EXCLUSIVE on the new table only, instant (nobody uses it yet)",
+      {fmt::format(
+          "ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY ({}){}", context.Qualified(table),
+          conn.Ident(spec_.name), columns,
+          IndexParameterClauses(conn, table, spec_.parameters, IndexClauses::kConstraint))}));
+  table.key_columns = physical_;
+  for (const auto& c : spec_.columns) table.FindColumn(c)->nullable = false;
+}
+
+PrimaryKeyPlan::NotNullSteps PrimaryKeyPlan::PlanNotNull(PlanContext& context,
+                                                         VirtualTable& table) const {
+  pg::Connection& conn = context.conn();
+  std::string qualified = context.Qualified(table);
+  std::string at_complete = CompleteQualified(context, table);
+  NotNullSteps steps;
+  for (std::size_t i = 0; i < physical_.size(); ++i) {
+    const VirtualColumn& c = *table.FindColumn(spec_.columns[i]);
+    if (!c.nullable && !c.pending && c.physical == c.name) continue;  // NOT NULL already
+    std::string check = conn.Ident(NotNullCheckName(physical_[i]));
+    // NOT VALID: instant, and from now on no write may leave the column NULL.
+    steps.add.push_back(
+        fmt::format("ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} IS NOT NULL) "
+                    "NOT VALID",
+                    qualified, check, conn.Ident(physical_[i])));
+    steps.validate.push_back(
+        fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT {}", qualified, check));
+    steps.attach.push_back(fmt::format("ALTER TABLE {} ALTER COLUMN {} SET NOT NULL", at_complete,
+                                       conn.Ident(spec_.columns[i])));
+    steps.attach.push_back(fmt::format("ALTER TABLE {} DROP CONSTRAINT {}", at_complete, check));
+    steps.drop.push_back(
+        fmt::format("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}", qualified, check));
+  }
+  return steps;
+}
+
+// The index, then the checks.
+void PrimaryKeyPlan::PlanRollback(PlanContext& context, const std::string& index,
+                                  const std::vector<std::string>& drop_checks) {
+  pg::Connection& conn = context.conn();
   Action drop_index;
   drop_index.id = context.ActionId("drop_primary_key_index");
   drop_index.kind = ActionKind::kNonTransactional;
@@ -194,7 +212,6 @@ void PrimaryKeyPlan::Plan(PlanContext& context) {
                                "ACCESS EXCLUSIVE, instant", drop_checks));
   }
   context.AddRollback(undo);
-  for (const auto& c : spec_.columns) table.FindColumn(c)->nullable = false;
 }
 
 }  // namespace zerodown::engine::ops

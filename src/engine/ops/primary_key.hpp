@@ -36,6 +36,20 @@ class PrimaryKeyPlan {
  private:
   Status CheckRows(PlanContext& context, VirtualTable& table, std::string_view field);
 
+  // Plan's parts.
+  void PlanOnNewTable(PlanContext& context, VirtualTable& table);
+  // For each column not NOT NULL yet: a NOT VALID check added at start, validated at complete,
+  // then traded for SET NOT NULL (attach), and dropped at rollback.
+  struct NotNullSteps {
+    std::vector<std::string> add;
+    std::vector<std::string> validate;
+    std::vector<std::string> attach;
+    std::vector<std::string> drop;
+  };
+  NotNullSteps PlanNotNull(PlanContext& context, VirtualTable& table) const;
+  void PlanRollback(PlanContext& context, const std::string& index,
+                    const std::vector<std::string>& drop_checks);
+
   PrimaryKeySpec spec_;
   std::vector<std::string> physical_;  // the columns' physical names
 };

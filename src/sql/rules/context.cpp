@@ -28,6 +28,33 @@ LockLevel AlterTableCommandLock(const Json& cmd) {
   return LockLevel::kAccessExclusive;
 }
 
+// DROP TABLE / INDEX / VIEW / MATERIALIZED VIEW; nothing for other objects.
+StatementLock DropLock(const Json& node) {
+  const std::string type = GetString(node, "removeType");
+  if (type != "OBJECT_TABLE" && type != "OBJECT_INDEX" && type != "OBJECT_VIEW" &&
+      type != "OBJECT_MATVIEW") {
+    return {};
+  }
+  const Json& objects = Get(node, "objects");
+  std::string name = objects.is_array() && !objects.empty()
+                         ? QualifiedName(Get(Get(objects[0], "List"), "items"))
+                         : std::string();
+  if (type == "OBJECT_INDEX") name = "the table of index " + name;
+  return {
+      GetBool(node, "concurrent") ? LockLevel::kShareUpdateExclusive : LockLevel::kAccessExclusive,
+      name};
+}
+
+// VACUUM FULL rewrites the table; a plain VACUUM lets reads and writes go on.
+StatementLock VacuumLock(const Json& node) {
+  const bool full = HasOption(Get(node, "options"), "full");
+  const Json& rels = Get(node, "rels");
+  std::string table = rels.is_array() && !rels.empty()
+                          ? RelationName(Get(Get(rels[0], "VacuumRelation"), "relation"))
+                          : std::string();
+  return {full ? LockLevel::kAccessExclusive : LockLevel::kShareUpdateExclusive, table};
+}
+
 StatementLock LockOf(const Statement& statement) {
   const Json& node = Inner(statement.node);
   const std::string& kind = statement.kind;
@@ -49,29 +76,8 @@ StatementLock LockOf(const Statement& statement) {
   }
   if (kind == "RenameStmt")
     return {LockLevel::kAccessExclusive, RelationName(Get(node, "relation"))};
-  if (kind == "DropStmt") {
-    const std::string type = GetString(node, "removeType");
-    if (type != "OBJECT_TABLE" && type != "OBJECT_INDEX" && type != "OBJECT_VIEW" &&
-        type != "OBJECT_MATVIEW") {
-      return {};
-    }
-    const Json& objects = Get(node, "objects");
-    std::string name = objects.is_array() && !objects.empty()
-                           ? QualifiedName(Get(Get(objects[0], "List"), "items"))
-                           : std::string();
-    if (type == "OBJECT_INDEX") name = "the table of index " + name;
-    return {GetBool(node, "concurrent") ? LockLevel::kShareUpdateExclusive
-                                        : LockLevel::kAccessExclusive,
-            name};
-  }
-  if (kind == "VacuumStmt") {
-    const bool full = HasOption(Get(node, "options"), "full");
-    const Json& rels = Get(node, "rels");
-    std::string table = rels.is_array() && !rels.empty()
-                            ? RelationName(Get(Get(rels[0], "VacuumRelation"), "relation"))
-                            : std::string();
-    return {full ? LockLevel::kAccessExclusive : LockLevel::kShareUpdateExclusive, table};
-  }
+  if (kind == "DropStmt") return DropLock(node);
+  if (kind == "VacuumStmt") return VacuumLock(node);
   if (kind == "ClusterStmt")
     return {LockLevel::kAccessExclusive, RelationName(Get(node, "relation"))};
   if (kind == "TruncateStmt") {
