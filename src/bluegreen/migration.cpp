@@ -161,7 +161,7 @@ Status CheckPlan(const engine::Plan& plan, const model::Migration& migration) {
 
 Result<engine::MigrationRecord> StartOnGreen(Pair& pair, const model::Migration& migration,
                                              engine::EngineOptions options,
-                                             engine::ProgressSink& progress) {
+                                             ProgressSink& progress) {
   auto checked = CheckPair(pair, "start",
                            "Switch back (`zerodown bluegreen switch --back`) first, or finish the "
                            "pair and run `zerodown start` on green.");
@@ -200,7 +200,7 @@ Result<engine::MigrationRecord> StartOnGreen(Pair& pair, const model::Migration&
 
 Result<engine::MigrationRecord> CompleteOnGreen(Pair& pair, const std::string& name,
                                                 engine::EngineOptions options,
-                                                engine::ProgressSink& progress) {
+                                                ProgressSink& progress) {
   auto checked = CheckPair(pair, "complete",
                            "Finish the pair (`zerodown bluegreen finish`), then run `zerodown "
                            "complete --postgres-url GREEN`: green then serves alone.");

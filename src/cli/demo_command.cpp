@@ -57,28 +57,32 @@ void RunOrThrow(const std::vector<std::string>& argv, const std::string& what) {
 }
 
 // Forwards engine progress and puts the engine's phases on the workload's timeline.
-class PhaseMarkingProgress final : public engine::ProgressSink {
+class PhaseMarkingProgress final : public ProgressSink {
  public:
-  PhaseMarkingProgress(engine::ProgressSink& inner, load::LoadRunner& runner)
+  PhaseMarkingProgress(ProgressSink& inner, load::LoadRunner& runner)
       : inner_(inner), runner_(runner) {}
-  void OnAction(const std::string& phase, int index, int total, const std::string& description,
-                bool skipped) override {
-    std::string mark = phase == "start" ? (description.rfind("backfill", 0) == 0 ? "backfill"
-                                           : description.rfind("create version", 0) == 0 ? "views"
-                                                                                         : "expand")
-                                        : phase;
+  void OnAction(const ActionEvent& a) override {
+    std::string mark(PlanPhaseName(a.phase));
+    if (a.phase == PlanPhase::kStart) {
+      mark = a.role == ActionRole::kBackfill       ? "backfill"
+             : a.role == ActionRole::kVersionViews ? "views"
+                                                   : "expand";
+    }
     if (mark != last_mark_) runner_.MarkPhase(mark);
     last_mark_ = mark;
-    inner_.OnAction(phase, index, total, description, skipped);
+    inner_.OnAction(a);
   }
-  void OnBackfill(const engine::BackfillProgress& p) override { inner_.OnBackfill(p); }
+  void OnBackfill(const BackfillProgress& p) override { inner_.OnBackfill(p); }
   void OnLockRetry(const std::string& d, int a, std::chrono::milliseconds delay) override {
     inner_.OnLockRetry(d, a, delay);
+  }
+  void OnCopyStage(CopyStage stage, const std::string& table) override {
+    inner_.OnCopyStage(stage, table);
   }
   void OnMessage(const std::string& m) override { inner_.OnMessage(m); }
 
  private:
-  engine::ProgressSink& inner_;
+  ProgressSink& inner_;
   load::LoadRunner& runner_;
   std::string last_mark_;
 };
@@ -124,10 +128,9 @@ bool CheckConsistency(pg::Connection& conn, std::string* detail) {
          sums.Text(0, 2) == sums.Text(0, 3);
 }
 
-int RunDemo(const GlobalOptions& global, const DemoFlags& flags) {
-  std::cerr << "starting a throwaway PostgreSQL 15 (initdb + pg_ctl in a temp dir)...\n";
-  pg::TempCluster cluster;
-  std::string conninfo = cluster.CreateDatabase("demo");
+// pgbench's tables at the flags' scale in database "demo" (and a copy, "demo_plain", for the
+// comparison), written out to disk.
+void LoadPgbench(pg::TempCluster& cluster, const DemoFlags& flags) {
   std::cerr << fmt::format("loading pgbench data, scale {} ({} accounts)...\n", flags.scale,
                            flags.scale * 100000);
   RunOrThrow({cluster.bindir() + "/pgbench", "-i", "-q", "-s", std::to_string(flags.scale), "-h",
@@ -138,7 +141,30 @@ int RunDemo(const GlobalOptions& global, const DemoFlags& flags) {
     pg::Connection admin = pg::Connection::Open(cluster.ConnInfo("postgres"));
     admin.Exec("CREATE DATABASE demo_plain TEMPLATE demo");
   }
+}
 
+// zerodown's start and complete of the demo's migration under the pgbench load.
+load::LoadReport RunOurs(pg::Connection& conn, const std::string& conninfo,
+                         const GlobalOptions& global, const DemoFlags& flags) {
+  model::Migration migration =
+      model::ParseMigration(kMigration, model::Format::kJson, "abalance_bigint.json")
+          .ValueOrThrow();
+  auto text = MakeProgress(global);
+  std::cerr << "\nzerodown: pgbench_accounts.abalance int -> bigint, online\n";
+  return RunUnderLoad(conninfo, flags, "zerodown start + complete", [&](load::LoadRunner& runner) {
+    PhaseMarkingProgress progress(*text, runner);
+    engine::Engine engine(conn, MakeEngineOptions(global, flags.engine), progress);
+    engine.Start(migration);
+    std::cerr << "old and new application versions both work now; completing...\n";
+    engine.Complete();
+  });
+}
+
+int RunDemo(const GlobalOptions& global, const DemoFlags& flags) {
+  std::cerr << "starting a throwaway PostgreSQL 15 (initdb + pg_ctl in a temp dir)...\n";
+  pg::TempCluster cluster;
+  std::string conninfo = cluster.CreateDatabase("demo");
+  LoadPgbench(cluster, flags);
   pg::Connection conn = pg::Connection::Open(conninfo);
   engine::State(conn).Init();
   // The throwaway cluster runs with fsync off, so the data just loaded sits dirty in the OS cache
@@ -146,19 +172,7 @@ int RunDemo(const GlobalOptions& global, const DemoFlags& flags) {
   // clients at once. Written out before the load starts.
   conn.Exec("CHECKPOINT");
   ::sync();
-  model::Migration migration =
-      model::ParseMigration(kMigration, model::Format::kJson, "abalance_bigint.json")
-          .ValueOrThrow();
-  auto text = MakeProgress(global);
-  std::cerr << "\nzerodown: pgbench_accounts.abalance int -> bigint, online\n";
-  load::LoadReport ours =
-      RunUnderLoad(conninfo, flags, "zerodown start + complete", [&](load::LoadRunner& runner) {
-        PhaseMarkingProgress progress(*text, runner);
-        engine::Engine engine(conn, MakeEngineOptions(global, flags.engine), progress);
-        engine.Start(migration);
-        std::cerr << "old and new application versions both work now; completing...\n";
-        engine.Complete();
-      });
+  load::LoadReport ours = RunOurs(conn, conninfo, global, flags);
   std::string consistency;
   bool consistent = CheckConsistency(conn, &consistency);
   auto table = pg::DescribeTable(conn, "public", "pgbench_accounts");

@@ -51,7 +51,7 @@ const CommandRegistration kRegistration{
           return;
         }
         pg::Connection conn = Connect(global);
-        engine::SilentProgress silent;
+        SilentProgress silent;
         engine::EngineOptions options = MakeEngineOptions(global, EngineFlags{});
         options.mechanism = *engine::MechanismFromName(flags->mechanism);
         engine::Engine engine(conn, options, silent);

@@ -132,7 +132,7 @@ const CommandRegistration kRegistration{
       cmd->add_flag("--watch", *watch, "refresh every second until interrupted");
       cmd->callback([&global, watch] {
         pg::Connection conn = Connect(global);
-        engine::SilentProgress silent;
+        SilentProgress silent;
         engine::Engine engine(conn, MakeEngineOptions(global, EngineFlags{}), silent);
         do {
           auto status = engine.Status();
@@ -157,7 +157,7 @@ const CommandRegistration kLatest{
           "latest)");
       cmd->callback([&global] {
         pg::Connection conn = Connect(global);
-        engine::SilentProgress silent;
+        SilentProgress silent;
         engine::Engine engine(conn, MakeEngineOptions(global, EngineFlags{}), silent);
         auto status = engine.Status();
         std::cout << (status.search_path.empty() ? global.schema : status.search_path) << "\n";

@@ -73,9 +73,8 @@ void AddHealthFlags(CLI::App* command, EngineFlags& flags) {
       ->check(CLI::Range(1, 3600));
 }
 
-}  // namespace
-
-void AddEngineFlags(CLI::App* command, EngineFlags& flags) {
+// The batches' target time and the lock retries.
+void AddPacingFlags(CLI::App* command, EngineFlags& flags) {
   command
       ->add_option("--chunk-time", flags.chunk_time_ms,
                    "target milliseconds per backfill batch; the batch size adapts to it, and "
@@ -87,6 +86,10 @@ void AddEngineFlags(CLI::App* command, EngineFlags& flags) {
                    "how many times a DDL retries after lock_timeout before giving up")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
+}
+
+// What pauses the batches: a file, standby lag, a slow probe, lock waiters, busy sessions.
+void AddThrottleFlags(CLI::App* command, EngineFlags& flags) {
   command->add_option("--pause-file", flags.pause_file,
                       "no backfill batch runs while this file exists");
   command->add_option("--max-lag", flags.max_lag,
@@ -124,6 +127,10 @@ void AddEngineFlags(CLI::App* command, EngineFlags& flags) {
                    "speed with two sessions (0: never wait for headroom)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+}
+
+// Metrics, health checks and what they do.
+void AddMonitorFlags(CLI::App* command, EngineFlags& flags) {
   command->add_option("--metrics-addr", flags.metrics_addr,
                       "serve Prometheus metrics on host:port while the command runs");
   command->add_flag("--auto-rollback", flags.auto_rollback,
@@ -131,6 +138,10 @@ void AddEngineFlags(CLI::App* command, EngineFlags& flags) {
                     "latency crosses the rollback thresholds (docs/monitoring.md)");
   AddHealthFlags(command, flags);
   command->add_option("--on-alert", flags.on_alert, "command to run when a health check alerts");
+}
+
+// How a change that rewrites every row moves the data, and a shadow copy's sessions.
+void AddMechanismFlags(CLI::App* command, EngineFlags& flags) {
   command
       ->add_option("--mechanism", flags.mechanism,
                    "how a change that rewrites every row moves the data: inplace (batched UPDATEs "
@@ -165,6 +176,15 @@ void AddEngineFlags(CLI::App* command, EngineFlags& flags) {
                    "the least CPU at any moment. Other keys are copied by one session. Default: 1 "
                    "when the application leaves headroom (--headroom), else 2")
       ->check(CLI::Range(1, 8));
+}
+
+}  // namespace
+
+void AddEngineFlags(CLI::App* command, EngineFlags& flags) {
+  AddPacingFlags(command, flags);
+  AddThrottleFlags(command, flags);
+  AddMonitorFlags(command, flags);
+  AddMechanismFlags(command, flags);
   command->add_flag("--no-wait", flags.no_wait,
                     "refuse at once, instead of waiting, when another zerodown is working on "
                     "the same schema");
@@ -187,14 +207,15 @@ engine::EngineOptions MakeEngineOptions(const GlobalOptions& global, const Engin
 }
 
 struct MigrationSession::Parts {
-  std::unique_ptr<engine::ProgressSink> text;
+  std::unique_ptr<ProgressSink> text;
   std::unique_ptr<monitor::Session> monitor;
 };
 
-MigrationSession::MigrationSession(const GlobalOptions& global, const EngineFlags& flags,
-                                   bool health_checks)
-    : options_(MakeEngineOptions(global, flags)), parts_(std::make_unique<Parts>()) {
-  parts_->text = MakeProgress(global);
+namespace {
+
+// The throttle's and the health checks' settings from the command's flags.
+monitor::SessionOptions MonitorOptions(const GlobalOptions& global, const EngineFlags& flags,
+                                       bool health_checks) {
   monitor::SessionOptions o;
   o.conninfo = global.postgres_url;
   o.metrics_addr = flags.metrics_addr;
@@ -227,8 +248,18 @@ MigrationSession::MigrationSession(const GlobalOptions& global, const EngineFlag
   t.latency_margin = std::chrono::milliseconds(flags.latency_margin_ms);
   o.health.latency_sustain = flags.latency_sustain;
   o.health.on_alert = flags.on_alert;
+  return o;
+}
+
+}  // namespace
+
+MigrationSession::MigrationSession(const GlobalOptions& global, const EngineFlags& flags,
+                                   bool health_checks)
+    : options_(MakeEngineOptions(global, flags)), parts_(std::make_unique<Parts>()) {
+  parts_->text = MakeProgress(global);
   // Built before the engine runs, so the probe baselines are taken on an unloaded server.
-  parts_->monitor = std::make_unique<monitor::Session>(std::move(o), *parts_->text);
+  parts_->monitor = std::make_unique<monitor::Session>(MonitorOptions(global, flags, health_checks),
+                                                       *parts_->text);
   monitor::Session* session = parts_->monitor.get();
   options_.backfill.before_batch = [session] { session->BeforeBatch(); };
   // The throttler reads the control rows before a batch (at most once a second); asking it costs
@@ -237,15 +268,20 @@ MigrationSession::MigrationSession(const GlobalOptions& global, const EngineFlag
     return session->throttler().ChunkTime().value_or(fallback);
   };
   options_.before_cutover = [session] { session->BeforeCutover(); };
-  // Where the application leaves headroom, one session each: a second one takes CPU its queries
-  // need. Where it keeps every connection busy (or there is none), two finish sooner, and a
-  // shorter copy costs it less in all (docs/monitoring.md, Headroom).
-  bool headroom = session->throttler().ApplicationLeavesHeadroom();
+  SizeToHeadroom(flags);
+}
+
+// Where the application leaves headroom, one session each: a second one takes CPU its queries
+// need. Where it keeps every connection busy (or there is none), two finish sooner, and a
+// shorter copy costs it less in all (docs/monitoring.md, Headroom).
+void MigrationSession::SizeToHeadroom(const EngineFlags& flags) {
+  monitor::Throttler& throttler = parts_->monitor->throttler();
+  bool headroom = throttler.ApplicationLeavesHeadroom();
   int sized = headroom ? 1 : 2;
   if (flags.copy_sessions == 0) options_.copy_sessions = sized;
   if (flags.replay_sessions == 0) options_.replay_sessions = sized;
   options_.parallel_index_builds = !headroom;
-  auto level = session->throttler().ApplicationBaseline();
+  auto level = throttler.ApplicationBaseline();
   if (level && level->connections > 0 && flags.headroom > 0) {
     parts_->text->OnMessage(fmt::format(
         "the application had {:.1f} of its {} connections active before the migration: {}",
@@ -257,25 +293,24 @@ MigrationSession::MigrationSession(const GlobalOptions& global, const EngineFlag
 
 MigrationSession::~MigrationSession() = default;
 
-engine::ProgressSink& MigrationSession::progress() { return parts_->monitor->progress(); }
+ProgressSink& MigrationSession::progress() { return parts_->monitor->progress(); }
 
 void MigrationSession::WaitWhileCutoverPostponed() { parts_->monitor->WaitWhileCutoverPostponed(); }
 
 namespace {
 
-class TextProgress final : public engine::ProgressSink {
+class TextProgress final : public ProgressSink {
  public:
   explicit TextProgress(bool tty) : tty_(tty) {}
   ~TextProgress() override { EndLine(); }
 
-  void OnAction(const std::string& phase, int index, int total, const std::string& description,
-                bool skipped) override {
+  void OnAction(const ActionEvent& a) override {
     EndLine();
-    std::cerr << fmt::format("{} [{}/{}] {}{}\n", phase, index, total, description,
-                             skipped ? " (done before, skipped)" : "");
+    std::cerr << fmt::format("{} [{}/{}] {}{}\n", PlanPhaseName(a.phase), a.index, a.total,
+                             a.description, a.skipped ? " (done before, skipped)" : "");
   }
 
-  void OnBackfill(const engine::BackfillProgress& p) override {
+  void OnBackfill(const BackfillProgress& p) override {
     double pct = p.rows_total > 0 ? 100.0 * p.rows_done / p.rows_total : 100.0;
     std::string line = fmt::format(
         "  backfill {}: {} / ~{} rows ({:.0f}%), {:.0f} rows/s, ETA {:.0f}s, batch {} ({:.0f} ms)",
@@ -302,6 +337,8 @@ class TextProgress final : public engine::ProgressSink {
         description, attempt, delay.count());
   }
 
+  // The message that goes with each stage says it.
+  void OnCopyStage(CopyStage, const std::string&) override {}
   void OnMessage(const std::string& message) override {
     EndLine();
     std::cerr << message << "\n";
@@ -317,18 +354,17 @@ class TextProgress final : public engine::ProgressSink {
   std::chrono::steady_clock::time_point last_plain_{};
 };
 
-class JsonProgress final : public engine::ProgressSink {
+class JsonProgress final : public ProgressSink {
  public:
-  void OnAction(const std::string& phase, int index, int total, const std::string& description,
-                bool skipped) override {
+  void OnAction(const ActionEvent& a) override {
     Emit({{"event", "action"},
-          {"phase", phase},
-          {"index", index},
-          {"total", total},
-          {"description", description},
-          {"skipped", skipped}});
+          {"phase", std::string(PlanPhaseName(a.phase))},
+          {"index", a.index},
+          {"total", a.total},
+          {"description", a.description},
+          {"skipped", a.skipped}});
   }
-  void OnBackfill(const engine::BackfillProgress& p) override {
+  void OnBackfill(const BackfillProgress& p) override {
     Emit({{"event", "backfill"},
           {"table", p.table},
           {"rows_done", p.rows_done},
@@ -345,6 +381,8 @@ class JsonProgress final : public engine::ProgressSink {
           {"attempt", attempt},
           {"delay_ms", delay.count()}});
   }
+  // The message event that goes with each stage says it.
+  void OnCopyStage(CopyStage, const std::string&) override {}
   void OnMessage(const std::string& message) override {
     Emit({{"event", "message"}, {"message", message}});
   }
@@ -358,21 +396,20 @@ class JsonProgress final : public engine::ProgressSink {
 // on to `inner`. NAME is `<phase>.<step> <verb>`, e.g. `start.1 copy`, `complete.1 drop`. The
 // shadow copy is one step with stages inside, so the end of its rows, its first index build, its
 // catch-up and its swap get marks of their own (`start.1 rows done`, `start.1 index`, `start.1
-// catch-up`, `start.1 swapped`), read from its progress reports; a backfill's last row gets
+// catch-up`, `start.1 swapped`), from its rows and stage events; a backfill's last row gets
 // `rows done` too.
-class PhaseLines final : public engine::ProgressSink {
+class PhaseLines final : public ProgressSink {
  public:
-  explicit PhaseLines(std::unique_ptr<engine::ProgressSink> inner) : inner_(std::move(inner)) {}
+  explicit PhaseLines(std::unique_ptr<ProgressSink> inner) : inner_(std::move(inner)) {}
 
-  void OnAction(const std::string& phase, int index, int total, const std::string& description,
-                bool skipped) override {
-    step_ = fmt::format("{}.{}", phase, index);
+  void OnAction(const ActionEvent& a) override {
+    step_ = fmt::format("{}.{}", PlanPhaseName(a.phase), a.index);
     index_marked_ = false;
     rows_marked_ = false;
-    if (!skipped) Mark(step_ + " " + Verb(description));
-    inner_->OnAction(phase, index, total, description, skipped);
+    if (!a.skipped) Mark(step_ + " " + Verb(a.description));
+    inner_->OnAction(a);
   }
-  void OnBackfill(const engine::BackfillProgress& p) override {
+  void OnBackfill(const BackfillProgress& p) override {
     if (p.rows_done >= p.rows_total && !rows_marked_) {
       rows_marked_ = true;
       Mark(step_ + " rows done");
@@ -383,17 +420,22 @@ class PhaseLines final : public engine::ProgressSink {
                    std::chrono::milliseconds delay) override {
     inner_->OnLockRetry(description, attempt, delay);
   }
-  void OnMessage(const std::string& message) override {
-    if (message.starts_with("building index ") && !index_marked_) {
-      index_marked_ = true;
-      Mark(step_ + " index");
-    } else if (message.starts_with("catching up on ")) {
-      Mark(step_ + " catch-up");
-    } else if (message.starts_with("swapped ")) {
-      Mark(step_ + " swapped");
+  void OnCopyStage(CopyStage stage, const std::string& table) override {
+    switch (stage) {
+      case CopyStage::kIndexBuild:
+        if (!index_marked_) Mark(step_ + " index");
+        index_marked_ = true;
+        break;
+      case CopyStage::kCatchUp:
+        Mark(step_ + " catch-up");
+        break;
+      case CopyStage::kSwapped:
+        Mark(step_ + " swapped");
+        break;
     }
-    inner_->OnMessage(message);
+    inner_->OnCopyStage(stage, table);
   }
+  void OnMessage(const std::string& message) override { inner_->OnMessage(message); }
 
  private:
   // The description's first word, with the names a reader of the chart expects for the few
@@ -410,7 +452,7 @@ class PhaseLines final : public engine::ProgressSink {
     std::cout << load::kPhaseLinePrefix << name << std::endl;
   }
 
-  std::unique_ptr<engine::ProgressSink> inner_;
+  std::unique_ptr<ProgressSink> inner_;
   std::string step_;
   bool index_marked_ = false;
   bool rows_marked_ = false;
@@ -418,8 +460,8 @@ class PhaseLines final : public engine::ProgressSink {
 
 }  // namespace
 
-std::unique_ptr<engine::ProgressSink> MakeProgress(const GlobalOptions& global) {
-  std::unique_ptr<engine::ProgressSink> sink;
+std::unique_ptr<ProgressSink> MakeProgress(const GlobalOptions& global) {
+  std::unique_ptr<ProgressSink> sink;
   if (global.json)
     sink = std::make_unique<JsonProgress>();
   else

@@ -60,7 +60,7 @@ class MigrationSession {
                    bool health_checks = true);
   ~MigrationSession();
   const engine::EngineOptions& options() const { return options_; }
-  engine::ProgressSink& progress();
+  ProgressSink& progress();
   // Call right before engine.Complete(): for an expand/contract migration complete is the
   // cut-over, so it waits here while `zerodown postpone-cutover` holds it back (saying so once),
   // until `zerodown cutover`.
@@ -68,13 +68,17 @@ class MigrationSession {
 
  private:
   struct Parts;
+  // The copy's and the replay's sessions, and parallel index builds, by the headroom the
+  // application left before the migration (flags that name a number win).
+  void SizeToHeadroom(const EngineFlags& flags);
+
   engine::EngineOptions options_;
   std::unique_ptr<Parts> parts_;
 };
 
 // Progress on stderr: a live line on a terminal, one line per event otherwise, JSON events with
 // --json.
-std::unique_ptr<engine::ProgressSink> MakeProgress(const GlobalOptions& global);
+std::unique_ptr<ProgressSink> MakeProgress(const GlobalOptions& global);
 
 // Reads a .yaml/.yml/.json migration, or translates a .sql file into operations (statements
 // with no online form are refused unless `allow_blocking`), into global.schema. A file over

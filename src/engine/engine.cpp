@@ -13,15 +13,19 @@ namespace zerodown::engine {
 
 namespace {
 
-constexpr std::string_view kStart = "start";
-constexpr std::string_view kComplete = "complete";
-constexpr std::string_view kRollback = "rollback";
-
 Error NoActiveMigration(const std::string& schema, std::string_view command) {
   return Error(
       ErrorKind::kConflict,
       fmt::format("there is no migration in progress on schema \"{}\" to {}", schema, command),
       "Start one with `zerodown start FILE`; `zerodown status` shows the history.");
+}
+
+// What a timeline marks an action as: the version schema's views (the planner's "views"
+// action) and a backfill stand apart.
+ActionRole RoleOf(const Action& action) {
+  if (action.kind == ActionKind::kBackfill) return ActionRole::kBackfill;
+  if (action.id == "views") return ActionRole::kVersionViews;
+  return ActionRole::kOther;
 }
 
 }  // namespace
@@ -47,77 +51,86 @@ MigrationRecord Engine::Start(const model::Migration& migration) {
     progress_.OnMessage(fmt::format("waiting for another zerodown (pid {}) to finish", pid));
   });
   auto active = state_.Active(options_.schema);
-  MigrationRecord record;
-  if (active) {
-    if (active->name != migration.name) {
-      throw Error(ErrorKind::kConflict,
-                  fmt::format("migration \"{}\" is in progress (phase {}) on schema \"{}\"",
-                              active->name, PhaseName(active->phase), options_.schema),
-                  "Finish it with `zerodown complete` or undo it with `zerodown rollback` first.");
-    }
-    if (active->phase != MigrationPhase::kStarting) {
-      throw Error(ErrorKind::kConflict,
-                  fmt::format("migration \"{}\" is already started (phase {})", active->name,
-                              PhaseName(active->phase)),
-                  active->phase == MigrationPhase::kActive
-                      ? "Run `zerodown complete` to finish it or `zerodown rollback` to undo it."
-                      : "Run `zerodown " +
-                            std::string(active->phase == MigrationPhase::kCompleting ? "complete"
-                                                                                     : "rollback") +
-                            "` again to finish what was interrupted.");
-    }
-    progress_.OnMessage(fmt::format("resuming the interrupted start of \"{}\"", active->name));
-    record = *active;
-  } else {
-    auto existing = state_.Find(options_.schema, migration.name);
-    if (existing && existing->phase == MigrationPhase::kComplete) {
-      throw Error(ErrorKind::kConflict,
-                  fmt::format("migration \"{}\" was already completed on schema \"{}\"",
-                              migration.name, options_.schema),
-                  "Give the new migration a name of its own (the `name` key or the file name).");
-    }
-    // Every check happens here, before the first change.
-    Plan plan = PlanOnly(migration);
-    auto parent = state_.LatestComplete(options_.schema);
-    record.schema = options_.schema;
-    record.name = migration.name;
-    record.parent = parent ? std::optional(parent->name) : std::nullopt;
-    record.migration = model::ToJson(migration);
-    record.plan = plan;
-    record.phase = MigrationPhase::kStarting;
-    if (existing) {
-      state_.Reset(options_.schema, migration.name, record.migration, plan, record.parent);
-    } else {
-      state_.Insert(record);
-    }
-  }
+  MigrationRecord record = active ? Resumed(*active, migration) : Recorded(migration);
   try {
-    RunPhase(record, std::string(kStart), record.plan.start);
+    RunPhase(record, PlanPhase::kStart, record.plan.start);
   } catch (const Error& error) {
     // Lock timeouts and lost connections are worth a rerun; anything else will fail again.
     if (error.kind() == ErrorKind::kLockTimeout || error.kind() == ErrorKind::kConnection) throw;
-    // The data checks run first and read only: when one stops start, there is nothing to undo.
-    bool changed = start_changed_;
-    if (changed) {
-      progress_.OnMessage("start failed; rolling back what it did");
-      state_.SetPhase(record.schema, record.name, MigrationPhase::kRollingBack);
-      RunPhase(record, std::string(kRollback), record.plan.rollback);
-    }
-    state_.SetPhase(record.schema, record.name, MigrationPhase::kRolledBack);
-    if (error.kind() == ErrorKind::kInvalidMigration) {
-      // The rows, not a step, made the migration impossible (data_failure.hpp).
-      throw error.WithFix(error.fix() +
-                          (changed ? " Start rolled back what it did: the tables are as before."
-                                   : " Start found this before changing anything."));
-    }
-    throw Error(ErrorKind::kMigrationFailed,
-                fmt::format("migration \"{}\" failed and was rolled back: {}", record.name,
-                            error.Describe()),
-                "Fix the migration and run `zerodown start` again.");
+    throw RolledBackStart(record, error);
   }
   state_.SetPhase(record.schema, record.name, MigrationPhase::kActive);
   record.phase = MigrationPhase::kActive;
   return record;
+}
+
+MigrationRecord Engine::Resumed(const MigrationRecord& active, const model::Migration& migration) {
+  if (active.name != migration.name) {
+    throw Error(ErrorKind::kConflict,
+                fmt::format("migration \"{}\" is in progress (phase {}) on schema \"{}\"",
+                            active.name, PhaseName(active.phase), options_.schema),
+                "Finish it with `zerodown complete` or undo it with `zerodown rollback` first.");
+  }
+  if (active.phase != MigrationPhase::kStarting) {
+    throw Error(ErrorKind::kConflict,
+                fmt::format("migration \"{}\" is already started (phase {})", active.name,
+                            PhaseName(active.phase)),
+                active.phase == MigrationPhase::kActive
+                    ? "Run `zerodown complete` to finish it or `zerodown rollback` to undo it."
+                    : "Run `zerodown " +
+                          std::string(active.phase == MigrationPhase::kCompleting ? "complete"
+                                                                                  : "rollback") +
+                          "` again to finish what was interrupted.");
+  }
+  progress_.OnMessage(fmt::format("resuming the interrupted start of \"{}\"", active.name));
+  return active;
+}
+
+MigrationRecord Engine::Recorded(const model::Migration& migration) {
+  auto existing = state_.Find(options_.schema, migration.name);
+  if (existing && existing->phase == MigrationPhase::kComplete) {
+    throw Error(ErrorKind::kConflict,
+                fmt::format("migration \"{}\" was already completed on schema \"{}\"",
+                            migration.name, options_.schema),
+                "Give the new migration a name of its own (the `name` key or the file name).");
+  }
+  // Every check happens here, before the first change.
+  Plan plan = PlanOnly(migration);
+  auto parent = state_.LatestComplete(options_.schema);
+  MigrationRecord record;
+  record.schema = options_.schema;
+  record.name = migration.name;
+  record.parent = parent ? std::optional(parent->name) : std::nullopt;
+  record.migration = model::ToJson(migration);
+  record.plan = plan;
+  record.phase = MigrationPhase::kStarting;
+  if (existing) {
+    state_.Reset(options_.schema, migration.name, record.migration, plan, record.parent);
+  } else {
+    state_.Insert(record);
+  }
+  return record;
+}
+
+Error Engine::RolledBackStart(const MigrationRecord& record, const Error& error) {
+  // The data checks run first and read only: when one stops start, there is nothing to undo.
+  bool changed = start_changed_;
+  if (changed) {
+    progress_.OnMessage("start failed; rolling back what it did");
+    state_.SetPhase(record.schema, record.name, MigrationPhase::kRollingBack);
+    RunPhase(record, PlanPhase::kRollback, record.plan.rollback);
+  }
+  state_.SetPhase(record.schema, record.name, MigrationPhase::kRolledBack);
+  if (error.kind() == ErrorKind::kInvalidMigration) {
+    // The rows, not a step, made the migration impossible (data_failure.hpp).
+    return error.WithFix(error.fix() +
+                         (changed ? " Start rolled back what it did: the tables are as before."
+                                  : " Start found this before changing anything."));
+  }
+  return Error(
+      ErrorKind::kMigrationFailed,
+      fmt::format("migration \"{}\" failed and was rolled back: {}", record.name, error.Describe()),
+      "Fix the migration and run `zerodown start` again.");
 }
 
 MigrationRecord Engine::Complete() {
@@ -137,7 +150,7 @@ MigrationRecord Engine::Complete() {
                     : "Its rollback was interrupted: run `zerodown rollback` again.");
   }
   state_.SetPhase(active->schema, active->name, MigrationPhase::kCompleting);
-  RunPhase(*active, std::string(kComplete), active->plan.complete);
+  RunPhase(*active, PlanPhase::kComplete, active->plan.complete);
   state_.SetPhase(active->schema, active->name, MigrationPhase::kComplete);
   active->phase = MigrationPhase::kComplete;
   return *active;
@@ -164,7 +177,7 @@ MigrationRecord Engine::Rollback() {
     }
   }
   state_.SetPhase(active->schema, active->name, MigrationPhase::kRollingBack);
-  RunPhase(*active, std::string(kRollback), active->plan.rollback);
+  RunPhase(*active, PlanPhase::kRollback, active->plan.rollback);
   state_.SetPhase(active->schema, active->name, MigrationPhase::kRolledBack);
   active->phase = MigrationPhase::kRolledBack;
   return *active;
@@ -185,20 +198,23 @@ MigrationStatus Engine::Status() {
   return status;
 }
 
-void Engine::RunPhase(const MigrationRecord& record, const std::string& phase,
+void Engine::RunPhase(const MigrationRecord& record, PlanPhase phase,
                       const std::vector<Action>& actions) {
   int index = 0;
   for (const auto& action : actions) {
     ++index;
     auto step = state_.Step(record.schema, record.name, phase, action.id);
     bool done = step && step->done;
-    progress_.OnAction(phase, index, static_cast<int>(actions.size()), action.description, done);
-    if (action.kind != ActionKind::kDataCheck) start_changed_ = start_changed_ || phase == kStart;
+    progress_.OnAction(
+        {phase, index, static_cast<int>(actions.size()), action.description, RoleOf(action), done});
+    if (action.kind != ActionKind::kDataCheck) {
+      start_changed_ = start_changed_ || phase == PlanPhase::kStart;
+    }
     if (done) continue;
     try {
       RunAction(record, phase, action);
     } catch (const Error& error) {
-      if (phase != kStart) throw;
+      if (phase != PlanPhase::kStart) throw;
       // A fill or index build that the data broke: name the row instead of the statement.
       if (auto explained = ExplainDataFailure(conn_, action, error)) throw *explained;
       throw;
@@ -206,8 +222,7 @@ void Engine::RunPhase(const MigrationRecord& record, const std::string& phase,
   }
 }
 
-void Engine::RunAction(const MigrationRecord& record, const std::string& phase,
-                       const Action& action) {
+void Engine::RunAction(const MigrationRecord& record, PlanPhase phase, const Action& action) {
   auto observer = [&](int attempt, std::chrono::milliseconds delay, const Error&) {
     progress_.OnLockRetry(action.description, attempt, delay);
   };
@@ -230,8 +245,7 @@ void Engine::RunAction(const MigrationRecord& record, const std::string& phase,
             for (const auto& sql : action.sql) c.Run(sql);
           },
           observer);
-      state_.MarkDone(record.schema, record.name, phase, action.id);
-      return;
+      break;
     case ActionKind::kDataCheck:
       if (RunDataCheck(conn_, action) == DataCheckOutcome::kSkipped) {
         progress_.OnMessage(fmt::format(
@@ -239,55 +253,64 @@ void Engine::RunAction(const MigrationRecord& record, const std::string& phase,
             "will name any row that breaks it: {}",
             kDataCheckTimeoutSeconds, action.description));
       }
-      state_.MarkDone(record.schema, record.name, phase, action.id);
-      return;
-    case ActionKind::kBackfill: {
-      auto step = state_.Step(record.schema, record.name, phase, action.id);
-      BackfillCheckpoint from =
-          step ? BackfillCheckpoint::FromJson(step->checkpoint) : BackfillCheckpoint{};
-      RunBackfill(
-          conn_, action.schema, action.table, action.key_columns, options_.backfill, from,
-          [&](const BackfillCheckpoint& checkpoint, std::int64_t total) {
-            state_.SaveProgress(record.schema, record.name, phase, action.id, checkpoint.rows_done,
-                                total, checkpoint.ToJson());
-          },
-          progress_);
-      state_.MarkDone(record.schema, record.name, phase, action.id);
-      return;
-    }
+      break;
+    case ActionKind::kBackfill:
+      RunBackfillAction(record, phase, action);
+      break;
     case ActionKind::kShadowCopy:
-    case ActionKind::kShadowSwapBack: {
-      auto step = state_.Step(record.schema, record.name, phase, action.id);
-      nlohmann::json checkpoint = step ? step->checkpoint : nlohmann::json();
-      SaveCheckpoint save = [&](pg::Connection& on, const nlohmann::json& saved, std::int64_t rows,
-                                std::int64_t total) {
-        State(on).SaveProgress(record.schema, record.name, phase, action.id, rows, total, saved);
-      };
-      ShadowCopyOptions copy;
-      copy.chunks = options_.backfill;
-      copy.lock = options_.lock;
-      copy.check_before_swap = options_.check_before_swap;
-      copy.replay_sessions = options_.replay_sessions;
-      copy.copy_sessions = options_.copy_sessions;
-      copy.parallel_index_builds = options_.parallel_index_builds;
-      copy.swap_when_log_below = options_.swap_when_log_below;
-      copy.swap_log_target = options_.swap_log_target;
-      if (action.kind == ActionKind::kShadowCopy) {
-        copy.before_cutover = options_.before_cutover;
-        RunShadowCopy(conn_, ShadowCopySpec::FromJson(action.detail), copy, checkpoint, save,
-                      progress_);
-      } else {
-        // The copy's own checkpoint names the indexes its swap renamed.
-        auto forward = state_.Step(record.schema, record.name, std::string(kStart),
-                                   action.detail.at("start_action").get<std::string>());
-        RunShadowSwapBack(conn_, ShadowCopySpec::FromJson(action.detail.at("spec")), copy,
-                          forward ? forward->checkpoint : nlohmann::json(), checkpoint, save,
-                          progress_);
-      }
-      state_.MarkDone(record.schema, record.name, phase, action.id);
-      return;
-    }
+    case ActionKind::kShadowSwapBack:
+      RunShadowAction(record, phase, action);
+      break;
   }
+  state_.MarkDone(record.schema, record.name, phase, action.id);
+}
+
+void Engine::RunBackfillAction(const MigrationRecord& record, PlanPhase phase,
+                               const Action& action) {
+  auto step = state_.Step(record.schema, record.name, phase, action.id);
+  BackfillCheckpoint from =
+      step ? BackfillCheckpoint::FromJson(step->checkpoint) : BackfillCheckpoint{};
+  RunBackfill(
+      conn_, action.schema, action.table, action.key_columns, options_.backfill, from,
+      [&](const BackfillCheckpoint& checkpoint, std::int64_t total) {
+        state_.SaveProgress(record.schema, record.name, phase, action.id, checkpoint.rows_done,
+                            total, checkpoint.ToJson());
+      },
+      progress_);
+}
+
+void Engine::RunShadowAction(const MigrationRecord& record, PlanPhase phase, const Action& action) {
+  auto step = state_.Step(record.schema, record.name, phase, action.id);
+  nlohmann::json checkpoint = step ? step->checkpoint : nlohmann::json();
+  SaveCheckpoint save = [&](pg::Connection& on, const nlohmann::json& saved, std::int64_t rows,
+                            std::int64_t total) {
+    State(on).SaveProgress(record.schema, record.name, phase, action.id, rows, total, saved);
+  };
+  ShadowCopyOptions copy = ShadowOptions();
+  if (action.kind == ActionKind::kShadowCopy) {
+    copy.before_cutover = options_.before_cutover;
+    RunShadowCopy(conn_, ShadowCopySpec::FromJson(action.detail), copy, checkpoint, save,
+                  progress_);
+    return;
+  }
+  // The copy's own checkpoint names the indexes its swap renamed.
+  auto forward = state_.Step(record.schema, record.name, PlanPhase::kStart,
+                             action.detail.at("start_action").get<std::string>());
+  RunShadowSwapBack(conn_, ShadowCopySpec::FromJson(action.detail.at("spec")), copy,
+                    forward ? forward->checkpoint : nlohmann::json(), checkpoint, save, progress_);
+}
+
+ShadowCopyOptions Engine::ShadowOptions() const {
+  ShadowCopyOptions copy;
+  copy.chunks = options_.backfill;
+  copy.lock = options_.lock;
+  copy.check_before_swap = options_.check_before_swap;
+  copy.replay_sessions = options_.replay_sessions;
+  copy.copy_sessions = options_.copy_sessions;
+  copy.parallel_index_builds = options_.parallel_index_builds;
+  copy.swap_when_log_below = options_.swap_when_log_below;
+  copy.swap_log_target = options_.swap_log_target;
+  return copy;
 }
 
 }  // namespace zerodown::engine

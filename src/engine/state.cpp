@@ -190,33 +190,32 @@ std::vector<StepRecord> State::Steps(const std::string& schema, const std::strin
 }
 
 std::optional<StepRecord> State::Step(const std::string& schema, const std::string& name,
-                                      const std::string& phase, const std::string& action) {
+                                      PlanPhase phase, const std::string& action) {
   for (auto& step : Steps(schema, name)) {
-    if (step.phase == phase && step.action == action) return step;
+    if (step.phase == PlanPhaseName(phase) && step.action == action) return step;
   }
   return std::nullopt;
 }
 
-void State::MarkDone(const std::string& schema, const std::string& name, const std::string& phase,
+void State::MarkDone(const std::string& schema, const std::string& name, PlanPhase phase,
                      const std::string& action) {
   conn_.Exec(
       "INSERT INTO zerodown.steps (schema, migration, phase, action, done) "
       "VALUES ($1, $2, $3, $4, true) ON CONFLICT (schema, migration, phase, action) "
       "DO UPDATE SET done = true, updated_at = clock_timestamp()",
-      {schema, name, phase, action});
+      {schema, name, std::string(PlanPhaseName(phase)), action});
 }
 
-void State::SaveProgress(const std::string& schema, const std::string& name,
-                         const std::string& phase, const std::string& action,
-                         std::int64_t rows_done, std::int64_t rows_total,
+void State::SaveProgress(const std::string& schema, const std::string& name, PlanPhase phase,
+                         const std::string& action, std::int64_t rows_done, std::int64_t rows_total,
                          const nlohmann::json& checkpoint) {
   conn_.Exec(
       "INSERT INTO zerodown.steps (schema, migration, phase, action, rows_done, rows_total, "
       "checkpoint) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) "
       "ON CONFLICT (schema, migration, phase, action) DO UPDATE SET rows_done = $5, "
       "rows_total = $6, checkpoint = $7::jsonb, updated_at = clock_timestamp()",
-      {schema, name, phase, action, std::to_string(rows_done), std::to_string(rows_total),
-       checkpoint.dump()});
+      {schema, name, std::string(PlanPhaseName(phase)), action, std::to_string(rows_done),
+       std::to_string(rows_total), checkpoint.dump()});
 }
 
 }  // namespace zerodown::engine

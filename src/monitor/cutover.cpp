@@ -8,7 +8,7 @@
 namespace zerodown::monitor {
 
 std::chrono::duration<double> WaitForCutover(const std::function<bool()>& postponed,
-                                             engine::ProgressSink& progress,
+                                             ProgressSink& progress,
                                              const CutoverWaitOptions& options) {
   if (!postponed()) return std::chrono::duration<double>(0);
   auto started = std::chrono::steady_clock::now();

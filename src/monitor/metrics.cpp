@@ -16,13 +16,44 @@ const prometheus::Histogram::BucketBoundaries kChunkBuckets = {0.005, 0.01, 0.02
 
 }  // namespace
 
+std::string_view MetricsPhaseName(MetricsPhase phase) {
+  switch (phase) {
+    case MetricsPhase::kIdle:
+      return "idle";
+    case MetricsPhase::kStart:
+      return PlanPhaseName(PlanPhase::kStart);
+    case MetricsPhase::kComplete:
+      return PlanPhaseName(PlanPhase::kComplete);
+    case MetricsPhase::kRollback:
+      return PlanPhaseName(PlanPhase::kRollback);
+    case MetricsPhase::kDone:
+      return "done";
+  }
+  return "idle";
+}
+
+MetricsPhase MetricsPhaseOf(PlanPhase phase) {
+  switch (phase) {
+    case PlanPhase::kStart:
+      return MetricsPhase::kStart;
+    case PlanPhase::kComplete:
+      return MetricsPhase::kComplete;
+    case PlanPhase::kRollback:
+      return MetricsPhase::kRollback;
+  }
+  return MetricsPhase::kStart;
+}
+
 Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
   auto& r = *registry_;
   phase_ = &prometheus::BuildGauge()
                 .Name("zerodown_migration_phase")
                 .Help("1 for the phase the migration is in (start, complete, rollback), 0 else")
                 .Register(r);
-  for (auto phase : kPhases) phase_->Add({{"phase", std::string(phase)}}).Set(phase == "idle");
+  for (auto phase : kMetricsPhases) {
+    phase_->Add({{"phase", std::string(MetricsPhaseName(phase))}})
+        .Set(phase == MetricsPhase::kIdle);
+  }
   rows_done_ = &prometheus::BuildGauge()
                     .Name("zerodown_backfill_rows_done")
                     .Help("Rows the backfill has touched so far")
@@ -95,15 +126,11 @@ std::string Metrics::Render() const {
   return serializer.Serialize(registry_->Collect());
 }
 
-void Metrics::SetPhase(std::string_view phase) {
+void Metrics::SetPhase(MetricsPhase phase) {
   std::lock_guard lock(mutex_);
-  bool known = false;
-  for (auto p : kPhases) known = known || p == phase;
-  for (auto p : kPhases) {
-    phase_->Add({{"phase", std::string(p)}}).Set(p == phase ? 1 : 0);
+  for (auto p : kMetricsPhases) {
+    phase_->Add({{"phase", std::string(MetricsPhaseName(p))}}).Set(p == phase ? 1 : 0);
   }
-  // An unknown phase still shows, rather than every phase reading 0.
-  if (!known) phase_->Add({{"phase", std::string(phase)}}).Set(1);
 }
 
 void Metrics::SetBackfill(const std::string& table, std::int64_t rows_done, std::int64_t rows_total,
@@ -135,13 +162,12 @@ void Metrics::SetHealthState(std::string_view check, HealthState state) {
   health_->Add({{"check", std::string(check)}}).Set(static_cast<double>(state));
 }
 
-void MetricsProgress::OnAction(const std::string& phase, int index, int total,
-                               const std::string& description, bool skipped) {
-  metrics_.SetPhase(phase);
-  inner_.OnAction(phase, index, total, description, skipped);
+void MetricsProgress::OnAction(const ActionEvent& action) {
+  metrics_.SetPhase(MetricsPhaseOf(action.phase));
+  inner_.OnAction(action);
 }
 
-void MetricsProgress::OnBackfill(const engine::BackfillProgress& p) {
+void MetricsProgress::OnBackfill(const BackfillProgress& p) {
   metrics_.SetBackfill(p.table, p.rows_done, p.rows_total, p.rows_per_second);
   metrics_.ObserveChunk(p.table, std::chrono::duration<double>(p.last_chunk_ms / 1000.0));
   inner_.OnBackfill(p);

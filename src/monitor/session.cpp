@@ -2,7 +2,7 @@
 
 namespace zerodown::monitor {
 
-Session::Session(SessionOptions options, engine::ProgressSink& base)
+Session::Session(SessionOptions options, ProgressSink& base)
     : base_(base), cutover_(options.cutover) {
   if (!options.metrics_addr.empty()) {
     metrics_ = std::make_unique<Metrics>();
@@ -28,8 +28,8 @@ Session::~Session() {
   if (health_) health_->Stop();
 }
 
-engine::ProgressSink& Session::progress() {
-  return metrics_progress_ ? static_cast<engine::ProgressSink&>(*metrics_progress_) : base_;
+ProgressSink& Session::progress() {
+  return metrics_progress_ ? static_cast<ProgressSink&>(*metrics_progress_) : base_;
 }
 
 void Session::CheckHealth() {
@@ -72,7 +72,7 @@ void Session::RecordError(const Error& error) {
   if (metrics_) metrics_->IncErrors(KindName(error.kind()));
 }
 
-void Session::SetPhase(std::string_view phase) {
+void Session::SetPhase(MetricsPhase phase) {
   if (metrics_) metrics_->SetPhase(phase);
 }
 

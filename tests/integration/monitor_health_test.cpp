@@ -85,7 +85,7 @@ TEST(MonitorHealth, FailingWorkloadRollsTheMigrationBackWithin10s) {
       throw Error(ErrorKind::kMigrationFailed, "automatic rollback: " + why);
     }
   };
-  engine::SilentProgress silent;
+  SilentProgress silent;
   engine::Engine engine(conn, engine_options, silent);
   auto migration = model::ParseMigration(kMigration, model::Format::kJson, "m.json").ValueOrThrow();
   std::optional<Error> failure;

@@ -49,9 +49,9 @@ TEST(MonitorMetrics, ScrapedOverHttpDuringABackfill) {
   EXPECT_NE(HttpGet(metrics.port(), "/metrics").find("zerodown_migration_phase{phase=\"idle\"} 1"),
             std::string::npos);
 
-  engine::SilentProgress silent;
+  SilentProgress silent;
   MetricsProgress progress(metrics, silent);
-  progress.OnAction("start", 1, 2, "add column", false);
+  progress.OnAction({PlanPhase::kStart, 1, 2, "add column"});
   engine::BackfillOptions options;
   options.first_batch = 500;
   options.max_batch = 500;

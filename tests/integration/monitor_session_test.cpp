@@ -32,11 +32,11 @@ TEST(MonitorSession, WiresThrottlerHealthAndMetrics) {
   options.health.thresholds.rollback_latency_ratio = 1e9;
   options.health.thresholds.alert_error_rate = 2;
   options.health.thresholds.rollback_error_rate = 2;
-  engine::SilentProgress silent;
+  SilentProgress silent;
   Session session(options, silent);
   ASSERT_NE(session.metrics(), nullptr);
   EXPECT_GT(session.metrics()->port(), 0);
-  EXPECT_NE(&session.progress(), static_cast<engine::ProgressSink*>(&silent));
+  EXPECT_NE(&session.progress(), static_cast<ProgressSink*>(&silent));
   session.BeforeBatch();  // nothing to wait for
 
   std::ofstream(pause) << "";

@@ -22,10 +22,11 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-class CountingProgress final : public engine::ProgressSink {
+class CountingProgress final : public ProgressSink {
  public:
-  void OnAction(const std::string&, int, int, const std::string&, bool) override {}
-  void OnBackfill(const engine::BackfillProgress& p) override {
+  void OnAction(const ActionEvent&) override {}
+  void OnCopyStage(CopyStage, const std::string&) override {}
+  void OnBackfill(const BackfillProgress& p) override {
     ++chunks;
     rows = p.rows_done;
   }

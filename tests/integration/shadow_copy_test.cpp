@@ -812,6 +812,10 @@ TEST(ShadowCopyTest, AServerThatRefusesAnotherConnectionGetsTheCopyAndTheCatchUp
   EXPECT_EQ(load.failed, 0) << load.last_error();
   EXPECT_TRUE(progress.Has("copying accounts with 1 session instead of 2"))
       << ::testing::PrintToString(progress.messages);
+  // The stages `bench` marks on its timeline come as events: the catch-up once, the swap last.
+  ASSERT_FALSE(progress.stages.empty());
+  EXPECT_EQ(std::count(progress.stages.begin(), progress.stages.end(), CopyStage::kCatchUp), 1);
+  EXPECT_EQ(progress.stages.back(), CopyStage::kSwapped);
   nlohmann::json checkpoint = CopyCheckpoint(conn);
   EXPECT_EQ(checkpoint["lanes"].size(), 2U) << "one session copied both ranges, one after another";
   EXPECT_EQ(checkpoint.value("catchup_sessions", 0), 1);

@@ -41,7 +41,7 @@ std::string SetUpAccounts(int rows) {
 }
 
 engine::MigrationRecord StartBalanceBigint(pg::Connection& conn) {
-  engine::SilentProgress progress;
+  SilentProgress progress;
   engine::Engine engine(conn, testing::FastEngineOptions(), progress);
   return engine.Start(testing::ParseOperations("balance_bigint", kBalanceBigint));
 }

@@ -1,4 +1,5 @@
-// Test support: a progress sink that keeps the engine's messages, for tests that look for one.
+// Test support: a progress sink that keeps the engine's messages and a shadow copy's stages, for
+// tests that look for one.
 #pragma once
 
 #include <algorithm>
@@ -6,13 +7,14 @@
 #include <string_view>
 #include <vector>
 
-#include "zerodown/engine/progress.hpp"
+#include "zerodown/common/progress.hpp"
 
 namespace zerodown::testing {
 
-class MessageLog : public engine::SilentProgress {
+class MessageLog : public SilentProgress {
  public:
   void OnMessage(const std::string& message) override { messages.push_back(message); }
+  void OnCopyStage(CopyStage stage, const std::string&) override { stages.push_back(stage); }
   bool Has(std::string_view text) const {
     return std::any_of(messages.begin(), messages.end(),
                        [&](const std::string& m) { return m.find(text) != std::string::npos; });
@@ -24,6 +26,7 @@ class MessageLog : public engine::SilentProgress {
     return all;
   }
   std::vector<std::string> messages;
+  std::vector<CopyStage> stages;
 };
 
 }  // namespace zerodown::testing

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "zerodown/common/error.hpp"
+#include "zerodown/common/progress.hpp"
 #include "zerodown/engine/engine.hpp"
 #include "zerodown/model/operations.hpp"
 #include "zerodown/pg/connection.hpp"
@@ -161,15 +162,14 @@ Result<SwitchReport> Switch(Pair& pair, const SwitchOptions& options, const Prog
 // Afterwards green's publication carries only the columns blue has (the way back after a
 // switch) and the pair's state names the migration. Engine failures throw, as Engine::Start.
 Result<engine::MigrationRecord> StartOnGreen(Pair& pair, const model::Migration& migration,
-                                             engine::EngineOptions options,
-                                             engine::ProgressSink& progress);
+                                             engine::EngineOptions options, ProgressSink& progress);
 // Runs the complete (contract) of the migration `name` started by StartOnGreen, on green, while
 // blue serves. Refused (kConflict, nothing changed) when no such migration is started there,
 // when green serves, or when an operation needs its trigger for blue's rows (an `up` other than
 // the column or a plain cast of it): then the fix is to switch, finish, and complete on green.
 Result<engine::MigrationRecord> CompleteOnGreen(Pair& pair, const std::string& name,
                                                 engine::EngineOptions options,
-                                                engine::ProgressSink& progress);
+                                                ProgressSink& progress);
 
 // finish: drops subscriptions, slots, publications, heartbeat and state on both sides; the side
 // that does not serve keeps its fence (its writes fail) so nothing writes there by mistake.

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "zerodown/engine/progress.hpp"
+#include "zerodown/common/progress.hpp"
 #include "zerodown/pg/connection.hpp"
 
 namespace zerodown::engine {

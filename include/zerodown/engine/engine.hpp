@@ -8,10 +8,10 @@
 #include <optional>
 #include <string>
 
+#include "zerodown/common/progress.hpp"
 #include "zerodown/engine/backfill.hpp"
 #include "zerodown/engine/plan.hpp"
 #include "zerodown/engine/planner.hpp"
-#include "zerodown/engine/progress.hpp"
 #include "zerodown/engine/shadow_copy.hpp"
 #include "zerodown/engine/state.hpp"
 #include "zerodown/model/operations.hpp"
@@ -66,9 +66,18 @@ class Engine {
   MigrationStatus Status();
 
  private:
-  void RunPhase(const MigrationRecord& record, const std::string& phase,
-                const std::vector<Action>& actions);
-  void RunAction(const MigrationRecord& record, const std::string& phase, const Action& action);
+  // Start's parts: the interrupted start of `migration` to resume (kConflict when `active` is
+  // another migration or past its start), or a new one planned and recorded; and, after a
+  // start that failed, the rollback of what it did and the error to throw.
+  MigrationRecord Resumed(const MigrationRecord& active, const model::Migration& migration);
+  MigrationRecord Recorded(const model::Migration& migration);
+  Error RolledBackStart(const MigrationRecord& record, const Error& error);
+  // Runs the actions of `phase` an earlier run has not done, each marked done when it is.
+  void RunPhase(const MigrationRecord& record, PlanPhase phase, const std::vector<Action>& actions);
+  void RunAction(const MigrationRecord& record, PlanPhase phase, const Action& action);
+  void RunBackfillAction(const MigrationRecord& record, PlanPhase phase, const Action& action);
+  void RunShadowAction(const MigrationRecord& record, PlanPhase phase, const Action& action);
+  ShadowCopyOptions ShadowOptions() const;
 
   pg::Connection& conn_;
   EngineOptions options_;

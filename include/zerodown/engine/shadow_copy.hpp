@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "zerodown/engine/backfill.hpp"
-#include "zerodown/engine/progress.hpp"
+#include "zerodown/common/progress.hpp"
 #include "zerodown/pg/connection.hpp"
 #include "zerodown/pg/lock_retry.hpp"
 

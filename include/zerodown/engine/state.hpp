@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "zerodown/common/progress.hpp"
 #include "zerodown/engine/plan.hpp"
 #include "zerodown/pg/connection.hpp"
 
@@ -76,10 +77,10 @@ class State {
 
   std::vector<StepRecord> Steps(const std::string& schema, const std::string& name);
   std::optional<StepRecord> Step(const std::string& schema, const std::string& name,
-                                 const std::string& phase, const std::string& action);
-  void MarkDone(const std::string& schema, const std::string& name, const std::string& phase,
+                                 PlanPhase phase, const std::string& action);
+  void MarkDone(const std::string& schema, const std::string& name, PlanPhase phase,
                 const std::string& action);
-  void SaveProgress(const std::string& schema, const std::string& name, const std::string& phase,
+  void SaveProgress(const std::string& schema, const std::string& name, PlanPhase phase,
                     const std::string& action, std::int64_t rows_done, std::int64_t rows_total,
                     const nlohmann::json& checkpoint);
 

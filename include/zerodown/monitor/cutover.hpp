@@ -9,7 +9,7 @@
 #include <functional>
 #include <string_view>
 
-#include "zerodown/engine/progress.hpp"
+#include "zerodown/common/progress.hpp"
 
 namespace zerodown::monitor {
 
@@ -30,7 +30,7 @@ struct CutoverWaitOptions {
 // poll_interval until it answers false, reports that the cut-over goes on, and returns how long
 // it waited. Exceptions of `postponed` and `while_waiting` propagate.
 std::chrono::duration<double> WaitForCutover(const std::function<bool()>& postponed,
-                                             engine::ProgressSink& progress,
+                                             ProgressSink& progress,
                                              const CutoverWaitOptions& options = {});
 
 }  // namespace zerodown::monitor

@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "zerodown/common/error.hpp"
-#include "zerodown/engine/progress.hpp"
+#include "zerodown/common/progress.hpp"
 #include "zerodown/monitor/health.hpp"
 #include "zerodown/monitor/throttler.hpp"
 
@@ -31,8 +31,15 @@ class Exposer;
 
 namespace zerodown::monitor {
 
-// The phases zerodown_migration_phase knows; the current one is 1, the others 0.
-inline constexpr std::string_view kPhases[] = {"idle", "start", "complete", "rollback", "done"};
+// The phases zerodown_migration_phase knows (its `phase` label); the current one is 1, the
+// others 0. Idle before the first action, a plan's phase while it runs, done at the end.
+enum class MetricsPhase { kIdle, kStart, kComplete, kRollback, kDone };
+inline constexpr MetricsPhase kMetricsPhases[] = {MetricsPhase::kIdle, MetricsPhase::kStart,
+                                                  MetricsPhase::kComplete, MetricsPhase::kRollback,
+                                                  MetricsPhase::kDone};
+// The label value: "idle", "start", "complete", "rollback", "done".
+std::string_view MetricsPhaseName(MetricsPhase phase);
+MetricsPhase MetricsPhaseOf(PlanPhase phase);
 
 // The metric families in one registry, and optionally the HTTP endpoint serving them.
 // Thread-safe: every setter may be called from any thread.
@@ -51,7 +58,7 @@ class Metrics {
   // The current values in the Prometheus text format (what a scrape returns).
   std::string Render() const;
 
-  void SetPhase(std::string_view phase);
+  void SetPhase(MetricsPhase phase);
   void SetBackfill(const std::string& table, std::int64_t rows_done, std::int64_t rows_total,
                    double rows_per_second);
   void ObserveChunk(const std::string& table, std::chrono::duration<double> duration);
@@ -84,18 +91,17 @@ class Metrics {
 
 // A ProgressSink that records metrics and passes every event on to `inner`; also observes a
 // Throttler and a HealthMonitor. `metrics` and `inner` are not owned and must outlive it.
-class MetricsProgress final : public engine::ProgressSink,
-                              public ThrottleObserver,
-                              public HealthObserver {
+class MetricsProgress final : public ProgressSink, public ThrottleObserver, public HealthObserver {
  public:
-  MetricsProgress(Metrics& metrics, engine::ProgressSink& inner)
-      : metrics_(metrics), inner_(inner) {}
+  MetricsProgress(Metrics& metrics, ProgressSink& inner) : metrics_(metrics), inner_(inner) {}
 
-  void OnAction(const std::string& phase, int index, int total, const std::string& description,
-                bool skipped) override;
-  void OnBackfill(const engine::BackfillProgress& progress) override;
+  void OnAction(const ActionEvent& action) override;
+  void OnBackfill(const BackfillProgress& progress) override;
   void OnLockRetry(const std::string& description, int attempt,
                    std::chrono::milliseconds delay) override;
+  void OnCopyStage(CopyStage stage, const std::string& table) override {
+    inner_.OnCopyStage(stage, table);
+  }
   void OnMessage(const std::string& message) override { inner_.OnMessage(message); }
 
   void OnThrottle(const std::string& reason) override;
@@ -107,7 +113,7 @@ class MetricsProgress final : public engine::ProgressSink,
 
  private:
   Metrics& metrics_;
-  engine::ProgressSink& inner_;
+  ProgressSink& inner_;
 };
 
 // Tells a ProgressSink (the terminal line, JSON events) what the throttler and the health
@@ -118,7 +124,7 @@ class MetricsProgress final : public engine::ProgressSink,
 // `sink` is not owned.
 class ProgressReporter final : public ThrottleObserver, public HealthObserver {
  public:
-  explicit ProgressReporter(engine::ProgressSink& sink) : sink_(sink) {}
+  explicit ProgressReporter(ProgressSink& sink) : sink_(sink) {}
   void OnThrottle(const std::string& reason) override;
   void OnResume(std::chrono::duration<double> waited) override;
   void OnSampleError(const Error& error) override;
@@ -128,7 +134,7 @@ class ProgressReporter final : public ThrottleObserver, public HealthObserver {
   void Flush();
 
  private:
-  engine::ProgressSink& sink_;
+  ProgressSink& sink_;
   std::mutex mutex_;
   std::vector<std::string> queued_;
   std::chrono::steady_clock::time_point last_error_{};

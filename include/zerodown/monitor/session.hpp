@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "zerodown/engine/progress.hpp"
+#include "zerodown/common/progress.hpp"
 #include "zerodown/monitor/cutover.hpp"
 #include "zerodown/monitor/health.hpp"
 #include "zerodown/monitor/metrics.hpp"
@@ -31,13 +31,13 @@ class Session {
   // migration loads the server), serves metrics, starts the health thread. Throws kUsage when
   // the metrics address cannot be bound, kConnection when the database cannot be reached.
   // `base` is not owned and must outlive the session.
-  Session(SessionOptions options, engine::ProgressSink& base);
+  Session(SessionOptions options, ProgressSink& base);
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
   // The sink to give the engine: records metrics (when served) and passes on to `base`.
-  engine::ProgressSink& progress();
+  ProgressSink& progress();
   // For BackfillOptions::before_batch: prints queued health alerts, throws
   // Error(kMigrationFailed, "automatic rollback: …") once the policy tripped (the engine then
   // rolls start back), and otherwise waits while the throttler says so, checking the policy
@@ -54,8 +54,8 @@ class Session {
   void WaitWhileCutoverPostponed();
   // Counts a command-ending error in zerodown_errors_total{kind}.
   void RecordError(const Error& error);
-  // Sets zerodown_migration_phase (e.g. "done" when the command finished).
-  void SetPhase(std::string_view phase);
+  // Sets zerodown_migration_phase (e.g. kDone when the command finished).
+  void SetPhase(MetricsPhase phase);
 
   Throttler& throttler() { return *throttler_; }
   HealthMonitor* health() { return health_.get(); }  // null when health checks are off
@@ -65,7 +65,7 @@ class Session {
   void CheckHealth();
   void WaitForCutover(bool check_health);
 
-  engine::ProgressSink& base_;
+  ProgressSink& base_;
   CutoverWaitOptions cutover_;
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<MetricsProgress> metrics_progress_;

@@ -13,7 +13,7 @@
 #include <utility>
 
 #include "engine/key_sql.hpp"
-#include "zerodown/engine/progress.hpp"
+#include "zerodown/common/progress.hpp"
 #include "zerodown/engine/shadow_copy.hpp"
 #include "zerodown/pg/connection.hpp"
 

@@ -48,6 +48,7 @@ void CutOver::Swap(const std::string& what, const std::string& done, const Repla
   double held_ms = SecondsSince(locked) * 1000;  // to the commit's end
   ctx_.checkpoint["swap_lock_ms"] = held_ms;
   SayHeld(done, held_ms, attempt.number);
+  ctx_.progress.OnCopyStage(CopyStage::kSwapped, ctx_.spec.table);
 }
 
 void CutOver::PlanSwapReads(bool types_change, const std::string& other) {

@@ -59,6 +59,7 @@ int IndexBuilder::BuildMissing(bool beyond_key) {
         std::find(built.begin(), built.end(), index.oid) != built.end()) {
       continue;
     }
+    ctx_.progress.OnCopyStage(CopyStage::kIndexBuild, ctx_.spec.table);
     ctx_.progress.OnMessage(
         fmt::format("building index {} on the copy of {} ({}/{}){}", index.name, ctx_.spec.table, n,
                     indexes.size(), beyond_key ? ", now that the copy is one moment of it" : ""));

@@ -19,6 +19,7 @@ void Swapper::Swap() {
 }
 
 void Swapper::CatchUpBeforeSwap() {
+  ctx_.progress.OnCopyStage(CopyStage::kCatchUp, ctx_.spec.table);
   ctx_.progress.OnMessage(
       fmt::format("catching up on {}: {} logged changes to replay", ctx_.spec.table,
                   ctx_.conn.Exec(fmt::format("SELECT count(*) FROM {}", ctx_.log)).Int(0, 0)));

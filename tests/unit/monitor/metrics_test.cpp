@@ -5,16 +5,17 @@
 namespace zerodown::monitor {
 namespace {
 
-class Recording final : public engine::ProgressSink {
+class Recording final : public ProgressSink {
  public:
-  void OnAction(const std::string& phase, int, int, const std::string&, bool) override {
-    events.push_back("action " + phase);
+  void OnAction(const ActionEvent& a) override {
+    events.push_back("action " + std::string(PlanPhaseName(a.phase)));
   }
-  void OnBackfill(const engine::BackfillProgress& p) override {
-    events.push_back("backfill " + p.table);
-  }
+  void OnBackfill(const BackfillProgress& p) override { events.push_back("backfill " + p.table); }
   void OnLockRetry(const std::string& d, int, std::chrono::milliseconds) override {
     events.push_back("retry " + d);
+  }
+  void OnCopyStage(CopyStage, const std::string& table) override {
+    events.push_back("stage " + table);
   }
   void OnMessage(const std::string& m) override { events.push_back("message " + m); }
   std::vector<std::string> events;
@@ -39,8 +40,8 @@ TEST(Metrics, ProgressEventsBecomeMetricsAndPassThrough) {
   Metrics m;
   Recording inner;
   MetricsProgress p(m, inner);
-  p.OnAction("start", 1, 3, "add column", false);
-  engine::BackfillProgress b;
+  p.OnAction({PlanPhase::kStart, 1, 3, "add column"});
+  BackfillProgress b;
   b.table = "users";
   b.rows_done = 500;
   b.rows_total = 1000;
@@ -49,6 +50,7 @@ TEST(Metrics, ProgressEventsBecomeMetricsAndPassThrough) {
   p.OnBackfill(b);
   p.OnLockRetry("alter", 1, std::chrono::milliseconds(10));
   p.OnLockRetry("alter", 2, std::chrono::milliseconds(20));
+  p.OnCopyStage(CopyStage::kSwapped, "users");
   p.OnMessage("hello");
   p.OnThrottle("lag");
   p.OnResume(std::chrono::duration<double>(1.5));
@@ -63,8 +65,9 @@ TEST(Metrics, ProgressEventsBecomeMetricsAndPassThrough) {
   v.checks.push_back(c);
   p.OnHealth(v);
 
-  EXPECT_EQ(inner.events, (std::vector<std::string>{"action start", "backfill users", "retry alter",
-                                                    "retry alter", "message hello"}));
+  EXPECT_EQ(inner.events,
+            (std::vector<std::string>{"action start", "backfill users", "retry alter",
+                                      "retry alter", "stage users", "message hello"}));
   std::string text = m.Render();
   EXPECT_TRUE(Has(text, "zerodown_migration_phase{phase=\"start\"} 1")) << text;
   EXPECT_TRUE(Has(text, "zerodown_migration_phase{phase=\"idle\"} 0")) << text;
