@@ -89,6 +89,15 @@ Awaitable<bool> ClientSession::BeginTransaction() {
   co_return true;
 }
 
+void ClientSession::MoveTo(const std::string& target) {
+  target_ = target;
+  if (running_ || !pump_running_ || !server_ || server_->target() == target_) return;
+  // The pump ends on the cancelled read and hands the connection back (PumpServer).
+  stopping_pump_ = true;
+  asio::error_code ignored;
+  server_->socket().cancel(ignored);
+}
+
 void ClientSession::StartPump() {
   pump_running_ = true;
   stopping_pump_ = false;
@@ -141,6 +150,8 @@ Awaitable<void> ClientSession::PumpServer(std::shared_ptr<ClientSession> /*self*
     }
     if (stopping_pump_) break;
   }
+  // Stopped by a SWITCH while idle: the old target's connection goes back now.
+  if (server_ && server_->target() != target_ && !running_) GiveBackServer();
   pump_running_ = false;
   pump_stopped_.Notify();
 }

@@ -34,12 +34,10 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
     secret_ = secret;
   }
   const std::string& target() const { return target_; }
-  // The target this session's next transaction runs on (SWITCH).
-  void MoveTo(const std::string& target) { target_ = target; }
-  // Whether the server this session uses belongs to `target` (false when it holds none).
-  bool OnServerOf(const std::string& target) const {
-    return server_ && server_->target() == target;
-  }
+  // SWITCH: this session's next transaction runs on `target`. A session idle between
+  // transactions gives its old server connection back at once, so nothing it does not ask for
+  // (the old server going away, a notice) reaches it from the old target.
+  void MoveTo(const std::string& target);
   bool running() const { return running_; }
   bool awaiting_server() const { return tracker_.AwaitingServer(); }
 

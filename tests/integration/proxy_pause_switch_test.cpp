@@ -117,6 +117,13 @@ TEST(ProxyPauseSwitch, SwitchMovesIdleClients) {
   ASSERT_EQ(proxy.Control("pause"), 0);
   ASSERT_EQ(proxy.Control("switch --to green"), 0);
   ASSERT_EQ(proxy.Control("resume"), 0);
+  // The idle client let go of blue at the switch: blue ending every session now (as a retired
+  // server does) reaches it no more (pgbouncer#1311 leaves such clients on the old server).
+  testing::Connect(targets.blue)
+      .Exec(
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+          "WHERE datname = current_database() AND pid <> pg_backend_pid()");
+  std::this_thread::sleep_for(Ms(300));
   // The client that sat idle through the switch runs its next transaction on green, and so does
   // a new client.
   EXPECT_EQ(idle.Exec("SELECT current_database()").Text(0, 0), green_name);
@@ -126,6 +133,71 @@ TEST(ProxyPauseSwitch, SwitchMovesIdleClients) {
   ASSERT_EQ(proxy.Control("status", &status), 0);
   EXPECT_EQ(status["default"], "green");
   EXPECT_FALSE(status["paused"].get<bool>());
+}
+
+TEST(ProxyPauseSwitch, APauseNobodyEndsResumesAfterMaxHold) {
+  TwoTargets targets;
+  auto args = targets.Args();
+  args.insert(args.end(), {"--max-hold", "1s"});
+  ProxyProcess proxy(args);
+  pg::Connection client = testing::Connect(proxy.ConnInfo("app"));
+  ASSERT_EQ(proxy.Control("pause"), 0);
+  // The operator never says resume: the held statement runs once --max-hold has passed.
+  auto begun = std::chrono::steady_clock::now();
+  EXPECT_EQ(client.Exec("SELECT 1").Int(0, 0), 1);
+  auto held = std::chrono::steady_clock::now() - begun;
+  EXPECT_GE(held, Ms(800));
+  EXPECT_LT(held, Ms(3000));
+  nlohmann::json status;
+  ASSERT_EQ(proxy.Control("status", &status), 0);
+  EXPECT_FALSE(status["paused"].get<bool>());
+  EXPECT_NE(proxy.log().find("paused longer than --max-hold"), std::string::npos) << proxy.log();
+}
+
+// PAUSE and RESUME from two operators at once, in every order, while clients run transactions
+// of up to 80 ms: every command answers within a few of them (a PAUSE when the running ones end
+// or a RESUME comes, never at its 30 s timeout), and afterwards the proxy runs and nothing failed.
+TEST(ProxyPauseSwitch, RacingPausesAndResumesAllAnswer) {
+  TwoTargets targets;
+  ProxyProcess proxy(targets.Args());
+  testing::Writers writers(proxy.ConnInfo("app"), 4,
+                           [](pg::Connection& conn, int client, std::uint64_t n) {
+                             conn.Run("BEGIN");
+                             conn.Exec("INSERT INTO writes VALUES ($1, $2, 'x')",
+                                       {std::to_string(client), std::to_string(n)});
+                             conn.Run("SELECT pg_sleep(" + std::to_string((n % 5) * 0.02) + ")");
+                             conn.Run("COMMIT");
+                           });
+  auto operator_thread = [&proxy](const std::string& command) {
+    return std::async(std::launch::async, [&proxy, command] {
+      long long slowest = 0;
+      for (int i = 0; i < 40; ++i) {
+        auto begun = std::chrono::steady_clock::now();
+        proxy.Control(command);
+        slowest = std::max<long long>(
+            slowest,
+            std::chrono::duration_cast<Ms>(std::chrono::steady_clock::now() - begun).count());
+      }
+      return slowest;
+    });
+  };
+  auto pauses = operator_thread("pause --timeout 30s");
+  auto resumes = operator_thread("resume");
+  ASSERT_EQ(pauses.wait_for(std::chrono::seconds(60)), std::future_status::ready) << proxy.log();
+  ASSERT_EQ(resumes.wait_for(std::chrono::seconds(60)), std::future_status::ready) << proxy.log();
+  EXPECT_LT(pauses.get(), 2000);
+  EXPECT_LT(resumes.get(), 2000);
+  ASSERT_EQ(proxy.Control("resume"), 0);
+  nlohmann::json status;
+  ASSERT_EQ(proxy.Control("status", &status), 0);
+  EXPECT_FALSE(status["paused"].get<bool>());
+  EXPECT_EQ(status["held"].get<int>(), 0);
+  int before = writers.done.load();
+  std::this_thread::sleep_for(Ms(500));
+  EXPECT_GT(writers.done.load(), before) << "clients go on after the last resume";
+  writers.Stop();
+  EXPECT_EQ(writers.failed.load(), 0) << writers.last_error();
+  EXPECT_EQ(Rows(targets.blue), writers.done.load());
 }
 
 TEST(ProxyPauseSwitch, ConcurrentResumeNeverHangsAPause) {
