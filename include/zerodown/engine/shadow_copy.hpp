@@ -21,8 +21,8 @@
 #include <string_view>
 #include <vector>
 
-#include "zerodown/engine/backfill.hpp"
 #include "zerodown/common/progress.hpp"
+#include "zerodown/engine/backfill.hpp"
 #include "zerodown/pg/connection.hpp"
 #include "zerodown/pg/lock_retry.hpp"
 
