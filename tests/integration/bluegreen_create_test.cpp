@@ -122,13 +122,19 @@ TEST(BlueGreenCreate, CopiesSchemaAndRowsUnderWritesAndFinishLeavesNothing) {
   Connect(blue).Exec("INSERT INTO accounts (balance) VALUES (7)");
 }
 
-TEST(BlueGreenCreate, SwitchRefusesDdlMadeOnBlueAndAbortLeavesNothing) {
-  std::string blue = FreshDatabase();
-  std::string green = FreshGreenDatabase(blue);
+// Table t (id, v) on blue, the pair created and settled.
+void CreatePairOfOneTable(const std::string& blue, const std::string& green) {
   Connect(blue).Run("CREATE TABLE t (id int PRIMARY KEY, v int)");
   std::string out;
   ASSERT_EQ(RunZerodown(BlueGreen("create", blue, green), &out), 0) << out;
   WaitReady(blue, green);
+}
+
+TEST(BlueGreenCreate, SwitchRefusesDdlMadeOnBlueAndAbortLeavesNothing) {
+  std::string blue = FreshDatabase();
+  std::string green = FreshGreenDatabase(blue);
+  ASSERT_NO_FATAL_FAILURE(CreatePairOfOneTable(blue, green));
+  std::string out;
   Connect(blue).Run("ALTER TABLE t ADD COLUMN w int");
   EXPECT_EQ(RunZerodown(BlueGreen("switch", blue, green), &out), ExitCode(ErrorKind::kConflict))
       << out;
@@ -144,10 +150,8 @@ TEST(BlueGreenCreate, SwitchRefusesDdlMadeOnBlueAndAbortLeavesNothing) {
 TEST(BlueGreenCreate, SwitchWaitsOutALongTransactionOrRefusesWithoutWaiting) {
   std::string blue = FreshDatabase();
   std::string green = FreshGreenDatabase(blue);
-  Connect(blue).Run("CREATE TABLE t (id int PRIMARY KEY, v int)");
+  ASSERT_NO_FATAL_FAILURE(CreatePairOfOneTable(blue, green));
   std::string out;
-  ASSERT_EQ(RunZerodown(BlueGreen("create", blue, green), &out), 0) << out;
-  WaitReady(blue, green);
   pg::Connection open = Connect(blue);
   open.Run("BEGIN; INSERT INTO t VALUES (1, 1)");
   std::this_thread::sleep_for(1500ms);
