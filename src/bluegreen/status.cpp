@@ -32,8 +32,8 @@ std::optional<double> HeartbeatTrip(pg::Connection& sender, pg::Connection& rece
   }
 }
 
-Guardrail Check(std::string name, bool ok, std::string detail) {
-  return {std::move(name), ok, std::move(detail)};
+Guardrail Check(std::string name, bool ok, std::string detail, bool transient = false) {
+  return {std::move(name), ok, std::move(detail), transient};
 }
 
 void AddGuardrails(Pair& pair, const PairState& state, const StatusOptions& options,
@@ -66,7 +66,8 @@ void AddGuardrails(Pair& pair, const PairState& state, const StatusOptions& opti
             fmt::format("{} s and {} bytes (limits {} s, {} bytes)",
                         report.lag_seconds ? fmt::format("{:.3f}", *report.lag_seconds) : "unknown",
                         report.lag_bytes ? std::to_string(*report.lag_bytes) : "unknown",
-                        options.max_lag_seconds, options.max_lag_bytes)));
+                        options.max_lag_seconds, options.max_lag_bytes),
+            /*transient=*/true));
   auto long_transactions = LongTransactions(pair.Of(sender), options.max_transaction_age);
   std::string open = "none";
   if (!long_transactions.empty()) {
@@ -74,7 +75,7 @@ void AddGuardrails(Pair& pair, const PairState& state, const StatusOptions& opti
                        options.max_transaction_age.count(), SideName(sender));
     for (const auto& t : long_transactions) open += t + "; ";
   }
-  g.push_back(Check("long transaction", long_transactions.empty(), open));
+  g.push_back(Check("long transaction", long_transactions.empty(), open, /*transient=*/true));
   std::string now = Fingerprint(pair.Of(sender));
   g.push_back(Check("schema", now == state.fingerprint,
                     now == state.fingerprint

@@ -22,9 +22,6 @@ void LimitStatements(Pair& pair, std::chrono::milliseconds timeout) {
   }
 }
 
-// Guardrails that clear by themselves while replication runs; the others need the user.
-bool Transient(const Guardrail& g) { return g.name == "lag" || g.name == "long transaction"; }
-
 std::string Failed(const StatusReport& inspected) {
   std::string failed;
   for (const auto& g : inspected.guardrails) {
@@ -53,7 +50,7 @@ Status CheckGuardrails(Pair& pair, const SwitchOptions& options, Side from, Swit
       return Status::Ok();
     }
     bool transient = std::all_of(inspected->guardrails.begin(), inspected->guardrails.end(),
-                                 [](const Guardrail& g) { return g.ok || Transient(g); });
+                                 [](const Guardrail& g) { return g.ok || g.transient; });
     auto now = std::chrono::steady_clock::now();
     if (!transient || now >= deadline) {
       return Error(ErrorKind::kConflict,

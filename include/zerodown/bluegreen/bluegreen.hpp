@@ -79,6 +79,8 @@ struct Guardrail {
   std::string name;  // "lag", "long transaction", "schema", "subscription", "initial copy"
   bool ok = false;
   std::string detail;  // what was measured, and the fix when not ok
+  // Clears by itself on a healthy pair (lag, a long transaction): a switch waits for it.
+  bool transient = false;
 };
 
 // The zerodown migration `bluegreen start` ran on green, as the pair's state records it.
