@@ -90,4 +90,4 @@ sq_findings=$(grep -cE ':[0-9]+:[0-9]+: (warning|error)' "$work/squawk.out" || t
 
 printf 'zerodown lint: %8.1f ms median wall, %8.1f ms CPU  (%s findings)\n' "$zd" "$zd_cpu" "$zd_findings"
 printf 'squawk:        %8.1f ms median wall, %8.1f ms CPU  (%s findings)\n' "$sq" "$sq_cpu" "$sq_findings"
-awk -v z="$zd_cpu" -v s="$sq_cpu" 'BEGIN { printf "ratio squawk/zerodown (CPU): %.2fx (%s)\n", s / z, (z < s ? "zerodown is faster" : "squawk is faster") }'
+awk -v z="$zd_cpu" -v s="$sq_cpu" 'BEGIN { printf "ratio squawk/zerodown (CPU): %.2fx (%s)\n", s / z, (s / z > 1.05 ? "zerodown is faster" : (s / z < 0.95 ? "squawk is faster" : "within 5%: as fast")) }'
