@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cctype>
 #include <optional>
+#include <utility>
+#include <variant>
 
 namespace zerodown::bluegreen {
 namespace {
@@ -18,44 +20,30 @@ constexpr std::string_view kAfterFinish =
     "Run it on green after the switch and `zerodown bluegreen finish` (green then serves alone), "
     "with `zerodown start --postgres-url GREEN`.";
 
-// Why `operation` may not run on green while blue replicates into it; nullopt when it may.
-std::optional<Refusal> StartRefusal(const model::Operation& operation) {
-  using namespace model;
-  if (const auto* constraint = std::get_if<CreateConstraint>(&operation);
-      constraint && constraint->type == ConstraintType::kPrimaryKey) {
-    return Refusal{
+Refusal AfterFinish(std::string why) { return Refusal{std::move(why), std::string(kAfterFinish)}; }
+
+// Why each kind of operation may not run on green while blue replicates into it; nullopt for
+// the changes logical replication tolerates on the subscriber.
+struct RefusalOf {
+  std::optional<Refusal> operator()(const model::CreateConstraint& constraint) const {
+    if (constraint.type != model::ConstraintType::kPrimaryKey) return std::nullopt;
+    return AfterFinish(
         "a new primary key changes the replica identity, which is how the subscription finds "
-        "the row an UPDATE or DELETE from blue changes",
-        std::string(kAfterFinish)};
+        "the row an UPDATE or DELETE from blue changes");
   }
-  if (std::holds_alternative<AddColumn>(operation) ||
-      std::holds_alternative<AlterColumn>(operation) ||
-      std::holds_alternative<CreateIndex>(operation) ||
-      std::holds_alternative<CreateConstraint>(operation)) {
-    return std::nullopt;
-  }
-  if (std::holds_alternative<DropColumn>(operation) ||
-      std::holds_alternative<RenameColumn>(operation)) {
-    return Refusal{
-        "blue keeps writing the column under its name, and logical replication matches columns "
-        "by name: once green drops or renames it, the subscription stops at blue's next write "
-        "to the table (a column missing on the subscriber)",
-        std::string(kAfterFinish)};
-  }
-  if (std::holds_alternative<DropTable>(operation) ||
-      std::holds_alternative<RenameTable>(operation)) {
-    return Refusal{
-        "the table is published by blue under its name; once green drops or renames it, the "
-        "subscription stops at blue's next write to it",
-        std::string(kAfterFinish)};
-  }
-  if (std::holds_alternative<SetReplicaIdentity>(operation)) {
-    return Refusal{
+  std::optional<Refusal> operator()(const model::AddColumn&) const { return std::nullopt; }
+  std::optional<Refusal> operator()(const model::AlterColumn&) const { return std::nullopt; }
+  std::optional<Refusal> operator()(const model::CreateIndex&) const { return std::nullopt; }
+  std::optional<Refusal> operator()(const model::DropColumn&) const { return ColumnGone(); }
+  std::optional<Refusal> operator()(const model::RenameColumn&) const { return ColumnGone(); }
+  std::optional<Refusal> operator()(const model::DropTable&) const { return TableGone(); }
+  std::optional<Refusal> operator()(const model::RenameTable&) const { return TableGone(); }
+  std::optional<Refusal> operator()(const model::SetReplicaIdentity&) const {
+    return AfterFinish(
         "the replica identity is how the subscription finds the row an UPDATE or DELETE from "
-        "blue changes; it must stay as blue has it while the pair exists",
-        std::string(kAfterFinish)};
+        "blue changes; it must stay as blue has it while the pair exists");
   }
-  if (std::holds_alternative<RebuildTable>(operation)) {
+  std::optional<Refusal> operator()(const model::RebuildTable&) const {
     return Refusal{
         "a rebuild copies the table into a new heap and swaps it in (the shadow strategy): the "
         "subscription's rows applied during the copy would land in the old heap, and the swap "
@@ -63,22 +51,40 @@ std::optional<Refusal> StartRefusal(const model::Operation& operation) {
         "Leave the rebuild out; blue-green needs none, since green was filled by a fresh copy. " +
             std::string(kAfterFinish)};
   }
-  if (std::holds_alternative<CreateTable>(operation)) {
+  std::optional<Refusal> operator()(const model::CreateTable&) const {
     return Refusal{
         "a table only green has is not in the pair's publications: rows written to it after a "
         "switch would not travel back, and `switch --back` would lose them",
         "Create the table on blue before `zerodown bluegreen create`, or after `finish`."};
   }
-  if (std::holds_alternative<RawSql>(operation)) {
+  std::optional<Refusal> operator()(const model::RawSql&) const {
     return Refusal{"zerodown cannot tell what raw SQL does to the replicated tables",
                    "Express the change as operations (add_column, alter_column, create_index, "
                    "create_constraint). " +
                        std::string(kAfterFinish)};
   }
-  return Refusal{
-      "bluegreen start runs only the changes logical replication tolerates on the subscriber: "
-      "add_column, alter_column, create_index and create_constraint",
-      std::string(kAfterFinish)};
+  template <typename Other>
+  std::optional<Refusal> operator()(const Other&) const {
+    return AfterFinish(
+        "bluegreen start runs only the changes logical replication tolerates on the subscriber: "
+        "add_column, alter_column, create_index and create_constraint");
+  }
+
+  static Refusal ColumnGone() {
+    return AfterFinish(
+        "blue keeps writing the column under its name, and logical replication matches columns "
+        "by name: once green drops or renames it, the subscription stops at blue's next write "
+        "to the table (a column missing on the subscriber)");
+  }
+  static Refusal TableGone() {
+    return AfterFinish(
+        "the table is published by blue under its name; once green drops or renames it, the "
+        "subscription stops at blue's next write to it");
+  }
+};
+
+std::optional<Refusal> StartRefusal(const model::Operation& operation) {
+  return std::visit(RefusalOf{}, operation);
 }
 
 std::string Normalized(std::string_view text) {

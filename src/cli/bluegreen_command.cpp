@@ -208,6 +208,82 @@ void AddSwitchFlags(CLI::App* cmd, BlueGreenFlags& flags) {
       ->capture_default_str();
 }
 
+void AddCreate(CLI::App* bg, const GlobalOptions& global,
+               const std::shared_ptr<BlueGreenFlags>& flags) {
+  auto* create = bg->add_subcommand(
+      "create", "copy blue's schema to the empty green and start replicating into it");
+  AddPairFlags(create, *flags);
+  create->callback([&global, flags] {
+    bluegreen::Pair pair = OpenPair(global, *flags);
+    auto report = bluegreen::Create(pair, {}, Printer(global)).ValueOrThrow();
+    if (global.json) {
+      std::cout
+          << nlohmann::json{{"tables", report.tables}, {"fingerprint", report.fingerprint}}.dump()
+          << "\n";
+    } else {
+      std::cout << fmt::format("replicating {} tables from blue to green\n", report.tables.size());
+    }
+  });
+}
+
+// `start` and `complete`: the engine's commands, run on green only.
+void AddOnGreen(CLI::App* bg, const GlobalOptions& global,
+                const std::shared_ptr<BlueGreenFlags>& flags) {
+  auto* start = bg->add_subcommand(
+      "start",
+      "run a migration's start on green only, while blue serves and replicates into it "
+      "(add column, change a column's type, add an index or constraint)");
+  start->add_option("migration", flags->migration, "migration file, as `zerodown start`")
+      ->required()
+      ->check(CLI::ExistingFile);
+  AddPairFlags(start, *flags);
+  AddEngineFlags(start, flags->engine);
+  start->callback([&global, flags] { RunOnGreen(global, *flags, /*start=*/true); });
+
+  auto* complete = bg->add_subcommand(
+      "complete", "complete on green the migration `bluegreen start` ran there, blue serving");
+  complete->add_option("migration", flags->migration, "the migration's name (or its file)")
+      ->required();
+  AddPairFlags(complete, *flags);
+  AddEngineFlags(complete, flags->engine);
+  complete->callback([&global, flags] { RunOnGreen(global, *flags, /*start=*/false); });
+}
+
+void AddStatusAndSwitch(CLI::App* bg, const GlobalOptions& global,
+                        const std::shared_ptr<BlueGreenFlags>& flags) {
+  auto* status = bg->add_subcommand(
+      "status", "lag, initial-copy progress and the guardrails of a switch (writes a heartbeat)");
+  AddPairFlags(status, *flags);
+  status->add_flag("--watch", flags->watch,
+                   "refresh every second, writing a heartbeat twice a second");
+  status->add_option("--max-lag", flags->max_lag_s, "lag guardrail in seconds")
+      ->capture_default_str();
+  status->callback([&global, flags] { RunStatus(global, *flags); });
+
+  auto* sw = bg->add_subcommand(
+      "switch", "move the application to green (or back to blue with --back), losing no write");
+  AddPairFlags(sw, *flags);
+  AddSwitchFlags(sw, *flags);
+  sw->callback([&global, flags] { RunSwitch(global, *flags); });
+}
+
+// `finish` and `abort`: the pair's replication dropped, on either side of a switch.
+void AddEnds(CLI::App* bg, const GlobalOptions& global,
+             const std::shared_ptr<BlueGreenFlags>& flags) {
+  for (bool abort : {false, true}) {
+    auto* end = bg->add_subcommand(
+        abort ? "abort" : "finish",
+        abort ? "while blue serves: drop all replication of the pair and blue's fence"
+              : "drop all replication of the pair; the side not serving stays fenced");
+    AddPairFlags(end, *flags);
+    end->callback([&global, flags, abort] {
+      bluegreen::Pair pair = OpenPair(global, *flags);
+      bluegreen::Finish(pair, abort, Printer(global)).ThrowIfError();
+      if (global.json) std::cout << nlohmann::json{{"done", true}}.dump() << "\n";
+    });
+  }
+}
+
 const CommandRegistration kRegistration{
     90, [](CLI::App& app, GlobalOptions& global) {
       auto flags = std::make_shared<BlueGreenFlags>();
@@ -220,71 +296,10 @@ const CommandRegistration kRegistration{
           "  zerodown bluegreen status --green postgres://db2/shop\n"
           "  zerodown bluegreen switch --green … --pause-command … --switch-command …");
       bg->require_subcommand(1);
-
-      auto* create = bg->add_subcommand(
-          "create", "copy blue's schema to the empty green and start replicating into it");
-      AddPairFlags(create, *flags);
-      create->callback([&global, flags] {
-        bluegreen::Pair pair = OpenPair(global, *flags);
-        auto report = bluegreen::Create(pair, {}, Printer(global)).ValueOrThrow();
-        if (global.json) {
-          std::cout << nlohmann::json{{"tables", report.tables},
-                                      {"fingerprint", report.fingerprint}}
-                           .dump()
-                    << "\n";
-        } else {
-          std::cout << fmt::format("replicating {} tables from blue to green\n",
-                                   report.tables.size());
-        }
-      });
-
-      auto* start = bg->add_subcommand(
-          "start",
-          "run a migration's start on green only, while blue serves and replicates into it "
-          "(add column, change a column's type, add an index or constraint)");
-      start->add_option("migration", flags->migration, "migration file, as `zerodown start`")
-          ->required()
-          ->check(CLI::ExistingFile);
-      AddPairFlags(start, *flags);
-      AddEngineFlags(start, flags->engine);
-      start->callback([&global, flags] { RunOnGreen(global, *flags, /*start=*/true); });
-
-      auto* complete = bg->add_subcommand(
-          "complete", "complete on green the migration `bluegreen start` ran there, blue serving");
-      complete->add_option("migration", flags->migration, "the migration's name (or its file)")
-          ->required();
-      AddPairFlags(complete, *flags);
-      AddEngineFlags(complete, flags->engine);
-      complete->callback([&global, flags] { RunOnGreen(global, *flags, /*start=*/false); });
-
-      auto* status = bg->add_subcommand(
-          "status",
-          "lag, initial-copy progress and the guardrails of a switch (writes a heartbeat)");
-      AddPairFlags(status, *flags);
-      status->add_flag("--watch", flags->watch,
-                       "refresh every second, writing a heartbeat twice a second");
-      status->add_option("--max-lag", flags->max_lag_s, "lag guardrail in seconds")
-          ->capture_default_str();
-      status->callback([&global, flags] { RunStatus(global, *flags); });
-
-      auto* sw = bg->add_subcommand(
-          "switch", "move the application to green (or back to blue with --back), losing no write");
-      AddPairFlags(sw, *flags);
-      AddSwitchFlags(sw, *flags);
-      sw->callback([&global, flags] { RunSwitch(global, *flags); });
-
-      for (bool abort : {false, true}) {
-        auto* end = bg->add_subcommand(
-            abort ? "abort" : "finish",
-            abort ? "while blue serves: drop all replication of the pair and blue's fence"
-                  : "drop all replication of the pair; the side not serving stays fenced");
-        AddPairFlags(end, *flags);
-        end->callback([&global, flags, abort] {
-          bluegreen::Pair pair = OpenPair(global, *flags);
-          bluegreen::Finish(pair, abort, Printer(global)).ThrowIfError();
-          if (global.json) std::cout << nlohmann::json{{"done", true}}.dump() << "\n";
-        });
-      }
+      AddCreate(bg, global, flags);
+      AddOnGreen(bg, global, flags);
+      AddStatusAndSwitch(bg, global, flags);
+      AddEnds(bg, global, flags);
     }};
 
 }  // namespace

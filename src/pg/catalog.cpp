@@ -229,4 +229,21 @@ std::vector<std::string> SequencesOwnedByColumn(Connection& conn, const std::str
   return names;
 }
 
+std::vector<std::string> ViewsOverViews(Connection& conn, const std::string& regclass) {
+  Rows rows = conn.Exec(
+      "SELECT DISTINCT outer_view.oid::regclass::text FROM pg_depend d "
+      "JOIN pg_rewrite r ON r.oid = d.objid "
+      "JOIN pg_class v ON v.oid = r.ev_class AND v.relkind = 'v' "
+      "JOIN pg_depend d2 ON d2.classid = 'pg_rewrite'::regclass "
+      "AND d2.refclassid = 'pg_class'::regclass AND d2.refobjid = v.oid "
+      "JOIN pg_rewrite r2 ON r2.oid = d2.objid "
+      "JOIN pg_class outer_view ON outer_view.oid = r2.ev_class AND outer_view.oid <> v.oid "
+      "WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass "
+      "AND d.refobjid = $1::regclass AND v.oid <> $1::regclass",
+      {regclass});
+  std::vector<std::string> names;
+  for (int r = 0; r < rows.size(); ++r) names.push_back(rows.Text(r, 0));
+  return names;
+}
+
 }  // namespace zerodown::pg

@@ -105,5 +105,9 @@ std::optional<std::string> ColumnComment(Connection& conn, const std::string& re
 // COLUMN drops them with it.
 std::vector<std::string> SequencesOwnedByColumn(Connection& conn, const std::string& regclass,
                                                 const std::string& column);
+// The views that read a view over relation `regclass` (quoted, qualified), as regclass text: a
+// column of the inner view that changes type needs DROP VIEW, which PostgreSQL refuses while
+// another view reads it.
+std::vector<std::string> ViewsOverViews(Connection& conn, const std::string& regclass);
 
 }  // namespace zerodown::pg

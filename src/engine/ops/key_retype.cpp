@@ -12,23 +12,6 @@ Error Refused(std::string message, std::string fix) {
       .WithWhere("field type");
 }
 
-// Views that read a view over `table`: a retyped column changes the inner view's column type,
-// which needs DROP VIEW, and PostgreSQL refuses to drop a view another view reads.
-std::vector<std::string> ViewsOverViews(pg::Connection& conn, const std::string& qualified) {
-  pg::Rows rows = conn.Exec(
-      "SELECT DISTINCT outer_view.oid::regclass::text FROM pg_depend d JOIN pg_rewrite r ON r.oid "
-      "= d.objid JOIN pg_class v ON v.oid = r.ev_class AND v.relkind = 'v' JOIN pg_depend d2 ON "
-      "d2.classid = 'pg_rewrite'::regclass AND d2.refclassid = 'pg_class'::regclass AND "
-      "d2.refobjid = v.oid JOIN pg_rewrite r2 ON r2.oid = d2.objid JOIN pg_class outer_view ON "
-      "outer_view.oid = r2.ev_class AND outer_view.oid <> v.oid WHERE d.classid = "
-      "'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass AND d.refobjid = "
-      "$1::regclass AND v.oid <> $1::regclass",
-      {qualified});
-  std::vector<std::string> out;
-  for (int r = 0; r < rows.size(); ++r) out.push_back(rows.Text(r, 0));
-  return out;
-}
-
 }  // namespace
 
 Status KeyRetype::Validate(PlanContext& context, const std::string& table,
@@ -111,7 +94,7 @@ Status KeyRetype::CheckKeepsValues(PlanContext& context, const VirtualTable& t) 
 Status KeyRetype::CheckCopyable(PlanContext& context, const VirtualTable& t) const {
   pg::Connection& conn = context.conn();
   std::vector<std::string> blockers = ShadowCopyBlockers(conn, context.schema(), t.physical);
-  for (const auto& view : ViewsOverViews(conn, context.Qualified(t))) {
+  for (const auto& view : pg::ViewsOverViews(conn, context.Qualified(t))) {
     blockers.push_back(fmt::format("view {} reads a view of it", view));
   }
   if (blockers.empty()) return {};
