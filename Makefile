@@ -4,7 +4,7 @@ PRESET ?= release
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
-.PHONY: all bootstrap configure build demo test test-asan bench bench-w1 bench-sweep bench-cpu lint-bench format clean
+.PHONY: all bootstrap configure build demo test test-asan bench bench-w1 bench-sweep bench-cpu bench-proxy lint-bench format clean
 
 all: build
 
@@ -44,6 +44,13 @@ bench-sweep: configure
 bench-cpu: configure
 	@cmake --build --preset $(PRESET) -j $(JOBS) --target zerodown
 	@bench/cpu_work.sh $(CPU_ARGS)
+
+# The same pgbench runs direct, through PgBouncer (installed on demand) and through zerodown proxy,
+# both in transaction pooling; docs/bench.md, "Proxy", says how to read the table.
+bench-proxy: export ZERODOWN_BOOTSTRAP_BENCH := 1
+bench-proxy: configure
+	@cmake --build --preset $(PRESET) -j $(JOBS) --target zerodown
+	@bench/proxy.sh $(PROXY_ARGS)
 
 # Lints 10,000 statements with zerodown and with squawk (installed on demand) and prints both times.
 lint-bench: export ZERODOWN_BOOTSTRAP_BENCH := 1

@@ -11,10 +11,12 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev gnuplot-nox libmurmurhash-dev
 )
 
-# Opt-in (ZERODOWN_BOOTSTRAP_BENCH=1, set by `make lint-bench`): squawk, the linter that
-# bench/lint compares zerodown with, from npm (the squawk-cli package ships its binary).
-if [ "${ZERODOWN_BOOTSTRAP_BENCH:-0}" = 1 ] && ! command -v npm > /dev/null; then
-  packages+=(nodejs npm)
+# Opt-in (ZERODOWN_BOOTSTRAP_BENCH=1, set by `make lint-bench` and `make bench-proxy`): squawk,
+# the linter that bench/lint compares zerodown with, from npm (the squawk-cli package ships its
+# binary), and PgBouncer, the pooler bench/proxy.sh compares zerodown proxy with.
+if [ "${ZERODOWN_BOOTSTRAP_BENCH:-0}" = 1 ]; then
+  packages+=(pgbouncer)
+  if ! command -v npm > /dev/null; then packages+=(nodejs npm); fi
 fi
 install_bench_tools() {
   if [ "${ZERODOWN_BOOTSTRAP_BENCH:-0}" = 1 ] && ! command -v squawk > /dev/null; then
