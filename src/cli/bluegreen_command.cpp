@@ -7,10 +7,12 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "cli/support.hpp"
 #include "zerodown/bluegreen/bluegreen.hpp"
+#include "zerodown/monitor/pair_metrics.hpp"
 
 namespace zerodown::cli {
 namespace {
@@ -25,7 +27,8 @@ struct BlueGreenFlags {
   double guardrail_wait_s = 30;
   int max_transaction_age_s = 5;
   bool watch = false;
-  std::string migration;  // start: the file; complete: the name (or the file)
+  std::string metrics_addr;  // status: serve the pair's gauges while --watch runs
+  std::string migration;     // start: the file; complete: the name (or the file)
   EngineFlags engine;
 };
 
@@ -94,11 +97,32 @@ void AddPairFlags(CLI::App* cmd, BlueGreenFlags& flags) {
                   "how blue's server reaches green (default: as zerodown reached it)");
 }
 
+monitor::PairSample Sample(const bluegreen::StatusReport& r) {
+  monitor::PairSample sample;
+  sample.green_serves = r.serving == bluegreen::Side::kGreen;
+  sample.switching = r.phase == "switching";
+  sample.lag_bytes = r.lag_bytes;
+  sample.lag_seconds = r.lag_seconds;
+  sample.tables_total = r.tables_total;
+  sample.tables_ready = r.tables_ready;
+  for (const auto& g : r.guardrails) sample.guardrails.push_back({g.name, g.ok});
+  return sample;
+}
+
 void RunStatus(const GlobalOptions& global, BlueGreenFlags& flags) {
   bluegreen::Pair pair = OpenPair(global, flags);
   flags.switching.guardrails.max_lag_seconds = flags.max_lag_s;
+  std::optional<monitor::PairMetrics> metrics;
+  if (!flags.metrics_addr.empty()) {
+    metrics.emplace();
+    metrics->Serve(flags.metrics_addr).ThrowIfError();
+    std::string host = flags.metrics_addr.substr(0, flags.metrics_addr.rfind(':'));
+    std::cerr << fmt::format("serving the pair's metrics at http://{}:{}/metrics\n", host,
+                             metrics->port());
+  }
   for (;;) {
     auto report = bluegreen::Inspect(pair, flags.switching.guardrails).ValueOrThrow();
+    if (metrics) metrics->Set(Sample(report));
     if (global.json) {
       std::cout << StatusJson(report).dump() << "\n" << std::flush;
     } else {
@@ -258,6 +282,9 @@ void AddStatusAndSwitch(CLI::App* bg, const GlobalOptions& global,
                    "refresh every second, writing a heartbeat twice a second");
   status->add_option("--max-lag", flags->max_lag_s, "lag guardrail in seconds")
       ->capture_default_str();
+  status->add_option("--metrics-addr", flags->metrics_addr,
+                     "with --watch: serve the pair's Prometheus metrics on host:port "
+                     "(zerodown_bluegreen_*, docs/bluegreen.md)");
   status->callback([&global, flags] { RunStatus(global, *flags); });
 
   auto* sw = bg->add_subcommand(

@@ -1,10 +1,6 @@
 #include "zerodown/monitor/metrics.hpp"
 
 #include <fmt/format.h>
-#include <prometheus/exposer.h>
-#include <prometheus/text_serializer.h>
-
-#include <exception>
 
 namespace zerodown::monitor {
 
@@ -44,8 +40,8 @@ MetricsPhase MetricsPhaseOf(PlanPhase phase) {
   return MetricsPhase::kStart;
 }
 
-Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
-  auto& r = *registry_;
+Metrics::Metrics() {
+  auto& r = endpoint_.registry();
   phase_ = &prometheus::BuildGauge()
                 .Name("zerodown_migration_phase")
                 .Help("1 for the phase the migration is in (start, complete, rollback), 0 else")
@@ -102,29 +98,11 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
 
 Metrics::~Metrics() = default;
 
-Status Metrics::Serve(const std::string& address) {
-  try {
-    // One worker thread: a scrape every few seconds needs no more.
-    exposer_ = std::make_unique<prometheus::Exposer>(address, 1);
-  } catch (const std::exception& e) {
-    return Error(ErrorKind::kUsage,
-                 fmt::format("cannot serve metrics on \"{}\": {}", address, e.what()),
-                 "Give --metrics-addr as host:port with a free port, e.g. 127.0.0.1:9187.");
-  }
-  exposer_->RegisterCollectable(registry_);
-  return Status::Ok();
-}
+Status Metrics::Serve(const std::string& address) { return endpoint_.Serve(address); }
 
-int Metrics::port() const {
-  if (!exposer_) return 0;
-  auto ports = exposer_->GetListeningPorts();
-  return ports.empty() ? 0 : ports.front();
-}
+int Metrics::port() const { return endpoint_.port(); }
 
-std::string Metrics::Render() const {
-  prometheus::TextSerializer serializer;
-  return serializer.Serialize(registry_->Collect());
-}
+std::string Metrics::Render() const { return endpoint_.Render(); }
 
 void Metrics::SetPhase(MetricsPhase phase) {
   std::lock_guard lock(mutex_);

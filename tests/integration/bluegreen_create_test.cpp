@@ -10,6 +10,8 @@
 
 #include "support/database.hpp"
 #include "support/green_cluster.hpp"
+#include "support/http.hpp"
+#include "support/proxy.hpp"
 #include "support/writers.hpp"
 
 namespace zerodown::testing {
@@ -145,6 +147,44 @@ TEST(BlueGreenCreate, SwitchRefusesDdlMadeOnBlueAndAbortLeavesNothing) {
   EXPECT_EQ(ReplicationLeftovers(blue), 0);
   EXPECT_EQ(ReplicationLeftovers(green), 0);
   EXPECT_EQ(Count(blue, "SELECT count(*) FROM pg_proc WHERE proname = 'bluegreen_fence'"), 0);
+}
+
+// Polls the scrape of `port` until it holds `line`; returns the last scrape.
+std::string ScrapeUntil(int port, const std::string& line) {
+  std::string body;
+  for (int i = 0; i < 100 && body.find(line) == std::string::npos; ++i) {
+    std::this_thread::sleep_for(200ms);
+    body = HttpGet(port, "/metrics");
+  }
+  return body;
+}
+
+TEST(BlueGreenCreate, StatusWatchServesThePairsMetrics) {
+  std::string blue = FreshDatabase();
+  std::string green = FreshGreenDatabase(blue);
+  ASSERT_NO_FATAL_FAILURE(CreatePairOfOneTable(blue, green));
+  int port = FreePort();
+  auto watch = load::ChildProcess::Start(
+                   {ZERODOWN_BINARY, "--postgres-url", blue, "bluegreen", "status", "--green",
+                    green, "--watch", "--metrics-addr", "127.0.0.1:" + std::to_string(port)},
+                   {}, nullptr, nullptr)
+                   .ValueOrThrow();
+  std::string body = ScrapeUntil(port, "zerodown_bluegreen_tables_ready 2");
+  for (const char* line :
+       {"zerodown_bluegreen_tables_ready 2", "zerodown_bluegreen_tables 2",
+        "zerodown_bluegreen_serving{side=\"blue\"} 1", "zerodown_bluegreen_switching 0",
+        "zerodown_bluegreen_guardrail_ok{guardrail=\"schema\"} 1"}) {
+    EXPECT_NE(body.find(line), std::string::npos) << line << "\n" << body;
+  }
+  EXPECT_NE(body.find("zerodown_bluegreen_lag_seconds 0"), std::string::npos) << body;
+  // The gauges follow the pair: DDL on blue turns the schema guardrail off at the next look.
+  Connect(blue).Run("ALTER TABLE t ADD COLUMN w int");
+  body = ScrapeUntil(port, "zerodown_bluegreen_guardrail_ok{guardrail=\"schema\"} 0");
+  EXPECT_NE(body.find("zerodown_bluegreen_guardrail_ok{guardrail=\"schema\"} 0"), std::string::npos)
+      << body;
+  watch.reset();
+  std::string out;
+  ASSERT_EQ(RunZerodown(BlueGreen("abort", blue, green), &out), 0) << out;
 }
 
 TEST(BlueGreenCreate, SwitchWaitsOutALongTransactionOrRefusesWithoutWaiting) {

@@ -1,40 +1,17 @@
 // The Prometheus endpoint on a real backfill: scraped over HTTP on 127.0.0.1 (plain sockets,
 // loopback only), it shows the phase, the rows done and total, the chunk histogram and the
 // lock-retry counter, in the Prometheus text format.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "support/database.hpp"
+#include "support/http.hpp"
 #include "zerodown/engine/backfill.hpp"
 #include "zerodown/monitor/metrics.hpp"
 
 namespace zerodown::monitor {
 namespace {
 
-// GET `path` from 127.0.0.1:`port`; the whole response, headers included.
-std::string HttpGet(int port, const std::string& path) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return {};
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string response;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    std::string request =
-        "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-    if (write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size())) {
-      char buffer[4096];
-      ssize_t n;
-      while ((n = read(fd, buffer, sizeof buffer)) > 0) response.append(buffer, n);
-    }
-  }
-  close(fd);
-  return response;
-}
+using testing::HttpGet;
 
 TEST(MonitorMetrics, ScrapedOverHttpDuringABackfill) {
   std::string db = testing::FreshDatabase();

@@ -22,12 +22,9 @@
 
 #include "zerodown/common/error.hpp"
 #include "zerodown/common/progress.hpp"
+#include "zerodown/monitor/endpoint.hpp"
 #include "zerodown/monitor/health.hpp"
 #include "zerodown/monitor/throttler.hpp"
-
-namespace prometheus {
-class Exposer;
-}
 
 namespace zerodown::monitor {
 
@@ -70,11 +67,10 @@ class Metrics {
   void IncErrors(std::string_view kind);
   void SetHealthState(std::string_view check, HealthState state);
 
-  std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
+  std::shared_ptr<prometheus::Registry> registry() const { return endpoint_.shared_registry(); }
 
  private:
-  std::shared_ptr<prometheus::Registry> registry_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  MetricsEndpoint endpoint_;
   std::mutex mutex_;  // serialises multi-metric updates (the phase gauges)
   prometheus::Family<prometheus::Gauge>* phase_;
   prometheus::Family<prometheus::Gauge>* rows_done_;
