@@ -67,6 +67,12 @@ std::string StatusText(const nlohmann::json& s) {
                        t["name"].get<std::string>(), t["clients"].get<int>(),
                        t["server_connections"].get<int>(), t["idle_server_connections"].get<int>());
   }
+  if (s.contains("route")) {
+    const auto& r = s["route"];
+    out += fmt::format("  route flag {}: {}; {} transaction(s) ran on the version, {} not\n",
+                       r["flag"].get<std::string>(), r["state"].get<std::string>(),
+                       r["to_version"].get<long long>(), r["not_to_version"].get<long long>());
+  }
   out.pop_back();
   return out;
 }
@@ -138,13 +144,17 @@ const CommandRegistration kProxy{
           "proxy",
           "A PostgreSQL proxy applications connect to instead of the server: pools server "
           "connections per target and pauses, switches and resumes traffic live "
-          "(docs/proxy.md).\n\nExamples:\n"
+          "(docs/proxy.md). With --route-flag it rolls a schema version out by user: each "
+          "transaction runs on the version the flag gives its user.\n\nExamples:\n"
           "  zerodown proxy --listen 127.0.0.1:6432 --admin 127.0.0.1:6433 \\\n"
           "      --target blue=postgresql://app@db1/shop --target green=postgresql://app@db2/shop "
           "--default blue\n"
           "  zerodown proxy pause --admin 127.0.0.1:6433\n"
           "  zerodown proxy switch --to green --admin 127.0.0.1:6433\n"
-          "  zerodown proxy resume --admin 127.0.0.1:6433");
+          "  zerodown proxy resume --admin 127.0.0.1:6433\n"
+          "  zerodown flag set new_balance --rollout 10% --version public_004_balance\n"
+          "  zerodown proxy --target shop=postgresql://app@db1/shop --route-flag new_balance\n"
+          "  psql 'host=127.0.0.1 port=6432 dbname=shop options=-czerodown.user_id=42'");
       cmd->add_option("--listen", flags->options.listen, "host:port for clients")
           ->capture_default_str();
       cmd->add_option("--target", flags->targets,
@@ -169,6 +179,13 @@ const CommandRegistration kProxy{
       cmd->add_option("--server-wait-timeout", flags->server_wait_timeout,
                       "longest wait of a client for a connection of a full pool")
           ->capture_default_str();
+      cmd->add_option(
+          "--route-flag", flags->options.route_flag,
+          "a feature flag with a version (`zerodown flag set NAME --rollout 10% --version "
+          "SCHEMA`): each transaction of a user in its rollout runs with search_path = that "
+          "version schema, the others' with their own. Clients give their user id with "
+          "options=-c zerodown.user_id=ID or SET zerodown.user_id; changes to the flag apply "
+          "within a second. Read from the --default target's database");
       AddControls(cmd, global);
       cmd->callback([cmd, flags] {
         if (!cmd->get_subcommands().empty()) return;  // a control command ran

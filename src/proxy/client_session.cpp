@@ -48,7 +48,10 @@ Awaitable<void> ClientSession::Relay() {
       forward += message.bytes.size();
     }
     if (forward > 0) {
+      // Before the transaction begins, so a user id SET in the same Query already routes it.
+      FollowSettings(messages);
       if (!running_ && !co_await BeginTransaction()) co_return;
+      ForgetOnServer();
       for (const auto& message : messages) {
         if (message.type == 'X') break;
         tracker_.OnClientMessage(message.type);
@@ -72,13 +75,15 @@ Awaitable<bool> ClientSession::BeginTransaction() {
   co_await controller_.BeginTransaction(*this);
   running_ = true;
   if (!kill_reason_.empty()) co_return false;
+  // Decided once here, so every statement of the transaction runs on one version.
+  std::optional<SearchPath> search_path = TransactionSearchPath();
   if (server_ && server_->target() != target_) {
     // Moved by SWITCH: the old connection goes back reset; session state set on it is lost.
     co_await StopPump();
     GiveBackServer();
   }
-  if (server_) co_return true;
-  std::string error = co_await Attach();
+  if (server_) co_return co_await Reroute(search_path);
+  std::string error = co_await Attach(search_path);
   if (!error.empty()) {
     Log(error);
     co_await WriteToClient(wire::ErrorResponse("FATAL", "08006", error));

@@ -10,10 +10,12 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "proxy/async_util.hpp"
 #include "proxy/server_connection.hpp"
+#include "proxy/session_sql.hpp"
 #include "proxy/transaction_tracker.hpp"
 #include "proxy/wire.hpp"
 
@@ -55,7 +57,7 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   Awaitable<void> Relay();
   Awaitable<bool> BeginTransaction();
   Awaitable<void> PumpServer(std::shared_ptr<ClientSession> self);
-  Awaitable<std::string> Attach();
+  Awaitable<std::string> Attach(const std::optional<SearchPath>& search_path);
   void StartPump();
   Awaitable<void> StopPump();
   void GiveBackServer();
@@ -63,6 +65,14 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   Awaitable<void> Close();
   Awaitable<bool> WriteToClient(const std::string& bytes);
   std::string ParameterChanges();
+  // Following the user id and search_path (session_route.cpp).
+  void InitFollowedSettings();
+  void FollowSettings(const std::vector<wire::MessageView>& messages);
+  void Follow(const SettingChange& change);
+  void SetUserId(std::optional<std::string> user_id);
+  void ForgetOnServer();
+  std::optional<SearchPath> TransactionSearchPath();
+  Awaitable<bool> Reroute(const std::optional<SearchPath>& search_path);
 
   asio::ip::tcp::socket client_;
   Controller& controller_;
@@ -72,6 +82,20 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   std::string buffer_;
   // Settings the client asked for at login (startup parameters and -c options), lower-case names.
   std::map<std::string, std::string> wanted_;
+  // The user id the route flag buckets by (zerodown.user_id: startup options, then SET/RESET),
+  // and the search_path the client would have without routing (its startup one, then SET), with
+  // their login values that RESET returns to.
+  std::optional<std::string> user_id_;
+  std::optional<std::string> login_user_id_;
+  std::optional<SearchPath> search_path_;
+  std::optional<SearchPath> login_search_path_;
+  // Settings the client's last messages changed on the server behind the proxy's back: the next
+  // Apply on that connection sets them again.
+  struct Forget {
+    bool user_id = false;
+    bool search_path = false;
+    bool all = false;
+  } forget_;
   // What the client was told with ParameterStatus.
   std::map<std::string, std::string> reported_;
   std::unique_ptr<ServerConnection> server_;

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "proxy/client_session.hpp"
+#include "proxy/flag_watch.hpp"
 
 namespace zerodown::proxy {
 namespace {
@@ -182,14 +183,17 @@ nlohmann::json Controller::Status() const {
                        {"server_connections", pool->total()},
                        {"idle_server_connections", pool->idle()}});
   }
-  return {{"ok", true},
-          {"paused", paused_},
-          {"pool_mode", options_.pool_mode == PoolMode::kSession ? "session" : "transaction"},
-          {"default", default_target_},
-          {"clients", sessions_.size()},
-          {"running", running_},
-          {"held", held_},
-          {"targets", targets}};
+  nlohmann::json out{
+      {"ok", true},
+      {"paused", paused_},
+      {"pool_mode", options_.pool_mode == PoolMode::kSession ? "session" : "transaction"},
+      {"default", default_target_},
+      {"clients", sessions_.size()},
+      {"running", running_},
+      {"held", held_},
+      {"targets", targets}};
+  if (route_ != nullptr) out["route"] = route_->Status();
+  return out;
 }
 
 }  // namespace zerodown::proxy

@@ -19,6 +19,7 @@
 namespace zerodown::proxy {
 
 class ClientSession;
+class FlagWatch;
 
 struct PauseRequest {
   std::chrono::milliseconds timeout;
@@ -32,6 +33,9 @@ class Controller {
   const ProxyOptions& options() const { return options_; }
   asio::thread_pool& blocking() { return blocking_; }
   ServerPool& Pool(const std::string& target) { return *pools_.at(target); }
+  // The route flag (--route-flag), or nullptr: sessions ask it at each transaction's start.
+  FlagWatch* route() const { return route_; }
+  void SetRoute(FlagWatch* route) { route_ = route; }
 
   // The target for a client that asked for `database`: the target of that name, else the
   // default (the last SWITCH's target, once there was one). kNotFound when neither exists.
@@ -67,6 +71,7 @@ class Controller {
   std::map<std::string, std::unique_ptr<ServerPool>> pools_;
   std::string default_target_;
   std::unordered_map<std::uint32_t, ClientSession*> sessions_;
+  FlagWatch* route_ = nullptr;
 
   bool paused_ = false;
   std::uint64_t epoch_ = 0;  // +1 at every PAUSE and RESUME: a waiter sees it moved on

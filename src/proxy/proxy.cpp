@@ -10,6 +10,7 @@
 #include "proxy/admin_server.hpp"
 #include "proxy/client_session.hpp"
 #include "proxy/controller.hpp"
+#include "proxy/flag_watch.hpp"
 
 namespace zerodown::proxy {
 
@@ -66,6 +67,24 @@ Status CheckOptions(const ProxyOptions& options) {
   return Status::Ok();
 }
 
+// The route flag's watcher, on the database of the default target (or the only one).
+Result<std::unique_ptr<FlagWatch>> WatchRouteFlag(asio::io_context& io,
+                                                  const ProxyOptions& options) {
+  std::string name = options.default_target;
+  if (name.empty() && options.targets.size() == 1) name = options.targets[0].name;
+  if (name.empty()) {
+    return Error(ErrorKind::kUsage,
+                 fmt::format("--route-flag \"{}\": with several targets the proxy reads the flag "
+                             "from the --default target, and none is given",
+                             options.route_flag),
+                 "Add --default NAME naming the target whose database holds the flags.");
+  }
+  for (const auto& target : options.targets) {
+    if (target.name == name) return FlagWatch::Start(io, name, target.conninfo, options.route_flag);
+  }
+  return Error(ErrorKind::kInternal, "the default target vanished");
+}
+
 Result<std::unique_ptr<asio::ip::tcp::acceptor>> Bind(asio::io_context& io,
                                                       const std::string& address,
                                                       std::string_view what) {
@@ -106,6 +125,12 @@ Status RunProxy(const ProxyOptions& options,
   asio::io_context io(1);
   // libpq's connect and cancel block; they run here, off the event loop.
   asio::thread_pool blocking(4);
+  std::unique_ptr<FlagWatch> route;
+  if (!options.route_flag.empty()) {
+    auto watch = WatchRouteFlag(io, options);
+    if (!watch) return watch.error();
+    route = std::move(watch).ValueOrThrow();
+  }
   auto listener = Bind(io, options.listen, "--listen");
   if (!listener) return listener.error();
   std::unique_ptr<asio::ip::tcp::acceptor> admin;
@@ -115,6 +140,7 @@ Status RunProxy(const ProxyOptions& options,
     admin = std::move(bound).ValueOrThrow();
   }
   Controller controller(io, blocking, options);
+  controller.SetRoute(route.get());
   asio::co_spawn(io, AcceptClients(**listener, controller), asio::detached);
   if (admin) asio::co_spawn(io, ServeAdmin(*admin, controller), asio::detached);
 
@@ -127,8 +153,9 @@ Status RunProxy(const ProxyOptions& options,
   int admin_port = admin ? admin->local_endpoint().port() : 0;
   std::string targets;
   for (const auto& target : options.targets) targets += " " + target.name;
-  Log(fmt::format("listening on {} (targets:{}; {} pooling){}", options.listen, targets,
+  Log(fmt::format("listening on {} (targets:{}; {} pooling{}){}", options.listen, targets,
                   options.pool_mode == PoolMode::kSession ? "session" : "transaction",
+                  route ? fmt::format("; route flag {}", route->flag()) : "",
                   admin ? fmt::format("; admin on {}", options.admin) : ""));
   if (on_listening) on_listening(port, admin_port);
   io.run();

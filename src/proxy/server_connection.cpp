@@ -85,7 +85,28 @@ void ServerConnection::SetParameter(const std::string& name, const std::string& 
   applied_.erase(Lower(name));
 }
 
-Awaitable<std::string> ServerConnection::Apply(const std::map<std::string, std::string>& wanted) {
+std::string ServerConnection::Literal(std::string_view text) const {
+  char* literal = PQescapeLiteral(conn_, text.data(), text.size());
+  std::string out = literal ? literal : "''";
+  PQfreemem(literal);
+  return out;
+}
+
+// The statement that gives the session `search_path`: set_config with the client's text or the
+// quoted schemas, or SET … TO DEFAULT for the session's own default.
+std::string ServerConnection::SearchPathSql(const std::optional<SearchPath>& search_path) const {
+  if (!search_path) return "SET search_path TO DEFAULT;";
+  std::string value = search_path->text;
+  for (const auto& schema : search_path->schemas) {
+    char* quoted = PQescapeIdentifier(conn_, schema.data(), schema.size());
+    value += std::string(value.empty() ? "" : ", ") + (quoted ? quoted : "");
+    PQfreemem(quoted);
+  }
+  return "SELECT pg_catalog.set_config('search_path', " + Literal(value) + ", false);";
+}
+
+Awaitable<std::string> ServerConnection::Apply(const std::map<std::string, std::string>& wanted,
+                                               const std::optional<SearchPath>& search_path) {
   std::string sql;
   std::map<std::string, std::string> lowered;
   for (const auto& [name, value] : parameters_) lowered[Lower(name)] = value;
@@ -93,17 +114,20 @@ Awaitable<std::string> ServerConnection::Apply(const std::map<std::string, std::
   for (const auto& [name, value] : wanted) {
     auto it = lowered.find(name);
     if (it != lowered.end() && it->second == value) continue;
-    char* name_literal = PQescapeLiteral(conn_, name.data(), name.size());
-    char* value_literal = PQescapeLiteral(conn_, value.data(), value.size());
-    sql += std::string("SELECT pg_catalog.set_config(") + name_literal + ", " + value_literal +
-           ", false);";
-    PQfreemem(name_literal);
-    PQfreemem(value_literal);
+    sql += "SELECT pg_catalog.set_config(" + Literal(name) + ", " + Literal(value) + ", false);";
   }
+  bool path = !HasSearchPath(search_path);
+  if (path) sql += SearchPathSql(search_path);
   if (sql.empty()) co_return "";
   std::string error = co_await RunInternal(sql);
   if (error.empty()) {
     for (const auto& [name, value] : wanted) applied_[name] = value;
+    if (path) {
+      search_path_ = search_path;
+      search_path_known_ = true;
+    }
+  } else {
+    search_path_known_ = false;
   }
   co_return error;
 }
@@ -142,6 +166,8 @@ Awaitable<std::string> ServerConnection::RunInternal(const std::string& sql) {
 
 Awaitable<std::string> ServerConnection::Reset() {
   applied_.clear();
+  search_path_.reset();  // DISCARD ALL gives the session its default again
+  search_path_known_ = true;
   co_return co_await RunInternal("DISCARD ALL");
 }
 

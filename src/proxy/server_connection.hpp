@@ -9,12 +9,24 @@
 #include <asio.hpp>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "proxy/async_util.hpp"
 #include "zerodown/proxy/proxy.hpp"
 
 namespace zerodown::proxy {
+
+// A search_path the proxy gives a session: the text a client gave at login (`-c
+// search_path=…`), as set_config takes it, or schemas by name (a client's SET search_path, a
+// routed version), quoted by libpq when set. None (std::nullopt) is the session's default.
+struct SearchPath {
+  std::string text;
+  std::vector<std::string> schemas;
+  bool operator==(const SearchPath&) const = default;
+};
 
 class ServerConnection {
  public:
@@ -37,9 +49,23 @@ class ServerConnection {
   const std::map<std::string, std::string>& parameters() const { return parameters_; }
   void SetParameter(const std::string& name, const std::string& value);
 
-  // Makes the session's settings match `wanted` (lower-case names): one round trip of
-  // set_config calls for those that differ, none when all match. Returns the server's error.
-  Awaitable<std::string> Apply(const std::map<std::string, std::string>& wanted);
+  // Makes the session's settings match `wanted` (lower-case names; search_path is not among
+  // them) and its search_path `search_path`: one round trip of set_config calls for those that
+  // differ, none when all match. Returns the server's error.
+  Awaitable<std::string> Apply(const std::map<std::string, std::string>& wanted,
+                               const std::optional<SearchPath>& search_path);
+  // Whether Apply would leave the search_path as it is.
+  bool HasSearchPath(const std::optional<SearchPath>& search_path) const {
+    return search_path_known_ && search_path_ == search_path;
+  }
+  // A client's own statement changed setting `name` (lower-case), search_path, or every setting
+  // (RESET ALL, DISCARD ALL): the next Apply sets it again whatever it last set.
+  void Forget(const std::string& name) { applied_.erase(name); }
+  void ForgetSearchPath() { search_path_known_ = false; }
+  void ForgetAll() {
+    applied_.clear();
+    search_path_known_ = false;
+  }
   // Runs `sql` with the simple-query protocol and reads to ReadyForQuery, keeping any
   // ParameterStatus it reports. Returns "" or the first error.
   Awaitable<std::string> RunInternal(const std::string& sql);
@@ -54,6 +80,8 @@ class ServerConnection {
 
  private:
   ServerConnection(PGconn* conn, std::string target, asio::any_io_executor executor);
+  std::string Literal(std::string_view text) const;
+  std::string SearchPathSql(const std::optional<SearchPath>& search_path) const;
 
   PGconn* conn_;
   std::string target_;
@@ -61,6 +89,8 @@ class ServerConnection {
   std::string buffer_;
   std::map<std::string, std::string> parameters_;
   std::map<std::string, std::string> applied_;  // lower-case name -> value set by Apply
+  std::optional<SearchPath> search_path_;       // what Apply set; none: the session's default
+  bool search_path_known_ = true;               // false once a client's statement changed it
   std::shared_ptr<PGcancel> cancel_;
   int backend_pid_ = 0;
 };

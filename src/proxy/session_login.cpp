@@ -139,9 +139,10 @@ Awaitable<bool> ClientSession::Login(const wire::StartupPacket& packet) {
         "The proxy passes on options of the form -c name=value."));
     co_return false;
   }
+  InitFollowedSettings();
   // Only local clients reach the listening address the tutorial uses; see docs/proxy.md.
   std::string out = wire::AuthenticationOk();
-  std::string error = co_await Attach();
+  std::string error = co_await Attach(search_path_);
   if (!error.empty()) {
     co_await WriteToClient(out + Fatal("08006", error,
                                        "Check that the target's server is up and that its URL "
@@ -173,12 +174,12 @@ std::string ClientSession::ParameterChanges() {
   return out;
 }
 
-Awaitable<std::string> ClientSession::Attach() {
+Awaitable<std::string> ClientSession::Attach(const std::optional<SearchPath>& search_path) {
   std::string error;
   ServerPool& pool = controller_.Pool(target_);
   auto server = co_await pool.Acquire(&error);
   if (!server) co_return fmt::format("cannot reach target \"{}\": {}", target_, error);
-  error = co_await server->Apply(wanted_);
+  error = co_await server->Apply(wanted_, search_path);
   if (!error.empty()) {
     pool.Release(std::move(server), /*reset=*/true);
     co_return fmt::format("target \"{}\" refused the session's settings: {}", target_, error);

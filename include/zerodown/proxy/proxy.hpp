@@ -2,7 +2,8 @@
 // server. It pools server connections per named target (session or transaction pooling), and
 // takes live commands on an admin endpoint: PAUSE holds new transactions once running ones end,
 // SWITCH moves every client to another target, RESUME lets them go on. It does not speak TLS and
-// does not authenticate clients beyond accepting local ones (see docs/proxy.md).
+// does not authenticate clients beyond accepting local ones (see docs/proxy.md). With a route flag
+// it runs each transaction of a user in the flag's rollout on the flag's version schema.
 #pragma once
 
 #include <chrono>
@@ -48,11 +49,16 @@ struct ProxyOptions {
   std::chrono::milliseconds max_hold{60000};
   // A client that waits this long for a server connection of a full pool gets an error.
   std::chrono::milliseconds server_wait_timeout{30000};
+  // A feature flag (docs/flags.md) that routes each transaction: users in its rollout run it with
+  // search_path set to the flag's version schema, the others with their own. Read from the
+  // default target's database (or the only target's); "" routes nothing.
+  std::string route_flag;
 };
 
 // Serves clients until SIGINT or SIGTERM. `on_listening` is called once both endpoints are bound,
 // with their ports (0 for no admin endpoint). Fails with kUsage when an address cannot be bound
-// or a target is named twice.
+// or a target is named twice, and before listening when the route flag does not exist or names a
+// version schema that does not exist (kNotFound).
 Status RunProxy(const ProxyOptions& options,
                 const std::function<void(int port, int admin_port)>& on_listening = {});
 

@@ -1,0 +1,124 @@
+#include "proxy/session_sql.hpp"
+
+#include <pg_query.h>
+#include <pg_query/pg_query.pb-c.h>
+
+#include <algorithm>
+#include <cctype>
+#include <memory>
+#include <optional>
+
+namespace zerodown::proxy {
+namespace {
+
+struct ParseResultFree {
+  void operator()(PgQuery__ParseResult* tree) const {
+    pg_query__parse_result__free_unpacked(tree, nullptr);
+  }
+};
+using ParseTree = std::unique_ptr<PgQuery__ParseResult, ParseResultFree>;
+
+bool ContainsNoCase(std::string_view text, std::string_view word) {
+  auto it = std::search(text.begin(), text.end(), word.begin(), word.end(), [](char a, char b) {
+    return std::tolower(static_cast<unsigned char>(a)) == b;
+  });
+  return it != text.end();
+}
+
+// Whether the text can hold a statement this file follows. Every such statement names the
+// setting, or is a RESET or DISCARD; anything else is left to the server unparsed.
+bool MayChangeSettings(std::string_view sql) {
+  return ContainsNoCase(sql, "user_id") || ContainsNoCase(sql, "search_path") ||
+         ContainsNoCase(sql, "reset") || ContainsNoCase(sql, "discard");
+}
+
+ParseTree Parse(std::string_view sql) {
+  std::string text(sql);
+  PgQueryProtobufParseResult parsed = pg_query_parse_protobuf(text.c_str());
+  ParseTree tree;
+  if (parsed.error == nullptr) {
+    tree.reset(pg_query__parse_result__unpack(
+        nullptr, parsed.parse_tree.len, reinterpret_cast<const uint8_t*>(parsed.parse_tree.data)));
+  }
+  pg_query_free_protobuf_parse_result(parsed);
+  return tree;
+}
+
+// An argument of SET as the server prints it: strings and identifiers as written, numbers as
+// their digits, booleans as true/false.
+std::optional<std::string> ConstText(const PgQuery__Node* node) {
+  if (node == nullptr || node->node_case != PG_QUERY__NODE__NODE_A_CONST) return std::nullopt;
+  const PgQuery__AConst* constant = node->a_const;
+  switch (constant->val_case) {
+    case PG_QUERY__A__CONST__VAL_SVAL:
+      return std::string(constant->sval->sval);
+    case PG_QUERY__A__CONST__VAL_IVAL:
+      return std::to_string(constant->ival->ival);
+    case PG_QUERY__A__CONST__VAL_FVAL:
+      return std::string(constant->fval->fval);
+    case PG_QUERY__A__CONST__VAL_BOOLVAL:
+      return std::string(constant->boolval->boolval ? "true" : "false");
+    default:
+      return std::nullopt;
+  }
+}
+
+std::optional<SettingChange> FromSet(const PgQuery__VariableSetStmt& set) {
+  SettingChange change;
+  change.local = set.is_local;
+  switch (set.kind) {
+    case PG_QUERY__VARIABLE_SET_KIND__VAR_RESET_ALL:
+      change.setting = SettingKind::kAll;
+      change.reset = true;
+      return change;
+    case PG_QUERY__VARIABLE_SET_KIND__VAR_RESET:
+    case PG_QUERY__VARIABLE_SET_KIND__VAR_SET_DEFAULT:
+      change.reset = true;
+      break;
+    case PG_QUERY__VARIABLE_SET_KIND__VAR_SET_VALUE:
+      break;
+    default:  // SET … FROM CURRENT, SET TRANSACTION and friends
+      return std::nullopt;
+  }
+  std::string_view name = set.name == nullptr ? "" : set.name;
+  if (name == kUserIdSetting) {
+    change.setting = SettingKind::kUserId;
+  } else if (name == "search_path") {
+    change.setting = SettingKind::kSearchPath;
+  } else {
+    return std::nullopt;
+  }
+  for (std::size_t i = 0; i < set.n_args && !change.reset; ++i) {
+    auto text = ConstText(set.args[i]);
+    if (!text) return std::nullopt;
+    // A list given to a setting without list syntax is stored joined, as the server does.
+    if (!change.value.empty()) change.value += ", ";
+    change.value += *text;
+    change.schemas.push_back(*text);
+  }
+  if (change.setting == SettingKind::kUserId) change.schemas.clear();
+  if (change.setting == SettingKind::kSearchPath) change.value.clear();
+  return change;
+}
+
+}  // namespace
+
+std::vector<SettingChange> FollowedSettingChanges(std::string_view sql) {
+  std::vector<SettingChange> changes;
+  if (!MayChangeSettings(sql)) return changes;
+  ParseTree tree = Parse(sql);
+  if (!tree) return changes;
+  for (std::size_t i = 0; i < tree->n_stmts; ++i) {
+    const PgQuery__Node* stmt = tree->stmts[i]->stmt;
+    if (stmt == nullptr) continue;
+    if (stmt->node_case == PG_QUERY__NODE__NODE_VARIABLE_SET_STMT) {
+      if (auto change = FromSet(*stmt->variable_set_stmt)) changes.push_back(std::move(*change));
+    } else if (stmt->node_case == PG_QUERY__NODE__NODE_DISCARD_STMT &&
+               stmt->discard_stmt->target == PG_QUERY__DISCARD_MODE__DISCARD_ALL) {
+      changes.push_back(SettingChange{SettingKind::kAll, /*reset=*/true, false, {}, {}});
+    }
+  }
+  return changes;
+}
+
+}  // namespace zerodown::proxy
