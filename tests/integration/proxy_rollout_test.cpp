@@ -265,6 +265,78 @@ TEST(ProxyRollout, TransactionPooling) { RollOut("transaction"); }
 
 TEST(ProxyRollout, SessionPooling) { RollOut("session"); }
 
+// A user id in and one out of a 50% rollout, by the frozen bucket function.
+std::pair<std::string, std::string> UsersInAndOut() {
+  std::string in, out;
+  for (int i = 0; in.empty() || out.empty(); ++i) {
+    std::string id = "user" + std::to_string(i);
+    (flags::Bucket(kFlag, id) < 5000 ? in : out) = id;
+  }
+  return {in, out};
+}
+
+std::string Who(pg::Connection& conn) { return conn.Exec("SELECT whoami()").Text(0, 0); }
+
+TEST(ProxyRollout, UserIdFromStartupSetAndReset) {
+  std::string db = testing::FreshDatabase();
+  CreateVersions(db);
+  SetRollout(db, 50);
+  auto [in, out] = UsersInAndOut();
+  for (std::string mode : {"transaction", "session"}) {
+    ProxyProcess proxy({"--target", "shop=" + db, "--pool-mode", mode, "--route-flag", kFlag});
+    std::string options = " options='-c search_path=v_old -c zerodown.user_id=" + in + "'";
+    pg::Connection conn = testing::Connect(proxy.ConnInfo("shop") + options);
+    EXPECT_EQ(Who(conn), "v_new") << mode;
+    conn.Run("SET zerodown.user_id = '" + out + "'");
+    EXPECT_EQ(Who(conn), "v_old") << mode;
+    EXPECT_EQ(conn.Exec("SELECT current_setting('zerodown.user_id')").Text(0, 0), out) << mode;
+    conn.Run("RESET zerodown.user_id");
+    EXPECT_EQ(Who(conn), "v_new") << mode;
+    // The route is chosen when a transaction begins: a SET inside it counts from the next one.
+    conn.Run("BEGIN");
+    conn.Run("SET zerodown.user_id = '" + out + "'");
+    EXPECT_EQ(Who(conn), "v_new") << mode;
+    conn.Run("COMMIT");
+    EXPECT_EQ(Who(conn), "v_old") << mode;
+    // Without a user id a client is out, and keeps the search_path it set itself.
+    pg::Connection anonymous = testing::Connect(proxy.ConnInfo("shop"));
+    anonymous.Run("SET search_path = v_old");
+    EXPECT_EQ(Who(anonymous), "v_old") << mode;
+    anonymous.Run("SET zerodown.user_id = '" + in + "'");
+    EXPECT_EQ(Who(anonymous), "v_new") << mode;
+    anonymous.Run("SET zerodown.user_id = '" + out + "'");
+    EXPECT_EQ(Who(anonymous), "v_old") << mode;
+  }
+}
+
+TEST(ProxyRollout, AFlagMovedToAMissingVersionKeepsTheLastGoodState) {
+  std::string db = testing::FreshDatabase();
+  CreateVersions(db);
+  SetRollout(db, 50);
+  auto [in, out] = UsersInAndOut();
+  ProxyProcess proxy(
+      {"--target", "shop=" + db, "--pool-mode", "transaction", "--route-flag", kFlag});
+  // `flag set` refuses a missing version; plain SQL does not.
+  testing::Connect(db).Run(
+      "UPDATE zerodown.flags SET version = 'v_gone', rollout_bp = 10000 WHERE name = "
+      "'new_balance'");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_NE(proxy.log().find("WARNING: route flag \"new_balance\" was changed to name version "
+                             "\"v_gone\""),
+            std::string::npos)
+      << proxy.log();
+  pg::Connection a = testing::Connect(
+      proxy.ConnInfo("shop") + " options='-c search_path=v_old -c zerodown.user_id=" + in + "'");
+  pg::Connection b = testing::Connect(
+      proxy.ConnInfo("shop") + " options='-c search_path=v_old -c zerodown.user_id=" + out + "'");
+  EXPECT_EQ(Who(a), "v_new");
+  EXPECT_EQ(Who(b), "v_old");
+  // Back to an existing version: applied within a second.
+  SetRollout(db, 100);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  EXPECT_EQ(Who(b), "v_new") << proxy.log();
+}
+
 TEST(ProxyRollout, BadRouteFlagsAreRefusedBeforeListening) {
   std::string db = testing::FreshDatabase();
   CreateVersions(db);
