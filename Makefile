@@ -4,7 +4,7 @@ PRESET ?= release
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
-.PHONY: all bootstrap configure build demo test test-asan bench bench-w1 bench-sweep bench-cpu bench-proxy lint-bench format clean
+.PHONY: all bootstrap configure build demo test test-asan bench bench-w1 bench-sweep bench-cpu bench-proxy bench-memory lint-bench format clean
 
 all: build
 
@@ -51,6 +51,11 @@ bench-proxy: export ZERODOWN_BOOTSTRAP_BENCH := 1
 bench-proxy: configure
 	@cmake --build --preset $(PRESET) -j $(JOBS) --target zerodown
 	@bench/proxy.sh $(PROXY_ARGS)
+
+# The tool's peak memory on W1's change at 2 M and 20 M rows (MEMORY_ARGS, e.g. --scales 20).
+bench-memory: configure
+	@cmake --build --preset $(PRESET) -j $(JOBS) --target zerodown
+	@bench/memory.sh $(MEMORY_ARGS)
 
 # Lints 10,000 statements with zerodown and with squawk (installed on demand) and prints both times.
 lint-bench: export ZERODOWN_BOOTSTRAP_BENCH := 1

@@ -8,7 +8,7 @@ packages=(
   postgresql-15 postgresql-contrib postgresql-15-repack libpq-dev
   libpg-query-dev libprotobuf-c-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   prometheus-cpp-dev libasio-dev libssl-dev zlib1g-dev libcurl4-openssl-dev
-  libgtest-dev libgmock-dev libbenchmark-dev gnuplot-nox libmurmurhash-dev
+  libgtest-dev libgmock-dev libbenchmark-dev gnuplot-nox libmurmurhash-dev time
 )
 
 # Opt-in (ZERODOWN_BOOTSTRAP_BENCH=1, set by `make lint-bench` and `make bench-proxy`): squawk,
