@@ -4,7 +4,6 @@
 #include <pg_query/pg_query.pb-c.h>
 
 #include <algorithm>
-#include <cctype>
 #include <memory>
 #include <optional>
 
@@ -18,18 +17,41 @@ struct ParseResultFree {
 };
 using ParseTree = std::unique_ptr<PgQuery__ParseResult, ParseResultFree>;
 
-bool ContainsNoCase(std::string_view text, std::string_view word) {
-  auto it = std::search(text.begin(), text.end(), word.begin(), word.end(), [](char a, char b) {
-    return std::tolower(static_cast<unsigned char>(a)) == b;
-  });
-  return it != text.end();
+// ASCII lower case without the locale: SQL keywords and these setting names are ASCII.
+char Fold(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; }
+
+bool StartsNoCase(std::string_view text, std::string_view lower_word) {
+  if (text.size() < lower_word.size()) return false;
+  for (std::size_t i = 0; i < lower_word.size(); ++i) {
+    if (Fold(text[i]) != lower_word[i]) return false;
+  }
+  return true;
 }
 
 // Whether the text can hold a statement this file follows. Every such statement names the
-// setting, or is a RESET or DISCARD; anything else is left to the server unparsed.
+// setting (user_id, search_path), or is a RESET or DISCARD; anything else is left to the server
+// unparsed. One pass over the text, as it runs for every statement a client sends.
 bool MayChangeSettings(std::string_view sql) {
-  return ContainsNoCase(sql, "user_id") || ContainsNoCase(sql, "search_path") ||
-         ContainsNoCase(sql, "reset") || ContainsNoCase(sql, "discard");
+  for (std::size_t i = 0; i < sql.size(); ++i) {
+    std::string_view rest = sql.substr(i);
+    switch (Fold(sql[i])) {
+      case 'u':
+        if (StartsNoCase(rest, "user_id")) return true;
+        break;
+      case 's':
+        if (StartsNoCase(rest, "search_path")) return true;
+        break;
+      case 'r':
+        if (StartsNoCase(rest, "reset")) return true;
+        break;
+      case 'd':
+        if (StartsNoCase(rest, "discard")) return true;
+        break;
+      default:
+        break;
+    }
+  }
+  return false;
 }
 
 ParseTree Parse(std::string_view sql) {

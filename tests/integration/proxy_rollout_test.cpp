@@ -194,6 +194,37 @@ std::optional<flags::FlagState> InForce(const std::vector<Change>& changes, cons
   return std::nullopt;
 }
 
+// Every transaction against the flag state in force when it ran.
+struct Verdict {
+  std::map<int, std::pair<int, int>> judged;  // rollout bp -> (transactions, on v_new)
+  int wrong = 0;
+  std::string examples;
+  std::set<std::string> users;
+};
+
+Verdict Judge(const std::vector<Change>& changes, const std::vector<Observed>& observed) {
+  Verdict v;
+  for (const auto& seen : observed) {
+    v.users.insert(seen.user);
+    if (seen.first != seen.last && ++v.wrong <= 5) {
+      v.examples += fmt::format("user {} saw {} then {} in one transaction\n", seen.user,
+                                seen.first, seen.last);
+    }
+    auto state = InForce(changes, seen);
+    if (!state) continue;
+    std::string expected = flags::Enabled(*state, kFlag, seen.user) ? "v_new" : "v_old";
+    auto& [count, on_new] = v.judged[state->rollout_bp];
+    ++count;
+    on_new += seen.first == "v_new";
+    if (seen.first != expected && ++v.wrong <= 5) {
+      v.examples +=
+          fmt::format("user {} (bucket {}) at {} bp saw {}, expected {}\n", seen.user,
+                      flags::Bucket(kFlag, seen.user), state->rollout_bp, seen.first, expected);
+    }
+  }
+  return v;
+}
+
 void RollOut(const std::string& pool_mode) {
   std::string db = testing::FreshDatabase();
   CreateVersions(db);
@@ -218,36 +249,14 @@ void RollOut(const std::string& pool_mode) {
   EXPECT_TRUE(failures.empty()) << failures.size() << " failed, the first: " << failures[0]
                                 << proxy.log();
   EXPECT_GE(workload.users_given(), kUsers) << "the clients did not cover every user id";
-  std::map<int, std::pair<int, int>> judged;  // rollout bp -> (transactions, on v_new)
-  int wrong = 0;
-  std::string examples;
-  std::set<std::string> users;
-  for (const auto& seen : workload.observed()) {
-    users.insert(seen.user);
-    if (seen.first != seen.last) {
-      ++wrong;
-      examples += fmt::format("user {} saw {} then {} in one transaction\n", seen.user, seen.first,
-                              seen.last);
-    }
-    auto state = InForce(changes, seen);
-    if (!state) continue;
-    std::string expected = flags::Enabled(*state, kFlag, seen.user) ? "v_new" : "v_old";
-    auto& [count, on_new] = judged[state->rollout_bp];
-    ++count;
-    on_new += seen.first == "v_new";
-    if (seen.first != expected && ++wrong <= 5) {
-      examples +=
-          fmt::format("user {} (bucket {}) at {} bp saw {}, expected {}\n", seen.user,
-                      flags::Bucket(kFlag, seen.user), state->rollout_bp, seen.first, expected);
-    }
-  }
-  EXPECT_EQ(wrong, 0) << examples;
-  EXPECT_EQ(users.size(), static_cast<std::size_t>(kUsers));
+  Verdict verdict = Judge(changes, workload.observed());
+  EXPECT_EQ(verdict.wrong, 0) << verdict.examples;
+  EXPECT_EQ(verdict.users.size(), static_cast<std::size_t>(kUsers));
   for (int bp : {0, 1000, 5000, 10000}) {
-    EXPECT_GT(judged[bp].first, 50) << "too few transactions judged at " << bp << " bp";
+    EXPECT_GT(verdict.judged[bp].first, 50) << "too few transactions judged at " << bp << " bp";
   }
   std::string report;
-  for (const auto& [bp, counts] : judged) {
+  for (const auto& [bp, counts] : verdict.judged) {
     report += fmt::format(" {}bp: {}/{} on v_new;", bp, counts.second, counts.first);
   }
   std::cout << pool_mode << " pooling, judged transactions:" << report << "\n";
