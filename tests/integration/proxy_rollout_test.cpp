@@ -346,6 +346,43 @@ TEST(ProxyRollout, AFlagMovedToAMissingVersionKeepsTheLastGoodState) {
   EXPECT_EQ(Who(b), "v_new") << proxy.log();
 }
 
+// How long until `conn`'s transactions run on `version`, asking every 10 ms; -1 after 3 s.
+long long MillisecondsUntil(pg::Connection& conn, const std::string& version) {
+  auto start = Clock::now();
+  while (Clock::now() - start < std::chrono::seconds(3)) {
+    if (Who(conn) == version) {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return -1;
+}
+
+TEST(ProxyRollout, ChangesArriveWithinASecondWithAndWithoutTheNotification) {
+  std::string db = testing::FreshDatabase();
+  CreateVersions(db);
+  SetRollout(db, 0);
+  auto [in, out] = UsersInAndOut();
+  ProxyProcess proxy(
+      {"--target", "shop=" + db, "--pool-mode", "transaction", "--route-flag", kFlag});
+  pg::Connection conn = testing::Connect(
+      proxy.ConnInfo("shop") + " options='-c search_path=v_old -c zerodown.user_id=" + out + "'");
+  EXPECT_EQ(Who(conn), "v_old");
+  SetRollout(db, 100);
+  long long notified = MillisecondsUntil(conn, "v_new");
+  EXPECT_GE(notified, 0) << proxy.log();
+  EXPECT_LT(notified, 1000) << proxy.log();
+  // A change that sends no notification (the trigger that sends it is off) is read by the poll.
+  pg::Connection admin = testing::Connect(db);
+  admin.Run("ALTER TABLE zerodown.flags DISABLE TRIGGER flags_audit");
+  admin.Run("UPDATE zerodown.flags SET rollout_bp = 0 WHERE name = 'new_balance'");
+  long long polled = MillisecondsUntil(conn, "v_old");
+  EXPECT_GE(polled, 0) << proxy.log();
+  EXPECT_LT(polled, 1000) << proxy.log();
+  std::cout << "a change reached the proxy after " << notified << " ms by NOTIFY, " << polled
+            << " ms by the re-read\n";
+}
+
 TEST(ProxyRollout, BadRouteFlagsAreRefusedBeforeListening) {
   std::string db = testing::FreshDatabase();
   CreateVersions(db);
