@@ -198,12 +198,18 @@ Result<engine::MigrationRecord> StartOnGreen(Pair& pair, const model::Migration&
   return record;
 }
 
-Result<engine::MigrationRecord> CompleteOnGreen(Pair& pair, const std::string& name,
-                                                engine::EngineOptions options,
-                                                ProgressSink& progress) {
-  auto checked = CheckPair(pair, "complete",
-                           "Finish the pair (`zerodown bluegreen finish`), then run `zerodown "
-                           "complete --postgres-url GREEN`: green then serves alone.");
+namespace {
+
+// The pair, and the migration `name` StartOnGreen started on green and the engine still runs
+// there; refused (kConflict) otherwise, before anything changes.
+struct StartedOnGreen {
+  PairState state;
+  model::Migration migration;
+};
+Result<StartedOnGreen> FindStartedOnGreen(Pair& pair, engine::Engine& engine,
+                                          const std::string& name, std::string_view command,
+                                          std::string_view fix_if_green) {
+  auto checked = CheckPair(pair, command, fix_if_green);
   if (!checked) return checked.error();
   PairState& state = checked.value();
   if (!state.migration || state.migration->name != name || state.migration->phase != "started") {
@@ -215,8 +221,6 @@ Result<engine::MigrationRecord> CompleteOnGreen(Pair& pair, const std::string& n
                                     : ""),
         "`zerodown bluegreen status` names the migration green runs.");
   }
-  pg::Connection& green = pair.Of(Side::kGreen);
-  engine::Engine engine(green, options, progress);
   auto active = engine.Status().active;
   if (!active || active->name != name) {
     return Error(ErrorKind::kConflict,
@@ -225,12 +229,47 @@ Result<engine::MigrationRecord> CompleteOnGreen(Pair& pair, const std::string& n
   }
   auto migration = model::FromJson(active->migration, active->name);
   if (!migration) return migration.error();
-  if (Status s = CheckCompleteWhileBlueServes(*migration); !s) return s.error();
+  return StartedOnGreen{std::move(state), std::move(*migration)};
+}
+
+}  // namespace
+
+Result<engine::MigrationRecord> CompleteOnGreen(Pair& pair, const std::string& name,
+                                                engine::EngineOptions options,
+                                                ProgressSink& progress) {
+  pg::Connection& green = pair.Of(Side::kGreen);
+  engine::Engine engine(green, options, progress);
+  auto found = FindStartedOnGreen(
+      pair, engine, name, "complete",
+      "Finish the pair (`zerodown bluegreen finish`), then run `zerodown complete --postgres-url "
+      "GREEN`: green then serves alone.");
+  if (!found) return found.error();
+  PairState& state = found.value().state;
+  if (Status s = CheckCompleteWhileBlueServes(found.value().migration); !s) return s.error();
   // PostgreSQL refuses to drop a column a publication lists, and complete drops the originals.
   SetPublishedColumns(green, pair.Of(Side::kBlue), state.tables, /*shared_only=*/false);
   engine::MigrationRecord record = engine.Complete();
   SetPublishedColumns(green, pair.Of(Side::kBlue), state.tables, /*shared_only=*/true);
   state.migration->phase = "completed";
+  SaveState(pair, state);
+  return record;
+}
+
+Result<engine::MigrationRecord> RollbackOnGreen(Pair& pair, const std::string& name,
+                                                engine::EngineOptions options,
+                                                ProgressSink& progress) {
+  pg::Connection& green = pair.Of(Side::kGreen);
+  engine::Engine engine(green, options, progress);
+  auto found = FindStartedOnGreen(
+      pair, engine, name, "rollback",
+      "Switch back (`zerodown bluegreen switch --back`) first: green's new version then serves "
+      "nobody and can be rolled back.");
+  if (!found) return found.error();
+  PairState& state = found.value().state;
+  // The publication lists only columns blue has, so the ones the rollback drops are not in it.
+  engine::MigrationRecord record = engine.Rollback();
+  SetPublishedColumns(green, pair.Of(Side::kBlue), state.tables, /*shared_only=*/true);
+  state.migration.reset();
   SaveState(pair, state);
   return record;
 }

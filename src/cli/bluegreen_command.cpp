@@ -173,32 +173,58 @@ void RunSwitch(const GlobalOptions& global, BlueGreenFlags& flags) {
 }
 
 // The engine runs on green: its throttling and progress watch green, not blue.
-void RunOnGreen(const GlobalOptions& global, BlueGreenFlags& flags, bool start) {
+// The engine's commands bluegreen runs on green only.
+enum class OnGreen { kStart, kComplete, kRollback };
+
+void PrintOnGreen(OnGreen command, const engine::MigrationRecord& record) {
+  switch (command) {
+    case OnGreen::kStart:
+      std::cout << fmt::format(
+          "migration \"{}\" started on green while blue serves; green's new version: SET "
+          "search_path TO {}\nnext: `zerodown bluegreen complete {}` (or switch with it "
+          "started), or `zerodown bluegreen rollback {}`\n",
+          record.name, record.plan.version_schema, record.name, record.name);
+      return;
+    case OnGreen::kComplete:
+      std::cout << fmt::format("migration \"{}\" completed on green; blue is unchanged\n",
+                               record.name);
+      return;
+    case OnGreen::kRollback:
+      std::cout << fmt::format(
+          "migration \"{}\" rolled back on green; green has blue's schema again and keeps "
+          "replicating\n",
+          record.name);
+      return;
+  }
+}
+
+void RunOnGreen(const GlobalOptions& global, BlueGreenFlags& flags, OnGreen command) {
   GlobalOptions on_green = global;
   on_green.postgres_url = flags.green_url;
   std::string name = flags.migration;
   std::optional<model::Migration> migration;
-  if (start || (IsMigrationFile(name) && std::filesystem::exists(name))) {
+  if (command == OnGreen::kStart || (IsMigrationFile(name) && std::filesystem::exists(name))) {
     migration = LoadMigration(flags.migration, global);
     name = migration->name;
   }
   bluegreen::Pair pair = OpenPair(global, flags);
   MigrationSession session(on_green, flags.engine, /*health_checks=*/false);
-  auto record =
-      start ? bluegreen::StartOnGreen(pair, *migration, session.options(), session.progress())
-                  .ValueOrThrow()
-            : bluegreen::CompleteOnGreen(pair, name, session.options(), session.progress())
-                  .ValueOrThrow();
+  auto run = [&] {
+    switch (command) {
+      case OnGreen::kStart:
+        return bluegreen::StartOnGreen(pair, *migration, session.options(), session.progress());
+      case OnGreen::kComplete:
+        return bluegreen::CompleteOnGreen(pair, name, session.options(), session.progress());
+      case OnGreen::kRollback:
+        break;
+    }
+    return bluegreen::RollbackOnGreen(pair, name, session.options(), session.progress());
+  };
+  auto record = run().ValueOrThrow();
   if (global.json) {
     std::cout << RecordJson(record).dump() << "\n";
-  } else if (start) {
-    std::cout << fmt::format(
-        "migration \"{}\" started on green while blue serves; green's new version: SET "
-        "search_path TO {}\nnext: `zerodown bluegreen complete {}` (or switch with it started)\n",
-        record.name, record.plan.version_schema, record.name);
   } else {
-    std::cout << fmt::format("migration \"{}\" completed on green; blue is unchanged\n",
-                             record.name);
+    PrintOnGreen(command, record);
   }
 }
 
@@ -250,7 +276,7 @@ void AddCreate(CLI::App* bg, const GlobalOptions& global,
   });
 }
 
-// `start` and `complete`: the engine's commands, run on green only.
+// `start`, `complete` and `rollback`: the engine's commands, run on green only.
 void AddOnGreen(CLI::App* bg, const GlobalOptions& global,
                 const std::shared_ptr<BlueGreenFlags>& flags) {
   auto* start = bg->add_subcommand(
@@ -262,15 +288,21 @@ void AddOnGreen(CLI::App* bg, const GlobalOptions& global,
       ->check(CLI::ExistingFile);
   AddPairFlags(start, *flags);
   AddEngineFlags(start, flags->engine);
-  start->callback([&global, flags] { RunOnGreen(global, *flags, /*start=*/true); });
+  start->callback([&global, flags] { RunOnGreen(global, *flags, OnGreen::kStart); });
 
-  auto* complete = bg->add_subcommand(
-      "complete", "complete on green the migration `bluegreen start` ran there, blue serving");
-  complete->add_option("migration", flags->migration, "the migration's name (or its file)")
-      ->required();
-  AddPairFlags(complete, *flags);
-  AddEngineFlags(complete, flags->engine);
-  complete->callback([&global, flags] { RunOnGreen(global, *flags, /*start=*/false); });
+  for (OnGreen command : {OnGreen::kComplete, OnGreen::kRollback}) {
+    bool complete = command == OnGreen::kComplete;
+    auto* sub = bg->add_subcommand(
+        complete ? "complete" : "rollback",
+        complete ? "complete on green the migration `bluegreen start` ran there, blue serving"
+                 : "undo on green the migration `bluegreen start` ran there, blue serving; "
+                   "green keeps replicating");
+    sub->add_option("migration", flags->migration, "the migration's name (or its file)")
+        ->required();
+    AddPairFlags(sub, *flags);
+    AddEngineFlags(sub, flags->engine);
+    sub->callback([&global, flags, command] { RunOnGreen(global, *flags, command); });
+  }
 }
 
 void AddStatusAndSwitch(CLI::App* bg, const GlobalOptions& global,

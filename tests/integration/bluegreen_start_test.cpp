@@ -220,6 +220,49 @@ TEST(BlueGreenStart, CompleteOnGreenKeepsBluesRowsArriving) {
   ASSERT_EQ(RunZerodown(BlueGreen("abort", pair.blue, pair.green), &out), 0) << out;
 }
 
+std::string ColumnType(const std::string& conninfo, const std::string& column) {
+  return Query(conninfo,
+               "SELECT coalesce(format_type(atttypid, atttypmod), 'none') FROM (SELECT 1) AS one "
+               "LEFT JOIN pg_attribute ON attrelid = 'accounts'::regclass AND attname = '" +
+                   column + "' AND NOT attisdropped");
+}
+
+// `bluegreen rollback` undoes a start on green while blue writes: green has blue's schema
+// again, blue's rows keep arriving (no column the publication or the subscription names is
+// gone), and the same migration can start again.
+TEST(BlueGreenStart, RollbackOnGreenKeepsBluesRowsArrivingAndStartsAgain) {
+  PairFixture pair;
+  ASSERT_NO_FATAL_FAILURE(pair.Create());
+  Writers writers(pair.blue, 4, WriteAccounts);
+  std::string out;
+  std::string file = WriteMigration("widen", kWiden);
+  ASSERT_EQ(RunZerodown(BlueGreen("start", pair.blue, pair.green) + " " + Quoted(file), &out), 0)
+      << out;
+  EXPECT_EQ(ColumnType(pair.green, "cents"), "bigint");
+  EXPECT_EQ(RunZerodown(BlueGreen("rollback", pair.blue, pair.green) + " other_name", &out),
+            ExitCode(ErrorKind::kConflict))
+      << out;
+  EXPECT_NE(out.find("no migration \"other_name\" was started on green"), std::string::npos) << out;
+  ASSERT_EQ(RunZerodown(BlueGreen("rollback", pair.blue, pair.green) + " widen_amount", &out), 0)
+      << out;
+  EXPECT_EQ(ColumnType(pair.green, "cents"), "none");
+  EXPECT_EQ(ColumnType(pair.green, "amount"), "integer");
+  EXPECT_EQ(Query(pair.green,
+                  "SELECT count(*) FROM pg_attribute WHERE attrelid = 'accounts'::regclass AND "
+                  "attname LIKE '\\_zd\\_%' AND NOT attisdropped"),
+            "0");
+  EXPECT_TRUE(pair.Status()["migration"].is_null()) << pair.Status().dump();
+  EXPECT_TRUE(pair.WriteOnThenCatchUp(writers, "rollback"))
+      << "green did not keep up with blue after the rollback";
+  EXPECT_TRUE(
+      pair.WaitEqual("SELECT md5(string_agg(id || ':' || client || ':' || amount, ',' ORDER BY "
+                     "id)) FROM accounts"));
+  ASSERT_EQ(RunZerodown(BlueGreen("start", pair.blue, pair.green) + " " + Quoted(file), &out), 0)
+      << out;
+  EXPECT_EQ(ColumnType(pair.green, "cents"), "bigint");
+  ASSERT_EQ(RunZerodown(BlueGreen("abort", pair.blue, pair.green), &out), 0) << out;
+}
+
 TEST(BlueGreenStart, RefusesWhatReplicationCannotTakeBeforeChangingAnything) {
   PairFixture pair;
   ASSERT_NO_FATAL_FAILURE(pair.Create());

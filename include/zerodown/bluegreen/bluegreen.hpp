@@ -172,6 +172,13 @@ Result<engine::MigrationRecord> StartOnGreen(Pair& pair, const model::Migration&
 Result<engine::MigrationRecord> CompleteOnGreen(Pair& pair, const std::string& name,
                                                 engine::EngineOptions options,
                                                 ProgressSink& progress);
+// Rolls back, on green, the migration `name` StartOnGreen started there, while blue serves: the
+// engine's rollback drops what the start added, green's publication lists blue's columns again
+// and the pair's state forgets the migration, so `bluegreen start` may run again. Refused
+// (kConflict, nothing changed) as CompleteOnGreen is.
+Result<engine::MigrationRecord> RollbackOnGreen(Pair& pair, const std::string& name,
+                                                engine::EngineOptions options,
+                                                ProgressSink& progress);
 
 // finish: drops subscriptions, slots, publications, heartbeat and state on both sides; the side
 // that does not serve keeps its fence (its writes fail) so nothing writes there by mistake.
