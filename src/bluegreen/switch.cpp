@@ -75,7 +75,9 @@ Result<SwitchReport> Recover(Pair& pair, PairState& state, const SwitchOptions& 
   SwitchReport report;
   report.from = state.switching->from;
   report.to = state.switching->to;
-  SwitchRun run(pair, state, options, progress);
+  auto traffic = MakeTraffic(options, report.from, report.to);
+  if (!traffic) return traffic.error();
+  SwitchRun run(pair, state, options, **traffic, progress);
   bool moved = state.switching->Did(Step::kMoved);
   progress(fmt::format("a switch from {} to {} was interrupted; {} it", SideName(report.from),
                        SideName(report.to), moved ? "finishing" : "undoing"));
@@ -91,6 +93,9 @@ Result<SwitchReport> Recover(Pair& pair, PairState& state, const SwitchOptions& 
 }  // namespace
 
 Result<SwitchReport> Switch(Pair& pair, const SwitchOptions& options, const Progress& progress) {
+  Side from = options.back ? Side::kGreen : Side::kBlue;
+  auto traffic = MakeTraffic(options, from, Other(from));
+  if (!traffic) return traffic.error();
   auto state = LoadState(pair);
   if (!state) {
     return Error(ErrorKind::kNotFound, "no blue-green pair exists for these databases",
@@ -99,7 +104,6 @@ Result<SwitchReport> Switch(Pair& pair, const SwitchOptions& options, const Prog
   LimitStatements(pair, options.step_timeout);
   if (state->switching) return Recover(pair, *state, options, progress);
 
-  Side from = options.back ? Side::kGreen : Side::kBlue;
   SwitchReport report;
   report.from = from;
   report.to = Other(from);
@@ -107,7 +111,7 @@ Result<SwitchReport> Switch(Pair& pair, const SwitchOptions& options, const Prog
     return checked.error();
   }
   state->switching = SwitchProgress{from, Other(from), {}, false};
-  SwitchRun run(pair, *state, options, progress);
+  SwitchRun run(pair, *state, options, **traffic, progress);
   for (Step step : kOrder) {
     try {
       run.Do(step);

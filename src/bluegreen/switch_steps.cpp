@@ -8,7 +8,6 @@
 
 #include "bluegreen/catalog.hpp"
 #include "bluegreen/fence.hpp"
-#include "bluegreen/hooks.hpp"
 #include "bluegreen/replication.hpp"
 
 namespace zerodown::bluegreen {
@@ -21,9 +20,9 @@ std::string RandomToken() {
 
 }  // namespace
 
-SwitchRun::SwitchRun(Pair& pair, PairState& state, const SwitchOptions& options,
+SwitchRun::SwitchRun(Pair& pair, PairState& state, const SwitchOptions& options, Traffic& traffic,
                      const Progress& progress)
-    : pair_(pair), state_(state), options_(options), progress_(progress) {}
+    : pair_(pair), state_(state), options_(options), traffic_(traffic), progress_(progress) {}
 
 void SwitchRun::Record(Step step, bool done) {
   auto& steps = state_.switching->done;
@@ -44,7 +43,7 @@ void SwitchRun::Do(Step step) {
   if (intent) Record(step, true);
   switch (step) {
     case Step::kPaused:
-      RunHook("pause", options_.hooks.pause, from, to, timeout).ThrowIfError();
+      traffic_.Pause(timeout).ThrowIfError();
       break;
     case Step::kFenced:
       token_ = RandomToken();
@@ -70,11 +69,11 @@ void SwitchRun::Do(Step step) {
       Unfence(To(), state_.tables, timeout);
       break;
     case Step::kMoved:
-      RunHook("switch", options_.hooks.move, from, to, timeout).ThrowIfError();
+      traffic_.Move(timeout).ThrowIfError();
       state_.serving = to;
       break;
     case Step::kResumed:
-      RunHook("resume", options_.hooks.resume, from, to, timeout).ThrowIfError();
+      traffic_.Resume(timeout).ThrowIfError();
       break;
   }
   step_ms_[static_cast<std::size_t>(step)] =
@@ -149,11 +148,12 @@ void SwitchRun::Undo() {
   attempt(Step::kSequences, [] {});  // higher values on the receiver harm nothing
   attempt(Step::kCaughtUp, [] {});
   attempt(Step::kFenced, [&] { Unfence(From(), state_.tables, timeout); });
-  attempt(Step::kPaused, [] {});  // the resume hook below
+  attempt(Step::kPaused, [] {});  // traffic restored below
   if (!first) {
-    // Resume even when the pause hook failed: it may have paused part of the traffic.
-    Status resumed = RunHook("resume", options_.hooks.resume, from, to, timeout);
-    if (!resumed) first = resumed.error();
+    // Also when the pause failed (it may have paused part of the traffic) or a move answered too
+    // late to be recorded: the proxy is sent back to `from` and resumed.
+    Status restored = traffic_.Restore(timeout);
+    if (!restored) first = restored.error();
   }
   if (first) throw *first;
   state_.serving = from;

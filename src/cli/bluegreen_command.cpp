@@ -26,6 +26,7 @@ struct BlueGreenFlags {
   double max_lag_s = 1;
   double guardrail_wait_s = 30;
   int max_transaction_age_s = 5;
+  std::string proxy_targets = "blue,green";
   bool watch = false;
   std::string metrics_addr;  // status: serve the pair's gauges while --watch runs
   std::string migration;     // start: the file; complete: the name (or the file)
@@ -146,6 +147,14 @@ void RunSwitch(const GlobalOptions& global, BlueGreenFlags& flags) {
   options.guardrail_wait =
       std::chrono::milliseconds(static_cast<std::int64_t>(flags.guardrail_wait_s * 1000));
   options.guardrails.max_transaction_age = std::chrono::seconds(flags.max_transaction_age_s);
+  auto comma = flags.proxy_targets.find(',');
+  if (comma == std::string::npos) {
+    throw Error(ErrorKind::kUsage,
+                fmt::format("--proxy-targets \"{}\" is not BLUE,GREEN", flags.proxy_targets),
+                "Name the proxy's two --target names, blue's first: --proxy-targets blue,green.");
+  }
+  options.proxy.blue_target = flags.proxy_targets.substr(0, comma);
+  options.proxy.green_target = flags.proxy_targets.substr(comma + 1);
   bluegreen::Pair pair = OpenPair(global, flags);
   auto report = bluegreen::Switch(pair, options, Printer(global)).ValueOrThrow();
   if (global.json) {
@@ -237,6 +246,12 @@ void AddSwitchFlags(CLI::App* cmd, BlueGreenFlags& flags) {
   cmd->add_option("--switch-command", o.hooks.move,
                   "shell command that sends traffic to $ZERODOWN_BLUEGREEN_TO");
   cmd->add_option("--resume-command", o.hooks.resume, "shell command that resumes traffic");
+  cmd->add_option("--proxy", o.proxy.admin,
+                  "admin endpoint (HOST:PORT) of a running `zerodown proxy` that moves traffic "
+                  "instead of the hooks");
+  cmd->add_option("--proxy-targets", flags.proxy_targets,
+                  "the proxy's target names of blue and green, as BLUE,GREEN")
+      ->capture_default_str();
   cmd->add_option("--step-timeout", flags.step_timeout_s,
                   "seconds each step may take before the switch is undone")
       ->capture_default_str()
@@ -353,7 +368,7 @@ const CommandRegistration kRegistration{
           "\n\nExample:\n  zerodown bluegreen create --green postgres://db2/shop\n"
           "  zerodown bluegreen start --green postgres://db2/shop migrations/005.yaml\n"
           "  zerodown bluegreen status --green postgres://db2/shop\n"
-          "  zerodown bluegreen switch --green … --pause-command … --switch-command …");
+          "  zerodown bluegreen switch --green postgres://db2/shop --proxy 127.0.0.1:6433");
       bg->require_subcommand(1);
       AddCreate(bg, global, flags);
       AddOnGreen(bg, global, flags);

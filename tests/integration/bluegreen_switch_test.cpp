@@ -6,13 +6,11 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
-#include "support/database.hpp"
-#include "support/green_cluster.hpp"
+#include "support/bluegreen_pair.hpp"
 #include "support/routed_ledger.hpp"
 
 namespace zerodown::testing {
@@ -20,79 +18,22 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr std::string_view kLedger =
-    "CREATE TABLE ledger (id bigserial PRIMARY KEY, client int NOT NULL, amount int NOT NULL, "
-    "at timestamptz NOT NULL DEFAULT clock_timestamp());"
-    "INSERT INTO ledger (client, amount) SELECT -1, 1 FROM generate_series(1, 1000);";
-
 // pg_subscription is shared by the cluster's databases.
 const std::string kSubscriptionsHere =
     "SELECT count(*) FROM pg_subscription s JOIN pg_database d ON d.oid = s.subdbid "
     "WHERE d.datname = current_database()";
 
-std::int64_t Count(const std::string& conninfo, const std::string& sql) {
-  return Connect(conninfo).Exec(sql).Int(0, 0);
-}
-
-// A pair created and done with its initial copy.
-struct PairFixture {
-  std::string blue = FreshDatabase();
-  std::string green = FreshGreenDatabase(blue);
-
-  void Create() {
-    Connect(blue).Run(kLedger);
-    std::string out;
-    ASSERT_EQ(RunZerodown(BlueGreen("create", blue, green), &out), 0) << out;
-    for (int i = 0; i < 120; ++i) {
-      if (RunZerodown("--json " + BlueGreen("status", blue, green), &out) == 0) {
-        auto status = nlohmann::json::parse(out.substr(0, out.find('\n')));
-        if (status["tables_total"] == 2 && status["tables_ready"] == 2) return;
-      }
-      std::this_thread::sleep_for(250ms);
-    }
-    FAIL() << "initial copy did not finish: " << out;
-  }
-  // `switch` with the ledger's hooks and `extra` flags; the report line of --json, or null.
+// A pair whose switches move the routed ledger through its hooks.
+struct PairFixture : BlueGreenPair {
   nlohmann::json Switch(const RoutedLedger& ledger, const std::string& extra, int* code,
                         std::string* out) {
-    *code = RunZerodown("--json " + BlueGreen("switch", blue, green) + " --pause-command " +
-                            Quoted(ledger.PauseCommand()) + " --switch-command " +
-                            Quoted(ledger.SwitchCommand()) + " --resume-command " +
-                            Quoted(ledger.ResumeCommand()) + " " + extra,
-                        out);
-    for (std::size_t at = 0; at < out->size();) {
-      std::size_t end = out->find('\n', at);
-      std::string line = out->substr(at, end - at);
-      if (line.find("\"switched\"") != std::string::npos) return nlohmann::json::parse(line);
-      if (end == std::string::npos) break;
-      at = end + 1;
-    }
-    return nullptr;
-  }
-  void WaitEqual(const std::string& sql) {
-    for (int i = 0; i < 300 && Count(blue, sql) != Count(green, sql); ++i) {
-      std::this_thread::sleep_for(100ms);
-    }
+    return BlueGreenPair::Switch(" --pause-command " + Quoted(ledger.PauseCommand()) +
+                                     " --switch-command " + Quoted(ledger.SwitchCommand()) +
+                                     " --resume-command " + Quoted(ledger.ResumeCommand()) + " " +
+                                     extra,
+                                 code, out);
   }
 };
-
-// Every acknowledged insert is on `conninfo` once, with its client and amount, and nothing else
-// but the 1000 seed rows.
-void ExpectEveryAck(const std::string& conninfo, const std::vector<RoutedLedger::Ack>& acks,
-                    const char* side) {
-  auto rows = Connect(conninfo).Exec("SELECT id, client, amount FROM ledger WHERE client >= 0");
-  std::map<std::int64_t, std::pair<int, int>> stored;
-  for (int i = 0; i < rows.size(); ++i) {
-    stored[rows.Int(i, 0)] = {static_cast<int>(rows.Int(i, 1)), static_cast<int>(rows.Int(i, 2))};
-  }
-  EXPECT_EQ(stored.size(), acks.size()) << side;
-  int missing = 0;
-  for (const auto& a : acks) {
-    auto it = stored.find(a.id);
-    if (it == stored.end() || it->second != std::make_pair(a.client, a.amount)) ++missing;
-  }
-  EXPECT_EQ(missing, 0) << side << ": acknowledged writes missing or changed";
-}
 
 TEST(BlueGreenSwitch, SwitchAndBackUnderLoadLoseNoWrite) {
   PairFixture pair;

@@ -2,8 +2,9 @@
 // native logical replication (publication on the serving side, subscription on the other), a
 // switch that fences the serving side, waits for the other to have applied everything, copies
 // the sequences and builds the reverse path before the first write lands there, and teardown.
-// It does not move traffic itself: the caller's hooks (a proxy, PgBouncer, a script) pause,
-// switch and resume the application. State lives in the `zerodown` schema of both databases.
+// Traffic moves through a running `zerodown proxy` (its admin endpoint) or the caller's hooks (a
+// script, PgBouncer's console) that pause, switch and resume the application. State lives in the
+// `zerodown` schema of both databases.
 #pragma once
 
 #include <chrono>
@@ -126,9 +127,18 @@ struct Hooks {
   std::string resume;  // let traffic flow again
 };
 
+// A running `zerodown proxy` whose targets are blue and green, driven through its admin endpoint
+// (PAUSE within the step timeout, SWITCH, RESUME) instead of hooks.
+struct ProxyControl {
+  std::string admin;  // host:port of its --admin endpoint; "" = the hooks move traffic
+  std::string blue_target = "blue";  // the proxy's --target names of the two sides
+  std::string green_target = "green";
+};
+
 struct SwitchOptions {
   Hooks hooks;
-  bool back = false;  // green -> blue
+  ProxyControl proxy;  // set: the proxy moves traffic (the hooks must then be empty: kUsage)
+  bool back = false;   // green -> blue
   std::chrono::milliseconds step_timeout{10000};
   StatusOptions guardrails;
   // How long a switch waits for guardrails that clear by themselves (lag, a long transaction)
@@ -147,11 +157,12 @@ struct SwitchReport {
 };
 
 // The switch (see docs/bluegreen.md): guardrails, pause, fence, wait, sequences, reverse path,
-// move, resume. Lag and long transactions are waited out for up to `guardrail_wait`; a guardrail
-// that still fails refuses before anything changes (kConflict); a step that
-// fails or passes its timeout undoes what ran, resumes on the side that served, and fails with
-// kMigrationFailed. A switch killed midway is finished (traffic had moved) or undone by the next
-// run, which reports switched = false in the second case.
+// move, resume. kUsage before anything when both a proxy and hooks are given. Lag and long
+// transactions are waited out for up to `guardrail_wait`; a guardrail that still fails refuses
+// before anything changes (kConflict); a step that fails or passes its timeout undoes what ran,
+// resumes on the side that served, and fails with kMigrationFailed. A switch killed midway is
+// finished (traffic had moved) or undone by the next run, which reports switched = false in the
+// second case.
 Result<SwitchReport> Switch(Pair& pair, const SwitchOptions& options, const Progress& progress);
 
 // Runs `migration`'s start (the engine's expand, in place) on green only, while blue serves and

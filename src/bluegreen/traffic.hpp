@@ -1,0 +1,33 @@
+// How a switch moves the application's traffic: the user's shell hooks, or a running
+// `zerodown proxy` driven through its admin endpoint. The switch calls one interface and never
+// asks which; it does not touch the databases.
+#pragma once
+
+#include <chrono>
+#include <memory>
+
+#include "zerodown/bluegreen/bluegreen.hpp"
+
+namespace zerodown::bluegreen {
+
+class Traffic {
+ public:
+  virtual ~Traffic() = default;
+
+  // Stops new transactions and returns once those in flight have ended. An Error (naming the
+  // hook or the proxy, with the fix) when that fails or takes longer than `timeout`.
+  virtual Status Pause(std::chrono::milliseconds timeout) = 0;
+  // Sends every client to the switch's target from now on (traffic is paused).
+  virtual Status Move(std::chrono::milliseconds timeout) = 0;
+  // Lets traffic flow again.
+  virtual Status Resume(std::chrono::milliseconds timeout) = 0;
+  // After a failed or undone switch: traffic on the side that served and flowing, whatever part
+  // of pause and move had happened.
+  virtual Status Restore(std::chrono::milliseconds timeout) = 0;
+};
+
+// The traffic mover `options` name for a switch from `from` to `to`: the proxy when
+// `options.proxy.admin` is set, the hooks otherwise. kUsage when both are given.
+Result<std::unique_ptr<Traffic>> MakeTraffic(const SwitchOptions& options, Side from, Side to);
+
+}  // namespace zerodown::bluegreen

@@ -1,0 +1,88 @@
+// Test support for blue-green switches: a pair over a ledger table (created, its initial copy
+// done), `bluegreen switch` run with the caller's traffic flags, and the check that every
+// acknowledged write is on a side exactly once.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/database.hpp"
+#include "support/green_cluster.hpp"
+
+namespace zerodown::testing {
+
+// The ledger, with 1000 seed rows (client -1) that every side must keep.
+inline constexpr std::string_view kLedger =
+    "CREATE TABLE ledger (id bigserial PRIMARY KEY, client int NOT NULL, amount int NOT NULL, "
+    "at timestamptz NOT NULL DEFAULT clock_timestamp());"
+    "INSERT INTO ledger (client, amount) SELECT -1, 1 FROM generate_series(1, 1000);";
+
+inline std::int64_t Count(const std::string& conninfo, const std::string& sql) {
+  return Connect(conninfo).Exec(sql).Int(0, 0);
+}
+
+// A blue on the shared cluster and a green on the green cluster, named alike.
+struct BlueGreenPair {
+  std::string blue = FreshDatabase();
+  std::string green = FreshGreenDatabase(blue);
+
+  // The ledger on blue, `bluegreen create`, and a wait for the initial copy.
+  void Create() {
+    Connect(blue).Run(kLedger);
+    std::string out;
+    ASSERT_EQ(RunZerodown(BlueGreen("create", blue, green), &out), 0) << out;
+    for (int i = 0; i < 120; ++i) {
+      if (RunZerodown("--json " + BlueGreen("status", blue, green), &out) == 0) {
+        auto status = nlohmann::json::parse(out.substr(0, out.find('\n')));
+        if (status["tables_total"] == 2 && status["tables_ready"] == 2) return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    FAIL() << "initial copy did not finish: " << out;
+  }
+  // `--json bluegreen switch` with `flags`; its report line, or null.
+  nlohmann::json Switch(const std::string& flags, int* code, std::string* out) const {
+    *code = RunZerodown("--json " + BlueGreen("switch", blue, green) + " " + flags, out);
+    for (std::size_t at = 0; at < out->size();) {
+      std::size_t end = out->find('\n', at);
+      std::string line = out->substr(at, end - at);
+      if (line.find("\"switched\"") != std::string::npos) return nlohmann::json::parse(line);
+      if (end == std::string::npos) break;
+      at = end + 1;
+    }
+    return nullptr;
+  }
+  // Waits (up to 30 s) until `sql` counts the same on both sides.
+  void WaitEqual(const std::string& sql) const {
+    for (int i = 0; i < 300 && Count(blue, sql) != Count(green, sql); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+};
+
+// Every acknowledged insert (anything with id, client, amount) is on `conninfo` once, with its
+// client and amount, and nothing else but the 1000 seed rows.
+template <typename Ack>
+void ExpectEveryAck(const std::string& conninfo, const std::vector<Ack>& acks, const char* side) {
+  auto rows = Connect(conninfo).Exec("SELECT id, client, amount FROM ledger WHERE client >= 0");
+  std::map<std::int64_t, std::pair<int, int>> stored;
+  for (int i = 0; i < rows.size(); ++i) {
+    stored[rows.Int(i, 0)] = {static_cast<int>(rows.Int(i, 1)), static_cast<int>(rows.Int(i, 2))};
+  }
+  EXPECT_EQ(stored.size(), acks.size()) << side;
+  int missing = 0;
+  for (const auto& a : acks) {
+    auto it = stored.find(a.id);
+    if (it == stored.end() || it->second != std::make_pair(a.client, a.amount)) ++missing;
+  }
+  EXPECT_EQ(missing, 0) << side << ": acknowledged writes missing or changed";
+}
+
+}  // namespace zerodown::testing
