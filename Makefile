@@ -4,7 +4,7 @@ PRESET ?= release
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
-.PHONY: all bootstrap configure build demo test test-asan bench bench-w1 bench-sweep bench-cpu bench-proxy bench-memory lint-bench format clean
+.PHONY: all bootstrap configure build demo test test-asan bench bench-w1 bench-sweep bench-cpu bench-bluegreen bench-proxy bench-memory lint-bench format clean
 
 all: build
 
@@ -56,6 +56,12 @@ bench-proxy: configure
 bench-memory: configure
 	@cmake --build --preset $(PRESET) -j $(JOBS) --target zerodown
 	@bench/memory.sh $(MEMORY_ARGS)
+
+# A ledger workload through zerodown proxy while `bluegreen switch --proxy` moves it to green and
+# back, on two throwaway clusters; docs/bench.md, "Blue-green", says how to read it.
+bench-bluegreen: configure
+	@cmake --build --preset $(PRESET) -j $(JOBS) --target zerodown
+	@bench/bluegreen.sh $(BLUEGREEN_ARGS)
 
 # Lints 10,000 statements with zerodown and with squawk (installed on demand) and prints both times.
 lint-bench: export ZERODOWN_BOOTSTRAP_BENCH := 1

@@ -1,0 +1,286 @@
+#!/usr/bin/env bash
+# The blue-green benchmark: two throwaway PostgreSQL 15 clusters (wal_level = logical), pgbench
+# scale N initialized on blue, `zerodown bluegreen create` to the empty green, then a ledger
+# workload through `zerodown proxy` (pgbench, a custom script: credit a random account and insert
+# the credit into a ledger table, one transaction, at a fixed rate) while `bluegreen switch
+# --proxy` moves it to green and, after a gap, `switch --back --proxy` moves it back.
+# Prints, for each switch: the replication lag before it, its steps with their durations, how
+# long zerodown held traffic, and the longest client-visible pause (the largest pgbench latency
+# of a transaction that ended during the switch or in the 3 s after it, from scheduled start);
+# then failed transactions and the ledger check on the side that serves afterwards (rows
+# acknowledged by pgbench = ledger rows, ledger sum = sum of balances) and on the other once it
+# caught up. Saves it as bench/results/<date>-bluegreen.txt. See docs/bench.md, "Blue-green".
+#
+#   bench/bluegreen.sh [--scale 10] [--clients 8] [--threads 2] [--rate 400] [--warmup 10]
+#                      [--gap 10] [--tail 10] [--step-timeout 10] [--protocol simple|extended]
+#                      [--zerodown build/release/zerodown] [--results bench/results]
+#
+# --rate: pgbench's -R (transactions per second over all clients); with a rate, pgbench counts
+# latency from each transaction's scheduled start, so the queue that builds behind a pause shows.
+set -euo pipefail
+{
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+scale=10
+clients=8
+threads=2
+rate=400
+warmup=10
+gap=10
+tail_s=10
+step_timeout=10
+protocol=simple
+zerodown=$root/build/release/zerodown
+results=$root/bench/results
+
+usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
+while [ $# -gt 0 ]; do
+  case $1 in
+    --scale) scale=$2; shift 2 ;;
+    --clients) clients=$2; shift 2 ;;
+    --threads) threads=$2; shift 2 ;;
+    --rate) rate=$2; shift 2 ;;
+    --warmup) warmup=$2; shift 2 ;;
+    --gap) gap=$2; shift 2 ;;
+    --tail) tail_s=$2; shift 2 ;;
+    --step-timeout) step_timeout=$2; shift 2 ;;
+    --protocol) protocol=$2; shift 2 ;;
+    --zerodown) zerodown=$(realpath "$2"); shift 2 ;;
+    --results) results=$2; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "bench-bluegreen: unknown argument $1" >&2; usage >&2; exit 2 ;;
+  esac
+done
+# A client that prepared statements would have to prepare them again after the move.
+case $protocol in simple|extended) ;; *)
+  echo "bench-bluegreen: --protocol $protocol is not simple or extended" >&2; exit 2 ;;
+esac
+if [ ! -x "$zerodown" ]; then
+  echo "bench-bluegreen: $zerodown is missing; build it first (make build)" >&2
+  exit 2
+fi
+
+# shellcheck source=bench/lib/cluster.sh
+source "$root/bench/lib/cluster.sh"
+mkdir -p "$results"
+stamp=$(date +%Y-%m-%dT%H%M%S)
+work=$(mktemp -d /tmp/zerodown-bgbench.XXXXXX)
+chmod 755 "$work"
+table=$results/$stamp-bluegreen.txt
+pids=()
+owns_bench_flag=0
+blue_dir=
+green_dir=
+
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ "$owns_bench_flag" = 1 ]; then rm -f /tmp/zd-bench.on; fi
+  CLUSTER_DIR=$blue_dir cluster_stop
+  CLUSTER_DIR=$green_dir cluster_stop
+  rm -rf "$work"
+}
+
+# A TCP port on 127.0.0.1 that nothing listens on.
+free_port() {
+  local port
+  for _ in $(seq 50); do
+    port=$((20000 + RANDOM % 20000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
+  done
+  echo "bench-bluegreen: found no free local port" >&2
+  exit 1
+}
+
+# Two clusters, each with its socket in its own directory (so both use port 5432), logical
+# decoding on. cluster_start keeps one cluster in CLUSTER_DIR: the first is set aside.
+start_clusters() {
+  # shellcheck disable=SC2034  # read by cluster_start
+  CLUSTER_EXTRA_OPTIONS="-c wal_level=logical -c max_wal_senders=10 -c max_replication_slots=10"
+  cluster_start
+  blue_dir=$CLUSTER_DIR
+  CLUSTER_DIR=
+  cluster_start
+  green_dir=$CLUSTER_DIR
+  trap cleanup EXIT
+}
+blue_url() { CLUSTER_DIR=$blue_dir cluster_url shop; }
+green_url() { CLUSTER_DIR=$green_dir cluster_url shop; }
+psql_at() { "$PG_BINDIR/psql" -X -q -At -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
+# `zerodown [--json] bluegreen VERB --green … FLAGS…` on the pair.
+zd_bg() {
+  local global=()
+  if [ "$1" = --json ]; then global=(--json); shift; fi
+  "$zerodown" "${global[@]}" --postgres-url "$(blue_url)" bluegreen "$1" --green "$(green_url)" \
+    "${@:2}"
+}
+
+# pgbench's tables on blue (pgbench_history gains a key: logical replication needs one for its
+# updates and deletes, and `bluegreen create` refuses a table without) and the ledger.
+prepare_blue() {
+  CLUSTER_DIR=$blue_dir cluster_sql postgres "CREATE DATABASE shop"
+  CLUSTER_DIR=$green_dir cluster_sql postgres "CREATE DATABASE shop"
+  if ! "$PG_BINDIR/pgbench" -i -q -s "$scale" "$(blue_url)" >"$work/init.log" 2>&1; then
+    cat "$work/init.log" >&2
+    exit 1
+  fi
+  psql_at "$(blue_url)" "ALTER TABLE pgbench_history ADD COLUMN hid bigserial PRIMARY KEY;
+    CREATE TABLE ledger (id bigserial PRIMARY KEY, client int NOT NULL, aid int NOT NULL,
+      amount int NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())"
+}
+
+# `bluegreen create`, then a wait for the initial copy of every table.
+create_pair() {
+  zd_bg create >"$work/create.log" 2>&1 || { cat "$work/create.log" >&2; exit 1; }
+  local ready
+  for _ in $(seq 600); do
+    ready=$(zd_bg --json status 2>/dev/null | head -1 | jq -r '"\(.tables_ready) \(.tables_total)"')
+    if [ "${ready% *}" = "${ready#* }" ]; then return; fi
+    sleep 0.5
+  done
+  echo "bench-bluegreen: green's initial copy did not finish in 300 s ($ready)" >&2
+  exit 1
+}
+
+start_proxy() {
+  proxy_port=$(free_port)
+  admin_port=$(free_port)
+  "$zerodown" proxy --listen "127.0.0.1:$proxy_port" --admin "127.0.0.1:$admin_port" \
+    --target "blue=$(blue_url)" --target "green=$(green_url)" --default blue \
+    </dev/null >/dev/null 2>"$work/proxy.log" &
+  pids+=($!)
+  for _ in $(seq 100); do
+    if psql_at "host=127.0.0.1 port=$proxy_port dbname=app user=postgres" 'SELECT 1' \
+        >/dev/null 2>&1; then
+      return
+    fi
+    sleep 0.1
+  done
+  echo "bench-bluegreen: the proxy does not answer; its log:" >&2
+  cat "$work/proxy.log" >&2
+  exit 1
+}
+
+# Waits for another benchmark to finish, raises the flag builds wait on, then waits for running
+# builds to let go of the quiet lock.
+quiet_machine() {
+  while [ -e /tmp/zd-bench.on ]; do sleep 5; done
+  touch /tmp/zd-bench.on
+  owns_bench_flag=1
+  flock -x /tmp/zd-quiet.lock true
+}
+
+# One switch (`--back` or nothing) through the proxy; its JSON report in $work/switch-$1.json and
+# its start and end (epoch seconds) in $work/window-$1.
+switch() {  # name, flags…
+  local name=$1
+  shift
+  local began ended status=0
+  began=$(date +%s.%N)
+  zd_bg --json switch --proxy "127.0.0.1:$admin_port" --step-timeout "$step_timeout" "$@" \
+    >"$work/switch-$name.json" 2>"$work/switch-$name.log" || status=$?
+  ended=$(date +%s.%N)
+  echo "$began $ended" >"$work/window-$name"
+  if [ "$status" != 0 ]; then
+    echo "bench-bluegreen: switch $name failed (exit $status):" >&2
+    cat "$work/switch-$name.log" >&2
+  fi
+}
+
+cat >"$work/ledger.sql" <<'EOF'
+\set aid random(1, 100000 * :scale)
+\set amount random(1, 100)
+BEGIN;
+UPDATE pgbench_accounts SET abalance = abalance + :amount WHERE aid = :aid;
+INSERT INTO ledger (client, aid, amount) VALUES (:client_id, :aid, :amount);
+END;
+EOF
+
+start_clusters
+commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+header="bench-bluegreen: PostgreSQL $("$PG_BINDIR/postgres" --version | awk '{print $3}'), \
+pgbench scale $scale, $clients clients at $rate tx/s through zerodown proxy, $protocol protocol, \
+two clusters on one machine, $(nproc) cores, commit $commit, $stamp"
+echo "$header" >&2
+prepare_blue
+create_pair
+start_proxy
+
+# Each switch takes a few seconds at most (its guardrails included) on a healthy pair.
+duration=$((warmup + gap + tail_s + 20))
+quiet_machine
+"$PG_BINDIR/pgbench" -n -h 127.0.0.1 -p "$proxy_port" -U postgres -c "$clients" -j "$threads" \
+  -M "$protocol" -R "$rate" -T "$duration" -l --log-prefix="$work/tx" -f "$work/ledger.sql" \
+  -D scale="$scale" app >"$work/pgbench.out" 2>&1 &
+pgbench_pid=$!
+pids+=("$pgbench_pid")
+sleep "$warmup"
+switch there
+sleep "$gap"
+switch back --back
+wait "$pgbench_pid" || true
+rm -f /tmp/zd-bench.on
+owns_bench_flag=0
+
+# Acknowledged = every transaction pgbench logged as ended (a numeric latency).
+cat "$work"/tx.[0-9]* | awk '$3 ~ /^[0-9]+$/' >"$work/tx.log"
+acknowledged=$(wc -l <"$work/tx.log")
+failed=$(awk '/^number of failed transactions: / { print $5 }' "$work/pgbench.out")
+aborted=$(grep -c 'client .* aborted' "$work/pgbench.out" || true)
+
+report_switch() {  # name, title
+  local name=$1 began ended
+  read -r began ended <"$work/window-$name"
+  local longest
+  # A transaction's end is its epoch seconds (field 5) and microseconds (field 6).
+  longest=$(awk -v b="$began" -v e="$ended" '{ t = $5 + $6 / 1e6 }
+    t >= b && t <= e + 3 && $3 > m { m = $3 } END { printf "%.1f", m / 1000 }' "$work/tx.log")
+  echo "$2"
+  if ! jq -e '.switched' "$work/switch-$name.json" >/dev/null 2>&1; then
+    echo "  FAILED: $(tail -3 "$work/switch-$name.log")"
+    return
+  fi
+  # The steps in the order they run (the report's object is keyed by name).
+  jq -r '"  lag before: \(.lag_seconds_before * 1000 | round) ms\n  steps (ms):" + ([
+      "paused", "fenced", "caught_up", "sequences", "slot", "forward_disabled",
+      "reverse_created", "target_unfenced", "moved", "resumed"] as $order | .steps_ms as $s |
+      $order | map(" \(.) \($s[.] * 10 | round / 10)") | join(","))
+    + "\n  traffic held by zerodown (pause to resume): \(.pause_ms * 10 | round / 10) ms"' \
+    "$work/switch-$name.json"
+  echo "  longest client-visible pause: $longest ms (pgbench latency from scheduled start)"
+}
+
+# The side serving after both switches is blue; green must hold the same once it caught up.
+ledger_check() {  # url, side
+  psql_at "$1" "SELECT count(*), coalesce(sum(amount), 0),
+    (SELECT sum(abalance) FROM pgbench_accounts), count(DISTINCT id) FROM ledger" |
+    awk -F'|' -v side="$2" -v acked="$acknowledged" '{
+      printf "  %s: %s ledger rows (%s distinct ids) for %s acknowledged, ledger sum %s, balances sum %s: %s\n",
+        side, $1, $4, acked, $2, $3, ($1 == acked && $4 == $1 && $2 == $3) ? "ok" : "MISMATCH" }'
+}
+wait_green() {
+  local want
+  want=$(psql_at "$(blue_url)" "SELECT count(*) FROM ledger")
+  for _ in $(seq 300); do
+    [ "$(psql_at "$(green_url)" "SELECT count(*) FROM ledger")" = "$want" ] && return
+    sleep 0.1
+  done
+}
+
+{
+  echo "$header"
+  echo
+  echo "the proxy's log of both switches:"
+  grep -E 'PAUSE|SWITCH|RESUME' "$work/proxy.log" | sed 's/^zerodown proxy: /  /'
+  report_switch there "switch blue -> green (bluegreen switch --proxy):"
+  report_switch back "switch green -> blue (bluegreen switch --back --proxy):"
+  echo "pgbench: $acknowledged transactions acknowledged, ${failed:-0} failed, $aborted clients aborted"
+  echo "ledger check:"
+  ledger_check "$(blue_url)" "blue (serving)"
+  wait_green
+  ledger_check "$(green_url)" "green"
+} | tee "$table"
+echo "saved: $table"
+exit
+}
