@@ -3,7 +3,9 @@
 // relay messages, client to server and server to client, while a TransactionTracker follows where
 // the conversation stands. Between transactions the session asks the controller before going on
 // (PAUSE holds it there), moves to another target after a SWITCH, and in transaction pooling
-// gives its server connection back. It does not choose targets or pool connections itself.
+// gives its server connection back. At each transaction's start it also sets the search_path the
+// route flag gives its user (session_route.cpp). It does not choose targets or pool connections
+// itself.
 #pragma once
 
 #include <asio.hpp>

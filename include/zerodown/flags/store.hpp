@@ -4,7 +4,8 @@
 // functions zerodown.flag_bucket(name, user_id) and zerodown.flag_enabled(name, user_id), which
 // compute the bucket exactly as bucket.hpp does. The history and the NOTIFY come from triggers on
 // zerodown.flags, so a change made with plain SQL is recorded and announced too. This module
-// neither routes traffic nor caches flags: a proxy LISTENs and calls Get/List itself.
+// neither routes traffic nor caches flags: `zerodown proxy --route-flag` LISTENs and calls Get
+// itself (src/proxy/flag_watch.cpp).
 #pragma once
 
 #include <cstdint>
