@@ -50,6 +50,20 @@ auto RunBlocking(asio::thread_pool& pool, const asio::any_io_executor& executor,
       asio::use_awaitable);
 }
 
+// Writes what `stream` (in non-blocking mode) takes of `bytes` right now and returns how many;
+// 0 when it is full. Relaying a message this way, and waiting only for what is left, spares the
+// trip through the event loop that an asynchronous write costs even when the socket has room.
+// A failure other than "would block" goes to `ec`.
+template <typename Stream>
+std::size_t WriteNow(Stream& stream, asio::const_buffer bytes, asio::error_code& ec) {
+  std::size_t written = stream.write_some(bytes, ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    ec = {};
+    return 0;
+  }
+  return ec ? 0 : written;
+}
+
 // "host:port" (":port" means 127.0.0.1) as a TCP endpoint; kUsage naming `what` when malformed.
 Result<asio::ip::tcp::endpoint> ParseEndpoint(std::string_view address, std::string_view what);
 

@@ -19,19 +19,21 @@ void ClientSession::Start() {
 Awaitable<void> ClientSession::Run(std::shared_ptr<ClientSession> /*self*/) {
   asio::error_code ignored;
   client_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  client_.non_blocking(true, ignored);  // for WriteNow
   if (co_await Startup()) co_await Relay();
   co_await Close();
 }
 
 Awaitable<void> ClientSession::Relay() {
   std::array<char, kChunk> chunk;
+  std::vector<wire::MessageView> messages;  // reused: no allocation per read
   for (;;) {
     asio::error_code ec;
     std::size_t n = co_await client_.async_read_some(asio::buffer(chunk),
                                                      asio::redirect_error(asio::use_awaitable, ec));
     if (ec || !kill_reason_.empty()) co_return;
     buffer_.append(chunk.data(), n);
-    std::vector<wire::MessageView> messages;
+    messages.clear();
     std::size_t consumed = 0;
     if (!wire::SplitMessages(buffer_, &messages, &consumed)) {
       kill_reason_ = "invalid message length from the client";
@@ -60,8 +62,12 @@ Awaitable<void> ClientSession::Relay() {
         if (message.type == 'P' && !wire::FirstString(message.body()).empty()) pinned_ = true;
       }
       if (!server_) co_return;
-      co_await asio::async_write(server_->socket(), asio::buffer(buffer_.data(), forward),
-                                 asio::redirect_error(asio::use_awaitable, ec));
+      asio::const_buffer out(buffer_.data(), forward);
+      std::size_t sent = WriteNow(server_->socket(), out, ec);
+      if (!ec && sent < forward) {
+        co_await asio::async_write(server_->socket(), out + sent,
+                                   asio::redirect_error(asio::use_awaitable, ec));
+      }
       if (ec) co_return;  // the server pump reports the lost connection
     }
     buffer_.erase(0, consumed);
@@ -112,6 +118,7 @@ void ClientSession::StartPump() {
 Awaitable<void> ClientSession::PumpServer(std::shared_ptr<ClientSession> /*self*/) {
   std::array<char, kChunk> chunk;
   ServerConnection* server = server_.get();
+  std::vector<wire::MessageView> messages;  // reused: no allocation per read
   for (;;) {
     asio::error_code ec;
     std::size_t n = co_await server->socket().async_read_some(
@@ -123,7 +130,7 @@ Awaitable<void> ClientSession::PumpServer(std::shared_ptr<ClientSession> /*self*
     }
     std::string& buffer = server->buffer();
     buffer.append(chunk.data(), n);
-    std::vector<wire::MessageView> messages;
+    messages.clear();
     std::size_t consumed = 0;
     if (!wire::SplitMessages(buffer, &messages, &consumed)) {
       ServerLost("it sent an invalid message length");
@@ -137,11 +144,16 @@ Awaitable<void> ClientSession::PumpServer(std::shared_ptr<ClientSession> /*self*
         auto value = wire::FirstString(message.body().substr(name.size() + 1));
         server->SetParameter(std::string(name), std::string(value));
         reported_[std::string(name)] = std::string(value);
+        reported_signature_.clear();
       }
     }
     if (consumed > 0) {
-      co_await asio::async_write(client_, asio::buffer(buffer.data(), consumed),
-                                 asio::redirect_error(asio::use_awaitable, ec));
+      asio::const_buffer out(buffer.data(), consumed);
+      std::size_t sent = WriteNow(client_, out, ec);
+      if (!ec && sent < consumed) {
+        co_await asio::async_write(client_, out + sent,
+                                   asio::redirect_error(asio::use_awaitable, ec));
+      }
       buffer.erase(0, consumed);
       if (ec) break;  // the client left; Relay sees it too and closes the session
     }

@@ -100,6 +100,8 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   } forget_;
   // What the client was told with ParameterStatus.
   std::map<std::string, std::string> reported_;
+  // The server parameters_signature() that reported_ matches; empty when unknown.
+  std::string reported_signature_;
   std::unique_ptr<ServerConnection> server_;
   TransactionTracker tracker_;
   bool running_ = false;  // between the controller's BeginTransaction and EndTransaction

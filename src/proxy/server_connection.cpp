@@ -49,8 +49,10 @@ PGconn* ConnectBlocking(const std::string& conninfo) {
 ServerConnection::ServerConnection(PGconn* conn, std::string target, asio::any_io_executor executor)
     : conn_(conn), target_(std::move(target)), socket_(executor, PQsocket(conn)) {
   for (const char* name : kReportedParameters) {
-    if (const char* value = PQparameterStatus(conn_, name)) parameters_[name] = value;
+    if (const char* value = PQparameterStatus(conn_, name)) SetParameter(name, value);
   }
+  asio::error_code ignored;
+  socket_.non_blocking(true, ignored);  // for WriteNow; libpq's socket is non-blocking anyway
   cancel_.reset(PQgetCancel(conn_), &PQfreeCancel);
   backend_pid_ = PQbackendPID(conn_);
 }
@@ -80,9 +82,18 @@ Awaitable<std::unique_ptr<ServerConnection>> ServerConnection::Open(asio::thread
 }
 
 void ServerConnection::SetParameter(const std::string& name, const std::string& value) {
-  parameters_[name] = value;
+  std::string lower = Lower(name);
   // The server's own report wins over what Apply remembers setting.
-  applied_.erase(Lower(name));
+  applied_.erase(lower);
+  auto [it, added] = parameters_.try_emplace(name, value);
+  if (!added && it->second == value) return;
+  it->second = value;
+  reported_lower_[lower] = value;
+  signature_.clear();
+  for (const auto& [key, setting] : parameters_) {
+    signature_.append(key).push_back('\0');
+    signature_.append(setting).push_back('\0');
+  }
 }
 
 std::string ServerConnection::Literal(std::string_view text) const {
@@ -107,13 +118,17 @@ std::string ServerConnection::SearchPathSql(const std::optional<SearchPath>& sea
 
 Awaitable<std::string> ServerConnection::Apply(const std::map<std::string, std::string>& wanted,
                                                const std::optional<SearchPath>& search_path) {
+  // Runs at the start of every transaction in transaction pooling: look-ups only, no copies.
+  auto current = [this](const std::string& name) -> const std::string* {
+    auto it = applied_.find(name);
+    if (it != applied_.end()) return &it->second;
+    it = reported_lower_.find(name);
+    return it == reported_lower_.end() ? nullptr : &it->second;
+  };
   std::string sql;
-  std::map<std::string, std::string> lowered;
-  for (const auto& [name, value] : parameters_) lowered[Lower(name)] = value;
-  for (const auto& [name, value] : applied_) lowered[name] = value;
   for (const auto& [name, value] : wanted) {
-    auto it = lowered.find(name);
-    if (it != lowered.end() && it->second == value) continue;
+    const std::string* now = current(name);
+    if (now != nullptr && *now == value) continue;
     sql += "SELECT pg_catalog.set_config(" + Literal(name) + ", " + Literal(value) + ", false);";
   }
   bool path = !HasSearchPath(search_path);

@@ -47,6 +47,10 @@ class ServerConnection {
 
   // What the server reported with ParameterStatus, by the server's spelling of each name.
   const std::map<std::string, std::string>& parameters() const { return parameters_; }
+  // The parameters as one string, equal for two connections exactly when their parameters are:
+  // a session compares it with what it last told its client instead of every parameter, at every
+  // transaction of transaction pooling.
+  const std::string& parameters_signature() const { return signature_; }
   void SetParameter(const std::string& name, const std::string& value);
 
   // Makes the session's settings match `wanted` (lower-case names; search_path is not among
@@ -88,6 +92,8 @@ class ServerConnection {
   asio::posix::stream_descriptor socket_;
   std::string buffer_;
   std::map<std::string, std::string> parameters_;
+  std::map<std::string, std::string> reported_lower_;  // parameters_ by lower-case name
+  std::string signature_;
   std::map<std::string, std::string> applied_;  // lower-case name -> value set by Apply
   std::optional<SearchPath> search_path_;       // what Apply set; none: the session's default
   bool search_path_known_ = true;               // false once a client's statement changed it

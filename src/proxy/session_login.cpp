@@ -165,12 +165,15 @@ Awaitable<bool> ClientSession::Login(const wire::StartupPacket& packet) {
 
 std::string ClientSession::ParameterChanges() {
   std::string out;
+  // In transaction pooling this runs at every transaction; most find nothing changed.
+  if (server_->parameters_signature() == reported_signature_) return out;
   for (const auto& [name, value] : server_->parameters()) {
     auto it = reported_.find(name);
     if (it != reported_.end() && it->second == value) continue;
     out += wire::ParameterStatus(name, value);
     reported_[name] = value;
   }
+  reported_signature_ = server_->parameters_signature();
   return out;
 }
 
