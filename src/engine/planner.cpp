@@ -9,6 +9,7 @@
 #include "engine/version_grants.hpp"
 #include "zerodown/engine/operation.hpp"
 #include "zerodown/pg/catalog.hpp"
+#include "zerodown/pg/catalog_schemas.hpp"
 
 namespace zerodown::engine {
 
@@ -141,23 +142,6 @@ std::string VersionSchemaName(const model::Migration& migration, const std::stri
 
 namespace {
 
-// The objects in the schema named by {} other than views (and their row types, which belong to
-// the views); none when the schema does not exist.
-constexpr const char* kOtherThanViews =
-    "FROM pg_depend d WHERE d.refclassid = 'pg_namespace'::regclass AND d.refobjid = (SELECT oid "
-    "FROM pg_namespace WHERE nspname = {}) AND NOT (d.classid = 'pg_class'::regclass AND EXISTS "
-    "(SELECT 1 FROM pg_class c WHERE c.oid = d.objid AND c.relkind = 'v'))";
-
-// What outside the schema named by {} depends on a relation in it (a view, a materialized view
-// or a function reading a version's view); DROP SCHEMA … CASCADE would drop it too. A view of
-// the schema reading another of its views is inside.
-constexpr const char* kDependentsOutside =
-    "FROM pg_depend d JOIN pg_class v ON v.oid = d.refobjid WHERE d.refclassid = "
-    "'pg_class'::regclass AND d.deptype = 'n' AND v.relnamespace = (SELECT oid FROM pg_namespace "
-    "WHERE nspname = {0}) AND NOT (d.classid = 'pg_rewrite'::regclass AND EXISTS (SELECT 1 FROM "
-    "pg_rewrite r JOIN pg_class o ON o.oid = r.ev_class WHERE r.oid = d.objid AND o.relnamespace "
-    "= v.relnamespace))";
-
 // A version schema holds zerodown's views and nothing else, and start, rollback and the next
 // complete drop it with CASCADE. The guard makes that drop fail, naming the schema and the first
 // object in the way, if anything else is in it or depends on it, instead of taking it along.
@@ -173,8 +157,7 @@ std::vector<std::string> DropVersionSchemaSql(pg::Connection& conn, const std::s
               "IF what IS NOT NULL THEN RAISE EXCEPTION '% depends on a view of the version "
               "schema %, which is to be dropped', what, {2} USING HINT = 'Drop it, or make it "
               "read the tables instead, then run the command again.'; END IF; END $zd_guard$",
-              fmt::format(fmt::runtime(kOtherThanViews), name),
-              fmt::format(fmt::runtime(kDependentsOutside), name), name),
+              pg::ObjectsOtherThanViewsClause(name), pg::DependentsOutsideClause(name), name),
           fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", conn.Ident(schema))};
 }
 
@@ -188,21 +171,6 @@ std::vector<std::string> VersionOwners(pg::Connection& conn, const std::string& 
       {version});
   for (int i = 0; i < rows.size(); ++i) owners.push_back(rows.Text(i, 0));
   return owners;
-}
-
-// Every object in `schema` (0 when it does not exist).
-std::int64_t ObjectsIn(pg::Connection& conn, const std::string& schema) {
-  return conn
-      .Exec(
-          "SELECT count(*) FROM pg_depend WHERE refclassid = 'pg_namespace'::regclass AND "
-          "refobjid = (SELECT oid FROM pg_namespace WHERE nspname = $1)",
-          {schema})
-      .Int(0, 0);
-}
-
-std::int64_t ObjectsOtherThanViews(pg::Connection& conn, const std::string& schema) {
-  std::string sql = "SELECT count(*) " + fmt::format(fmt::runtime(kOtherThanViews), "$1");
-  return conn.Exec(sql, {schema}).Int(0, 0);
 }
 
 // The new version's schema is dropped with everything in it on rollback (and re-created on a
@@ -248,7 +216,7 @@ Status CheckVersionSchema(pg::Connection& conn, const model::Migration& migratio
                    fix)
           .WithWhere(where);
     }
-    std::int64_t objects = ObjectsIn(conn, version);
+    std::int64_t objects = pg::ObjectsInSchema(conn, version);
     if (owners.empty() && objects > 0) {
       return Error(ErrorKind::kInvalidMigration,
                    fmt::format("schema \"{}\" already exists and holds {} object{} zerodown did "
@@ -258,7 +226,7 @@ Status CheckVersionSchema(pg::Connection& conn, const model::Migration& migratio
           .WithWhere(where);
     }
   }
-  if (std::int64_t others = ObjectsOtherThanViews(conn, version); others > 0) {
+  if (std::int64_t others = pg::ObjectsOtherThanViewsInSchema(conn, version); others > 0) {
     return Error(ErrorKind::kInvalidMigration,
                  fmt::format("schema \"{}\" already exists and holds {} object{} other than "
                              "views; as the version schema it would be dropped with them",

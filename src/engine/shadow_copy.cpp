@@ -5,8 +5,12 @@
 
 #include <fmt/format.h>
 
+#include <optional>
+#include <utility>
+
 #include "engine/shadow/change_log.hpp"
 #include "zerodown/engine/operation.hpp"
+#include "zerodown/pg/catalog.hpp"
 
 namespace zerodown::engine {
 
@@ -120,51 +124,36 @@ std::vector<std::string> ShadowCopySpec::CleanupSql(pg::Connection& conn) const 
 
 std::vector<std::string> ShadowCopyBlockers(pg::Connection& conn, const std::string& schema,
                                             const std::string& table) {
-  std::string qualified = conn.Ident(schema, table);
-  pg::Rows rows = conn.Exec(
-      "SELECT c.relkind = 'p', "
-      "EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = c.oid OR inhparent = c.oid), "
-      "c.relrowsecurity OR EXISTS (SELECT 1 FROM pg_policy WHERE polrelid = c.oid), "
-      "EXISTS (SELECT 1 FROM pg_publication_rel WHERE prrelid = c.oid), "
-      "EXISTS (SELECT 1 FROM pg_rewrite WHERE ev_class = c.oid), "
-      "EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = c.oid AND contype = 'x'), "
-      "EXISTS (SELECT 1 FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid JOIN pg_class m ON "
-      "m.oid = r.ev_class WHERE d.classid = 'pg_rewrite'::regclass AND d.refobjid = c.oid AND "
-      "m.relkind = 'm'), "
-      "EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.refobjid = "
-      "c.oid) FROM pg_class c WHERE c.oid = $1::regclass",
-      {qualified});
-  static constexpr const char* kWhy[] = {
-      "it is partitioned",
-      "it has inheritance parents or children",
-      "it has row-level security",
-      "it is in a publication (logical replication would lose it at the swap)",
-      "it has rules",
-      "it has an exclusion constraint",
-      "a materialized view reads it",
-      "a function body (BEGIN ATOMIC) refers to it",
-  };
+  std::optional<pg::CopyObstacles> obstacles =
+      pg::ReadCopyObstacles(conn, conn.Ident(schema, table));
   std::vector<std::string> why;
-  if (rows.empty()) return why;
-  for (int i = 0; i < rows.columns(); ++i) {
-    if (rows.Bool(0, i)) why.emplace_back(kWhy[i]);
+  if (!obstacles) return why;
+  const pg::CopyObstacles& o = *obstacles;
+  const std::pair<bool, const char*> reasons[] = {
+      {o.partitioned, "it is partitioned"},
+      {o.inheritance, "it has inheritance parents or children"},
+      {o.row_security, "it has row-level security"},
+      {o.published, "it is in a publication (logical replication would lose it at the swap)"},
+      {o.rules, "it has rules"},
+      {o.exclusion, "it has an exclusion constraint"},
+      {o.materialized_view, "a materialized view reads it"},
+      {o.function_body, "a function body (BEGIN ATOMIC) refers to it"},
+  };
+  for (const auto& [found, reason] : reasons) {
+    if (found) why.emplace_back(reason);
   }
   return why;
 }
 
 TableEstimate EstimateTable(pg::Connection& conn, const std::string& schema,
                             const std::string& table) {
-  pg::Rows rows = conn.Exec(
-      "SELECT greatest(c.reltuples, 0)::bigint, pg_table_size(c.oid), pg_indexes_size(c.oid), "
-      "(SELECT count(*) FROM pg_index WHERE indrelid = c.oid) FROM pg_class c WHERE c.oid = "
-      "$1::regclass",
-      {conn.Ident(schema, table)});
   TableEstimate e;
-  if (rows.empty()) return e;
-  e.rows = rows.Int(0, 0);
-  e.table_bytes = rows.Int(0, 1);
-  e.index_bytes = rows.Int(0, 2);
-  e.indexes = static_cast<int>(rows.Int(0, 3));
+  std::optional<pg::RelationSize> size = pg::ReadRelationSize(conn, conn.Ident(schema, table));
+  if (!size) return e;
+  e.rows = size->rows;
+  e.table_bytes = size->table_bytes;
+  e.index_bytes = size->index_bytes;
+  e.indexes = size->indexes;
   return e;
 }
 

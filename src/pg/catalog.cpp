@@ -193,6 +193,68 @@ std::vector<std::string> OwnedSequences(Connection& conn, const std::string& sch
   return names;
 }
 
+TableProperties ReadTableProperties(Connection& conn, const std::string& regclass) {
+  Rows rows = conn.ExecPrepared(
+      "SELECT pg_get_userbyid(c.relowner), coalesce(obj_description(c.oid, 'pg_class'), ''), "
+      "obj_description(c.oid, 'pg_class') IS NOT NULL, c.relreplident::text, "
+      "coalesce(c.reloptions::text, ''), coalesce((SELECT ic.relname FROM pg_index i JOIN "
+      "pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = c.oid AND i.indisreplident), "
+      "'') FROM pg_class c WHERE c.oid = $1::regclass",
+      {regclass});
+  TableProperties p;
+  p.owner = rows.Text(0, 0);
+  if (rows.Bool(0, 2)) p.comment = rows.Text(0, 1);
+  std::string identity = rows.Text(0, 3);
+  p.replica_identity = identity.empty() ? 'd' : identity[0];
+  p.options = rows.Text(0, 4);
+  p.replica_identity_index = rows.Text(0, 5);
+  return p;
+}
+
+std::string QualifiedText(Connection& conn, const std::string& regclass) {
+  return conn
+      .Exec(
+          "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c JOIN "
+          "pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1::regclass",
+          {regclass})
+      .Text(0, 0);
+}
+
+bool IsUnlogged(Connection& conn, const std::string& regclass) {
+  return conn.Exec("SELECT relpersistence = 'u' FROM pg_class WHERE oid = $1::regclass", {regclass})
+      .Bool(0, 0);
+}
+
+std::optional<CopyObstacles> ReadCopyObstacles(Connection& conn, const std::string& regclass) {
+  Rows rows = conn.Exec(
+      "SELECT c.relkind = 'p', "
+      "EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = c.oid OR inhparent = c.oid), "
+      "c.relrowsecurity OR EXISTS (SELECT 1 FROM pg_policy WHERE polrelid = c.oid), "
+      "EXISTS (SELECT 1 FROM pg_publication_rel WHERE prrelid = c.oid), "
+      "EXISTS (SELECT 1 FROM pg_rewrite WHERE ev_class = c.oid), "
+      "EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = c.oid AND contype = 'x'), "
+      "EXISTS (SELECT 1 FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid JOIN pg_class m ON "
+      "m.oid = r.ev_class WHERE d.classid = 'pg_rewrite'::regclass AND d.refobjid = c.oid AND "
+      "m.relkind = 'm'), "
+      "EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.refobjid = "
+      "c.oid) FROM pg_class c WHERE c.oid = $1::regclass",
+      {regclass});
+  if (rows.empty()) return std::nullopt;
+  return CopyObstacles{rows.Bool(0, 0), rows.Bool(0, 1), rows.Bool(0, 2), rows.Bool(0, 3),
+                       rows.Bool(0, 4), rows.Bool(0, 5), rows.Bool(0, 6), rows.Bool(0, 7)};
+}
+
+std::optional<RelationSize> ReadRelationSize(Connection& conn, const std::string& regclass) {
+  Rows rows = conn.Exec(
+      "SELECT greatest(c.reltuples, 0)::bigint, pg_table_size(c.oid), pg_indexes_size(c.oid), "
+      "(SELECT count(*) FROM pg_index WHERE indrelid = c.oid) FROM pg_class c WHERE c.oid = "
+      "$1::regclass",
+      {regclass});
+  if (rows.empty()) return std::nullopt;
+  return RelationSize{rows.Int(0, 0), rows.Int(0, 1), rows.Int(0, 2),
+                      static_cast<int>(rows.Int(0, 3))};
+}
+
 std::vector<ReferencingKey> KeysReferencingColumn(Connection& conn, const std::string& regclass,
                                                   const std::string& column) {
   Rows rows = conn.Exec(

@@ -11,6 +11,12 @@
 
 namespace zerodown::pg {
 
+// A relation named by its schema and name, both unquoted.
+struct QualifiedName {
+  std::string schema;
+  std::string name;
+};
+
 struct ColumnInfo {
   std::string name;
   std::string type;  // format_type(), e.g. "character varying(20)", "bigint"
@@ -89,6 +95,50 @@ std::int64_t EstimatedRows(Connection& conn, const std::string& regclass);
 // Sequences owned by columns of the table (serial / identity), as "schema.sequence".
 std::vector<std::string> OwnedSequences(Connection& conn, const std::string& schema,
                                         const std::string& table);
+
+// What a table carries besides its columns, indexes and constraints.
+struct TableProperties {
+  std::string owner;
+  std::optional<std::string> comment;
+  char replica_identity = 'd';         // pg_class.relreplident: d, n, f or i
+  std::string replica_identity_index;  // the index's name when replica_identity is 'i', else ""
+  std::string options;                 // pg_class.reloptions as text ("{a=1,b=2}"), "" when none
+};
+// The owner, comment, replica identity and storage options of relation `regclass` (quoted,
+// qualified); a swap gives them to the new heap. Prepared: the swap reads them under its lock.
+TableProperties ReadTableProperties(Connection& conn, const std::string& regclass);
+
+// The name of relation `regclass` as quote_ident prints it, schema-qualified; an index rebuild
+// finds it in pg_get_indexdef's text to name the new heap instead.
+std::string QualifiedText(Connection& conn, const std::string& regclass);
+
+// Whether relation `regclass` is UNLOGGED; a new heap is made the same.
+bool IsUnlogged(Connection& conn, const std::string& regclass);
+
+// What about a table a shadow copy cannot carry over to a new heap.
+struct CopyObstacles {
+  bool partitioned = false;
+  bool inheritance = false;   // it has inheritance parents or children
+  bool row_security = false;  // row-level security on, or policies
+  bool published = false;     // it is in a publication
+  bool rules = false;
+  bool exclusion = false;          // an exclusion constraint
+  bool materialized_view = false;  // a materialized view reads it
+  bool function_body = false;      // a function body (BEGIN ATOMIC) refers to it
+};
+// The obstacles of relation `regclass` to a shadow copy, or nullopt when it does not exist; the
+// planner names them when it refuses the copy.
+std::optional<CopyObstacles> ReadCopyObstacles(Connection& conn, const std::string& regclass);
+
+// How big a table is, as the planner weighs an in-place backfill against a shadow copy.
+struct RelationSize {
+  std::int64_t rows = 0;  // pg_class.reltuples (after ANALYZE or VACUUM; 0 when never counted)
+  std::int64_t table_bytes = 0;
+  std::int64_t index_bytes = 0;
+  int indexes = 0;
+};
+// The size of relation `regclass`, or nullopt when it does not exist.
+std::optional<RelationSize> ReadRelationSize(Connection& conn, const std::string& regclass);
 
 // A foreign key of some table that points at a column.
 struct ReferencingKey {

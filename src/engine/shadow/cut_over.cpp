@@ -4,6 +4,7 @@
 
 #include "engine/shadow/indexes.hpp"
 #include "engine/shadow/sequences.hpp"
+#include "zerodown/pg/catalog_sequences.hpp"
 #include "zerodown/pg/lock_retry.hpp"
 
 namespace zerodown::engine::shadow {
@@ -55,7 +56,7 @@ void CutOver::PlanSwapReads(bool types_change, const std::string& other) {
   pg::Transaction tx(ctx_.conn);
   ReadDependents(ctx_.conn, ctx_, types_change);
   LiveIndexes(ctx_.conn, ctx_);
-  IdentitySequences(ctx_.conn, ctx_.live, other);
+  pg::IdentitySequencePairs(ctx_.conn, ctx_.live, other);
   if (types_change) WidenSequences(ctx_.conn, ctx_.spec, ctx_.live);
 }
 

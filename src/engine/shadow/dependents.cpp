@@ -4,6 +4,11 @@
 
 #include <string_view>
 
+#include "zerodown/pg/catalog.hpp"
+#include "zerodown/pg/catalog_dependents.hpp"
+#include "zerodown/pg/catalog_grants.hpp"
+#include "zerodown/pg/catalog_sequences.hpp"
+
 namespace zerodown::engine::shadow {
 
 namespace {
@@ -33,22 +38,13 @@ std::string RelOptions(pg::Connection& conn, const std::string& options_text) {
 // column-level, as GRANT statements on `target` (quoted).
 std::vector<std::string> GrantSql(pg::Connection& c, const std::string& relation,
                                   const std::string& target) {
-  pg::Rows grants = c.ExecPrepared(
-      "SELECT a.privilege_type, a.is_grantable, coalesce(r.rolname, ''), '' FROM pg_class c "
-      "CROSS JOIN LATERAL aclexplode(c.relacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee "
-      "WHERE c.oid = $1::regclass AND a.grantee <> c.relowner "
-      "UNION ALL SELECT a.privilege_type, a.is_grantable, coalesce(r.rolname, ''), "
-      "att.attname FROM pg_attribute att CROSS JOIN LATERAL aclexplode(att.attacl) a LEFT JOIN "
-      "pg_roles r ON r.oid = a.grantee WHERE att.attrelid = $1::regclass AND att.attnum > 0 "
-      "AND NOT att.attisdropped",
-      {relation});
   std::vector<std::string> out;
-  for (int r = 0; r < grants.size(); ++r) {
-    std::string grantee = grants.Text(r, 2).empty() ? "PUBLIC" : c.Ident(grants.Text(r, 2));
-    std::string column = grants.Text(r, 3).empty() ? "" : " (" + c.Ident(grants.Text(r, 3)) + ")";
+  for (const pg::Grant& g : pg::RelationGrants(c, relation)) {
+    std::string grantee = g.grantee.empty() ? "PUBLIC" : c.Ident(g.grantee);
+    std::string column = g.column.empty() ? "" : " (" + c.Ident(g.column) + ")";
     // Privilege names come from aclexplode: a fixed set of keywords.
-    out.push_back(fmt::format("GRANT {}{} ON TABLE {} TO {}{}", grants.Text(r, 0), column, target,
-                              grantee, grants.Bool(r, 1) ? " WITH GRANT OPTION" : ""));
+    out.push_back(fmt::format("GRANT {}{} ON TABLE {} TO {}{}", g.privilege, column, target,
+                              grantee, g.grantable ? " WITH GRANT OPTION" : ""));
   }
   return out;
 }
@@ -59,25 +55,19 @@ void Append(std::vector<std::string>& to, const std::vector<std::string>& more) 
 
 // A view dropped and created again for a column type that changes, with its owner, grants,
 // comment and column defaults.
-void RecreateView(pg::Connection& c, Dependent& d, const pg::Rows& views, int r,
+void RecreateView(pg::Connection& c, Dependent& d, const pg::DependentView& v,
                   const std::string& view, const std::string& options,
                   const std::string& definition) {
-  std::string oid = views.Text(r, 4);
   d.statements.push_back(fmt::format("DROP VIEW {}", view));
   d.statements.push_back(fmt::format("CREATE VIEW {}{} AS {}", view, options, definition));
-  d.statements.push_back(fmt::format("ALTER VIEW {} OWNER TO {}", view, c.Ident(views.Text(r, 5))));
-  Append(d.statements, GrantSql(c, oid, view));
-  if (auto comment = views.Optional(r, 6)) {
-    d.statements.push_back(fmt::format("COMMENT ON VIEW {} IS {}", view, c.Literal(*comment)));
+  d.statements.push_back(fmt::format("ALTER VIEW {} OWNER TO {}", view, c.Ident(v.owner)));
+  Append(d.statements, GrantSql(c, v.oid, view));
+  if (v.comment) {
+    d.statements.push_back(fmt::format("COMMENT ON VIEW {} IS {}", view, c.Literal(*v.comment)));
   }
-  pg::Rows defaults = c.ExecPrepared(
-      "SELECT a.attname, pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN "
-      "pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = "
-      "$1::oid ORDER BY a.attnum",
-      {oid});
-  for (int i = 0; i < defaults.size(); ++i) {
+  for (const pg::ColumnDefault& def : pg::ColumnDefaults(c, v.oid)) {
     d.statements.push_back(fmt::format("ALTER VIEW {} ALTER COLUMN {} SET DEFAULT {}", view,
-                                       c.Ident(defaults.Text(i, 0)), defaults.Text(i, 1)));
+                                       c.Ident(def.column), def.expression));
   }
 }
 
@@ -85,51 +75,35 @@ void RecreateView(pg::Connection& c, Dependent& d, const pg::Rows& views, int r,
 // view column keeps its type under CREATE OR REPLACE, so where a column's type changes the
 // view is dropped and created again.
 void ReadViews(pg::Connection& c, const std::string& live, bool types_change, Dependent& d) {
-  pg::Rows views = c.ExecPrepared(
-      "SELECT DISTINCT n.nspname, v.relname, pg_get_viewdef(v.oid), "
-      "coalesce(v.reloptions::text, ''), v.oid::text, pg_get_userbyid(v.relowner), "
-      "obj_description(v.oid, 'pg_class') FROM pg_depend d JOIN pg_rewrite r ON r.oid = "
-      "d.objid JOIN pg_class v ON v.oid = r.ev_class JOIN pg_namespace n ON n.oid = "
-      "v.relnamespace WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = "
-      "'pg_class'::regclass AND d.refobjid = $1::regclass AND v.oid <> $1::regclass AND "
-      "v.relkind = 'v'",
-      {live});
-  for (int r = 0; r < views.size(); ++r) {
-    std::string definition = views.Text(r, 2);
+  for (const pg::DependentView& v : pg::ViewsReading(c, live)) {
+    std::string definition = v.definition;
     while (!definition.empty() && (definition.back() == ';' || definition.back() == ' ')) {
       definition.pop_back();
     }
-    std::string view = c.Ident(views.Text(r, 0), views.Text(r, 1));
-    std::string options =
-        views.Text(r, 3).empty() ? "" : " WITH (" + RelOptions(c, views.Text(r, 3)) + ")";
+    std::string view = c.Ident(v.schema, v.name);
+    std::string options = v.options.empty() ? "" : " WITH (" + RelOptions(c, v.options) + ")";
     if (!types_change) {
       d.statements.push_back(
           fmt::format("CREATE OR REPLACE VIEW {}{} AS {}", view, options, definition));
       continue;
     }
-    RecreateView(c, d, views, r, view, options, definition);
+    RecreateView(c, d, v, view, options, definition);
   }
 }
 
 // The user's triggers (and those of earlier operations of this migration), not the logs'.
 void ReadTriggers(pg::Connection& c, const Context& ctx, Dependent& d) {
-  pg::Rows triggers = c.ExecPrepared(
-      "SELECT pg_get_triggerdef(t.oid), t.tgenabled::text, t.tgname FROM pg_trigger t WHERE "
-      "t.tgrelid = $1::regclass AND NOT t.tgisinternal AND t.tgfoid NOT IN (SELECT p.oid FROM "
-      "pg_proc p WHERE p.pronamespace = 'zerodown'::regnamespace AND p.proname IN ($2, $3)) "
-      "ORDER BY t.tgname",
-      {ctx.live, ctx.spec.log_function, ctx.spec.reverse_log_function});
-  for (int r = 0; r < triggers.size(); ++r) {
-    d.statements.push_back(triggers.Text(r, 0));
-    d.triggers.push_back(triggers.Text(r, 2));
-    std::string state = triggers.Text(r, 1);
-    std::string how = state == "D"   ? "DISABLE"
-                      : state == "R" ? "ENABLE REPLICA"
-                      : state == "A" ? "ENABLE ALWAYS"
-                                     : "";
+  for (const pg::TriggerDefinition& t : pg::TriggersExcept(
+           c, ctx.live, "zerodown", ctx.spec.log_function, ctx.spec.reverse_log_function)) {
+    d.statements.push_back(t.definition);
+    d.triggers.push_back(t.name);
+    std::string how = t.enabled == 'D'   ? "DISABLE"
+                      : t.enabled == 'R' ? "ENABLE REPLICA"
+                      : t.enabled == 'A' ? "ENABLE ALWAYS"
+                                         : "";
     if (!how.empty()) {
       d.statements.push_back(
-          fmt::format("ALTER TABLE {} {} TRIGGER {}", ctx.live, how, c.Ident(triggers.Text(r, 2))));
+          fmt::format("ALTER TABLE {} {} TRIGGER {}", ctx.live, how, c.Ident(t.name)));
     }
   }
 }
@@ -138,106 +112,74 @@ void ReadTriggers(pg::Connection& c, const Context& ctx, Dependent& d) {
 // dropped and re-created to point at it. NOT VALID keeps the swap free of scans; they are
 // validated right after it, without blocking writes.
 void ReadForeignKeys(pg::Connection& c, const std::string& live, Dependent& d) {
-  pg::Rows keys = c.ExecPrepared(
-      "SELECT k.conname, n.nspname, t.relname, pg_get_constraintdef(k.oid), k.convalidated, "
-      "k.conrelid = $1::regclass FROM pg_constraint k JOIN pg_class t ON t.oid = k.conrelid "
-      "JOIN pg_namespace n ON n.oid = t.relnamespace WHERE k.contype = 'f' AND (k.conrelid = "
-      "$1::regclass OR k.confrelid = $1::regclass) ORDER BY k.conname",
-      {live});
-  for (int r = 0; r < keys.size(); ++r) {
-    std::string name = c.Ident(keys.Text(r, 0));
-    std::string table = c.Ident(keys.Text(r, 1), keys.Text(r, 2));
-    std::string definition = keys.Text(r, 3);
+  for (const pg::ForeignKeyDefinition& key : pg::ForeignKeysOfAndTo(c, live)) {
+    std::string name = c.Ident(key.name);
+    std::string table = c.Ident(key.table.schema, key.table.name);
+    std::string definition = key.definition;
     constexpr std::string_view kNotValid = " NOT VALID";
     if (definition.size() > kNotValid.size() &&
         definition.compare(definition.size() - kNotValid.size(), kNotValid.size(), kNotValid) ==
             0) {
       definition.resize(definition.size() - kNotValid.size());
     }
-    bool outgoing = keys.Bool(r, 5);
-    if (outgoing) d.outgoing_keys.push_back(keys.Text(r, 0));
-    if (!outgoing) {
+    if (key.outgoing) d.outgoing_keys.push_back(key.name);
+    if (!key.outgoing) {
       d.statements.push_back(fmt::format("ALTER TABLE {} DROP CONSTRAINT {}", table, name));
     }
     d.statements.push_back(fmt::format("ALTER TABLE {} ADD CONSTRAINT {} {} NOT VALID",
-                                       outgoing ? live : table, name, definition));
-    if (keys.Bool(r, 4)) d.to_validate.emplace_back(outgoing ? live : table, name);
+                                       key.outgoing ? live : table, name, definition));
+    if (key.validated) d.to_validate.emplace_back(key.outgoing ? live : table, name);
   }
 }
 
 // Sequences the table's columns own (serial): re-owned, or dropping the old heap drops them.
 void ReadOwnedSequences(pg::Connection& c, const std::string& live, Dependent& d) {
-  pg::Rows sequences = c.ExecPrepared(
-      "SELECT n.nspname, s.relname, a.attname FROM pg_depend d JOIN pg_class s ON s.oid = "
-      "d.objid AND s.relkind = 'S' JOIN pg_namespace n ON n.oid = s.relnamespace JOIN "
-      "pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid WHERE d.classid "
-      "= 'pg_class'::regclass AND d.refobjid = $1::regclass AND d.deptype = 'a'",
-      {live});
-  for (int r = 0; r < sequences.size(); ++r) {
+  for (const pg::ColumnSequence& s : pg::SequencesOwnedByColumns(c, live)) {
     d.statements.push_back(fmt::format("ALTER SEQUENCE {} OWNED BY {}.{}",
-                                       c.Ident(sequences.Text(r, 0), sequences.Text(r, 1)), live,
-                                       c.Ident(sequences.Text(r, 2))));
+                                       c.Ident(s.sequence.schema, s.sequence.name), live,
+                                       c.Ident(s.column)));
   }
 }
 
 // Owner, grants (table and column), comment, replica identity, storage options.
 void ReadTableProperties(pg::Connection& c, const std::string& live, Dependent& d) {
-  pg::Rows table = c.ExecPrepared(
-      "SELECT pg_get_userbyid(c.relowner), coalesce(obj_description(c.oid, 'pg_class'), ''), "
-      "obj_description(c.oid, 'pg_class') IS NOT NULL, c.relreplident::text, "
-      "coalesce(c.reloptions::text, ''), coalesce((SELECT ic.relname FROM pg_index i JOIN "
-      "pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = c.oid AND i.indisreplident), "
-      "'') FROM pg_class c WHERE c.oid = $1::regclass",
-      {live});
-  d.statements.push_back(
-      fmt::format("ALTER TABLE {} OWNER TO {}", live, c.Ident(table.Text(0, 0))));
+  pg::TableProperties table = pg::ReadTableProperties(c, live);
+  d.statements.push_back(fmt::format("ALTER TABLE {} OWNER TO {}", live, c.Ident(table.owner)));
   Append(d.statements, GrantSql(c, live, live));
-  if (table.Bool(0, 2)) {
+  if (table.comment) {
     d.statements.push_back(
-        fmt::format("COMMENT ON TABLE {} IS {}", live, c.Literal(table.Text(0, 1))));
+        fmt::format("COMMENT ON TABLE {} IS {}", live, c.Literal(*table.comment)));
   }
-  std::string identity = table.Text(0, 3);
-  if (identity == "f")
+  if (table.replica_identity == 'f')
     d.statements.push_back(fmt::format("ALTER TABLE {} REPLICA IDENTITY FULL", live));
-  if (identity == "n") {
+  if (table.replica_identity == 'n') {
     d.statements.push_back(fmt::format("ALTER TABLE {} REPLICA IDENTITY NOTHING", live));
   }
-  if (identity == "i" && !table.Text(0, 5).empty()) {
+  if (table.replica_identity == 'i' && !table.replica_identity_index.empty()) {
     d.statements.push_back(fmt::format("ALTER TABLE {} REPLICA IDENTITY USING INDEX {}", live,
-                                       c.Ident(table.Text(0, 5))));
+                                       c.Ident(table.replica_identity_index)));
   }
-  if (!table.Text(0, 4).empty()) {
+  if (!table.options.empty()) {
     d.statements.push_back(
-        fmt::format("ALTER TABLE {} SET ({})", live, RelOptions(c, table.Text(0, 4))));
+        fmt::format("ALTER TABLE {} SET ({})", live, RelOptions(c, table.options)));
   }
 }
 
 }  // namespace
 
 std::vector<std::string> ReferencingTables(pg::Connection& c, const std::string& live) {
-  pg::Rows rows = c.Exec(
-      "SELECT DISTINCT n.nspname, t.relname FROM pg_constraint k JOIN pg_class t ON t.oid = "
-      "k.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace WHERE k.contype = 'f' AND "
-      "k.confrelid = $1::regclass AND k.conrelid <> $1::regclass",
-      {live});
   std::vector<std::string> tables;
-  for (int r = 0; r < rows.size(); ++r) tables.push_back(c.Ident(rows.Text(r, 0), rows.Text(r, 1)));
+  for (const pg::QualifiedName& t : pg::TablesReferencing(c, live)) {
+    tables.push_back(c.Ident(t.schema, t.name));
+  }
   return tables;
 }
 
 std::vector<std::string> ViewLocks(pg::Connection& c, const std::string& live) {
-  pg::Rows rows = c.Exec(
-      "SELECT DISTINCT n.nspname, v.relname, pg_get_userbyid(v.relowner) FROM pg_depend d "
-      "JOIN pg_rewrite r ON r.oid = d.objid JOIN pg_class v ON v.oid = r.ev_class JOIN "
-      "pg_namespace n ON n.oid = v.relnamespace WHERE d.classid = 'pg_rewrite'::regclass AND "
-      "d.refclassid = 'pg_class'::regclass AND d.refobjid = $1::regclass AND v.oid <> "
-      "$1::regclass AND v.relkind = 'v' ORDER BY 1, 2",
-      {live});
   std::vector<std::string> locks;
-  for (int r = 0; r < rows.size(); ++r) {
-    locks.push_back(fmt::format("ALTER VIEW {} OWNER TO {}",
-                                c.Ident(rows.Text(r, 0), rows.Text(r, 1)),
-                                c.Ident(rows.Text(r, 2))));
+  for (const pg::ViewOwner& v : pg::ViewOwnersReading(c, live)) {
+    locks.push_back(fmt::format("ALTER VIEW {} OWNER TO {}", c.Ident(v.view.schema, v.view.name),
+                                c.Ident(v.owner)));
   }
   return locks;
 }

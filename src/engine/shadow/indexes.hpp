@@ -21,10 +21,6 @@ struct IndexToBuild {
   bool beyond_key = false;  // unique over other columns than the key: see HasUniqueBeyondKey
 };
 
-// SQL true for an index `i` (of pg_index) whose plain columns include every key column: two
-// rows with different keys never collide in it. Appends the key's names to `params`.
-std::string CoversKey(const std::vector<std::string>& key_columns, std::vector<pg::Param>& params);
-
 // Whether `table` (quoted) has a unique index that two rows with different keys can collide in
 // (an email, a code). The copy reads rows at many moments and a replay batch copies the keys it
 // takes as they are now: a value one row gave up after its copy and another row took before

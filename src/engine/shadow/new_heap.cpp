@@ -4,18 +4,13 @@
 
 #include "engine/shadow/change_log.hpp"
 #include "zerodown/pg/catalog.hpp"
+#include "zerodown/pg/catalog_sequences.hpp"
 
 namespace zerodown::engine::shadow {
 
 void NewHeap::Create() {
   std::int64_t total = pg::EstimatedRows(ctx_.conn, ctx_.live);
-  std::string persistence =
-      ctx_.conn
-              .Exec("SELECT relpersistence = 'u' FROM pg_class WHERE oid = $1::regclass",
-                    {ctx_.live})
-              .Bool(0, 0)
-          ? "UNLOGGED "
-          : "";
+  std::string persistence = pg::IsUnlogged(ctx_.conn, ctx_.live) ? "UNLOGGED " : "";
   const ShadowCopySpec& spec = ctx_.spec;
   ctx_.Retry("install the change log on " + spec.table, [&](pg::Connection& c) {
     for (const auto& sql : ChangeLogSql(c, spec.key_columns, ctx_.log, spec.log_function, ctx_.live,
@@ -53,22 +48,11 @@ void NewHeap::Create() {
 }
 
 void NewHeap::AlignIdentitySequences(pg::Connection& c) {
-  pg::Rows rows = c.Exec(
-      "SELECT pg_get_serial_sequence($2::text, a.attname), format_type(n.atttypid, NULL), "
-      "q.seqincrement > 0, q.seqmax = CASE q.seqtypid WHEN 'int2'::regtype THEN 32767 WHEN "
-      "'int4'::regtype THEN 2147483647 ELSE 9223372036854775807 END, q.seqmin = CASE "
-      "q.seqtypid WHEN 'int2'::regtype THEN -32768 WHEN 'int4'::regtype THEN -2147483648 ELSE "
-      "-9223372036854775808 END FROM pg_attribute a JOIN pg_sequence q ON q.seqrelid = "
-      "pg_get_serial_sequence($1::text, a.attname)::regclass JOIN pg_attribute n ON n.attrelid = "
-      "$2::regclass AND n.attname = a.attname WHERE a.attrelid = $1::regclass AND a.attnum > 0 "
-      "AND NOT a.attisdropped AND a.attidentity <> ''",
-      {ctx_.live, ctx_.shadow});
-  for (int r = 0; r < rows.size(); ++r) {
-    bool ascending = rows.Bool(r, 2);
-    std::string bound = ascending ? (rows.Bool(r, 3) ? " NO MAXVALUE" : "")
-                                  : (rows.Bool(r, 4) ? " NO MINVALUE" : "");
+  for (const pg::IdentityBounds& b : pg::IdentitySequenceBounds(c, ctx_.live, ctx_.shadow)) {
+    std::string bound = b.ascending ? (b.max_is_type_max ? " NO MAXVALUE" : "")
+                                    : (b.min_is_type_min ? " NO MINVALUE" : "");
     // Both names come from the catalog: a quoted qualified name and a format_type keyword.
-    c.Exec(fmt::format("ALTER SEQUENCE {} AS {}{}", rows.Text(r, 0), rows.Text(r, 1), bound));
+    c.Exec(fmt::format("ALTER SEQUENCE {} AS {}{}", b.sequence, b.column_type, bound));
   }
 }
 

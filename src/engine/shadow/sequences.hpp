@@ -1,6 +1,6 @@
 // The sequences a swap (either way) hands from one heap to the other: identity sequences carried
-// over, and the sequences behind a retyped key column widened with it. Catalog reads and the
-// statements that move them; runs inside the swap's transaction.
+// over, and the sequences behind a retyped key column widened with it: the statements that move
+// them, over pg/catalog_sequences' reads; runs inside the swap's transaction.
 #pragma once
 
 #include <string>
@@ -10,10 +10,6 @@
 #include "zerodown/pg/connection.hpp"
 
 namespace zerodown::engine::shadow {
-
-// Per identity column of `to`: its sequence, the one of the same column of `from`, and the
-// latter's name and oid. `from`, `to` quoted.
-pg::Rows IdentitySequences(pg::Connection& c, const std::string& from, const std::string& to);
 
 // After a swap (either way), `from` is the heap that served until now and `to` the one that
 // serves from now on, both under their new names: each identity column of `to` continues from
