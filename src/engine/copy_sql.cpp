@@ -5,6 +5,8 @@
 #include <map>
 #include <set>
 
+#include "zerodown/pg/catalog.hpp"
+
 namespace zerodown::engine {
 
 CopySql BuildCopySql(pg::Connection& conn, const ShadowCopySpec& spec,
@@ -13,16 +15,13 @@ CopySql BuildCopySql(pg::Connection& conn, const ShadowCopySpec& spec,
   for (const auto& n : spec.names) {
     if (!n.physical.empty()) alias_of[n.physical] = n.name;
   }
-  pg::Rows columns = conn.Exec(
-      "SELECT attname, attgenerated <> '' FROM pg_attribute WHERE attrelid = $1::regclass AND "
-      "attnum > 0 AND NOT attisdropped ORDER BY attnum",
-      {qualified});
+  std::vector<pg::RelationColumn> columns = pg::RelationColumns(conn, qualified);
   std::map<std::string, const RetypedColumn*> retyped;
   for (const auto& r : spec.retyped) retyped[r.name] = &r;
   CopySql sql;
   std::set<std::string> used;
-  for (int i = 0; i < columns.size(); ++i) {
-    std::string physical = columns.Text(i, 0);
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    std::string physical = columns[i].name;
     auto it = alias_of.find(physical);
     std::string alias = it == alias_of.end() ? physical : it->second;
     // A column the old version does not see could carry a name it uses for another one.
@@ -31,7 +30,7 @@ CopySql BuildCopySql(pg::Connection& conn, const ShadowCopySpec& spec,
         fmt::format("{}{} AS {}", i ? ", " : "", conn.Ident(physical), conn.Ident(alias));
     // A generated column is computed again by the new heap: read (an `up` may use it), not
     // written.
-    if (columns.Bool(i, 1)) continue;
+    if (columns[i].generated) continue;
     std::string sep = sql.insert_columns.empty() ? "" : ", ";
     sql.insert_columns += sep + conn.Ident(physical);
     auto type = retyped.find(physical);

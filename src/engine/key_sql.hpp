@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "zerodown/pg/catalog.hpp"
 #include "zerodown/pg/connection.hpp"
 
 namespace zerodown::engine {
@@ -52,10 +53,7 @@ inline KeySql BuildKeySql(pg::Connection& conn, const std::string& qualified,
                           const std::vector<std::string>& key_columns) {
   KeySql k;
   for (std::size_t i = 0; i < key_columns.size(); ++i) {
-    k.types.push_back(conn.Exec("SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
-                                "WHERE a.attrelid = $1::regclass AND a.attname = $2",
-                                {qualified, key_columns[i]})
-                          .Text(0, 0));
+    k.types.push_back(pg::ColumnType(conn, qualified, key_columns[i]));
     std::string name = conn.Ident(key_columns[i]);
     std::string sep = i ? ", " : "";
     k.names.push_back(name);

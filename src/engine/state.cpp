@@ -46,13 +46,7 @@ constexpr std::string_view kSelectMigration =
 
 }  // namespace
 
-bool State::Initialized() {
-  return !conn_
-              .Exec(
-                  "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                  "WHERE n.nspname = 'zerodown' AND c.relname = 'steps'")
-              .empty();
-}
+bool State::Initialized() { return pg::RelationNamed(conn_, "zerodown", "steps"); }
 
 void State::RequireInitialized() {
   if (!Initialized()) {

@@ -193,6 +193,49 @@ std::vector<std::string> OwnedSequences(Connection& conn, const std::string& sch
   return names;
 }
 
+bool RelationNamed(Connection& conn, const std::string& schema, const std::string& name) {
+  return !conn.Exec(
+                  "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE "
+                  "n.nspname = $1 AND c.relname = $2",
+                  {schema, name})
+              .empty();
+}
+
+bool ColumnNamed(Connection& conn, const std::string& relation, const std::string& column) {
+  return !conn.Exec(
+                  "SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2 "
+                  "AND attnum > 0 AND NOT attisdropped",
+                  {relation, column})
+              .empty();
+}
+
+bool ConstraintNamed(Connection& conn, const std::string& relation, const std::string& name) {
+  return !conn.Exec("SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass($1) AND conname = $2",
+                    {relation, name})
+              .empty();
+}
+
+std::string ColumnType(Connection& conn, const std::string& regclass, const std::string& column) {
+  return conn
+      .Exec(
+          "SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+          "WHERE a.attrelid = $1::regclass AND a.attname = $2",
+          {regclass, column})
+      .Text(0, 0);
+}
+
+std::vector<RelationColumn> RelationColumns(Connection& conn, const std::string& regclass) {
+  Rows rows = conn.Exec(
+      "SELECT attname, format_type(atttypid, atttypmod), attgenerated <> '' FROM pg_attribute "
+      "WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+      {regclass});
+  std::vector<RelationColumn> columns;
+  for (int r = 0; r < rows.size(); ++r) {
+    columns.push_back({rows.Text(r, 0), rows.Text(r, 1), rows.Bool(r, 2)});
+  }
+  return columns;
+}
+
 TableProperties ReadTableProperties(Connection& conn, const std::string& regclass) {
   Rows rows = conn.ExecPrepared(
       "SELECT pg_get_userbyid(c.relowner), coalesce(obj_description(c.oid, 'pg_class'), ''), "

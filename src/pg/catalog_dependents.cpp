@@ -1,5 +1,7 @@
 #include "zerodown/pg/catalog_dependents.hpp"
 
+#include <nlohmann/json.hpp>
+
 namespace zerodown::pg {
 
 std::vector<DependentView> ViewsReading(Connection& conn, const std::string& regclass) {
@@ -81,6 +83,31 @@ std::vector<ForeignKeyDefinition> ForeignKeysOfAndTo(Connection& conn,
                     rows.Bool(r, 5)});
   }
   return keys;
+}
+
+std::optional<ForeignKeyTarget> ForeignKeyNamed(Connection& conn, const std::string& regclass,
+                                                const std::string& name) {
+  Rows rows = conn.Exec(
+      "SELECT n.nspname, r.relname, array_to_json(ARRAY(SELECT a.attname::text FROM "
+      "unnest(k.confkey) WITH ORDINALITY u(attnum, ord) JOIN pg_attribute a ON a.attrelid = "
+      "k.confrelid AND a.attnum = u.attnum ORDER BY u.ord)), k.confdeltype, k.confupdtype, "
+      "k.confmatchtype, "
+      "k.condeferrable, k.condeferred, k.confdelsetcols IS NOT NULL "
+      "FROM pg_constraint k JOIN pg_class r ON r.oid = k.confrelid "
+      "JOIN pg_namespace n ON n.oid = r.relnamespace "
+      "WHERE k.conrelid = $1::regclass AND k.conname = $2",
+      {regclass, name});
+  if (rows.empty()) return std::nullopt;
+  ForeignKeyTarget key;
+  key.referenced = {rows.Text(0, 0), rows.Text(0, 1)};
+  key.columns = nlohmann::json::parse(rows.Text(0, 2)).get<std::vector<std::string>>();
+  key.on_delete = rows.Text(0, 3)[0];
+  key.on_update = rows.Text(0, 4)[0];
+  key.match = rows.Text(0, 5)[0];
+  key.deferrable = rows.Bool(0, 6);
+  key.deferred = rows.Bool(0, 7);
+  key.sets_some_columns = rows.Bool(0, 8);
+  return key;
 }
 
 std::vector<QualifiedName> TablesReferencing(Connection& conn, const std::string& regclass) {

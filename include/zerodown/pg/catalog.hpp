@@ -96,6 +96,31 @@ std::int64_t EstimatedRows(Connection& conn, const std::string& regclass);
 std::vector<std::string> OwnedSequences(Connection& conn, const std::string& schema,
                                         const std::string& table);
 
+// Whether a relation (table, index, view, sequence…) named `name` exists in schema `schema`; the
+// planner refuses names that are taken, and `init` checks for its state tables.
+bool RelationNamed(Connection& conn, const std::string& schema, const std::string& name);
+
+// Whether relation `relation` (quoted, qualified; a relation that does not exist has none) has
+// a live column `column`; the planner refuses to add a column whose name is still taken.
+bool ColumnNamed(Connection& conn, const std::string& relation, const std::string& column);
+
+// Whether relation `relation` (quoted, qualified; a relation that does not exist has none) has
+// a constraint `name`; the planner refuses to add one whose name is taken.
+bool ConstraintNamed(Connection& conn, const std::string& relation, const std::string& name);
+
+// The type of column `column` of relation `regclass`, format_type with its typmod
+// ("character varying(20)"); key comparisons cast to it.
+std::string ColumnType(Connection& conn, const std::string& regclass, const std::string& column);
+
+// A live column of a relation, in attnum order.
+struct RelationColumn {
+  std::string name;
+  std::string type;  // format_type with typmod
+  bool generated = false;
+};
+// The live columns of relation `regclass`; a copy or a swap back lists them in its statements.
+std::vector<RelationColumn> RelationColumns(Connection& conn, const std::string& regclass);
+
 // What a table carries besides its columns, indexes and constraints.
 struct TableProperties {
   std::string owner;

@@ -71,6 +71,22 @@ struct ForeignKeyDefinition {
 // swap re-creates them on or towards the new heap. Prepared: the swap reads them under its lock.
 std::vector<ForeignKeyDefinition> ForeignKeysOfAndTo(Connection& conn, const std::string& regclass);
 
+// What a foreign key points at and how.
+struct ForeignKeyTarget {
+  QualifiedName referenced;
+  std::vector<std::string> columns;  // the referenced columns, in the key's order
+  char on_delete = 'a';              // pg_constraint.confdeltype: a, r, c, n or d
+  char on_update = 'a';              // pg_constraint.confupdtype
+  char match = 's';                  // pg_constraint.confmatchtype: f, p or s
+  bool deferrable = false;
+  bool deferred = false;
+  bool sets_some_columns = false;  // ON DELETE SET NULL/DEFAULT (columns…)
+};
+// Foreign key `name` of relation `regclass`, or nullopt when it has none of that name; the
+// planner carries it over to a copied column.
+std::optional<ForeignKeyTarget> ForeignKeyNamed(Connection& conn, const std::string& regclass,
+                                                const std::string& name);
+
 // The other tables whose foreign keys point at relation `regclass`; a swap locks them with it.
 std::vector<QualifiedName> TablesReferencing(Connection& conn, const std::string& regclass);
 

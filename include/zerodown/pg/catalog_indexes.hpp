@@ -3,6 +3,7 @@
 // as parameters; nothing here changes the database.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,28 @@ struct IndexDefinition {
 // Prepared: the swap reads them again under its lock.
 std::vector<IndexDefinition> ValidIndexes(Connection& conn, const std::string& regclass,
                                           const std::vector<std::string>& key_columns);
+
+// An index of a table with what a rebuild of it must restore, and the columns it reads.
+struct IndexDetail {
+  std::string oid;
+  std::string name;
+  std::string definition;  // pg_get_indexdef(), as printed under the caller's search_path
+  bool primary = false;
+  bool valid = true;
+  std::string constraint;    // the constraint it backs, or ""
+  char constraint_type = 0;  // 'p', 'u', 'x' or 0
+  bool deferrable = false;
+  bool deferred = false;
+  std::optional<std::string> index_comment;
+  std::optional<std::string> constraint_comment;
+  bool clustered = false;
+  bool replica_identity = false;
+  std::vector<std::string> columns;  // every column it reads
+};
+// Every index of relation `regclass` by name, with the columns it reads: its key and INCLUDE
+// columns (indkey) and, for expressions and predicates, the columns it depends on (pg_depend;
+// PostgreSQL records them for those only); the planner carries the indexes over a copied column.
+std::vector<IndexDetail> IndexDetails(Connection& conn, const std::string& regclass);
 
 // Whether relation `regclass` has a unique index whose plain columns do not include every one of
 // `key_columns`: two rows with different keys may collide in it, so a replay must delete before

@@ -325,11 +325,7 @@ class AddColumnPlanner final : public OperationPlanner {
 
   static Status RequireFreeConstraint(PlanContext& context, const VirtualTable& table,
                                       const std::string& name, std::string_view field) {
-    if (table.created || context.conn()
-                             .Exec("SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass($1) "
-                                   "AND conname = $2",
-                                   {context.Qualified(table), name})
-                             .empty()) {
+    if (table.created || !pg::ConstraintNamed(context.conn(), context.Qualified(table), name)) {
       return {};
     }
     return Error(

@@ -3,10 +3,10 @@
 // check through the sync trigger, a foreign key NOT VALID), and complete, which drops the
 // original with its constraints, leaves the carried ones under the original names, validated.
 #include <algorithm>
-#include <nlohmann/json.hpp>
 
 #include "engine/ops/column_duplication.hpp"
 #include "engine/ops/op_support.hpp"
+#include "zerodown/pg/catalog_dependents.hpp"
 
 namespace zerodown::engine::ops {
 
@@ -78,18 +78,10 @@ Status ColumnDuplication::CarryForeignKey(PlanContext& context, const VirtualTab
                        field);
   }
   pg::Connection& conn = context.conn();
-  pg::Rows rows = conn.Exec(
-      "SELECT n.nspname, r.relname, array_to_json(ARRAY(SELECT a.attname::text FROM "
-      "unnest(k.confkey) WITH ORDINALITY u(attnum, ord) JOIN pg_attribute a ON a.attrelid = "
-      "k.confrelid AND a.attnum = u.attnum ORDER BY u.ord)), k.confdeltype, k.confupdtype, "
-      "k.confmatchtype, "
-      "k.condeferrable, k.condeferred, k.confdelsetcols IS NOT NULL "
-      "FROM pg_constraint k JOIN pg_class r ON r.oid = k.confrelid "
-      "JOIN pg_namespace n ON n.oid = r.relnamespace "
-      "WHERE k.conrelid = $1::regclass AND k.conname = $2",
-      {conn.Ident(context.schema(), table.physical), constraint.name});
-  if (rows.empty()) return CannotCarry(column, constraint, "vanished while planning", field);
-  if (rows.Text(0, 0) != context.schema() || rows.Bool(0, 8)) {
+  std::optional<pg::ForeignKeyTarget> target =
+      pg::ForeignKeyNamed(conn, conn.Ident(context.schema(), table.physical), constraint.name);
+  if (!target) return CannotCarry(column, constraint, "vanished while planning", field);
+  if (target->referenced.schema != context.schema() || target->sets_some_columns) {
     return CannotCarry(column, constraint,
                        "references another schema or sets only some columns on delete", field);
   }
@@ -97,13 +89,13 @@ Status ColumnDuplication::CarryForeignKey(PlanContext& context, const VirtualTab
   key.name = temp;
   key.carried_from = constraint.name;
   key.columns = constraint.columns;
-  key.table = rows.Text(0, 1);
-  key.referenced_columns = nlohmann::json::parse(rows.Text(0, 2)).get<std::vector<std::string>>();
-  key.on_delete = ActionOf(rows.Text(0, 3)[0]);
-  key.on_update = ActionOf(rows.Text(0, 4)[0]);
-  key.match_type = rows.Text(0, 5) == "f" ? model::MatchType::kFull : model::MatchType::kSimple;
-  key.deferrable = rows.Bool(0, 6);
-  key.initially_deferred = rows.Bool(0, 7);
+  key.table = target->referenced.name;
+  key.referenced_columns = target->columns;
+  key.on_delete = ActionOf(target->on_delete);
+  key.on_update = ActionOf(target->on_update);
+  key.match_type = target->match == 'f' ? model::MatchType::kFull : model::MatchType::kSimple;
+  key.deferrable = target->deferrable;
+  key.initially_deferred = target->deferred;
   foreign_keys_.push_back(std::move(key));
   return {};
 }

@@ -3,6 +3,7 @@
 // so a rerun starts clean.
 #include "engine/ops/op_support.hpp"
 #include "engine/ops/registry.hpp"
+#include "zerodown/pg/catalog.hpp"
 
 namespace zerodown::engine::ops {
 
@@ -19,12 +20,7 @@ class CreateIndexPlanner final : public OperationPlanner {
       auto column = RequireColumn(**table, field.column, "columns");
       if (!column.ok()) return column.error();
     }
-    auto existing = context.conn().Exec(
-        "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind = 'i' AND NOT EXISTS ("
-        "SELECT 1 FROM pg_index i WHERE i.indexrelid = c.oid AND NOT i.indisvalid)",
-        {context.schema(), op_.name});
-    if (!existing.empty()) {
+    if (pg::IndexIsValid(context.conn(), context.schema(), op_.name).value_or(false)) {
       return Error(ErrorKind::kInvalidMigration,
                    fmt::format("index \"{}\" already exists", op_.name), "Pick another name.")
           .WithWhere("field name");

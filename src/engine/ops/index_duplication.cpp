@@ -3,50 +3,16 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
 #include <optional>
 
+#include "zerodown/pg/catalog_indexes.hpp"
 #include "zerodown/sql/index_definition.hpp"
 
 namespace zerodown::engine::ops {
 
 namespace {
 
-// Every index of a table with what complete must restore, and the columns it reads: its key and
-// INCLUDE columns (indkey) and, for expressions and predicates, the columns it depends on
-// (pg_depend; PostgreSQL records them for those only).
-constexpr const char* kIndexes =
-    "SELECT ic.relname, pg_get_indexdef(i.indexrelid), i.indisprimary, i.indisvalid, "
-    "coalesce(k.conname::text, ''), coalesce(k.contype::text, ''), "
-    "coalesce(k.condeferrable, false), coalesce(k.condeferred, false), "
-    "obj_description(i.indexrelid, 'pg_class'), obj_description(k.oid, 'pg_constraint'), "
-    "i.indisclustered, i.indisreplident, "
-    "to_json(ARRAY(SELECT a.attname FROM pg_attribute a WHERE a.attrelid = i.indrelid AND "
-    "a.attnum > 0 AND (a.attnum = ANY (i.indkey) OR a.attnum IN (SELECT d.refobjsubid FROM "
-    "pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = i.indexrelid AND "
-    "d.refclassid = 'pg_class'::regclass AND d.refobjid = i.indrelid)) ORDER BY a.attnum))::text, "
-    "i.indexrelid::oid::text FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid "
-    "LEFT JOIN pg_constraint k ON k.conindid = i.indexrelid AND k.conrelid = i.indrelid "
-    "AND k.contype IN ('p', 'u', 'x') "
-    "WHERE i.indrelid = $1::regclass ORDER BY ic.relname";
-
-// One row of kIndexes.
-struct IndexRow {
-  std::string oid;
-  std::string name;
-  std::string definition;  // pg_get_indexdef, every name schema-qualified
-  bool primary = false;
-  bool valid = true;
-  std::string constraint;    // the constraint it backs, or ""
-  char constraint_type = 0;  // 'p', 'u', 'x' or 0
-  bool deferrable = false;
-  bool deferred = false;
-  std::optional<std::string> index_comment;
-  std::optional<std::string> constraint_comment;
-  bool clustered = false;
-  bool replica_identity = false;
-  std::vector<std::string> columns;  // every column it reads
-};
+using IndexRow = pg::IndexDetail;
 
 std::vector<IndexRow> ReadIndexes(PlanContext& context, const VirtualTable& table) {
   pg::Connection& conn = context.conn();
@@ -54,28 +20,9 @@ std::vector<IndexRow> ReadIndexes(PlanContext& context, const VirtualTable& tabl
   // with its schema, so they build the same index whatever the executor's search_path.
   pg::Transaction read(conn);
   conn.Exec("SELECT set_config('search_path', 'pg_catalog', true)");
-  pg::Rows rows = conn.Exec(kIndexes, {context.Qualified(table)});
+  std::vector<IndexRow> indexes = pg::IndexDetails(conn, context.Qualified(table));
   read.Rollback();
-  std::vector<IndexRow> out;
-  for (int r = 0; r < rows.size(); ++r) {
-    IndexRow i;
-    i.name = rows.Text(r, 0);
-    i.definition = rows.Text(r, 1);
-    i.primary = rows.Bool(r, 2);
-    i.valid = rows.Bool(r, 3);
-    i.constraint = rows.Text(r, 4);
-    i.constraint_type = rows.Text(r, 5).empty() ? 0 : rows.Text(r, 5)[0];
-    i.deferrable = rows.Bool(r, 6);
-    i.deferred = rows.Bool(r, 7);
-    i.index_comment = rows.Optional(r, 8);
-    i.constraint_comment = rows.Optional(r, 9);
-    i.clustered = rows.Bool(r, 10);
-    i.replica_identity = rows.Bool(r, 11);
-    i.columns = nlohmann::json::parse(rows.Text(r, 12)).get<std::vector<std::string>>();
-    i.oid = rows.Text(r, 13);
-    out.push_back(std::move(i));
-  }
-  return out;
+  return indexes;
 }
 
 Error CannotCarry(const std::string& index, const std::string& why, std::string fix,

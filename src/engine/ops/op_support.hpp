@@ -8,6 +8,7 @@
 
 #include "zerodown/engine/operation.hpp"
 #include "zerodown/engine/shadow_copy.hpp"
+#include "zerodown/pg/catalog.hpp"
 
 namespace zerodown::engine::ops {
 
@@ -42,12 +43,7 @@ inline Status RequireNoTable(PlanContext& context, const std::string& table,
 
 // Whether a table, index, view or other relation of the run's schema has this name now.
 inline bool RelationExists(PlanContext& context, const std::string& name) {
-  return !context.conn()
-              .Exec(
-                  "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE "
-                  "n.nspname = $1 AND c.relname = $2",
-                  {context.schema(), name})
-              .empty();
+  return pg::RelationNamed(context.conn(), context.schema(), name);
 }
 
 // Start creates tables and adds columns while everything the migration renames or drops still
@@ -68,11 +64,7 @@ inline Status RequireNoRelationYet(PlanContext& context, const std::string& name
 
 inline Status RequireNoColumnYet(PlanContext& context, const VirtualTable& table,
                                  const std::string& column, std::string_view field) {
-  pg::Rows rows = context.conn().Exec(
-      "SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2 AND attnum > "
-      "0 AND NOT attisdropped",
-      {context.Qualified(table), column});
-  if (rows.empty()) return {};
+  if (!pg::ColumnNamed(context.conn(), context.Qualified(table), column)) return {};
   return Error(ErrorKind::kInvalidMigration,
                fmt::format("table \"{}\" still has a column \"{}\" until this migration "
                            "completes (an earlier operation renames or drops it at complete)",

@@ -2,6 +2,7 @@
 
 #include "engine/ops/index_sql.hpp"
 #include "engine/ops/op_support.hpp"
+#include "zerodown/pg/catalog.hpp"
 
 namespace zerodown::engine::ops {
 
@@ -52,12 +53,7 @@ Status PrimaryKeyPlan::Validate(PlanContext& context, PrimaryKeySpec spec, std::
     }
   }
   bool taken = RelationExists(context, spec_.name) ||
-               !context.conn()
-                    .Exec(
-                        "SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass($1) AND "
-                        "conname = $2",
-                        {context.Qualified(table), spec_.name})
-                    .empty();
+               pg::ConstraintNamed(context.conn(), context.Qualified(table), spec_.name);
   if (taken) {
     return Error(ErrorKind::kInvalidMigration,
                  fmt::format("the name \"{}\" is taken in schema \"{}\": the primary key's "

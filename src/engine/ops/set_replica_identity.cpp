@@ -48,14 +48,11 @@ class SetReplicaIdentityPlanner final : public OperationPlanner {
             .WithWhere("field identity.index");
       }
     }
-    pg::Rows previous = conn.Exec(
-        "SELECT c.relreplident, (SELECT i.relname FROM pg_index x JOIN pg_class i ON i.oid = "
-        "x.indexrelid WHERE x.indrelid = c.oid AND x.indisreplident) FROM pg_class c WHERE c.oid = "
-        "$1::regclass",
-        {conn.Ident(context.schema(), (*table)->physical)});
-    if (!previous.empty()) {
-      previous_ = previous.Text(0, 0);
-      previous_index_ = previous.Optional(0, 1);
+    pg::TableProperties previous =
+        pg::ReadTableProperties(conn, conn.Ident(context.schema(), (*table)->physical));
+    previous_ = std::string(1, previous.replica_identity);
+    if (!previous.replica_identity_index.empty()) {
+      previous_index_ = previous.replica_identity_index;
     }
     return {};
   }

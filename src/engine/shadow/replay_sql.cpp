@@ -21,13 +21,13 @@ ReplayPath MakeForwardPath(Context& ctx) {
 }
 
 ReplayPath MakeReversePath(Context& ctx) {
-  pg::Rows columns = OldHeapColumns(ctx);
+  std::vector<pg::RelationColumn> columns = OldHeapColumns(ctx);
   std::string insert_columns;
   std::string select_list;
-  for (int i = 0; i < columns.size(); ++i) {
-    std::string name = ctx.conn.Ident(columns.Text(i, 0));
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    std::string name = ctx.conn.Ident(columns[i].name);
     insert_columns += (i ? ", " : "") + name;
-    select_list += fmt::format("{}CAST({} AS {})", i ? ", " : "", name, columns.Text(i, 1));
+    select_list += fmt::format("{}CAST({} AS {})", i ? ", " : "", name, columns[i].type);
   }
   std::string batch = ctx.conn.Ident("_zd_reverse_replay");
   ctx.conn.Exec(
@@ -41,11 +41,10 @@ ReplayPath MakeReversePath(Context& ctx) {
                   key.list)};
 }
 
-pg::Rows OldHeapColumns(Context& ctx) {
-  return ctx.conn.Exec(
-      "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
-      "$1::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum",
-      {ctx.retired});
+std::vector<pg::RelationColumn> OldHeapColumns(Context& ctx) {
+  std::vector<pg::RelationColumn> columns = pg::RelationColumns(ctx.conn, ctx.retired);
+  std::erase_if(columns, [](const pg::RelationColumn& c) { return c.generated; });
+  return columns;
 }
 
 std::string TakeSql(const KeySql& key, const ReplayPath& path, const std::string& share,

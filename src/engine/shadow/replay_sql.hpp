@@ -10,6 +10,7 @@
 
 #include "engine/key_sql.hpp"
 #include "engine/shadow/context.hpp"
+#include "zerodown/pg/catalog.hpp"
 
 namespace zerodown::engine::shadow {
 
@@ -31,8 +32,8 @@ ReplayPath MakeForwardPath(Context& ctx);
 // to the old type. Creates its batch table like MakeForwardPath.
 ReplayPath MakeReversePath(Context& ctx);
 
-// The old heap's columns (name, SQL type) in order, generated ones left out.
-pg::Rows OldHeapColumns(Context& ctx);
+// The old heap's columns in order, generated ones left out.
+std::vector<pg::RelationColumn> OldHeapColumns(Context& ctx);
 
 // Even with statistics, from about ten thousand keys the planner hashes them and scans both
 // heaps whole: seconds on a table of millions of rows, per batch, which a busy table's log

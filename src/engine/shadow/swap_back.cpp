@@ -14,11 +14,10 @@ namespace zerodown::engine::shadow {
 void SwapBack::Check() {
   if (!ctx_.conn.Exec("SELECT to_regclass($1) IS NOT NULL", {ctx_.retired}).Bool(0, 0)) return;
   ctx_.key = BuildKeySql(ctx_.conn, ctx_.live, ctx_.spec.key_columns);
-  pg::Rows columns = OldHeapColumns(ctx_);
   std::string casts;
-  for (int i = 0; i < columns.size(); ++i) {
-    casts += fmt::format("{}CAST({} AS {})", i ? ", " : "", ctx_.conn.Ident(columns.Text(i, 0)),
-                         columns.Text(i, 1));
+  for (const pg::RelationColumn& c : OldHeapColumns(ctx_)) {
+    casts +=
+        fmt::format("{}CAST({} AS {})", casts.empty() ? "" : ", ", ctx_.conn.Ident(c.name), c.type);
   }
   // count(ROW(…)::text) evaluates every cast; count(*) over a subquery would skip them.
   auto result = ctx_.conn.TryExec(
