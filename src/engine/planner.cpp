@@ -164,7 +164,7 @@ std::vector<std::string> DropVersionSchemaSql(pg::Connection& conn, const std::s
 // The schemas whose migrations made `version` their version schema (none before `init`).
 std::vector<std::string> VersionOwners(pg::Connection& conn, const std::string& version) {
   std::vector<std::string> owners;
-  if (!conn.Exec("SELECT to_regclass('zerodown.migrations') IS NOT NULL").Bool(0, 0)) return owners;
+  if (!pg::RelationExists(conn, "zerodown.migrations")) return owners;
   pg::Rows rows = conn.Exec(
       "SELECT DISTINCT schema FROM zerodown.migrations WHERE plan->>'version_schema' = $1 ORDER "
       "BY 1",

@@ -193,6 +193,10 @@ std::vector<std::string> OwnedSequences(Connection& conn, const std::string& sch
   return names;
 }
 
+bool RelationExists(Connection& conn, const std::string& qualified) {
+  return conn.Exec("SELECT to_regclass($1) IS NOT NULL", {qualified}).Bool(0, 0);
+}
+
 bool RelationNamed(Connection& conn, const std::string& schema, const std::string& name) {
   return !conn.Exec(
                   "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE "

@@ -96,6 +96,10 @@ std::int64_t EstimatedRows(Connection& conn, const std::string& regclass);
 std::vector<std::string> OwnedSequences(Connection& conn, const std::string& schema,
                                         const std::string& table);
 
+// Whether `qualified` (quoted, as to_regclass reads it) names a relation; a swap back finds
+// whether the old heap is still there, the planner whether `init` made the state tables.
+bool RelationExists(Connection& conn, const std::string& qualified);
+
 // Whether a relation (table, index, view, sequence…) named `name` exists in schema `schema`; the
 // planner refuses names that are taken, and `init` checks for its state tables.
 bool RelationNamed(Connection& conn, const std::string& schema, const std::string& name);

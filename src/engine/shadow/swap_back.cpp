@@ -8,11 +8,12 @@
 #include "engine/shadow/change_log.hpp"
 #include "engine/shadow/replay_sql.hpp"
 #include "engine/shadow/sequences.hpp"
+#include "zerodown/pg/catalog.hpp"
 
 namespace zerodown::engine::shadow {
 
 void SwapBack::Check() {
-  if (!ctx_.conn.Exec("SELECT to_regclass($1) IS NOT NULL", {ctx_.retired}).Bool(0, 0)) return;
+  if (!pg::RelationExists(ctx_.conn, ctx_.retired)) return;
   ctx_.key = BuildKeySql(ctx_.conn, ctx_.live, ctx_.spec.key_columns);
   std::string casts;
   for (const pg::RelationColumn& c : OldHeapColumns(ctx_)) {
@@ -32,7 +33,7 @@ void SwapBack::Check() {
 
 void SwapBack::Run(const nlohmann::json& forward) {
   ctx_.key = BuildKeySql(ctx_.conn, ctx_.live, ctx_.spec.key_columns);
-  bool old_heap = ctx_.conn.Exec("SELECT to_regclass($1) IS NOT NULL", {ctx_.retired}).Bool(0, 0);
+  bool old_heap = pg::RelationExists(ctx_.conn, ctx_.retired);
   if (ctx_.checkpoint.Stage() == Stage::kNone && old_heap) {
     try {
       replayer_.CatchUp(replayer_.Reverse(), ctx_.options.swap_when_log_below);
