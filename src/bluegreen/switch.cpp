@@ -110,6 +110,13 @@ Result<SwitchReport> Switch(Pair& pair, const SwitchOptions& options, const Prog
   if (auto checked = CheckGuardrails(pair, options, from, report, progress); !checked) {
     return checked.error();
   }
+  // Outside the pause: logins to the target take tens of milliseconds each.
+  if (Status ready = (*traffic)->Prepare(options.step_timeout); !ready) {
+    return Error(ready.error().kind(),
+                 fmt::format("the switch could not ready the way to {}: {}. Nothing was changed",
+                             SideName(Other(from)), ready.error().message()),
+                 ready.error().fix());
+  }
   state->switching = SwitchProgress{from, Other(from), {}, false};
   SwitchRun run(pair, *state, options, **traffic, progress);
   for (Step step : kOrder) {

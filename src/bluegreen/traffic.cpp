@@ -13,6 +13,8 @@ class HookTraffic final : public Traffic {
  public:
   HookTraffic(const Hooks& hooks, Side from, Side to) : hooks_(hooks), from_(from), to_(to) {}
 
+  Status Prepare(std::chrono::milliseconds) override { return Status::Ok(); }
+
   Status Pause(std::chrono::milliseconds timeout) override {
     return RunHook("pause", hooks_.pause, from_, to_, timeout);
   }
@@ -39,6 +41,9 @@ class ProxyTraffic final : public Traffic {
   ProxyTraffic(const ProxyControl& proxy, Side from, Side to)
       : proxy_(proxy), from_(from), to_(to) {}
 
+  Status Prepare(std::chrono::milliseconds timeout) override {
+    return ToStatus(Send({{"command", "warm"}, {"target", Target(to_)}}, timeout));
+  }
   Status Pause(std::chrono::milliseconds timeout) override {
     // The proxy gives up after `timeout` and resumes by itself; its answer may take a moment more.
     return ToStatus(
@@ -81,9 +86,10 @@ Result<nlohmann::json> ProxyTraffic::Send(const nlohmann::json& request,
     return Error(ErrorKind::kMigrationFailed,
                  fmt::format("the proxy at {} refused {}: {}", proxy_.admin, command,
                              answer->value("error", std::string("no reason given"))),
-                 command == "switch"
+                 command == "switch" || command == "warm"
                      ? fmt::format("Start the proxy with --target {}=… and --target {}=… "
-                                   "(or name its targets with --proxy-targets).",
+                                   "naming servers it can log in to (or name its targets with "
+                                   "--proxy-targets).",
                                    proxy_.blue_target, proxy_.green_target)
                      : "End the transactions that keep the proxy from pausing (or raise "
                        "--step-timeout), and switch again.");

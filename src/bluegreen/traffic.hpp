@@ -14,6 +14,10 @@ class Traffic {
  public:
   virtual ~Traffic() = default;
 
+  // Before anything changes: readies the way to the switch's target (the proxy opens its server
+  // connections there, so moved clients do not wait for logins inside the pause). An Error when
+  // the target cannot be reached.
+  virtual Status Prepare(std::chrono::milliseconds timeout) = 0;
   // Stops new transactions and returns once those in flight have ended. An Error (naming the
   // hook or the proxy, with the fix) when that fails or takes longer than `timeout`.
   virtual Status Pause(std::chrono::milliseconds timeout) = 0;

@@ -130,6 +130,25 @@ void AddControls(CLI::App* cmd, GlobalOptions& global) {
                                  a["target"].get<std::string>(), a["moved"].get<int>());
             });
   });
+  auto* warm = cmd->add_subcommand(
+      "warm",
+      "Before a pause: open --to's server connections (as many as the current target's pool "
+      "holds, or --connections), so the clients a switch moves there find their logins done.");
+  add_admin(warm);
+  auto connections = std::make_shared<int>(0);
+  warm->add_option("--to", *to, "target name")->required();
+  warm->add_option("--connections", *connections,
+                   "how many connections its pool should hold (default: as many as the current "
+                   "default target's)");
+  warm->callback([&global, admin, to, connections] {
+    Control(global, *admin, {{"command", "warm"}, {"target", *to}, {"connections", *connections}},
+            std::chrono::seconds(60), [](const nlohmann::json& a) {
+              return fmt::format(
+                  "warmed {}: opened {} server connection(s) in {} ms, {} in its pool",
+                  a["target"].get<std::string>(), a["opened"].get<int>(),
+                  a["took_ms"].get<long long>(), a["total"].get<int>());
+            });
+  });
   auto* status = cmd->add_subcommand("status", "Clients, server connections per target, paused.");
   add_admin(status);
   status->callback([&global, admin] {
@@ -163,7 +182,7 @@ const CommandRegistration kProxy{
       cmd->add_option("--default", flags->options.default_target,
                       "target for clients whose database name is not a target");
       cmd->add_option("--admin", flags->options.admin,
-                      "host:port of the admin endpoint (pause, resume, switch, status)");
+                      "host:port of the admin endpoint (pause, resume, switch, warm, status)");
       cmd->add_option("--pool-mode", flags->pool_mode, "session or transaction")
           ->capture_default_str();
       cmd->add_option("--max-server-connections", flags->options.max_server_connections,

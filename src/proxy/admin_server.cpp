@@ -23,10 +23,17 @@ Awaitable<nlohmann::json> Answer(const std::string& line, Controller& controller
   if (command == "switch") {
     co_return controller.Switch(request.value("to", std::string()));
   }
+  if (command == "warm") {
+    int connections = request.contains("connections") && request["connections"].is_number_integer()
+                          ? request["connections"].get<int>()
+                          : 0;
+    co_return co_await controller.Warm(request.value("target", std::string()), connections);
+  }
   if (command == "status") co_return controller.Status();
   co_return nlohmann::json{
       {"ok", false},
-      {"error", fmt::format("unknown command \"{}\" (pause, resume, switch, status)", command)}};
+      {"error",
+       fmt::format("unknown command \"{}\" (pause, resume, switch, warm, status)", command)}};
 }
 
 Awaitable<void> ServeConnection(asio::ip::tcp::socket socket, Controller& controller) {

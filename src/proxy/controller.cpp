@@ -173,6 +173,34 @@ nlohmann::json Controller::Switch(const std::string& to) {
   return {{"ok", true}, {"target", to}, {"moved", moved}, {"previous_default", from}};
 }
 
+Awaitable<nlohmann::json> Controller::Warm(const std::string& target, int connections) {
+  if (!pools_.count(target)) {
+    co_return nlohmann::json{{"ok", false},
+                             {"error", fmt::format("no target named \"{}\"", target)}};
+  }
+  int wanted = connections;
+  if (wanted <= 0) {
+    wanted = pools_.count(default_target_) ? pools_.at(default_target_)->total()
+                                           : static_cast<int>(sessions_.size());
+  }
+  auto began = Clock::now();
+  std::string error;
+  ServerPool& pool = *pools_.at(target);
+  int opened = co_await pool.Fill(wanted, &error);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - began).count();
+  if (!error.empty()) {
+    co_return nlohmann::json{
+        {"ok", false}, {"error", fmt::format("target {}: {}", target, error)}, {"opened", opened}};
+  }
+  Log(fmt::format("WARM {}: opened {} server connection(s) in {} ms; {} in its pool", target,
+                  opened, ms, pool.total()));
+  co_return nlohmann::json{{"ok", true},
+                           {"target", target},
+                           {"opened", opened},
+                           {"total", pool.total()},
+                           {"took_ms", ms}};
+}
+
 nlohmann::json Controller::Status() const {
   nlohmann::json targets = nlohmann::json::array();
   for (const auto& [name, pool] : pools_) {

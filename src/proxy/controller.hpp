@@ -59,6 +59,10 @@ class Controller {
   nlohmann::json Resume(const std::string& why);
   // SWITCH (while paused): every session's next transaction runs on `to`, and so do new clients.
   nlohmann::json Switch(const std::string& to);
+  // WARM (before a PAUSE): opens server connections of `target` until its pool holds
+  // `connections`, or, when 0, as many as the current default target's pool holds (each client's
+  // in session pooling), so the clients a SWITCH moves there do not each wait for a login.
+  Awaitable<nlohmann::json> Warm(const std::string& target, int connections);
   nlohmann::json Status() const;
 
  private:

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace zerodown::proxy {
 
 ServerPool::ServerPool(asio::thread_pool& blocking, Target target, int max_size,
@@ -36,6 +38,22 @@ Awaitable<std::unique_ptr<ServerConnection>> ServerPool::Acquire(std::string* er
     }
     co_await freed_.WaitUntil(deadline);
   }
+}
+
+Awaitable<int> ServerPool::Fill(int wanted, std::string* error) {
+  int opened = 0;
+  while (total_ < std::min(wanted, max_size_)) {
+    ++total_;
+    auto connection = co_await ServerConnection::Open(blocking_, target_, error);
+    if (!connection) {
+      --total_;
+      freed_.Notify();
+      break;
+    }
+    Keep(std::move(connection));
+    ++opened;
+  }
+  co_return opened;
 }
 
 void ServerPool::Release(std::unique_ptr<ServerConnection> connection, bool reset) {

@@ -31,6 +31,10 @@ class ServerPool {
   void Release(std::unique_ptr<ServerConnection> connection, bool reset);
   // Closes a connection that cannot be reused (lost, or left mid-transaction).
   void Discard(std::unique_ptr<ServerConnection> connection);
+  // Opens connections, one after the other, until the pool holds `wanted` (at most its limit),
+  // and keeps them idle: clients moved here by a SWITCH then find a login done. Returns how many
+  // it opened; sets `*error` when the server cannot be reached.
+  Awaitable<int> Fill(int wanted, std::string* error);
 
   int idle() const { return static_cast<int>(idle_.size()); }
   int total() const { return total_; }  // idle, in use, opening and resetting

@@ -135,6 +135,44 @@ TEST(ProxyPauseSwitch, SwitchMovesIdleClients) {
   EXPECT_FALSE(status["paused"].get<bool>());
 }
 
+// WARM before a pause opens the new target's server connections (as many as the current target
+// holds), so the clients a SWITCH moves find their logins done: no new server session is opened
+// on green by the switch itself.
+TEST(ProxyPauseSwitch, WarmFillsTheNewTarget) {
+  TwoTargets targets;
+  ProxyProcess proxy(targets.Args());
+  std::vector<pg::Connection> clients;
+  for (int i = 0; i < 4; ++i) {
+    clients.push_back(testing::Connect(proxy.ConnInfo("app")));
+    clients.back().Exec("SELECT 1");
+  }
+  nlohmann::json answer;
+  ASSERT_EQ(proxy.Control("warm --to green", &answer), 0) << proxy.log();
+  EXPECT_EQ(answer["opened"], 4) << answer.dump();
+  auto green_sessions = [&] {
+    return testing::Connect(targets.green)
+        .Exec(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid "
+            "<> pg_backend_pid()")
+        .Int(0, 0);
+  };
+  EXPECT_EQ(green_sessions(), 4);
+  ASSERT_EQ(proxy.Control("warm --to green", &answer), 0);
+  EXPECT_EQ(answer["opened"], 0) << "a second warm finds the pool full: " << answer.dump();
+  ASSERT_EQ(proxy.Control("pause"), 0);
+  ASSERT_EQ(proxy.Control("switch --to green"), 0);
+  ASSERT_EQ(proxy.Control("resume"), 0);
+  std::string green_name = testing::Connect(targets.green).Database();
+  for (auto& client : clients) {
+    EXPECT_EQ(client.Exec("SELECT current_database()").Text(0, 0), green_name);
+  }
+  EXPECT_EQ(green_sessions(), 4) << "the moved clients used the warmed connections";
+  EXPECT_EQ(proxy.Control("warm --to nowhere", &answer), 1);
+  EXPECT_NE(answer.value("error", std::string()).find("no target named \"nowhere\""),
+            std::string::npos)
+      << answer.dump();
+}
+
 TEST(ProxyPauseSwitch, APauseNobodyEndsResumesAfterMaxHold) {
   TwoTargets targets;
   auto args = targets.Args();
