@@ -27,7 +27,7 @@ Awaitable<std::unique_ptr<ServerConnection>> ServerPool::Acquire(std::string* er
       auto connection = co_await ServerConnection::Open(blocking_, target_, error);
       if (!connection) {
         --total_;
-        freed_.Notify();
+        WakeOne();
       }
       co_return connection;
     }
@@ -36,7 +36,13 @@ Awaitable<std::unique_ptr<ServerConnection>> ServerPool::Acquire(std::string* er
                            max_size_, target_.name, wait_timeout_.count());
       co_return nullptr;
     }
-    co_await freed_.WaitUntil(deadline);
+    Waiter waiter(co_await asio::this_coro::executor, deadline);
+    auto place = waiters_.insert(waiters_.end(), &waiter);
+    asio::error_code ignored;
+    co_await waiter.timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    // Keep and WakeOne take the waiter off the list themselves; the deadline does not.
+    if (!waiter.woken) waiters_.erase(place);
+    if (waiter.handed) co_return std::move(waiter.handed);
   }
 }
 
@@ -79,14 +85,29 @@ Awaitable<void> ServerPool::ResetAndKeep(std::unique_ptr<ServerConnection> conne
 }
 
 void ServerPool::Keep(std::unique_ptr<ServerConnection> connection) {
-  idle_.push_back(std::move(connection));
-  freed_.Notify();
+  if (waiters_.empty()) {
+    idle_.push_back(std::move(connection));
+    return;
+  }
+  Waiter* first = waiters_.front();
+  waiters_.pop_front();
+  first->woken = true;
+  first->handed = std::move(connection);
+  first->timer.cancel();
+}
+
+void ServerPool::WakeOne() {
+  if (waiters_.empty()) return;
+  Waiter* first = waiters_.front();
+  waiters_.pop_front();
+  first->woken = true;
+  first->timer.cancel();
 }
 
 void ServerPool::Discard(std::unique_ptr<ServerConnection> connection) {
   connection.reset();
   --total_;
-  freed_.Notify();
+  WakeOne();
 }
 
 }  // namespace zerodown::proxy

@@ -3,9 +3,13 @@
 // reset with DISCARD ALL (session pooling: the next client must not see this one's state) or as
 // it is (transaction pooling); one that may be mid-transaction is closed instead, which makes the
 // server roll its transaction back. It does not decide who gets which target: the controller does.
+// A connection given back while clients wait goes straight to the one that waited longest, and
+// only that one wakes: with 64 clients on 20 connections, waking every waiter at each release
+// cost more than relaying the transactions.
 #pragma once
 
 #include <asio.hpp>
+#include <list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,8 +44,19 @@ class ServerPool {
   int total() const { return total_; }  // idle, in use, opening and resetting
 
  private:
+  // A client waiting in Acquire: woken with a connection, or without one when a place in the
+  // pool came free (it opens a connection then), or by its deadline.
+  struct Waiter {
+    explicit Waiter(asio::any_io_executor executor, Clock::time_point deadline)
+        : timer(executor, deadline) {}
+    asio::steady_timer timer;
+    std::unique_ptr<ServerConnection> handed;
+    bool woken = false;
+  };
+
   Awaitable<void> ResetAndKeep(std::unique_ptr<ServerConnection> connection);
   void Keep(std::unique_ptr<ServerConnection> connection);
+  void WakeOne();
 
   asio::thread_pool& blocking_;
   Target target_;
@@ -49,7 +64,7 @@ class ServerPool {
   std::chrono::milliseconds wait_timeout_;
   std::vector<std::unique_ptr<ServerConnection>> idle_;
   int total_ = 0;
-  Signal freed_;
+  std::list<Waiter*> waiters_;  // oldest first
 };
 
 }  // namespace zerodown::proxy
