@@ -53,7 +53,7 @@ Awaitable<int> ServerPool::Fill(int wanted, std::string* error) {
     auto connection = co_await ServerConnection::Open(blocking_, target_, error);
     if (!connection) {
       --total_;
-      freed_.Notify();
+      WakeOne();
       break;
     }
     Keep(std::move(connection));
