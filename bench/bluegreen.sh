@@ -272,7 +272,7 @@ wait_green() {
   echo "$header"
   echo
   echo "the proxy's log of both switches:"
-  grep -E 'PAUSE|SWITCH|RESUME' "$work/proxy.log" | sed 's/^zerodown proxy: /  /'
+  grep -E 'WARM|PAUSE|SWITCH|RESUME' "$work/proxy.log" | sed 's/^zerodown proxy: /  /'
   report_switch there "switch blue -> green (bluegreen switch --proxy):"
   report_switch back "switch green -> blue (bluegreen switch --back --proxy):"
   echo "pgbench: $acknowledged transactions acknowledged, ${failed:-0} failed, $aborted clients aborted"
