@@ -257,7 +257,7 @@ echo
 echo "W1: pgbench scale $scale, $clients clients, $(nproc) cores, abalance int -> bigint ($(($(date +%s) - started)) s)"
 "$zerodown" bench --summarize "${files[@]}" "${versus[@]}"
 if [ ${#versus[@]} -gt 0 ]; then
-  echo "goals (issue 11): 0 failed; lock ms <= 50; against (c): change s <= 1.5x, lost <= 1x;"
+  echo "goals: 0 failed; lock ms <= 50; against (c): change s <= 1.5x, lost <= 1x;"
   echo "max <= 1.5x the no-change max"
 fi
 echo "saved: $results/$stamp.json and $results/$stamp-<variant>.svg"
