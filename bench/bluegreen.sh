@@ -68,7 +68,6 @@ work=$(mktemp -d /tmp/zerodown-bgbench.XXXXXX)
 chmod 755 "$work"
 table=$results/$stamp-bluegreen.txt
 pids=()
-owns_bench_flag=0
 blue_dir=
 green_dir=
 
@@ -76,21 +75,9 @@ cleanup() {
   local pid
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [ "$owns_bench_flag" = 1 ]; then rm -f /tmp/zd-bench.on; fi
   CLUSTER_DIR=$blue_dir cluster_stop
   CLUSTER_DIR=$green_dir cluster_stop
   rm -rf "$work"
-}
-
-# A TCP port on 127.0.0.1 that nothing listens on.
-free_port() {
-  local port
-  for _ in $(seq 50); do
-    port=$((20000 + RANDOM % 20000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
-  done
-  echo "bench-bluegreen: found no free local port" >&2
-  exit 1
 }
 
 # Two clusters, each with its socket in its own directory (so both use port 5432), logical
@@ -162,15 +149,6 @@ start_proxy() {
   exit 1
 }
 
-# Waits for another benchmark to finish, raises the flag builds wait on, then waits for running
-# builds to let go of the quiet lock.
-quiet_machine() {
-  while [ -e /tmp/zd-bench.on ]; do sleep 5; done
-  touch /tmp/zd-bench.on
-  owns_bench_flag=1
-  flock -x /tmp/zd-quiet.lock true
-}
-
 # One switch (`--back` or nothing) through the proxy; its JSON report in $work/switch-$1.json and
 # its start and end (epoch seconds) in $work/window-$1.
 switch() {  # name, flags…
@@ -209,7 +187,6 @@ start_proxy
 
 # Each switch takes a few seconds at most (its guardrails included) on a healthy pair.
 duration=$((warmup + gap + tail_s + 20))
-quiet_machine
 "$PG_BINDIR/pgbench" -n -h 127.0.0.1 -p "$proxy_port" -U postgres -c "$clients" -j "$threads" \
   -M "$protocol" -R "$rate" -T "$duration" -l --log-prefix="$work/tx" -f "$work/ledger.sql" \
   -D scale="$scale" app >"$work/pgbench.out" 2>&1 &
@@ -220,8 +197,6 @@ switch there
 sleep "$gap"
 switch back --back
 wait "$pgbench_pid" || true
-rm -f /tmp/zd-bench.on
-owns_bench_flag=0
 
 # Acknowledged = every transaction pgbench logged as ended (a numeric latency).
 cat "$work"/tx.[0-9]* | awk '$3 ~ /^[0-9]+$/' >"$work/tx.log"

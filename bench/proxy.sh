@@ -70,7 +70,6 @@ work=$(mktemp -d /tmp/zerodown-proxybench.XXXXXX)
 chmod 755 "$work"
 table=$results/$stamp-proxy.txt
 pids=()
-owns_bench_flag=0
 
 cleanup() {
   local pid
@@ -78,20 +77,8 @@ cleanup() {
   if [ -s "$work/pgbouncer.pid" ]; then kill "$(cat "$work/pgbouncer.pid")" 2>/dev/null || true; fi
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [ "$owns_bench_flag" = 1 ]; then rm -f /tmp/zd-bench.on; fi
   cluster_stop
   rm -rf "$work"
-}
-
-# A TCP port on 127.0.0.1 that nothing listens on (nothing answers a connection to it).
-free_port() {
-  local port
-  for _ in $(seq 50); do
-    port=$((20000 + RANDOM % 20000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
-  done
-  echo "bench-proxy: found no free local port" >&2
-  exit 1
 }
 
 # Waits until `psql` gets an answer through port $1 (the pooler is up), for at most 10 s.
@@ -160,18 +147,6 @@ $("$pgbouncer" --version | head -1), pgbench scale $scale, $protocol protocol, -
 $duration s per run, $pool_size server connections per pooler, $(nproc) cores, commit $commit, $stamp"
 echo "$header"
 
-# Every timed run needs a quiet machine: wait for another benchmark to finish, raise the flag
-# builds wait on (/work/notes-style quiet protocol: /tmp/zd-bench.on), then wait for running
-# builds to let go of the quiet lock.
-quiet_machine() {
-  if [ "$owns_bench_flag" = 0 ]; then
-    while [ -e /tmp/zd-bench.on ]; do sleep 5; done
-    touch /tmp/zd-bench.on
-    owns_bench_flag=1
-  fi
-  flock -x /tmp/zd-quiet.lock true
-}
-
 # The same starting point for every run: no history rows, vacuumed small tables, a checkpoint
 # (what pgbench does itself without -n, done here the same way for all three routes).
 reset_tables() {
@@ -191,8 +166,7 @@ run_one() {  # workload, clients, route
   if [ "$workload" = select ]; then args+=(-S); fi
   local prefix=$work/log-$workload-$n-$route
   reset_tables
-  quiet_machine
-  local status=0
+    local status=0
   "$PG_BINDIR/pgbench" -n -h "$host" -p "$port" -U postgres -c "$n" -j "$threads" \
     -M "$protocol" -T "$duration" -l --log-prefix="$prefix" "${args[@]}" bench \
     >"$prefix.out" 2>&1 || status=$?
@@ -230,8 +204,6 @@ for n in "${chosen_clients[@]}"; do
     turn=$((turn + 1))
   done
 done
-rm -f /tmp/zd-bench.on
-owns_bench_flag=0
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f", a / b }'; }
 {

@@ -66,3 +66,15 @@ cluster_start() {
     exit 1
   fi
 }
+
+# A TCP port on 127.0.0.1 that nothing listens on (nothing answers a connection to it), for a
+# proxy or pooler the benchmark starts.
+free_port() {
+  local port
+  for _ in $(seq 50); do
+    port=$((20000 + RANDOM % 20000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
+  done
+  echo "bench: found no free local port" >&2
+  exit 1
+}
