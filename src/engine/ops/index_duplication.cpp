@@ -85,21 +85,11 @@ Status IndexDuplication::Validate(PlanContext& context, const VirtualTable& tabl
     if (!reads_copied) continue;
     if (dropping && (index.name == *dropping || index.constraint == *dropping)) continue;
     if (Status s = RequireCarriable(context, table, index, copies, field); !s.ok()) return s;
-    Duplicate d;
-    d.name = index.name;
     // By oid: a name that needs no quoting, as libpg_query 15 deparses index names unquoted.
-    d.temp = "_zd_dup_" + index.oid;
-    auto create = sql::RewriteIndexDefinition(index.definition, {d.temp, copies});
+    std::string temp = "_zd_dup_" + index.oid;
+    auto create = sql::RewriteIndexDefinition(index.definition, {temp, copies});
     if (!create.ok()) return create.error().WithWhere(fmt::format("field {}", field));
-    d.create_sql = *create;
-    d.constraint = index.constraint;
-    d.deferrable = index.deferrable;
-    d.deferred = index.deferred;
-    d.index_comment = index.index_comment;
-    d.constraint_comment = index.constraint_comment;
-    d.clustered = index.clustered;
-    d.replica_identity = index.replica_identity;
-    duplicates_.push_back(std::move(d));
+    duplicates_.push_back({index, std::move(temp), *create});
   }
   return {};
 }
@@ -110,10 +100,10 @@ void IndexDuplication::PlanStart(PlanContext& context) const {
     // The temporary name keeps a half-built index recognisable as ours: a rerun after a failed
     // build drops it first.
     Action build;
-    build.id = context.ActionId("index_" + d.name);
+    build.id = context.ActionId("index_" + d.original.name);
     build.kind = ActionKind::kNonTransactional;
     build.description =
-        fmt::format("build {} concurrently on the copies, as {} is built", d.temp, d.name);
+        fmt::format("build {} concurrently on the copies, as {} is built", d.temp, d.original.name);
     build.lock = "SHARE UPDATE EXCLUSIVE while it builds (reads and writes go on)";
     build.sql = {
         fmt::format("DROP INDEX CONCURRENTLY IF EXISTS {}", conn.Ident(context.schema(), d.temp)),
@@ -127,31 +117,33 @@ std::vector<std::string> IndexDuplication::CompleteSql(PlanContext& context,
   pg::Connection& conn = context.conn();
   std::vector<std::string> sql;
   for (const auto& d : duplicates_) {
-    std::string index = conn.Ident(context.schema(), d.name);
-    if (d.constraint.empty()) {
+    std::string index = conn.Ident(context.schema(), d.original.name);
+    if (d.original.constraint.empty()) {
       sql.push_back(fmt::format("ALTER INDEX {} RENAME TO {}", conn.Ident(context.schema(), d.temp),
-                                conn.Ident(d.name)));
+                                conn.Ident(d.original.name)));
     } else {
       // Attaching renames the index to the constraint's name, as the original was named.
       sql.push_back(fmt::format("ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {}{}{}",
-                                at_complete, conn.Ident(d.constraint), conn.Ident(d.temp),
-                                d.deferrable ? " DEFERRABLE" : "",
-                                d.deferred ? " INITIALLY DEFERRED" : ""));
-      if (d.constraint_comment) {
-        sql.push_back(fmt::format("COMMENT ON CONSTRAINT {} ON {} IS {}", conn.Ident(d.constraint),
-                                  at_complete, conn.Literal(*d.constraint_comment)));
+                                at_complete, conn.Ident(d.original.constraint), conn.Ident(d.temp),
+                                d.original.deferrable ? " DEFERRABLE" : "",
+                                d.original.deferred ? " INITIALLY DEFERRED" : ""));
+      if (d.original.constraint_comment) {
+        sql.push_back(fmt::format("COMMENT ON CONSTRAINT {} ON {} IS {}",
+                                  conn.Ident(d.original.constraint), at_complete,
+                                  conn.Literal(*d.original.constraint_comment)));
       }
     }
-    if (d.index_comment) {
+    if (d.original.index_comment) {
       sql.push_back(
-          fmt::format("COMMENT ON INDEX {} IS {}", index, conn.Literal(*d.index_comment)));
+          fmt::format("COMMENT ON INDEX {} IS {}", index, conn.Literal(*d.original.index_comment)));
     }
-    if (d.clustered) {
-      sql.push_back(fmt::format("ALTER TABLE {} CLUSTER ON {}", at_complete, conn.Ident(d.name)));
+    if (d.original.clustered) {
+      sql.push_back(
+          fmt::format("ALTER TABLE {} CLUSTER ON {}", at_complete, conn.Ident(d.original.name)));
     }
-    if (d.replica_identity) {
+    if (d.original.replica_identity) {
       sql.push_back(fmt::format("ALTER TABLE {} REPLICA IDENTITY USING INDEX {}", at_complete,
-                                conn.Ident(d.name)));
+                                conn.Ident(d.original.name)));
     }
   }
   return sql;

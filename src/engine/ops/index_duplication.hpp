@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "zerodown/engine/operation.hpp"
+#include "zerodown/pg/catalog_indexes.hpp"
 
 namespace zerodown::engine::ops {
 
@@ -42,16 +43,9 @@ class IndexDuplication {
 
  private:
   struct Duplicate {
-    std::string name;        // the original index's
-    std::string temp;        // the duplicate's until complete: _zd_dup_<the original's oid>
-    std::string create_sql;  // CREATE [UNIQUE] INDEX CONCURRENTLY temp … over the copies
-    std::string constraint;  // the unique constraint the original backs, or ""
-    bool deferrable = false;
-    bool deferred = false;
-    std::optional<std::string> index_comment;
-    std::optional<std::string> constraint_comment;
-    bool clustered = false;
-    bool replica_identity = false;
+    pg::IndexDetail original;  // what complete restores on the duplicate: constraint, comments…
+    std::string temp;          // the duplicate's until complete: _zd_dup_<the original's oid>
+    std::string create_sql;    // CREATE [UNIQUE] INDEX CONCURRENTLY temp … over the copies
   };
 
   std::vector<Duplicate> duplicates_;
