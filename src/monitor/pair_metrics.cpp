@@ -11,8 +11,9 @@ prometheus::Gauge* OneGauge(prometheus::Registry& r, const std::string& name,
   return &prometheus::BuildGauge().Name(name).Help(help).Register(r).Add({});
 }
 
-double OrNan(std::optional<double> value) {
-  return value.value_or(std::numeric_limits<double>::quiet_NaN());
+template <typename T>
+double OrNan(const std::optional<T>& value) {
+  return value ? static_cast<double>(*value) : std::numeric_limits<double>::quiet_NaN();
 }
 
 }  // namespace
@@ -42,7 +43,7 @@ void PairMetrics::Set(const PairSample& sample) {
   serving_->Add({{"side", "blue"}}).Set(sample.green_serves ? 0 : 1);
   serving_->Add({{"side", "green"}}).Set(sample.green_serves ? 1 : 0);
   switching_->Set(sample.switching ? 1 : 0);
-  lag_bytes_->Set(sample.lag_bytes ? static_cast<double>(*sample.lag_bytes) : OrNan(std::nullopt));
+  lag_bytes_->Set(OrNan(sample.lag_bytes));
   lag_seconds_->Set(OrNan(sample.lag_seconds));
   tables_total_->Set(sample.tables_total);
   tables_ready_->Set(sample.tables_ready);
