@@ -75,8 +75,22 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::Start(const std::vector<std:
     }
     posix_spawn_file_actions_adddup2(&actions, stream.fds[1], stream.target);
   }
+  // A shell starts a background job (`zerodown bench … &` in a script) with SIGINT and SIGQUIT
+  // ignored, and exec keeps that: the child's SIGINT stop would then never end pgbench. The
+  // child starts with the default actions and no signal blocked, whatever ours are.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  for (int signal : {SIGINT, SIGQUIT, SIGTERM}) sigaddset(&defaults, signal);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
   std::unique_ptr<ChildProcess> child(new ChildProcess());
-  int rc = posix_spawnp(&child->pid_, argv[0], &actions, nullptr, argv.data(), envp.data());
+  int rc = posix_spawnp(&child->pid_, argv[0], &actions, &attr, argv.data(), envp.data());
+  posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&actions);
   for (auto& stream : streams) {
     if (stream.fds[1] >= 0) close(stream.fds[1]);
