@@ -205,6 +205,9 @@ const CommandRegistration kProxy{
           "version schema, the others' with their own. Clients give their user id with "
           "options=-c zerodown.user_id=ID or SET zerodown.user_id; changes to the flag apply "
           "within a second. Read from the --default target's database");
+      cmd->add_option("--metrics-addr", flags->options.metrics_addr,
+                      "host:port serving Prometheus metrics at /metrics: clients, server "
+                      "connections, transactions and errors per target, pauses, route decisions");
       AddControls(cmd, global);
       cmd->callback([cmd, flags] {
         if (!cmd->get_subcommands().empty()) return;  // a control command ran

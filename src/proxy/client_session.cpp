@@ -145,6 +145,8 @@ Awaitable<void> ClientSession::PumpServer(std::shared_ptr<ClientSession> /*self*
         server->SetParameter(std::string(name), std::string(value));
         reported_[std::string(name)] = std::string(value);
         reported_signature_.clear();
+      } else if (message.type == 'E') {
+        server->metrics().query_errors->Increment();
       }
     }
     if (consumed > 0) {
@@ -159,6 +161,7 @@ Awaitable<void> ClientSession::PumpServer(std::shared_ptr<ClientSession> /*self*
     }
     if (running_ && tracker_.BetweenTransactions()) {
       running_ = false;
+      server->metrics().transactions->Increment();
       controller_.EndTransaction();
       if (controller_.options().pool_mode == PoolMode::kTransaction && !pinned_) {
         controller_.Pool(server->target()).Release(std::move(server_), /*reset=*/false);
@@ -202,6 +205,7 @@ void ClientSession::ServerLost(const std::string& why) {
   std::string message =
       fmt::format("the connection to target \"{}\" was lost: {}", server_->target(), why);
   Log(message);
+  server_->metrics().lost_connections->Increment();
   controller_.Pool(server_->target()).Discard(std::move(server_));
   if (kill_reason_.empty()) kill_reason_ = message;
   asio::error_code ignored;

@@ -20,11 +20,16 @@ long long MillisecondsSince(Clock::time_point start) {
 }  // namespace
 
 Controller::Controller(asio::io_context& io, asio::thread_pool& blocking,
-                       const ProxyOptions& options)
-    : io_(io), blocking_(blocking), options_(options), default_target_(options.default_target) {
+                       const ProxyOptions& options, ProxyMetrics& metrics)
+    : io_(io),
+      blocking_(blocking),
+      options_(options),
+      metrics_(metrics),
+      default_target_(options.default_target) {
   for (const auto& target : options_.targets) {
-    pools_[target.name] = std::make_unique<ServerPool>(
-        blocking_, target, options_.max_server_connections, options_.server_wait_timeout);
+    pools_[target.name] =
+        std::make_unique<ServerPool>(blocking_, target, options_.max_server_connections,
+                                     options_.server_wait_timeout, metrics_.Target(target.name));
   }
 }
 
@@ -48,9 +53,13 @@ void Controller::Register(ClientSession* session) {
   } while (pid == 0 || sessions_.count(pid));
   session->SetKey(pid, random());
   sessions_[pid] = session;
+  metrics_.SetClients(sessions_.size());
 }
 
-void Controller::Unregister(ClientSession* session) { sessions_.erase(session->pid()); }
+void Controller::Unregister(ClientSession* session) {
+  sessions_.erase(session->pid());
+  metrics_.SetClients(sessions_.size());
+}
 
 void Controller::Cancel(std::uint32_t pid, std::uint32_t secret) {
   auto it = sessions_.find(pid);
@@ -60,9 +69,9 @@ void Controller::Cancel(std::uint32_t pid, std::uint32_t secret) {
 
 Awaitable<void> Controller::BeginTransaction(ClientSession& /*session*/) {
   while (paused_) {
-    ++held_;
+    metrics_.SetHeld(++held_);
     co_await resumed_.Wait();
-    --held_;
+    metrics_.SetHeld(--held_);
   }
   ++running_;
 }
@@ -78,6 +87,7 @@ Awaitable<nlohmann::json> Controller::Pause(PauseRequest request) {
     paused_ = true;
     ++epoch_;
     paused_since_ = begun;
+    metrics_.SetPaused(true);
     Log(fmt::format("PAUSE: holding new transactions; waiting for {} running", running_));
   }
   std::uint64_t epoch = epoch_;
@@ -147,6 +157,8 @@ nlohmann::json Controller::Resume(const std::string& why) {
   paused_ = false;
   ++epoch_;
   auto held_for = MillisecondsSince(paused_since_);
+  metrics_.SetPaused(false);
+  metrics_.AddPaused(std::chrono::duration<double>(Clock::now() - paused_since_).count());
   int released = held_;
   Log(fmt::format("RESUME ({}): {} held client(s) go on after {} ms", why, released, held_for));
   resumed_.Notify();
@@ -169,6 +181,7 @@ nlohmann::json Controller::Switch(const std::string& to) {
   }
   std::string from = default_target_;
   default_target_ = to;
+  metrics_.CountSwitch(to);
   Log(fmt::format("SWITCH to {}: {} client(s) move on their next transaction", to, moved));
   return {{"ok", true}, {"target", to}, {"moved", moved}, {"previous_default", from}};
 }

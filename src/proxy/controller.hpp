@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "proxy/async_util.hpp"
+#include "proxy/proxy_metrics.hpp"
 #include "proxy/server_pool.hpp"
 #include "zerodown/proxy/proxy.hpp"
 
@@ -28,7 +29,9 @@ struct PauseRequest {
 
 class Controller {
  public:
-  Controller(asio::io_context& io, asio::thread_pool& blocking, const ProxyOptions& options);
+  // `metrics` has the series of every target of `options` and outlives the controller.
+  Controller(asio::io_context& io, asio::thread_pool& blocking, const ProxyOptions& options,
+             ProxyMetrics& metrics);
 
   const ProxyOptions& options() const { return options_; }
   asio::thread_pool& blocking() { return blocking_; }
@@ -72,6 +75,7 @@ class Controller {
   asio::io_context& io_;
   asio::thread_pool& blocking_;
   ProxyOptions options_;
+  ProxyMetrics& metrics_;
   std::map<std::string, std::unique_ptr<ServerPool>> pools_;
   std::string default_target_;
   std::unordered_map<std::uint32_t, ClientSession*> sessions_;

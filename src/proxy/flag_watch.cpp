@@ -128,6 +128,12 @@ FlagWatch::~FlagWatch() {
 std::optional<std::string> FlagWatch::Route(const std::optional<std::string>& user_id) {
   auto version = RoutedVersion(state_, flag_, user_id);
   ++(version ? to_version_ : not_to_version_);
+  if (metrics_ != nullptr) {
+    RouteOutcome outcome = version   ? RouteOutcome::kVersion
+                           : user_id ? RouteOutcome::kNotInRollout
+                                     : RouteOutcome::kNoUserId;
+    metrics_->Count(outcome, version ? *version : std::string());
+  }
   return version;
 }
 

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <thread>
 
+#include "proxy/proxy_metrics.hpp"
 #include "zerodown/common/error.hpp"
 #include "zerodown/flags/store.hpp"
 
@@ -54,7 +55,9 @@ class FlagWatch {
   FlagWatch& operator=(const FlagWatch&) = delete;
 
   const std::string& flag() const { return flag_; }
-  // The decision for one transaction, counted for status. Event loop only.
+  // Where the decisions are counted for Prometheus; none: only for status. Set before serving.
+  void SetMetrics(FlagMetrics* metrics) { metrics_ = metrics; }
+  // The decision for one transaction, counted for status and metrics. Event loop only.
   std::optional<std::string> Route(const std::optional<std::string>& user_id);
   // {"flag", "target", "state", "enabled", "rollout_bp", "version", "to_version",
   //  "not_to_version"} for `proxy status`. Event loop only.
@@ -75,6 +78,7 @@ class FlagWatch {
   std::optional<flags::FlagState> rejected_;  // the last state refused, warned about once
   std::int64_t to_version_ = 0;
   std::int64_t not_to_version_ = 0;
+  FlagMetrics* metrics_ = nullptr;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };

@@ -11,6 +11,7 @@
 #include "proxy/client_session.hpp"
 #include "proxy/controller.hpp"
 #include "proxy/flag_watch.hpp"
+#include "proxy/proxy_metrics.hpp"
 
 namespace zerodown::proxy {
 
@@ -117,6 +118,22 @@ Awaitable<void> AcceptClients(asio::ip::tcp::acceptor& acceptor, Controller& con
   }
 }
 
+// "listening on 127.0.0.1:6432 (targets: blue green; session pooling); admin on …; metrics on …"
+std::string ListeningLine(const ProxyOptions& options, const std::vector<std::string>& targets,
+                          const FlagWatch* route, int metrics_port) {
+  std::string line = fmt::format(
+      "listening on {} (targets: {}; {} pooling{})", options.listen, fmt::join(targets, " "),
+      options.pool_mode == PoolMode::kSession ? "session" : "transaction",
+      route ? fmt::format("; route flag {}", route->flag()) : "");
+  if (!options.admin.empty()) line += fmt::format("; admin on {}", options.admin);
+  if (!options.metrics_addr.empty()) {
+    // The port bound, not the one asked for: port 0 picks a free one.
+    std::string host = options.metrics_addr.substr(0, options.metrics_addr.rfind(':'));
+    line += fmt::format("; metrics on http://{}:{}/metrics", host, metrics_port);
+  }
+  return line;
+}
+
 }  // namespace
 
 Status RunProxy(const ProxyOptions& options,
@@ -133,6 +150,15 @@ Status RunProxy(const ProxyOptions& options,
     if (!watch) return watch.error();
     route = std::move(watch).ValueOrThrow();
   }
+  std::vector<std::string> names;
+  for (const auto& target : options.targets) names.push_back(target.name);
+  ProxyMetrics metrics(
+      names, route ? std::vector<std::string>{route->flag()} : std::vector<std::string>{});
+  if (route) route->SetMetrics(&metrics.Flag(route->flag()));
+  // Served before the client port listens: whoever sees the proxy listening can scrape it.
+  if (!options.metrics_addr.empty()) {
+    if (auto served = metrics.Serve(options.metrics_addr); !served) return served;
+  }
   auto listener = Bind(io, options.listen, "--listen");
   if (!listener) return listener.error();
   std::unique_ptr<asio::ip::tcp::acceptor> admin;
@@ -141,7 +167,7 @@ Status RunProxy(const ProxyOptions& options,
     if (!bound) return bound.error();
     admin = std::move(bound).ValueOrThrow();
   }
-  Controller controller(io, blocking, options);
+  Controller controller(io, blocking, options, metrics);
   controller.SetRoute(route.get());
   asio::co_spawn(io, AcceptClients(**listener, controller), asio::detached);
   if (admin) asio::co_spawn(io, ServeAdmin(*admin, controller), asio::detached);
@@ -151,15 +177,10 @@ Status RunProxy(const ProxyOptions& options,
     Log(fmt::format("signal {}: stopping", signal));
     io.stop();
   });
-  int port = (*listener)->local_endpoint().port();
-  int admin_port = admin ? admin->local_endpoint().port() : 0;
-  std::string targets;
-  for (const auto& target : options.targets) targets += " " + target.name;
-  Log(fmt::format("listening on {} (targets:{}; {} pooling{}){}", options.listen, targets,
-                  options.pool_mode == PoolMode::kSession ? "session" : "transaction",
-                  route ? fmt::format("; route flag {}", route->flag()) : "",
-                  admin ? fmt::format("; admin on {}", options.admin) : ""));
-  if (on_listening) on_listening(port, admin_port);
+  Log(ListeningLine(options, names, route.get(), metrics.port()));
+  if (on_listening) {
+    on_listening((*listener)->local_endpoint().port(), admin ? admin->local_endpoint().port() : 0);
+  }
   io.run();
   blocking.join();
   return Status::Ok();

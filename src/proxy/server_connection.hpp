@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "proxy/async_util.hpp"
+#include "proxy/proxy_metrics.hpp"
 #include "zerodown/proxy/proxy.hpp"
 
 namespace zerodown::proxy {
@@ -41,6 +42,10 @@ class ServerConnection {
   ~ServerConnection();
 
   const std::string& target() const { return target_; }
+  // Its target's counters (set by the pool that opened it): the relay counts transactions and
+  // errors there without looking the target up.
+  const TargetMetrics& metrics() const { return *metrics_; }
+  void set_metrics(const TargetMetrics* metrics) { metrics_ = metrics; }
   asio::posix::stream_descriptor& socket() { return socket_; }
   // Bytes read from the socket past the last complete message.
   std::string& buffer() { return buffer_; }
@@ -89,6 +94,7 @@ class ServerConnection {
 
   PGconn* conn_;
   std::string target_;
+  const TargetMetrics* metrics_ = nullptr;
   asio::posix::stream_descriptor socket_;
   std::string buffer_;
   std::map<std::string, std::string> parameters_;

@@ -7,11 +7,32 @@
 namespace zerodown::proxy {
 
 ServerPool::ServerPool(asio::thread_pool& blocking, Target target, int max_size,
-                       std::chrono::milliseconds wait_timeout)
+                       std::chrono::milliseconds wait_timeout, const TargetMetrics& metrics)
     : blocking_(blocking),
       target_(std::move(target)),
       max_size_(max_size),
-      wait_timeout_(wait_timeout) {}
+      wait_timeout_(wait_timeout),
+      metrics_(metrics) {}
+
+Awaitable<std::unique_ptr<ServerConnection>> ServerPool::Open(std::string* error) {
+  ++total_;
+  Publish();
+  auto connection = co_await ServerConnection::Open(blocking_, target_, error);
+  if (connection) {
+    connection->set_metrics(&metrics_);
+  } else {
+    metrics_.connect_errors->Increment();
+    --total_;
+    Publish();
+    WakeOne();
+  }
+  co_return connection;
+}
+
+void ServerPool::Publish() {
+  metrics_.idle->Set(static_cast<double>(idle_.size()));
+  metrics_.active->Set(static_cast<double>(total_) - static_cast<double>(idle_.size()));
+}
 
 Awaitable<std::unique_ptr<ServerConnection>> ServerPool::Acquire(std::string* error) {
   auto deadline = Clock::now() + wait_timeout_;
@@ -19,18 +40,11 @@ Awaitable<std::unique_ptr<ServerConnection>> ServerPool::Acquire(std::string* er
     while (!idle_.empty()) {
       auto connection = std::move(idle_.back());
       idle_.pop_back();
+      Publish();
       if (connection->LooksIdle()) co_return connection;
       Discard(std::move(connection));  // the server went away while it sat idle
     }
-    if (total_ < max_size_) {
-      ++total_;
-      auto connection = co_await ServerConnection::Open(blocking_, target_, error);
-      if (!connection) {
-        --total_;
-        WakeOne();
-      }
-      co_return connection;
-    }
+    if (total_ < max_size_) co_return co_await Open(error);
     if (Clock::now() >= deadline) {
       *error = fmt::format("all {} server connections of target \"{}\" stayed busy for {} ms",
                            max_size_, target_.name, wait_timeout_.count());
@@ -49,13 +63,8 @@ Awaitable<std::unique_ptr<ServerConnection>> ServerPool::Acquire(std::string* er
 Awaitable<int> ServerPool::Fill(int wanted, std::string* error) {
   int opened = 0;
   while (total_ < std::min(wanted, max_size_)) {
-    ++total_;
-    auto connection = co_await ServerConnection::Open(blocking_, target_, error);
-    if (!connection) {
-      --total_;
-      WakeOne();
-      break;
-    }
+    auto connection = co_await Open(error);
+    if (!connection) break;
     Keep(std::move(connection));
     ++opened;
   }
@@ -87,6 +96,7 @@ Awaitable<void> ServerPool::ResetAndKeep(std::unique_ptr<ServerConnection> conne
 void ServerPool::Keep(std::unique_ptr<ServerConnection> connection) {
   if (waiters_.empty()) {
     idle_.push_back(std::move(connection));
+    Publish();
     return;
   }
   Waiter* first = waiters_.front();
@@ -107,6 +117,7 @@ void ServerPool::WakeOne() {
 void ServerPool::Discard(std::unique_ptr<ServerConnection> connection) {
   connection.reset();
   --total_;
+  Publish();
   WakeOne();
 }
 

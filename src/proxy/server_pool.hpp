@@ -15,14 +15,16 @@
 #include <vector>
 
 #include "proxy/async_util.hpp"
+#include "proxy/proxy_metrics.hpp"
 #include "proxy/server_connection.hpp"
 
 namespace zerodown::proxy {
 
 class ServerPool {
  public:
+  // `metrics`: the target's series, which the pool keeps current and its connections count in.
   ServerPool(asio::thread_pool& blocking, Target target, int max_size,
-             std::chrono::milliseconds wait_timeout);
+             std::chrono::milliseconds wait_timeout, const TargetMetrics& metrics);
 
   const Target& target() const { return target_; }
 
@@ -57,11 +59,16 @@ class ServerPool {
   Awaitable<void> ResetAndKeep(std::unique_ptr<ServerConnection> connection);
   void Keep(std::unique_ptr<ServerConnection> connection);
   void WakeOne();
+  // Opens one connection for this pool, counting a failure.
+  Awaitable<std::unique_ptr<ServerConnection>> Open(std::string* error);
+  // Sets the connection gauges from idle_ and total_, after each change of either.
+  void Publish();
 
   asio::thread_pool& blocking_;
   Target target_;
   int max_size_;
   std::chrono::milliseconds wait_timeout_;
+  const TargetMetrics& metrics_;
   std::vector<std::unique_ptr<ServerConnection>> idle_;
   int total_ = 0;
   std::list<Waiter*> waiters_;  // oldest first

@@ -53,10 +53,13 @@ struct ProxyOptions {
   // search_path set to the flag's version schema, the others with their own. Read from the
   // default target's database (or the only target's); "" routes nothing.
   std::string route_flag;
+  // host:port serving the Prometheus metrics at /metrics (docs/proxy.md, "Metrics"); "" for none.
+  std::string metrics_addr;
 };
 
-// Serves clients until SIGINT or SIGTERM. `on_listening` is called once both endpoints are bound,
-// with their ports (0 for no admin endpoint). Fails with kUsage when an address cannot be bound
+// Serves clients until SIGINT or SIGTERM. `on_listening` is called once every endpoint is bound,
+// with the client and admin ports (0 for no admin endpoint). Fails with kUsage when an address
+// (clients, admin, metrics) cannot be bound
 // or a target is named twice, and before listening when the route flag does not exist or names a
 // version schema that does not exist (kNotFound).
 Status RunProxy(const ProxyOptions& options,
