@@ -7,32 +7,62 @@
 
 #include "cli/command.hpp"
 #include "zerodown/proxy/admin_client.hpp"
+#include "zerodown/proxy/config_file.hpp"
 #include "zerodown/proxy/proxy.hpp"
 
 namespace zerodown::cli {
 namespace {
 
 struct ProxyFlags {
+  std::string config;
   std::vector<std::string> targets;
   std::string pool_mode = "session";
   std::string pause_timeout = "10s";
   std::string max_hold = "60s";
   std::string server_wait_timeout = "30s";
-  proxy::ProxyOptions options;
+  proxy::ProxyOptions options;  // the flags CLI11 fills in directly
 };
 
-void RunServer(const ProxyFlags& flags) {
-  proxy::ProxyOptions options = flags.options;
-  for (const auto& spec : flags.targets) {
-    options.targets.push_back(proxy::ParseTarget(spec).ValueOrThrow());
+// A --target given on the command line replaces the file's target of that name, or adds one.
+void OverrideTarget(proxy::Target target, std::vector<proxy::Target>* targets) {
+  for (auto& existing : *targets) {
+    if (existing.name == target.name) {
+      existing = std::move(target);
+      return;
+    }
   }
-  options.pool_mode = proxy::ParsePoolMode(flags.pool_mode).ValueOrThrow();
-  options.pause_timeout =
-      proxy::ParseDuration(flags.pause_timeout, "--pause-timeout").ValueOrThrow();
-  options.max_hold = proxy::ParseDuration(flags.max_hold, "--max-hold").ValueOrThrow();
-  options.server_wait_timeout =
-      proxy::ParseDuration(flags.server_wait_timeout, "--server-wait-timeout").ValueOrThrow();
-  proxy::RunProxy(options).ThrowIfError();
+  targets->push_back(std::move(target));
+}
+
+// The proxy's options: the defaults, then what the --config file says, then each flag given on
+// the command line.
+proxy::ProxyOptions Options(const ProxyFlags& flags, const CLI::App& cmd) {
+  proxy::ProxyOptions options;
+  if (!flags.config.empty()) {
+    proxy::ApplyConfig(proxy::ReadProxyConfig(flags.config).ValueOrThrow(), &options);
+  }
+  auto given = [&cmd](const std::string& name) { return cmd.count(name) > 0; };
+  const proxy::ProxyOptions& typed = flags.options;
+  if (given("--listen")) options.listen = typed.listen;
+  if (given("--admin")) options.admin = typed.admin;
+  if (given("--default")) options.default_target = typed.default_target;
+  if (given("--max-server-connections")) {
+    options.max_server_connections = typed.max_server_connections;
+  }
+  if (given("--route-flag")) options.route_flag = typed.route_flag;
+  if (given("--metrics-addr")) options.metrics_addr = typed.metrics_addr;
+  if (given("--pool-mode"))
+    options.pool_mode = proxy::ParsePoolMode(flags.pool_mode).ValueOrThrow();
+  auto duration = [&](const std::string& name, const std::string& text, auto* field) {
+    if (given(name)) *field = proxy::ParseDuration(text, name).ValueOrThrow();
+  };
+  duration("--pause-timeout", flags.pause_timeout, &options.pause_timeout);
+  duration("--max-hold", flags.max_hold, &options.max_hold);
+  duration("--server-wait-timeout", flags.server_wait_timeout, &options.server_wait_timeout);
+  for (const auto& spec : flags.targets) {
+    OverrideTarget(proxy::ParseTarget(spec).ValueOrThrow(), &options.targets);
+  }
+  return options;
 }
 
 // Sends one admin request and prints the answer: JSON with --json, else `text(answer)`. A
@@ -173,7 +203,11 @@ const CommandRegistration kProxy{
           "  zerodown proxy resume --admin 127.0.0.1:6433\n"
           "  zerodown flag set new_balance --rollout 10% --version public_004_balance\n"
           "  zerodown proxy --target shop=postgresql://app@db1/shop --route-flag new_balance\n"
+          "  zerodown proxy --config proxy.yaml --pool-mode transaction\n"
           "  psql 'host=127.0.0.1 port=6432 dbname=shop options=-czerodown.user_id=42'");
+      cmd->add_option("--config", flags->config,
+                      "a YAML file saying what these flags say (docs/proxy.md, \"Config "
+                      "file\"); a flag given here as well overrides the file");
       cmd->add_option("--listen", flags->options.listen, "host:port for clients")
           ->capture_default_str();
       cmd->add_option("--target", flags->targets,
@@ -211,7 +245,7 @@ const CommandRegistration kProxy{
       AddControls(cmd, global);
       cmd->callback([cmd, flags] {
         if (!cmd->get_subcommands().empty()) return;  // a control command ran
-        RunServer(*flags);
+        proxy::RunProxy(Options(*flags, *cmd)).ThrowIfError();
       });
     }};
 
