@@ -208,7 +208,9 @@ const CommandRegistration kProxy{
       cmd->add_option("--config", flags->config,
                       "a YAML file saying what these flags say (docs/proxy.md, \"Config "
                       "file\"); a flag given here as well overrides the file");
-      cmd->add_option("--listen", flags->options.listen, "host:port for clients")
+      cmd->add_option("--listen", flags->options.listen,
+                      "host:port for clients; without --auth-file every client that "
+                      "reaches it is let in (trust)")
           ->capture_default_str();
       cmd->add_option("--target", flags->targets,
                       "NAME=URL, a server and the credentials the proxy logs in with; repeat for "
@@ -242,6 +244,12 @@ const CommandRegistration kProxy{
       cmd->add_option("--metrics-addr", flags->options.metrics_addr,
                       "host:port serving Prometheus metrics at /metrics: clients, server "
                       "connections, transactions and errors per target, pauses, route decisions");
+      cmd->add_option(
+          "--auth-file", flags->options.auth_file,
+          "a file of \"user\" \"SCRAM-SHA-256$…\" lines (pg_authid.rolpassword values, the format "
+          "of PgBouncer's userlist.txt): clients must log in with SCRAM-SHA-256 as one of its "
+          "users. Without it the proxy trusts every client that reaches --listen (docs/proxy.md, "
+          "\"Client authentication\")");
       AddControls(cmd, global);
       cmd->callback([cmd, flags] {
         if (!cmd->get_subcommands().empty()) return;  // a control command ran

@@ -20,6 +20,8 @@ Awaitable<void> ClientSession::Run(std::shared_ptr<ClientSession> /*self*/) {
   asio::error_code ignored;
   client_.set_option(asio::ip::tcp::no_delay(true), ignored);
   client_.non_blocking(true, ignored);  // for WriteNow
+  auto peer = client_.remote_endpoint(ignored);
+  peer_ = fmt::format("{}:{}", peer.address().to_string(), peer.port());
   if (co_await Startup()) co_await Relay();
   co_await Close();
 }

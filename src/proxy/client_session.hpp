@@ -1,5 +1,5 @@
 // One client of the proxy, from its startup packet to its Terminate: login (the proxy answers
-// SSLRequest with 'N' and accepts local clients without a password), then two coroutines that
+// SSLRequest with 'N' and, with --auth-file, asks for SCRAM-SHA-256), then two coroutines that
 // relay messages, client to server and server to client, while a TransactionTracker follows where
 // the conversation stands. Between transactions the session asks the controller before going on
 // (PAUSE holds it there), moves to another target after a SWITCH, and in transaction pooling
@@ -16,6 +16,7 @@
 #include <string>
 
 #include "proxy/async_util.hpp"
+#include "proxy/scram.hpp"
 #include "proxy/server_connection.hpp"
 #include "proxy/session_sql.hpp"
 #include "proxy/transaction_tracker.hpp"
@@ -56,6 +57,9 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   Awaitable<void> Run(std::shared_ptr<ClientSession> self);
   Awaitable<bool> Startup();
   Awaitable<bool> Login(const wire::StartupPacket& packet);
+  Awaitable<bool> Authenticate(const std::string& user);
+  Awaitable<bool> ReadSaslMessage(const std::string& user, std::string* body);
+  Awaitable<bool> RefuseLogin(const std::string& user, const scram::Failure& failure);
   Awaitable<void> Relay();
   Awaitable<bool> BeginTransaction();
   Awaitable<void> PumpServer(std::shared_ptr<ClientSession> self);
@@ -77,6 +81,7 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   Awaitable<bool> Reroute(const std::optional<SearchPath>& search_path);
 
   asio::ip::tcp::socket client_;
+  std::string peer_;  // the client's address and port, for the log
   Controller& controller_;
   std::uint32_t pid_ = 0;
   std::uint32_t secret_ = 0;

@@ -19,6 +19,7 @@
 
 namespace zerodown::proxy {
 
+class AuthFile;
 class ClientSession;
 class FlagWatch;
 
@@ -39,6 +40,9 @@ class Controller {
   // The route flag (--route-flag), or nullptr: sessions ask it at each transaction's start.
   FlagWatch* route() const { return route_; }
   void SetRoute(FlagWatch* route) { route_ = route; }
+  // The users clients authenticate as (--auth-file), or nullptr: every client is let in.
+  const AuthFile* auth() const { return auth_; }
+  void SetAuth(const AuthFile* auth) { auth_ = auth; }
 
   // The target for a client that asked for `database`: the target of that name, else the
   // default (the last SWITCH's target, once there was one). kNotFound when neither exists.
@@ -80,6 +84,7 @@ class Controller {
   std::string default_target_;
   std::unordered_map<std::uint32_t, ClientSession*> sessions_;
   FlagWatch* route_ = nullptr;
+  const AuthFile* auth_ = nullptr;
 
   bool paused_ = false;
   std::uint64_t epoch_ = 0;  // +1 at every PAUSE and RESUME: a waiter sees it moved on

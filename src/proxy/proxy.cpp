@@ -5,9 +5,11 @@
 #include <asio.hpp>
 #include <cctype>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include "proxy/admin_server.hpp"
+#include "proxy/auth_file.hpp"
 #include "proxy/client_session.hpp"
 #include "proxy/controller.hpp"
 #include "proxy/flag_watch.hpp"
@@ -120,11 +122,14 @@ Awaitable<void> AcceptClients(asio::ip::tcp::acceptor& acceptor, Controller& con
 
 // "listening on 127.0.0.1:6432 (targets: blue green; session pooling); admin on …; metrics on …"
 std::string ListeningLine(const ProxyOptions& options, const std::vector<std::string>& targets,
-                          const FlagWatch* route, int metrics_port) {
+                          const FlagWatch* route, const AuthFile* auth, int metrics_port) {
+  std::string clients =
+      auth ? fmt::format("SCRAM-SHA-256, {} user(s) in {}", auth->size(), auth->path())
+           : std::string("trust, no --auth-file");
   std::string line = fmt::format(
-      "listening on {} (targets: {}; {} pooling{})", options.listen, fmt::join(targets, " "),
-      options.pool_mode == PoolMode::kSession ? "session" : "transaction",
-      route ? fmt::format("; route flag {}", route->flag()) : "");
+      "listening on {} (targets: {}; {} pooling{}; clients: {})", options.listen,
+      fmt::join(targets, " "), options.pool_mode == PoolMode::kSession ? "session" : "transaction",
+      route ? fmt::format("; route flag {}", route->flag()) : "", clients);
   if (!options.admin.empty()) line += fmt::format("; admin on {}", options.admin);
   if (!options.metrics_addr.empty()) {
     // The port bound, not the one asked for: port 0 picks a free one.
@@ -139,6 +144,12 @@ std::string ListeningLine(const ProxyOptions& options, const std::vector<std::st
 Status RunProxy(const ProxyOptions& options,
                 const std::function<void(int port, int admin_port)>& on_listening) {
   if (auto checked = CheckOptions(options); !checked) return checked;
+  std::optional<AuthFile> auth;
+  if (!options.auth_file.empty()) {
+    auto loaded = AuthFile::Load(options.auth_file);
+    if (!loaded) return loaded.error();
+    auth = std::move(loaded).ValueOrThrow();
+  }
   // One thread runs every socket: Asio may skip the per-socket locks (a tenth of the work of
   // relaying a message). Other threads only post work to it, which stays locked.
   asio::io_context io(ASIO_CONCURRENCY_HINT_UNSAFE_IO);
@@ -169,6 +180,7 @@ Status RunProxy(const ProxyOptions& options,
   }
   Controller controller(io, blocking, options, metrics);
   controller.SetRoute(route.get());
+  controller.SetAuth(auth ? &*auth : nullptr);
   asio::co_spawn(io, AcceptClients(**listener, controller), asio::detached);
   if (admin) asio::co_spawn(io, ServeAdmin(*admin, controller), asio::detached);
 
@@ -177,7 +189,7 @@ Status RunProxy(const ProxyOptions& options,
     Log(fmt::format("signal {}: stopping", signal));
     io.stop();
   });
-  Log(ListeningLine(options, names, route.get(), metrics.port()));
+  Log(ListeningLine(options, names, route.get(), auth ? &*auth : nullptr, metrics.port()));
   if (on_listening) {
     on_listening((*listener)->local_endpoint().port(), admin ? admin->local_endpoint().port() : 0);
   }

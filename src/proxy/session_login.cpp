@@ -1,13 +1,15 @@
 // The startup phase of a ClientSession: the startup packet (with SSLRequest, GSSENCRequest and
-// CancelRequest before it), the choice of target, authentication and the first server
-// connection, whose parameters the client is told.
+// CancelRequest before it), authentication (SCRAM-SHA-256 against --auth-file, or none), the
+// choice of target and the first server connection, whose parameters the client is told.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cctype>
 
+#include "proxy/auth_file.hpp"
 #include "proxy/client_session.hpp"
 #include "proxy/controller.hpp"
+#include "proxy/scram.hpp"
 
 namespace zerodown::proxy {
 namespace {
@@ -117,6 +119,8 @@ Awaitable<bool> ClientSession::Startup() {
 
 Awaitable<bool> ClientSession::Login(const wire::StartupPacket& packet) {
   const auto& parameters = packet.parameters;
+  // First of all, so a client that cannot log in learns nothing of targets or settings.
+  if (!co_await Authenticate(parameters.at("user"))) co_return false;
   if (parameters.count("replication")) {
     co_await WriteToClient(Fatal("08P01", "zerodown proxy does not relay replication connections",
                                  "Connect replication clients to the server directly."));
@@ -140,7 +144,6 @@ Awaitable<bool> ClientSession::Login(const wire::StartupPacket& packet) {
     co_return false;
   }
   InitFollowedSettings();
-  // Only local clients reach the listening address the tutorial uses; see docs/proxy.md.
   std::string out = wire::AuthenticationOk();
   std::string error = co_await Attach(search_path_);
   if (!error.empty()) {
@@ -161,6 +164,85 @@ Awaitable<bool> ClientSession::Login(const wire::StartupPacket& packet) {
     StartPump();
   }
   co_return true;
+}
+
+// The SASL exchange of PostgreSQL's protocol (AuthenticationSASL, SASLInitialResponse,
+// AuthenticationSASLContinue, SASLResponse, AuthenticationSASLFinal) carrying SCRAM-SHA-256;
+// the caller sends AuthenticationOk with the messages that follow. Without --auth-file every
+// client is let in (trust, docs/proxy.md). False when the client was refused or left.
+Awaitable<bool> ClientSession::Authenticate(const std::string& user) {
+  const AuthFile* auth = controller_.auth();
+  if (auth == nullptr) co_return true;
+  const scram::Secret* secret = auth->Find(user);
+  scram::ServerExchange exchange(secret ? *secret : auth->MockSecret(user), scram::RandomNonce());
+  std::string out = wire::AuthenticationSasl(scram::kMechanism);
+  std::string body;
+  if (!co_await WriteToClient(out)) co_return false;
+  if (!co_await ReadSaslMessage(user, &body)) co_return false;
+  auto initial = wire::ParseSaslInitialResponse(body);
+  scram::Reply reply;
+  if (!initial) {
+    reply.failure = scram::Failure{scram::FailureKind::kProtocol,
+                                   "the SASLInitialResponse is not a mechanism, a length and data"};
+  } else if (initial->mechanism != scram::kMechanism) {
+    reply.failure = scram::Failure{
+        scram::FailureKind::kProtocol,
+        fmt::format("the client chose SASL mechanism \"{}\"; the proxy offers only {}",
+                    initial->mechanism, scram::kMechanism)};
+  } else {
+    reply = exchange.OnClientFirst(initial->data);
+  }
+  if (!reply.ok()) co_return co_await RefuseLogin(user, *reply.failure);
+  out = wire::AuthenticationSaslContinue(reply.message);
+  if (!co_await WriteToClient(out)) co_return false;
+  if (!co_await ReadSaslMessage(user, &body)) co_return false;
+  reply = exchange.OnClientFinal(body);
+  // An unknown user fails here, after the same exchange as a known one with a wrong password.
+  if (secret == nullptr && (reply.ok() || reply.failure->kind == scram::FailureKind::kRefused)) {
+    reply.failure = scram::Failure{scram::FailureKind::kRefused,
+                                   fmt::format("the user is not in --auth-file {}", auth->path())};
+  }
+  if (!reply.ok()) co_return co_await RefuseLogin(user, *reply.failure);
+  out = wire::AuthenticationSaslFinal(reply.message);
+  co_return co_await WriteToClient(out);
+}
+
+// Reads the client's next SASL message ('p') into `body`. False when the client left (libpq
+// does when it has no password to give: not an error) or sent something else (it is refused).
+Awaitable<bool> ClientSession::ReadSaslMessage(const std::string& user, std::string* body) {
+  std::array<char, 5> header;
+  asio::error_code ec;
+  co_await asio::async_read(client_, asio::buffer(header),
+                            asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return false;
+  std::uint32_t length = wire::ReadUint32(header.data() + 1);
+  if (header[0] != 'p' || length < 4 || length - 4 > wire::kMaxSaslLength) {
+    scram::Failure failure{
+        scram::FailureKind::kProtocol,
+        fmt::format("expected a SASL response ('p', at most {} bytes), got a message of type "
+                    "0x{:02x} and length {}",
+                    wire::kMaxSaslLength, static_cast<unsigned char>(header[0]), length)};
+    co_return co_await RefuseLogin(user, failure);
+  }
+  body->assign(length - 4, '\0');
+  co_await asio::async_read(client_, asio::buffer(*body),
+                            asio::redirect_error(asio::use_awaitable, ec));
+  co_return !ec;
+}
+
+// Logs why `user` was refused, with the client's address, and tells the client: for a wrong
+// password or an unknown user only what PostgreSQL says, so it cannot tell the two apart.
+// Returns false, for the caller to return.
+Awaitable<bool> ClientSession::RefuseLogin(const std::string& user, const scram::Failure& failure) {
+  Log(fmt::format("client {}: authentication of user \"{}\" failed: {}", peer_, user,
+                  failure.reason));
+  bool refused = failure.kind == scram::FailureKind::kRefused;
+  std::string message = refused
+                            ? fmt::format("password authentication failed for user \"{}\"", user)
+                            : "SCRAM authentication failed: " + failure.reason;
+  std::string error = wire::ErrorResponse("FATAL", refused ? "28P01" : "08P01", message);
+  co_await WriteToClient(error);
+  co_return false;
 }
 
 std::string ClientSession::ParameterChanges() {

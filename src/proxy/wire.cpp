@@ -27,6 +27,14 @@ std::string Message(char type, std::string_view body) {
   return out;
 }
 
+// An Authentication message ('R'): its code, then the mechanism's data, if any.
+std::string Authentication(std::uint32_t code, std::string_view data) {
+  std::string body;
+  AppendUint32(body, code);
+  body.append(data);
+  return Message('R', body);
+}
+
 std::string CString(std::string_view s) {
   std::string out(s);
   out.push_back('\0');
@@ -98,11 +106,27 @@ std::string_view FirstString(std::string_view body) {
   return end == std::string_view::npos ? std::string_view{} : body.substr(0, end);
 }
 
-std::string AuthenticationOk() {
-  std::string body;
-  AppendUint32(body, 0);
-  return Message('R', body);
+std::string AuthenticationOk() { return Authentication(0, ""); }
+
+std::optional<SaslInitialResponse> ParseSaslInitialResponse(std::string_view body) {
+  auto name_end = body.find('\0');
+  if (name_end == std::string_view::npos || body.size() - name_end - 1 < 4) return std::nullopt;
+  SaslInitialResponse response{std::string(body.substr(0, name_end)), ""};
+  std::string_view rest = body.substr(name_end + 5);
+  std::uint32_t length = ReadUint32(body.data() + name_end + 1);
+  if (length == 0xffffffff) length = 0;  // -1: no initial response
+  if (length != rest.size()) return std::nullopt;
+  response.data = std::string(rest);
+  return response;
 }
+
+std::string AuthenticationSasl(std::string_view mechanism) {
+  return Authentication(10, CString(mechanism) + std::string(1, '\0'));
+}
+
+std::string AuthenticationSaslContinue(std::string_view data) { return Authentication(11, data); }
+
+std::string AuthenticationSaslFinal(std::string_view data) { return Authentication(12, data); }
 
 std::string ParameterStatus(std::string_view name, std::string_view value) {
   return Message('S', CString(name) + CString(value));

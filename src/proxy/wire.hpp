@@ -20,6 +20,8 @@ inline constexpr std::uint32_t kGssEncRequest = 80877104;
 inline constexpr std::uint32_t kCancelRequest = 80877102;
 // Longest startup packet the server itself accepts (MAX_STARTUP_PACKET_LENGTH).
 inline constexpr std::uint32_t kMaxStartupLength = 10000;
+// Longest SASL message a client may send (the server's PG_MAX_AUTH_TOKEN_LENGTH).
+inline constexpr std::uint32_t kMaxSaslLength = 65535;
 // Longest typed message the proxy buffers; the server's own limit for most is 1 GB.
 inline constexpr std::uint32_t kMaxMessageLength = 1u << 30;
 
@@ -62,8 +64,21 @@ bool SplitMessages(std::string_view buffer, std::vector<MessageView>* messages,
 // of Parse, the portal of Bind, the parameter name of ParameterStatus.
 std::string_view FirstString(std::string_view body);
 
+// A SASLInitialResponse ('p' during authentication): the mechanism the client chose and its
+// first message. nullopt when the body is not a name, a length and that many bytes.
+struct SaslInitialResponse {
+  std::string mechanism;
+  std::string data;
+};
+std::optional<SaslInitialResponse> ParseSaslInitialResponse(std::string_view body);
+
 // Messages the proxy builds.
 std::string AuthenticationOk();
+// AuthenticationSASL offering one mechanism, then AuthenticationSASLContinue and
+// AuthenticationSASLFinal carrying the mechanism's messages.
+std::string AuthenticationSasl(std::string_view mechanism);
+std::string AuthenticationSaslContinue(std::string_view data);
+std::string AuthenticationSaslFinal(std::string_view data);
 std::string ParameterStatus(std::string_view name, std::string_view value);
 std::string BackendKeyData(std::uint32_t pid, std::uint32_t secret);
 std::string ReadyForQuery(char status);

@@ -1,9 +1,10 @@
 // zerodown proxy: a PostgreSQL wire-protocol proxy that applications connect to instead of the
 // server. It pools server connections per named target (session or transaction pooling), and
 // takes live commands on an admin endpoint: PAUSE holds new transactions once running ones end,
-// SWITCH moves every client to another target, RESUME lets them go on. It does not speak TLS and
-// does not authenticate clients beyond accepting local ones (see docs/proxy.md). With a route flag
-// it runs each transaction of a user in the flag's rollout on the flag's version schema.
+// SWITCH moves every client to another target, RESUME lets them go on. With an auth file clients
+// log in with SCRAM-SHA-256; without one every client is let in. It does not speak TLS (see
+// docs/proxy.md). With a route flag it runs each transaction of a user in the flag's rollout on
+// the flag's version schema.
 #pragma once
 
 #include <chrono>
@@ -55,12 +56,15 @@ struct ProxyOptions {
   std::string route_flag;
   // host:port serving the Prometheus metrics at /metrics (docs/proxy.md, "Metrics"); "" for none.
   std::string metrics_addr;
+  // A file of "user" "SCRAM-SHA-256$…" lines (docs/proxy.md, "Client authentication"): clients
+  // must pass SCRAM-SHA-256 as one of its users. "" lets every client in (trust).
+  std::string auth_file;
 };
 
 // Serves clients until SIGINT or SIGTERM. `on_listening` is called once every endpoint is bound,
 // with the client and admin ports (0 for no admin endpoint). Fails with kUsage when an address
-// (clients, admin, metrics) cannot be bound
-// or a target is named twice, and before listening when the route flag does not exist or names a
+// (clients, admin, metrics) cannot be bound, a target is named twice or the auth file is
+// unreadable or malformed, and before listening when the route flag does not exist or names a
 // version schema that does not exist (kNotFound).
 Status RunProxy(const ProxyOptions& options,
                 const std::function<void(int port, int admin_port)>& on_listening = {});
