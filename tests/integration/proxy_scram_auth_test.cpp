@@ -169,7 +169,9 @@ TEST_F(ProxyScramAuth, PsqlPgbenchAndLibpqLogInWithTheRightPassword) {
   }
   pg::Connection client = testing::Connect(ConnInfo(kUser, kPassword));
   EXPECT_EQ(client.Exec("SELECT count(*) FROM pgbench_branches").Int(0, 0), 1);
-  // libpq checked the proxy's server signature (AuthenticationSASLFinal), or it would have quit.
+  // The proxy asked for the password, and libpq checked the proxy's server signature
+  // (AuthenticationSASLFinal), or it would have given up.
+  EXPECT_TRUE(PQconnectionUsedPassword(client.raw()));
   PGconn* none = PQconnectdb(ConnInfo(kUser, "").c_str());
   EXPECT_NE(PQstatus(none), CONNECTION_OK) << "no password, no session";
   EXPECT_NE(std::string(PQerrorMessage(none)).find("no password supplied"), std::string::npos)
