@@ -202,6 +202,7 @@ const CommandRegistration kProxy{
           "  zerodown proxy switch --to green --admin 127.0.0.1:6433\n"
           "  zerodown proxy resume --admin 127.0.0.1:6433\n"
           "  zerodown flag set new_balance --rollout 10% --version public_004_balance\n"
+          "  zerodown proxy --target shop=postgresql://app@db1/shop --auth-file userlist.txt\n"
           "  zerodown proxy --target shop=postgresql://app@db1/shop --route-flag new_balance\n"
           "  zerodown proxy --config proxy.yaml --pool-mode transaction\n"
           "  psql 'host=127.0.0.1 port=6432 dbname=shop options=-czerodown.user_id=42'");
