@@ -51,6 +51,7 @@ proxy::ProxyOptions Options(const ProxyFlags& flags, const CLI::App& cmd) {
   }
   if (given("--route-flag")) options.route_flag = typed.route_flag;
   if (given("--metrics-addr")) options.metrics_addr = typed.metrics_addr;
+  if (given("--auth-file")) options.auth_file = typed.auth_file;
   if (given("--pool-mode"))
     options.pool_mode = proxy::ParsePoolMode(flags.pool_mode).ValueOrThrow();
   auto duration = [&](const std::string& name, const std::string& text, auto* field) {

@@ -136,6 +136,7 @@ const std::vector<std::pair<std::string, KeyReader>>& Keys() {
          return Status::Ok();
        }},
       {"metrics-addr", TextInto(&ProxyConfig::metrics_addr, "127.0.0.1:9187")},
+      {"auth-file", TextInto(&ProxyConfig::auth_file, "/etc/zerodown/userlist.txt")},
   };
   return keys;
 }
@@ -232,6 +233,7 @@ void ApplyConfig(const ProxyConfig& config, ProxyOptions* options) {
   if (config.server_wait_timeout) options->server_wait_timeout = *config.server_wait_timeout;
   if (!config.route_flags.empty()) options->route_flag = config.route_flags.front();
   if (config.metrics_addr) options->metrics_addr = *config.metrics_addr;
+  if (config.auth_file) options->auth_file = *config.auth_file;
 }
 
 }  // namespace zerodown::proxy

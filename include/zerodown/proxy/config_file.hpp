@@ -28,6 +28,7 @@ struct ProxyConfig {
   std::optional<std::chrono::milliseconds> server_wait_timeout;
   std::vector<std::string> route_flags;
   std::optional<std::string> metrics_addr;
+  std::optional<std::string> auth_file;
 };
 
 // Reads the file at `path`. Fails with kUsage (exit 2) in one paragraph naming the file, the line,

@@ -23,6 +23,7 @@ max-hold: 2min
 server-wait-timeout: 1500ms
 route-flag: new_balance
 metrics-addr: 127.0.0.1:9187
+auth-file: /etc/zerodown/userlist.txt
 )";
 
 TEST(ProxyConfigFile, AFullFileSetsEveryOption) {
@@ -44,6 +45,7 @@ TEST(ProxyConfigFile, AFullFileSetsEveryOption) {
   EXPECT_EQ(options.server_wait_timeout, std::chrono::milliseconds(1500));
   EXPECT_EQ(options.route_flag, "new_balance");
   EXPECT_EQ(options.metrics_addr, "127.0.0.1:9187");
+  EXPECT_EQ(options.auth_file, "/etc/zerodown/userlist.txt");
 }
 
 TEST(ProxyConfigFile, WhatTheFileLeavesOutKeepsItsDefault) {
