@@ -9,13 +9,15 @@ packages=(
   libpg-query-dev libprotobuf-c-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   prometheus-cpp-dev libasio-dev libssl-dev zlib1g-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev gnuplot-nox libmurmurhash-dev time
+  # bluegreen_pgbouncer_switch_test switches through a real PgBouncer; bench/proxy.sh compares
+  # zerodown proxy with it.
+  pgbouncer
 )
 
 # Opt-in (ZERODOWN_BOOTSTRAP_BENCH=1, set by `make lint-bench` and `make bench-proxy`): squawk,
 # the linter that bench/lint compares zerodown with, from npm (the squawk-cli package ships its
-# binary), and PgBouncer, the pooler bench/proxy.sh compares zerodown proxy with.
+# binary).
 if [ "${ZERODOWN_BOOTSTRAP_BENCH:-0}" = 1 ]; then
-  packages+=(pgbouncer)
   if ! command -v npm > /dev/null; then packages+=(nodejs npm); fi
 fi
 install_bench_tools() {

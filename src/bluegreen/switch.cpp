@@ -75,7 +75,7 @@ Result<SwitchReport> Recover(Pair& pair, PairState& state, const SwitchOptions& 
   SwitchReport report;
   report.from = state.switching->from;
   report.to = state.switching->to;
-  auto traffic = MakeTraffic(options, report.from, report.to);
+  auto traffic = MakeTraffic(options, pair, report.from, report.to);
   if (!traffic) return traffic.error();
   SwitchRun run(pair, state, options, **traffic, progress);
   bool moved = state.switching->Did(Step::kMoved);
@@ -94,7 +94,7 @@ Result<SwitchReport> Recover(Pair& pair, PairState& state, const SwitchOptions& 
 
 Result<SwitchReport> Switch(Pair& pair, const SwitchOptions& options, const Progress& progress) {
   Side from = options.back ? Side::kGreen : Side::kBlue;
-  auto traffic = MakeTraffic(options, from, Other(from));
+  auto traffic = MakeTraffic(options, pair, from, Other(from));
   if (!traffic) return traffic.error();
   auto state = LoadState(pair);
   if (!state) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "bluegreen/hooks.hpp"
+#include "bluegreen/pgbouncer.hpp"
 #include "zerodown/proxy/admin_client.hpp"
 
 namespace zerodown::bluegreen {
@@ -119,19 +120,41 @@ Status ProxyTraffic::Restore(std::chrono::milliseconds timeout) {
   return Resume(timeout);
 }
 
+// kUsage unless the PgBouncer flags come as a set of three or not at all.
+Status CheckPgBouncer(const PgBouncerControl& control) {
+  bool any = !control.console.empty() || !control.database.empty() || !control.ini.empty();
+  if (!any || (!control.console.empty() && !control.database.empty() && !control.ini.empty())) {
+    return Status::Ok();
+  }
+  return Error(ErrorKind::kUsage,
+               "bluegreen switch got only part of --pgbouncer, --pgbouncer-database and "
+               "--pgbouncer-ini",
+               "Give all three: the admin console's URL, the [databases] entry the application "
+               "connects to, and the ini file that holds its line.");
+}
+
 }  // namespace
 
-Result<std::unique_ptr<Traffic>> MakeTraffic(const SwitchOptions& options, Side from, Side to) {
+Result<std::unique_ptr<Traffic>> MakeTraffic(const SwitchOptions& options, Pair& pair, Side from,
+                                             Side to) {
   const Hooks& hooks = options.hooks;
-  if (options.proxy.admin.empty()) {
-    return std::unique_ptr<Traffic>(std::make_unique<HookTraffic>(hooks, from, to));
-  }
-  if (!hooks.pause.empty() || !hooks.move.empty() || !hooks.resume.empty()) {
+  bool by_hooks = !hooks.pause.empty() || !hooks.move.empty() || !hooks.resume.empty();
+  bool by_proxy = !options.proxy.admin.empty();
+  bool by_pgbouncer = !options.pgbouncer.console.empty();
+  if (Status complete = CheckPgBouncer(options.pgbouncer); !complete) return complete.error();
+  if (by_hooks + by_proxy + by_pgbouncer > 1) {
     return Error(ErrorKind::kUsage,
-                 "bluegreen switch got both --proxy and traffic hooks (--pause-command, "
-                 "--switch-command, --resume-command)",
-                 "Move traffic one way: either --proxy HOST:PORT or the three hooks.");
+                 "bluegreen switch got more than one way to move traffic: --proxy, --pgbouncer "
+                 "and traffic hooks (--pause-command, --switch-command, --resume-command) "
+                 "exclude each other",
+                 "Move traffic one way: --proxy HOST:PORT, or --pgbouncer URL with "
+                 "--pgbouncer-database and --pgbouncer-ini, or the three hooks.");
   }
+  if (by_pgbouncer) {
+    return MakePgBouncerTraffic(options.pgbouncer, EndpointOf(pair.Of(from)),
+                                EndpointOf(pair.Of(to)));
+  }
+  if (!by_proxy) return std::unique_ptr<Traffic>(std::make_unique<HookTraffic>(hooks, from, to));
   if (options.proxy.blue_target.empty() || options.proxy.green_target.empty() ||
       options.proxy.blue_target == options.proxy.green_target) {
     return Error(ErrorKind::kUsage,

@@ -1,6 +1,6 @@
-// How a switch moves the application's traffic: the user's shell hooks, or a running
-// `zerodown proxy` driven through its admin endpoint. The switch calls one interface and never
-// asks which; it does not touch the databases.
+// How a switch moves the application's traffic: the user's shell hooks, a running `zerodown
+// proxy` driven through its admin endpoint, or PgBouncer (bluegreen/pgbouncer.hpp). The switch
+// calls one interface and never asks which; none of them touches the databases.
 #pragma once
 
 #include <chrono>
@@ -31,7 +31,10 @@ class Traffic {
 };
 
 // The traffic mover `options` name for a switch from `from` to `to`: the proxy when
-// `options.proxy.admin` is set, the hooks otherwise. kUsage when both are given.
-Result<std::unique_ptr<Traffic>> MakeTraffic(const SwitchOptions& options, Side from, Side to);
+// `options.proxy.admin` is set, PgBouncer when `options.pgbouncer.console` is (pointed at the
+// sides where `pair` reaches them), the hooks otherwise. kUsage when more than one is given, or
+// only part of PgBouncer's three settings.
+Result<std::unique_ptr<Traffic>> MakeTraffic(const SwitchOptions& options, Pair& pair, Side from,
+                                             Side to);
 
 }  // namespace zerodown::bluegreen

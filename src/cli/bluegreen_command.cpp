@@ -252,6 +252,16 @@ void AddSwitchFlags(CLI::App* cmd, BlueGreenFlags& flags) {
   cmd->add_option("--proxy-targets", flags.proxy_targets,
                   "the proxy's target names of blue and green, as BLUE,GREEN")
       ->capture_default_str();
+  cmd->add_option("--pgbouncer", o.pgbouncer.console,
+                  "PgBouncer's admin console (postgresql://ADMIN@HOST:PORT/pgbouncer, a user in "
+                  "its admin_users) that moves traffic instead of the hooks: PAUSE the entry, "
+                  "point its ini line at the other side, RELOAD, RESUME");
+  cmd->add_option("--pgbouncer-database", o.pgbouncer.database,
+                  "with --pgbouncer: the [databases] entry the application connects to");
+  cmd->add_option("--pgbouncer-ini", o.pgbouncer.ini,
+                  "with --pgbouncer: PgBouncer's ini file; the entry's line gets the other "
+                  "side's host, port and dbname as zerodown reaches it (rewritten atomically, "
+                  "every other line kept)");
   cmd->add_option("--step-timeout", flags.step_timeout_s,
                   "seconds each step may take before the switch is undone")
       ->capture_default_str()

@@ -6,84 +6,17 @@
 // together with hooks is refused before anything changes.
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <chrono>
-#include <mutex>
 #include <thread>
 
 #include "support/bluegreen_pair.hpp"
+#include "support/pooled_ledger.hpp"
 #include "support/proxy.hpp"
-#include "support/writers.hpp"
 
 namespace zerodown::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-struct Ack {
-  std::int64_t id;
-  int client;
-  int amount;
-  std::string port;  // the server's, telling which cluster took the write
-};
-
-// Clients writing the ledger through the proxy, each insert acknowledged with its id and the
-// port of the server that took it. The longest insert (a wait in a PAUSE included) is what the
-// application sees of a switch.
-class ProxiedLedger {
- public:
-  ProxiedLedger(const ProxyProcess& proxy, int clients)
-      : writers_(proxy.ConnInfo("app"), clients,
-                 [this](pg::Connection& conn, int client, std::uint64_t n) {
-                   Insert(conn, client, n);
-                 }) {}
-
-  void Stop() { writers_.Stop(); }
-  int failed() const { return writers_.failed; }
-  std::string last_error() { return writers_.last_error(); }
-  std::int64_t TakeLongestMs() { return longest_ms_.exchange(0); }
-  std::vector<Ack> acks() {
-    std::lock_guard lock(mutex_);
-    return acks_;
-  }
-  int AcksOn(const std::string& port) {
-    std::lock_guard lock(mutex_);
-    int n = 0;
-    for (const auto& a : acks_) n += a.port == port ? 1 : 0;
-    return n;
-  }
-
- private:
-  void Insert(pg::Connection& conn, int client, std::uint64_t n) {
-    int amount = 1 + static_cast<int>((client * 7 + n) % 100);
-    auto began = std::chrono::steady_clock::now();
-    auto rows = conn.Exec(
-        "INSERT INTO ledger (client, amount) VALUES ($1, $2) RETURNING id, current_setting('port')",
-        {std::to_string(client), std::to_string(amount)});
-    std::int64_t took = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::steady_clock::now() - began)
-                            .count();
-    {
-      std::lock_guard lock(mutex_);
-      acks_.push_back({rows.Int(0, 0), client, amount, rows.Text(0, 1)});
-    }
-    std::int64_t seen = longest_ms_.load();
-    while (took > seen && !longest_ms_.compare_exchange_weak(seen, took)) {
-    }
-    // An application's steady rate, which one apply worker replays as it comes on two shared
-    // cores; unpaced, the writers outrun it and the lag guardrail rightly refuses the switch.
-    std::this_thread::sleep_for(5ms);
-  }
-
-  std::mutex mutex_;
-  std::vector<Ack> acks_;
-  std::atomic<std::int64_t> longest_ms_{0};
-  Writers writers_;  // last: its threads stop before the fields above go
-};
-
-std::string Port(const std::string& conninfo) {
-  return Connect(conninfo).Exec("SHOW port").Text(0, 0);
-}
 
 struct ProxiedPair : BlueGreenPair {
   ProxyProcess proxy{
@@ -105,7 +38,7 @@ TEST(BlueGreenProxySwitch, SwitchAndBackThroughTheProxyLoseNoWrite) {
   std::string blue_port = Port(pair.blue);
   std::string green_port = Port(pair.green);
   ASSERT_NE(blue_port, green_port);
-  ProxiedLedger ledger(pair.proxy, 8);
+  PooledLedger ledger(pair.proxy.ConnInfo("app"), 8);
   std::this_thread::sleep_for(1s);
   int code = 0;
   std::string out;
@@ -138,7 +71,7 @@ TEST(BlueGreenProxySwitch, SwitchAndBackThroughTheProxyLoseNoWrite) {
 TEST(BlueGreenProxySwitch, AnUnknownProxyTargetIsRefusedBeforeAnythingChanges) {
   ProxiedPair pair;
   ASSERT_NO_FATAL_FAILURE(pair.Create());
-  ProxiedLedger ledger(pair.proxy, 4);
+  PooledLedger ledger(pair.proxy.ConnInfo("app"), 4);
   std::this_thread::sleep_for(500ms);
   int code = 0;
   std::string out;
@@ -170,7 +103,7 @@ TEST(BlueGreenProxySwitch, ProxyAndHooksTogetherAreRefused) {
   std::string out;
   pair.Switch("--pause-command true", &code, &out);
   EXPECT_EQ(code, ExitCode(ErrorKind::kUsage)) << out;
-  EXPECT_NE(out.find("both --proxy and traffic hooks"), std::string::npos) << out;
+  EXPECT_NE(out.find("more than one way to move traffic"), std::string::npos) << out;
   auto status = nlohmann::json::parse(
       [&] {
         std::string s;

@@ -2,9 +2,9 @@
 // native logical replication (publication on the serving side, subscription on the other), a
 // switch that fences the serving side, waits for the other to have applied everything, copies
 // the sequences and builds the reverse path before the first write lands there, and teardown.
-// Traffic moves through a running `zerodown proxy` (its admin endpoint) or the caller's hooks (a
-// script, PgBouncer's console) that pause, switch and resume the application. State lives in the
-// `zerodown` schema of both databases.
+// Traffic moves through a running `zerodown proxy` (its admin endpoint), PgBouncer (its admin
+// console and ini file) or the caller's hooks (a script) that pause, switch and resume the
+// application. State lives in the `zerodown` schema of both databases.
 #pragma once
 
 #include <chrono>
@@ -135,10 +135,22 @@ struct ProxyControl {
   std::string green_target = "green";
 };
 
+// PgBouncer in front of the application, driven through its admin console (PAUSE, RELOAD,
+// RESUME, SHOW DATABASES: the simple query protocol only) and its ini file, whose [databases]
+// line for `database` the switch points at the other side's host, port and dbname (as zerodown
+// reaches that side) before RELOAD.
+struct PgBouncerControl {
+  std::string console;   // libpq URL of the console (dbname pgbouncer); "" = not used
+  std::string database;  // the [databases] entry the application connects to
+  std::string ini;       // the ini file PgBouncer was started with (it must be writable)
+};
+
 struct SwitchOptions {
   Hooks hooks;
-  ProxyControl proxy;  // set: the proxy moves traffic (the hooks must then be empty: kUsage)
-  bool back = false;   // green -> blue
+  // At most one of the proxy, PgBouncer and the hooks moves traffic (more: kUsage).
+  ProxyControl proxy;
+  PgBouncerControl pgbouncer;
+  bool back = false;  // green -> blue
   std::chrono::milliseconds step_timeout{10000};
   StatusOptions guardrails;
   // How long a switch waits for guardrails that clear by themselves (lag, a long transaction)
@@ -157,7 +169,7 @@ struct SwitchReport {
 };
 
 // The switch (see docs/bluegreen.md): guardrails, pause, fence, wait, sequences, reverse path,
-// move, resume. kUsage before anything when both a proxy and hooks are given. Lag and long
+// move, resume. kUsage before anything when more than one traffic mover is given. Lag and long
 // transactions are waited out for up to `guardrail_wait`; a guardrail that still fails refuses
 // before anything changes (kConflict); a step that fails or passes its timeout undoes what ran,
 // resumes on the side that served, and fails with kMigrationFailed. A switch killed midway is
