@@ -20,6 +20,7 @@ struct ProxyFlags {
   std::string pause_timeout = "10s";
   std::string max_hold = "60s";
   std::string server_wait_timeout = "30s";
+  std::string login_timeout = "60s";
   proxy::ProxyOptions options;  // the flags CLI11 fills in directly
 };
 
@@ -60,6 +61,7 @@ proxy::ProxyOptions Options(const ProxyFlags& flags, const CLI::App& cmd) {
   duration("--pause-timeout", flags.pause_timeout, &options.pause_timeout);
   duration("--max-hold", flags.max_hold, &options.max_hold);
   duration("--server-wait-timeout", flags.server_wait_timeout, &options.server_wait_timeout);
+  duration("--login-timeout", flags.login_timeout, &options.login_timeout);
   for (const auto& spec : flags.targets) {
     OverrideTarget(proxy::ParseTarget(spec).ValueOrThrow(), &options.targets);
   }
@@ -235,6 +237,10 @@ const CommandRegistration kProxy{
           ->capture_default_str();
       cmd->add_option("--server-wait-timeout", flags->server_wait_timeout,
                       "longest wait of a client for a connection of a full pool")
+          ->capture_default_str();
+      cmd->add_option("--login-timeout", flags->login_timeout,
+                      "a client that has not sent its startup packet and passed authentication "
+                      "this long after connecting is disconnected")
           ->capture_default_str();
       cmd->add_option(
           "--route-flag", flags->options.route_flag,

@@ -10,19 +10,31 @@ constexpr std::size_t kChunk = 16384;
 }
 
 ClientSession::ClientSession(asio::ip::tcp::socket socket, Controller& controller)
-    : client_(std::move(socket)), controller_(controller) {}
+    : client_(std::move(socket)),
+      login_deadline_(client_.get_executor()),
+      controller_(controller) {}
 
 void ClientSession::Start() {
   asio::co_spawn(client_.get_executor(), Run(shared_from_this()), asio::detached);
 }
 
-Awaitable<void> ClientSession::Run(std::shared_ptr<ClientSession> /*self*/) {
+Awaitable<void> ClientSession::Run(std::shared_ptr<ClientSession> self) {
   asio::error_code ignored;
   client_.set_option(asio::ip::tcp::no_delay(true), ignored);
   client_.non_blocking(true, ignored);  // for WriteNow
   auto peer = client_.remote_endpoint(ignored);
   peer_ = fmt::format("{}:{}", peer.address().to_string(), peer.port());
-  if (co_await Startup()) co_await Relay();
+  login_deadline_.expires_after(controller_.options().login_timeout);
+  login_deadline_.async_wait([this, self](const asio::error_code& ec) {
+    if (ec) return;  // cancelled: logged in, or gone
+    Log(fmt::format("client {}: did not log in within {} ms of connecting; disconnected", peer_,
+                    controller_.options().login_timeout.count()));
+    asio::error_code ignored;
+    client_.close(ignored);  // ends the read it waits on
+  });
+  bool logged_in = co_await Startup();
+  login_deadline_.cancel();
+  if (logged_in) co_await Relay();
   co_await Close();
 }
 

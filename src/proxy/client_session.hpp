@@ -81,6 +81,8 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   Awaitable<bool> Reroute(const std::optional<SearchPath>& search_path);
 
   asio::ip::tcp::socket client_;
+  // Closes the client's socket when it has not logged in within --login-timeout.
+  asio::steady_timer login_deadline_;
   std::string peer_;  // the client's address and port, for the log
   Controller& controller_;
   std::uint32_t pid_ = 0;

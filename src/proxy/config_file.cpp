@@ -128,6 +128,7 @@ const std::vector<std::pair<std::string, KeyReader>>& Keys() {
       {"pause-timeout", Into(&ProxyConfig::pause_timeout, Duration)},
       {"max-hold", Into(&ProxyConfig::max_hold, Duration)},
       {"server-wait-timeout", Into(&ProxyConfig::server_wait_timeout, Duration)},
+      {"login-timeout", Into(&ProxyConfig::login_timeout, Duration)},
       {"route-flag",
        [](const Place& at, const YAML::Node& value, ProxyConfig& config) -> Status {
          auto flag = Text(at, value, "new_balance");
@@ -231,6 +232,7 @@ void ApplyConfig(const ProxyConfig& config, ProxyOptions* options) {
   if (config.pause_timeout) options->pause_timeout = *config.pause_timeout;
   if (config.max_hold) options->max_hold = *config.max_hold;
   if (config.server_wait_timeout) options->server_wait_timeout = *config.server_wait_timeout;
+  if (config.login_timeout) options->login_timeout = *config.login_timeout;
   if (!config.route_flags.empty()) options->route_flag = config.route_flags.front();
   if (config.metrics_addr) options->metrics_addr = *config.metrics_addr;
   if (config.auth_file) options->auth_file = *config.auth_file;

@@ -197,5 +197,25 @@ TEST(ProxySessionPooling, BadInputGetsAClearErrorAndOtherClientsGoOn) {
   EXPECT_EQ(bystander.Exec("SELECT count(*) FROM t").Int(0, 0), 2);
 }
 
+TEST(ProxySessionPooling, AClientThatDoesNotLogInIsDisconnectedAtTheLoginTimeout) {
+  std::string db = testing::FreshDatabase();
+  ProxyProcess proxy({"--target", "blue=" + db, "--login-timeout", "1s"});
+  pg::Connection bystander = testing::Connect(proxy.ConnInfo("blue"));
+  // Silent after connecting, then a startup packet cut short: each is closed by the proxy after
+  // about a second (SendRaw itself gives up after 5 s).
+  for (const std::string& bytes : {std::string(), std::string("\x00\x00\x00\x40\x00\x03", 6)}) {
+    auto began = std::chrono::steady_clock::now();
+    EXPECT_EQ(SendRaw(proxy.port(), bytes), "");
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+    EXPECT_GT(seconds, 0.8);
+    EXPECT_LT(seconds, 4.0) << proxy.log();
+  }
+  EXPECT_NE(proxy.log().find("did not log in within 1000 ms of connecting"), std::string::npos)
+      << proxy.log();
+  // A client that logged in long ago is not touched by it.
+  EXPECT_EQ(bystander.Exec("SELECT 1").Int(0, 0), 1);
+}
+
 }  // namespace
 }  // namespace zerodown

@@ -26,6 +26,7 @@ struct ProxyConfig {
   std::optional<std::chrono::milliseconds> pause_timeout;
   std::optional<std::chrono::milliseconds> max_hold;
   std::optional<std::chrono::milliseconds> server_wait_timeout;
+  std::optional<std::chrono::milliseconds> login_timeout;
   std::vector<std::string> route_flags;
   std::optional<std::string> metrics_addr;
   std::optional<std::string> auth_file;

@@ -59,6 +59,10 @@ struct ProxyOptions {
   // A file of "user" "SCRAM-SHA-256$…" lines (docs/proxy.md, "Client authentication"): clients
   // must pass SCRAM-SHA-256 as one of its users. "" lets every client in (trust).
   std::string auth_file;
+  // A client that has not sent its startup packet and passed authentication this long after it
+  // connected is disconnected (PostgreSQL's authentication_timeout), so silent or stalled
+  // connections cannot pile up.
+  std::chrono::milliseconds login_timeout{60000};
 };
 
 // Serves clients until SIGINT or SIGTERM. `on_listening` is called once every endpoint is bound,
