@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "bluegreen/fence.hpp"
 #include "bluegreen/migration_scope.hpp"
 #include "bluegreen/replication.hpp"
 #include "bluegreen/state.hpp"
@@ -50,6 +51,22 @@ Status CheckSubscription(Pair& pair) {
                            health.tables_total),
                "Wait until `zerodown bluegreen status` shows every table ready and the "
                "subscription applying, then run start again.");
+}
+
+// Green takes no write while its fence (left by `switch --back`) stands, the migration's own
+// included: refused up front rather than rolled back part-way by the first backfill.
+Status CheckGreenUnfenced(Pair& pair) {
+  if (!IsFenced(pair.Of(Side::kGreen))) return Status::Ok();
+  return Error(ErrorKind::kConflict,
+               fmt::format("bluegreen start refused: green keeps the write fence it got when "
+                           "traffic switched back to blue (triggers named {} on its tables), and "
+                           "the migration's writes there would be refused part-way. Nothing was "
+                           "changed",
+                           kFenceTrigger),
+               fmt::format("Make the change on blue with `zerodown start` instead, or, when no "
+                           "application writes to green, drop green's fence (`DROP TRIGGER {} ON "
+                           "<table>` for each published table) and run start again.",
+                           kFenceTrigger));
 }
 
 // The columns of `table`'s primary key and replica-identity index on `conn`, and whether its
@@ -168,6 +185,7 @@ Result<engine::MigrationRecord> StartOnGreen(Pair& pair, const model::Migration&
   if (!checked) return checked.error();
   PairState& state = checked.value();
   if (Status s = CheckSubscription(pair); !s) return s.error();
+  if (Status s = CheckGreenUnfenced(pair); !s) return s.error();
   if (Status s = CheckStartScope(migration); !s) return s.error();
   if (options.mechanism == engine::Mechanism::kShadow) {
     return Error(ErrorKind::kInvalidMigration,

@@ -288,6 +288,27 @@ TEST(BlueGreenStart, RefusesWhatReplicationCannotTakeBeforeChangingAnything) {
   EXPECT_EQ(SchemaDump(pair.green), green_schema) << "green changed";
   EXPECT_EQ(SchemaDump(pair.blue), blue_schema) << "blue changed";
   EXPECT_TRUE(pair.Status()["migration"].is_null());
+
+  // Green fenced, as `switch --back` leaves it: the migration's writes there would be refused
+  // part-way, so start refuses first.
+  Connect(pair.green)
+      .Run(
+          "CREATE FUNCTION fence() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION "
+          "'fenced' USING ERRCODE = '25006'; END$$; CREATE TRIGGER zerodown_bluegreen_fence "
+          "BEFORE INSERT OR UPDATE OR DELETE ON accounts EXECUTE FUNCTION fence()");
+  green_schema = SchemaDump(pair.green);
+  EXPECT_EQ(RunZerodown(BlueGreen("start", pair.blue, pair.green) + " " +
+                            Quoted(WriteMigration("widen", kWiden)),
+                        &out),
+            2)
+      << out;
+  EXPECT_NE(out.find("write fence"), std::string::npos) << out;
+  EXPECT_NE(out.find("Nothing was changed"), std::string::npos) << out;
+  EXPECT_EQ(SchemaDump(pair.green), green_schema) << "green changed";
+  EXPECT_TRUE(pair.Status()["migration"].is_null());
+  Connect(pair.green)
+      .Run("DROP TRIGGER zerodown_bluegreen_fence ON accounts; DROP FUNCTION fence()");
+
   // Replication still runs.
   Connect(pair.blue).Exec("INSERT INTO accounts (client, amount) VALUES (7, 7)");
   EXPECT_TRUE(pair.WaitEqual("SELECT count(*) FROM accounts"));
