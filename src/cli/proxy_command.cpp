@@ -50,7 +50,7 @@ proxy::ProxyOptions Options(const ProxyFlags& flags, const CLI::App& cmd) {
   if (given("--max-server-connections")) {
     options.max_server_connections = typed.max_server_connections;
   }
-  if (given("--route-flag")) options.route_flag = typed.route_flag;
+  if (given("--route-flag")) options.route_flags = typed.route_flags;
   if (given("--metrics-addr")) options.metrics_addr = typed.metrics_addr;
   if (given("--auth-file")) options.auth_file = typed.auth_file;
   if (given("--pool-mode"))
@@ -100,11 +100,12 @@ std::string StatusText(const nlohmann::json& s) {
                        t["name"].get<std::string>(), t["clients"].get<int>(),
                        t["server_connections"].get<int>(), t["idle_server_connections"].get<int>());
   }
-  if (s.contains("route")) {
-    const auto& r = s["route"];
-    out += fmt::format("  route flag {}: {}; {} transaction(s) ran on the version, {} not\n",
+  for (const auto& r : s.value("routes", nlohmann::json::array())) {
+    out += fmt::format("  route flag {}: {}; {} transaction(s) ran on the version, {} not",
                        r["flag"].get<std::string>(), r["state"].get<std::string>(),
                        r["to_version"].get<long long>(), r["not_to_version"].get<long long>());
+    long long earlier = r.value("earlier_flag", 0LL);
+    out += earlier > 0 ? fmt::format(", {} by an earlier flag\n", earlier) : "\n";
   }
   out.pop_back();
   return out;
@@ -243,12 +244,13 @@ const CommandRegistration kProxy{
                       "this long after connecting is disconnected")
           ->capture_default_str();
       cmd->add_option(
-          "--route-flag", flags->options.route_flag,
+          "--route-flag", flags->options.route_flags,
           "a feature flag with a version (`zerodown flag set NAME --rollout 10% --version "
           "SCHEMA`): each transaction of a user in its rollout runs with search_path = that "
           "version schema, the others' with their own. Clients give their user id with "
           "options=-c zerodown.user_id=ID or SET zerodown.user_id; changes to the flag apply "
-          "within a second. Read from the --default target's database");
+          "within a second. Read from the --default target's database. Repeat for more flags: "
+          "a user in several rollouts gets the version of the first flag given");
       cmd->add_option("--metrics-addr", flags->options.metrics_addr,
                       "host:port serving Prometheus metrics at /metrics: clients, server "
                       "connections, transactions and errors per target, pauses, route decisions");

@@ -81,6 +81,22 @@ Result<std::vector<Target>> Targets(const Place& at, const YAML::Node& value) {
   return targets;
 }
 
+// `route-flag: NAME` or a list of names, in the order that decides which wins.
+Status RouteFlags(const Place& at, const YAML::Node& value, ProxyConfig& config) {
+  if (!value.IsSequence()) {
+    auto flag = Text(at, value, "new_balance");
+    if (!flag) return flag.error();
+    config.route_flags = {*flag};
+    return Status::Ok();
+  }
+  for (const auto& item : value) {
+    auto flag = Text(at, item, "[new_balance, new_orders]");
+    if (!flag) return flag.error();
+    config.route_flags.push_back(*flag);
+  }
+  return Status::Ok();
+}
+
 // Reads `value` into its field of `config`.
 using KeyReader = std::function<Status(const Place&, const YAML::Node&, ProxyConfig&)>;
 
@@ -129,13 +145,7 @@ const std::vector<std::pair<std::string, KeyReader>>& Keys() {
       {"max-hold", Into(&ProxyConfig::max_hold, Duration)},
       {"server-wait-timeout", Into(&ProxyConfig::server_wait_timeout, Duration)},
       {"login-timeout", Into(&ProxyConfig::login_timeout, Duration)},
-      {"route-flag",
-       [](const Place& at, const YAML::Node& value, ProxyConfig& config) -> Status {
-         auto flag = Text(at, value, "new_balance");
-         if (!flag) return flag.error();
-         config.route_flags = {*flag};
-         return Status::Ok();
-       }},
+      {"route-flag", RouteFlags},
       {"metrics-addr", TextInto(&ProxyConfig::metrics_addr, "127.0.0.1:9187")},
       {"auth-file", TextInto(&ProxyConfig::auth_file, "/etc/zerodown/userlist.txt")},
   };
@@ -233,7 +243,7 @@ void ApplyConfig(const ProxyConfig& config, ProxyOptions* options) {
   if (config.max_hold) options->max_hold = *config.max_hold;
   if (config.server_wait_timeout) options->server_wait_timeout = *config.server_wait_timeout;
   if (config.login_timeout) options->login_timeout = *config.login_timeout;
-  if (!config.route_flags.empty()) options->route_flag = config.route_flags.front();
+  if (!config.route_flags.empty()) options->route_flags = config.route_flags;
   if (config.metrics_addr) options->metrics_addr = *config.metrics_addr;
   if (config.auth_file) options->auth_file = *config.auth_file;
 }

@@ -5,7 +5,7 @@
 #include <random>
 
 #include "proxy/client_session.hpp"
-#include "proxy/flag_watch.hpp"
+#include "proxy/router.hpp"
 
 namespace zerodown::proxy {
 namespace {
@@ -233,7 +233,10 @@ nlohmann::json Controller::Status() const {
       {"running", running_},
       {"held", held_},
       {"targets", targets}};
-  if (route_ != nullptr) out["route"] = route_->Status();
+  if (route_ != nullptr) {
+    out["routes"] = route_->Status();
+    out["route"] = out["routes"][0];  // the first flag, as before there could be more
+  }
   return out;
 }
 

@@ -21,7 +21,7 @@ namespace zerodown::proxy {
 
 class AuthFile;
 class ClientSession;
-class FlagWatch;
+class Router;
 
 struct PauseRequest {
   std::chrono::milliseconds timeout;
@@ -37,9 +37,9 @@ class Controller {
   const ProxyOptions& options() const { return options_; }
   asio::thread_pool& blocking() { return blocking_; }
   ServerPool& Pool(const std::string& target) { return *pools_.at(target); }
-  // The route flag (--route-flag), or nullptr: sessions ask it at each transaction's start.
-  FlagWatch* route() const { return route_; }
-  void SetRoute(FlagWatch* route) { route_ = route; }
+  // The route flags (--route-flag), or nullptr: sessions ask them at each transaction's start.
+  Router* route() const { return route_; }
+  void SetRoute(Router* route) { route_ = route; }
   // The users clients authenticate as (--auth-file), or nullptr: every client is let in.
   const AuthFile* auth() const { return auth_; }
   void SetAuth(const AuthFile* auth) { auth_ = auth; }
@@ -83,7 +83,7 @@ class Controller {
   std::map<std::string, std::unique_ptr<ServerPool>> pools_;
   std::string default_target_;
   std::unordered_map<std::uint32_t, ClientSession*> sessions_;
-  FlagWatch* route_ = nullptr;
+  Router* route_ = nullptr;
   const AuthFile* auth_ = nullptr;
 
   bool paused_ = false;

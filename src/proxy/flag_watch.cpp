@@ -125,7 +125,13 @@ FlagWatch::~FlagWatch() {
   if (thread_.joinable()) thread_.join();
 }
 
-std::optional<std::string> FlagWatch::Route(const std::optional<std::string>& user_id) {
+std::optional<std::string> FlagWatch::Route(const std::optional<std::string>& user_id,
+                                            bool routed_already) {
+  if (routed_already) {
+    ++earlier_flag_;
+    if (metrics_ != nullptr) metrics_->Count(RouteOutcome::kEarlierFlag, {});
+    return std::nullopt;
+  }
   auto version = RoutedVersion(state_, flag_, user_id);
   ++(version ? to_version_ : not_to_version_);
   if (metrics_ != nullptr) {
@@ -143,7 +149,8 @@ nlohmann::json FlagWatch::Status() const {
                      {"state", DescribeState(state_)},
                      {"exists", state_.has_value()},
                      {"to_version", to_version_},
-                     {"not_to_version", not_to_version_}};
+                     {"not_to_version", not_to_version_},
+                     {"earlier_flag", earlier_flag_}};
   if (state_) {
     out["enabled"] = state_->enabled;
     out["rollout_bp"] = state_->rollout_bp;

@@ -57,10 +57,12 @@ class FlagWatch {
   const std::string& flag() const { return flag_; }
   // Where the decisions are counted for Prometheus; none: only for status. Set before serving.
   void SetMetrics(FlagMetrics* metrics) { metrics_ = metrics; }
-  // The decision for one transaction, counted for status and metrics. Event loop only.
-  std::optional<std::string> Route(const std::optional<std::string>& user_id);
+  // The decision for one transaction, counted for status and metrics; none without asking when
+  // an earlier route flag routed the transaction already (counted as such). Event loop only.
+  std::optional<std::string> Route(const std::optional<std::string>& user_id,
+                                   bool routed_already = false);
   // {"flag", "target", "state", "enabled", "rollout_bp", "version", "to_version",
-  //  "not_to_version"} for `proxy status`. Event loop only.
+  //  "not_to_version", "earlier_flag"} for `proxy status`. Event loop only.
   nlohmann::json Status() const;
 
  private:
@@ -78,6 +80,7 @@ class FlagWatch {
   std::optional<flags::FlagState> rejected_;  // the last state refused, warned about once
   std::int64_t to_version_ = 0;
   std::int64_t not_to_version_ = 0;
+  std::int64_t earlier_flag_ = 0;
   FlagMetrics* metrics_ = nullptr;
   std::atomic<bool> stop_{false};
   std::thread thread_;

@@ -12,8 +12,8 @@
 #include "proxy/auth_file.hpp"
 #include "proxy/client_session.hpp"
 #include "proxy/controller.hpp"
-#include "proxy/flag_watch.hpp"
 #include "proxy/proxy_metrics.hpp"
+#include "proxy/router.hpp"
 
 namespace zerodown::proxy {
 
@@ -70,20 +70,19 @@ Status CheckOptions(const ProxyOptions& options) {
   return Status::Ok();
 }
 
-// The route flag's watcher, on the database of the default target (or the only one).
-Result<std::unique_ptr<FlagWatch>> WatchRouteFlag(asio::io_context& io,
-                                                  const ProxyOptions& options) {
+// The route flags' watchers, on the database of the default target (or the only one).
+Result<std::unique_ptr<Router>> StartRouter(asio::io_context& io, const ProxyOptions& options) {
   std::string name = options.default_target;
   if (name.empty() && options.targets.size() == 1) name = options.targets[0].name;
   if (name.empty()) {
     return Error(ErrorKind::kUsage,
                  fmt::format("--route-flag \"{}\": with several targets the proxy reads the flag "
                              "from the --default target, and none is given",
-                             options.route_flag),
+                             options.route_flags.front()),
                  "Add --default NAME naming the target whose database holds the flags.");
   }
   for (const auto& target : options.targets) {
-    if (target.name == name) return FlagWatch::Start(io, name, target.conninfo, options.route_flag);
+    if (target.name == name) return Router::Start(io, name, target.conninfo, options.route_flags);
   }
   return Error(ErrorKind::kInternal, "the default target vanished");
 }
@@ -122,14 +121,17 @@ Awaitable<void> AcceptClients(asio::ip::tcp::acceptor& acceptor, Controller& con
 
 // "listening on 127.0.0.1:6432 (targets: blue green; session pooling); admin on …; metrics on …"
 std::string ListeningLine(const ProxyOptions& options, const std::vector<std::string>& targets,
-                          const FlagWatch* route, const AuthFile* auth, int metrics_port) {
+                          const Router* route, const AuthFile* auth, int metrics_port) {
   std::string clients =
       auth ? fmt::format("SCRAM-SHA-256, {} user(s) in {}", auth->size(), auth->path())
            : std::string("trust, no --auth-file");
   std::string line = fmt::format(
       "listening on {} (targets: {}; {} pooling{}; clients: {})", options.listen,
       fmt::join(targets, " "), options.pool_mode == PoolMode::kSession ? "session" : "transaction",
-      route ? fmt::format("; route flag {}", route->flag()) : "", clients);
+      route ? fmt::format("; route flag{} {}", route->flags().size() > 1 ? "s" : "",
+                          fmt::join(route->flags(), " "))
+            : "",
+      clients);
   if (!options.admin.empty()) line += fmt::format("; admin on {}", options.admin);
   if (!options.metrics_addr.empty()) {
     // The port bound, not the one asked for: port 0 picks a free one.
@@ -155,17 +157,16 @@ Status RunProxy(const ProxyOptions& options,
   asio::io_context io(ASIO_CONCURRENCY_HINT_UNSAFE_IO);
   // libpq's connect and cancel block; they run here, off the event loop.
   asio::thread_pool blocking(4);
-  std::unique_ptr<FlagWatch> route;
-  if (!options.route_flag.empty()) {
-    auto watch = WatchRouteFlag(io, options);
-    if (!watch) return watch.error();
-    route = std::move(watch).ValueOrThrow();
+  std::unique_ptr<Router> route;
+  if (!options.route_flags.empty()) {
+    auto started = StartRouter(io, options);
+    if (!started) return started.error();
+    route = std::move(started).ValueOrThrow();
   }
   std::vector<std::string> names;
   for (const auto& target : options.targets) names.push_back(target.name);
-  ProxyMetrics metrics(
-      names, route ? std::vector<std::string>{route->flag()} : std::vector<std::string>{});
-  if (route) route->SetMetrics(&metrics.Flag(route->flag()));
+  ProxyMetrics metrics(names, route ? route->flags() : std::vector<std::string>{});
+  if (route) route->SetMetrics(metrics);
   // Served before the client port listens: whoever sees the proxy listening can scrape it.
   if (!options.metrics_addr.empty()) {
     if (auto served = metrics.Serve(options.metrics_addr); !served) return served;

@@ -7,7 +7,7 @@
 
 #include "proxy/client_session.hpp"
 #include "proxy/controller.hpp"
-#include "proxy/flag_watch.hpp"
+#include "proxy/router.hpp"
 
 namespace zerodown::proxy {
 
@@ -86,7 +86,7 @@ void ClientSession::ForgetOnServer() {
 }
 
 std::optional<SearchPath> ClientSession::TransactionSearchPath() {
-  FlagWatch* route = controller_.route();
+  Router* route = controller_.route();
   if (route == nullptr) return search_path_;
   auto version = route->Route(user_id_);
   if (!version) return search_path_;

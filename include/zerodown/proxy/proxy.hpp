@@ -50,10 +50,11 @@ struct ProxyOptions {
   std::chrono::milliseconds max_hold{60000};
   // A client that waits this long for a server connection of a full pool gets an error.
   std::chrono::milliseconds server_wait_timeout{30000};
-  // A feature flag (docs/flags.md) that routes each transaction: users in its rollout run it with
-  // search_path set to the flag's version schema, the others with their own. Read from the
-  // default target's database (or the only target's); "" routes nothing.
-  std::string route_flag;
+  // Feature flags (docs/flags.md) that route each transaction: a user in a flag's rollout runs it
+  // with search_path set to that flag's version schema, the first such flag in this order when
+  // the user is in several; users in none with their own. Read from the default target's
+  // database (or the only target's); empty routes nothing.
+  std::vector<std::string> route_flags;
   // host:port serving the Prometheus metrics at /metrics (docs/proxy.md, "Metrics"); "" for none.
   std::string metrics_addr;
   // A file of "user" "SCRAM-SHA-256$…" lines (docs/proxy.md, "Client authentication"): clients
@@ -67,9 +68,9 @@ struct ProxyOptions {
 
 // Serves clients until SIGINT or SIGTERM. `on_listening` is called once every endpoint is bound,
 // with the client and admin ports (0 for no admin endpoint). Fails with kUsage when an address
-// (clients, admin, metrics) cannot be bound, a target is named twice or the auth file is
-// unreadable or malformed, and before listening when the route flag does not exist or names a
-// version schema that does not exist (kNotFound).
+// (clients, admin, metrics) cannot be bound, a target or route flag is named twice or the auth
+// file is unreadable or malformed, and before listening when a route flag does not exist or
+// names a version schema that does not exist (kNotFound).
 Status RunProxy(const ProxyOptions& options,
                 const std::function<void(int port, int admin_port)>& on_listening = {});
 

@@ -43,9 +43,16 @@ TEST(ProxyConfigFile, AFullFileSetsEveryOption) {
   EXPECT_EQ(options.pause_timeout, std::chrono::seconds(5));
   EXPECT_EQ(options.max_hold, std::chrono::minutes(2));
   EXPECT_EQ(options.server_wait_timeout, std::chrono::milliseconds(1500));
-  EXPECT_EQ(options.route_flag, "new_balance");
+  EXPECT_EQ(options.route_flags, std::vector<std::string>{"new_balance"});
   EXPECT_EQ(options.metrics_addr, "127.0.0.1:9187");
   EXPECT_EQ(options.auth_file, "/etc/zerodown/userlist.txt");
+}
+
+TEST(ProxyConfigFile, RouteFlagsMayBeAList) {
+  auto config = ParseProxyConfig("route-flag: [holdback, new_balance]\n", "p.yaml");
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  EXPECT_EQ(config->route_flags, (std::vector<std::string>{"holdback", "new_balance"}));
+  EXPECT_FALSE(ParseProxyConfig("route-flag: [a, [b]]\n", "p.yaml").ok());
 }
 
 TEST(ProxyConfigFile, WhatTheFileLeavesOutKeepsItsDefault) {
