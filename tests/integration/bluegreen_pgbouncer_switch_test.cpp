@@ -68,14 +68,8 @@ TEST(BlueGreenPgBouncerSwitch, SwitchAndBackThroughPgBouncerLoseNoWrite) {
   int blue_before_stop = ledger.AcksOn(blue_port);
   std::this_thread::sleep_for(300ms);
   EXPECT_GT(ledger.AcksOn(blue_port), blue_before_stop) << "writes continue on blue";
-  ledger.Stop();
-  EXPECT_EQ(ledger.failed(), 0) << ledger.last_error();
-
-  auto acks = ledger.acks();
-  ExpectLedgerOnBothSides(pair, acks);
-  ExpectShortWaits("bluegreen switch --pgbouncer", acks.size(), ledger.AcksOn(green_port),
-                   {pause_there, pause_back, there, back});
-  ExpectFinishLeavesNothing(pair);
+  ExpectLedgerKeptThroughSwitches(pair, ledger, "bluegreen switch --pgbouncer", green_port,
+                                  {pause_there, pause_back, there, back});
 }
 
 // Prepare looks at the console, the entry and the ini file before the switch pauses anything:

@@ -56,14 +56,8 @@ TEST(BlueGreenProxySwitch, SwitchAndBackThroughTheProxyLoseNoWrite) {
   EXPECT_EQ(pair.ProxyDefault(), "blue");
   std::this_thread::sleep_for(1s);
   std::int64_t pause_back = ledger.TakeLongestMs();
-  ledger.Stop();
-  EXPECT_EQ(ledger.failed(), 0) << ledger.last_error();
-
-  auto acks = ledger.acks();
-  ExpectLedgerOnBothSides(pair, acks);
-  ExpectShortWaits("bluegreen switch --proxy", acks.size(), ledger.AcksOn(green_port),
-                   {pause_there, pause_back, there, back});
-  ExpectFinishLeavesNothing(pair);
+  ExpectLedgerKeptThroughSwitches(pair, ledger, "bluegreen switch --proxy", green_port,
+                                  {pause_there, pause_back, there, back});
 }
 
 // The switch first asks the proxy to open its connections to the new side (WARM, outside the

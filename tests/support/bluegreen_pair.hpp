@@ -130,4 +130,18 @@ inline void ExpectFinishLeavesNothing(const BlueGreenPair& pair) {
   EXPECT_EQ(ReplicationLeftovers(pair.green), 0);
 }
 
+// The end of a switch there and back under a ledger (`PooledLedger`): no failed write, every
+// acknowledged write on both sides, the waits printed and bounded, and `finish` leaving nothing.
+template <typename Ledger, typename Port>
+void ExpectLedgerKeptThroughSwitches(const BlueGreenPair& pair, Ledger& ledger,
+                                     std::string_view what, const Port& green_port,
+                                     const SwitchWaits& waits) {
+  ledger.Stop();
+  EXPECT_EQ(ledger.failed(), 0) << ledger.last_error();
+  auto acks = ledger.acks();
+  ExpectLedgerOnBothSides(pair, acks);
+  ExpectShortWaits(what, acks.size(), ledger.AcksOn(green_port), waits);
+  ExpectFinishLeavesNothing(pair);
+}
+
 }  // namespace zerodown::testing

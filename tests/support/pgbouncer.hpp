@@ -74,13 +74,7 @@ class PgBouncerProcess {
       }
     }
     argv.push_back(ini());
-    child_ = load::ChildProcess::Start(argv, {}, nullptr, [this](std::string line) {
-               std::lock_guard lock(mutex_);
-               log_ += line + "\n";
-             }).ValueOrThrow();
-    for (int i = 0; i < 200 && !Listening(port_); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
+    child_ = StartListeningChild(argv, port_, &mutex_, &log_);
     EXPECT_TRUE(Listening(port_)) << log();
   }
   ~PgBouncerProcess() {

@@ -46,6 +46,21 @@ inline bool Listening(int port) {
   return ok;
 }
 
+// Starts `argv` with its stderr appended to `*log` (under `*mutex`, for failure messages) and
+// waits up to 5 s until `port` accepts connections.
+inline std::unique_ptr<load::ChildProcess> StartListeningChild(const std::vector<std::string>& argv,
+                                                               int port, std::mutex* mutex,
+                                                               std::string* log) {
+  auto child = load::ChildProcess::Start(argv, {}, nullptr, [mutex, log](std::string line) {
+                 std::lock_guard lock(*mutex);
+                 *log += line + "\n";
+               }).ValueOrThrow();
+  for (int i = 0; i < 200 && !Listening(port); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  return child;
+}
+
 class ProxyProcess {
  public:
   // Starts `zerodown proxy` with `args` (targets, modes) on free ports and waits until it listens.
@@ -55,13 +70,7 @@ class ProxyProcess {
                                      "--listen",      "127.0.0.1:" + std::to_string(port_),
                                      "--admin",       admin()};
     argv.insert(argv.end(), args.begin(), args.end());
-    child_ = load::ChildProcess::Start(argv, {}, nullptr, [this](std::string line) {
-               std::lock_guard lock(mutex_);
-               log_ += line + "\n";
-             }).ValueOrThrow();
-    for (int i = 0; i < 200 && !Listening(port_); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
+    child_ = StartListeningChild(argv, port_, &mutex_, &log_);
     EXPECT_TRUE(Listening(port_)) << log();
   }
 
