@@ -26,16 +26,23 @@ Awaitable<void> ClientSession::Run(std::shared_ptr<ClientSession> self) {
   peer_ = fmt::format("{}:{}", peer.address().to_string(), peer.port());
   login_deadline_.expires_after(controller_.options().login_timeout);
   login_deadline_.async_wait([this, self](const asio::error_code& ec) {
-    if (ec) return;  // cancelled: logged in, or gone
+    // Cancelled (logged in, or gone), or it expired while the login finished: its wait was
+    // already queued then, and cancel cannot take it back.
+    if (ec || login_done_) return;
     Log(fmt::format("client {}: did not log in within {} ms of connecting; disconnected", peer_,
                     controller_.options().login_timeout.count()));
     asio::error_code ignored;
     client_.close(ignored);  // ends the read it waits on
   });
   bool logged_in = co_await Startup();
-  login_deadline_.cancel();
+  EndLoginDeadline();
   if (logged_in) co_await Relay();
   co_await Close();
+}
+
+void ClientSession::EndLoginDeadline() {
+  login_done_ = true;
+  login_deadline_.cancel();
 }
 
 Awaitable<void> ClientSession::Relay() {

@@ -60,6 +60,8 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   Awaitable<bool> Authenticate(const std::string& user);
   Awaitable<bool> ReadSaslMessage(const std::string& user, std::string* body);
   Awaitable<bool> RefuseLogin(const std::string& user, const scram::Failure& failure);
+  // The client has logged in (or left): the login deadline no longer applies.
+  void EndLoginDeadline();
   Awaitable<void> Relay();
   Awaitable<bool> BeginTransaction();
   Awaitable<void> PumpServer(std::shared_ptr<ClientSession> self);
@@ -83,6 +85,7 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   asio::ip::tcp::socket client_;
   // Closes the client's socket when it has not logged in within --login-timeout.
   asio::steady_timer login_deadline_;
+  bool login_done_ = false;
   std::string peer_;  // the client's address and port, for the log
   Controller& controller_;
   std::uint32_t pid_ = 0;

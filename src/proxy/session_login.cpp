@@ -122,7 +122,7 @@ Awaitable<bool> ClientSession::Login(const wire::StartupPacket& packet) {
   // First of all, so a client that cannot log in learns nothing of targets or settings.
   if (!co_await Authenticate(parameters.at("user"))) co_return false;
   // What follows waits on the proxy (a pause, a full pool), not on the client.
-  login_deadline_.cancel();
+  EndLoginDeadline();
   if (parameters.count("replication")) {
     co_await WriteToClient(Fatal("08P01", "zerodown proxy does not relay replication connections",
                                  "Connect replication clients to the server directly."));
