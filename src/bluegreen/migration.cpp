@@ -63,10 +63,9 @@ Status CheckGreenUnfenced(Pair& pair) {
                            "the migration's writes there would be refused part-way. Nothing was "
                            "changed",
                            kFenceTrigger),
-               fmt::format("Make the change on blue with `zerodown start` instead, or, when no "
-                           "application writes to green, drop green's fence (`DROP TRIGGER {} ON "
-                           "<table>` for each published table) and run start again.",
-                           kFenceTrigger));
+               "Make the change on blue with `zerodown start` instead, or, when no application "
+               "writes to green, lift green's fence with `zerodown bluegreen unfence "
+               "--postgres-url GREEN` and run start again.");
 }
 
 // The columns of `table`'s primary key and replica-identity index on `conn`, and whether its

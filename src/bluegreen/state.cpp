@@ -89,14 +89,6 @@ PairState FromJson(const nlohmann::json& j) {
   return state;
 }
 
-std::optional<PairState> LoadFrom(pg::Connection& conn) {
-  auto exists = conn.Exec("SELECT to_regclass('zerodown.bluegreen_state') IS NOT NULL");
-  if (!exists.Bool(0, 0)) return std::nullopt;
-  auto rows = conn.Exec("SELECT state::text FROM zerodown.bluegreen_state");
-  if (rows.empty()) return std::nullopt;
-  return FromJson(nlohmann::json::parse(rows.Text(0, 0)));
-}
-
 }  // namespace
 
 std::string_view SideName(Side side) { return side == Side::kBlue ? "blue" : "green"; }
@@ -126,9 +118,19 @@ void SaveState(Pair& pair, const PairState& state) {
   }
 }
 
+std::optional<LocalState> LoadLocal(pg::Connection& conn) {
+  auto exists = conn.Exec("SELECT to_regclass('zerodown.bluegreen_state') IS NOT NULL");
+  if (!exists.Bool(0, 0)) return std::nullopt;
+  auto rows = conn.Exec("SELECT side, state::text FROM zerodown.bluegreen_state");
+  if (rows.empty()) return std::nullopt;
+  return LocalState{ParseSide(rows.Text(0, 0)), FromJson(nlohmann::json::parse(rows.Text(0, 1)))};
+}
+
 std::optional<PairState> LoadState(Pair& pair) {
-  if (auto state = LoadFrom(pair.Of(Side::kBlue))) return state;
-  return LoadFrom(pair.Of(Side::kGreen));
+  for (Side side : {Side::kBlue, Side::kGreen}) {
+    if (auto local = LoadLocal(pair.Of(side))) return local->pair;
+  }
+  return std::nullopt;
 }
 
 void DropState(pg::Connection& conn, bool keep_fence) {

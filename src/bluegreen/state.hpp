@@ -52,6 +52,12 @@ void InstallState(pg::Connection& conn, bool seed_heartbeat);
 void SaveState(Pair& pair, const PairState& state);
 // Blue's state (green's when blue has none), or nullopt when no pair exists.
 std::optional<PairState> LoadState(Pair& pair);
+// One database's copy of the state and which side of the pair it is; nullopt when it is in none.
+struct LocalState {
+  Side side = Side::kBlue;
+  PairState pair;
+};
+std::optional<LocalState> LoadLocal(pg::Connection& conn);
 // Drops the state and heartbeat tables; the fence function too unless `keep_fence`.
 void DropState(pg::Connection& conn, bool keep_fence);
 

@@ -1,6 +1,6 @@
-// zerodown bluegreen create|start|complete|status|switch|finish|abort: a green database kept in
-// sync with blue by logical replication, a migration run on green alone, the switch and back. The
-// logic is in bluegreen/; this file parses flags and prints.
+// zerodown bluegreen create|start|complete|status|switch|finish|abort|unfence: a green database
+// kept in sync with blue by logical replication, a migration run on green alone, the switch and
+// back. The logic is in bluegreen/; this file parses flags and prints.
 #include <fmt/format.h>
 
 #include <csignal>
@@ -351,6 +351,34 @@ void AddStatusAndSwitch(CLI::App* bg, const GlobalOptions& global,
   sw->callback([&global, flags] { RunSwitch(global, *flags); });
 }
 
+// `unfence`: one database's write fence lifted, the one given with --postgres-url.
+void AddUnfence(CLI::App* bg, const GlobalOptions& global) {
+  auto* unfence = bg->add_subcommand(
+      "unfence",
+      "lift the write fence of the database given with --postgres-url: the side `finish` left "
+      "fenced, or green after a switch back (blue serving)");
+  unfence->callback([&global] {
+    pg::Connection conn = Connect(global);
+    auto report = bluegreen::LiftFence(conn, std::chrono::milliseconds(global.lock_timeout_ms))
+                      .ValueOrThrow();
+    if (global.json) {
+      std::cout << nlohmann::json{{"tables", report.tables}}.dump() << "\n";
+      return;
+    }
+    if (report.tables.empty()) {
+      std::cout << "not fenced: nothing to lift\n";
+      return;
+    }
+    std::cout << fmt::format("lifted the write fence of {} table(s)\n", report.tables.size());
+    if (report.side) {
+      std::cerr << fmt::format(
+          "{} still receives the serving side's changes: a write made here is not carried "
+          "there, and one that conflicts with a replicated row stops the subscription\n",
+          bluegreen::SideName(*report.side));
+    }
+  });
+}
+
 // `finish` and `abort`: the pair's replication dropped, on either side of a switch.
 void AddEnds(CLI::App* bg, const GlobalOptions& global,
              const std::shared_ptr<BlueGreenFlags>& flags) {
@@ -366,6 +394,7 @@ void AddEnds(CLI::App* bg, const GlobalOptions& global,
       if (global.json) std::cout << nlohmann::json{{"done", true}}.dump() << "\n";
     });
   }
+  AddUnfence(bg, global);
 }
 
 const CommandRegistration kRegistration{

@@ -209,4 +209,16 @@ Result<engine::MigrationRecord> RollbackOnGreen(Pair& pair, const std::string& n
 // again after a failure.
 Status Finish(Pair& pair, bool abort, const Progress& progress);
 
+struct UnfenceReport {
+  std::vector<std::string> tables;  // the tables whose fence was lifted; empty: none was fenced
+  std::optional<Side> side;         // the side of a pair `conn` still is, if any
+};
+
+// `bluegreen unfence`: lifts the write fence of one database, the one `finish` left on the side
+// that no longer serves, or the one green keeps in a pair after a switch back (blue serving: the
+// pair is then as `create` left it). Drops every fence trigger in one transaction that waits at
+// most `lock_timeout` for each table's lock; after `finish`, the fence function too. Refused
+// (kConflict, nothing changed) while a switch is recorded or when `conn` is the side that serves.
+Result<UnfenceReport> LiftFence(pg::Connection& conn, std::chrono::milliseconds lock_timeout);
+
 }  // namespace zerodown::bluegreen
