@@ -21,7 +21,8 @@ inline constexpr std::string_view kFenceTrigger = "zerodown_bluegreen_fence";
 // `lock_timeout` (then nothing is fenced). Returns blue's WAL position after the commit.
 std::string Fence(pg::Connection& conn, const std::vector<TableRef>& tables,
                   const std::string& token, std::chrono::milliseconds lock_timeout);
-// Drops the fence triggers (SHARE ROW EXCLUSIVE, briefly) in one transaction.
+// Drops the fence triggers in one transaction. DROP TRIGGER takes ACCESS EXCLUSIVE on each table
+// (reads wait too), bounded by `lock_timeout`.
 void Unfence(pg::Connection& conn, const std::vector<TableRef>& tables,
              std::chrono::milliseconds lock_timeout);
 // Whether any fence trigger exists on `conn`'s tables.
