@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "proxy/controller.hpp"
+#include "proxy/read_some.hpp"
 
 namespace zerodown::proxy {
 namespace {
@@ -50,8 +51,8 @@ Awaitable<void> ClientSession::Relay() {
   std::vector<wire::MessageView> messages;  // reused: no allocation per read
   for (;;) {
     asio::error_code ec;
-    std::size_t n = co_await client_.async_read_some(asio::buffer(chunk),
-                                                     asio::redirect_error(asio::use_awaitable, ec));
+    std::size_t n = co_await ReadSome(client_, asio::buffer(chunk),
+                                      asio::redirect_error(asio::use_awaitable, ec));
     if (ec || !kill_reason_.empty()) co_return;
     buffer_.append(chunk.data(), n);
     messages.clear();
@@ -142,8 +143,8 @@ Awaitable<void> ClientSession::PumpServer(std::shared_ptr<ClientSession> /*self*
   std::vector<wire::MessageView> messages;  // reused: no allocation per read
   for (;;) {
     asio::error_code ec;
-    std::size_t n = co_await server->socket().async_read_some(
-        asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
+    std::size_t n = co_await ReadSome(server->socket(), asio::buffer(chunk),
+                                      asio::redirect_error(asio::use_awaitable, ec));
     if (ec == asio::error::operation_aborted && stopping_pump_) break;
     if (ec) {
       ServerLost(ec.message());

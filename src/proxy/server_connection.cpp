@@ -1,6 +1,8 @@
 #include "proxy/server_connection.hpp"
 
+#include <netinet/in.h>
 #include <poll.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <array>
@@ -47,11 +49,18 @@ PGconn* ConnectBlocking(const std::string& conninfo) {
 }  // namespace
 
 ServerConnection::ServerConnection(PGconn* conn, std::string target, asio::any_io_executor executor)
-    : conn_(conn), target_(std::move(target)), socket_(executor, PQsocket(conn)) {
+    : conn_(conn), target_(std::move(target)), socket_(executor) {
+  sockaddr_storage address{};
+  socklen_t length = sizeof address;
+  ::getsockname(PQsocket(conn_), reinterpret_cast<sockaddr*>(&address), &length);
+  int family = address.ss_family;
+  // Should the reactor refuse it, the socket stays closed and the first read reports it lost.
+  asio::error_code ignored;
+  socket_.assign(asio::generic::stream_protocol(family, family == AF_UNIX ? 0 : IPPROTO_TCP),
+                 PQsocket(conn_), ignored);
   for (const char* name : kReportedParameters) {
     if (const char* value = PQparameterStatus(conn_, name)) SetParameter(name, value);
   }
-  asio::error_code ignored;
   socket_.non_blocking(true, ignored);  // for WriteNow; libpq's socket is non-blocking anyway
   cancel_.reset(PQgetCancel(conn_), &PQfreeCancel);
   backend_pid_ = PQbackendPID(conn_);

@@ -46,7 +46,9 @@ class ServerConnection {
   // errors there without looking the target up.
   const TargetMetrics& metrics() const { return *metrics_; }
   void set_metrics(const TargetMetrics* metrics) { metrics_ = metrics; }
-  asio::posix::stream_descriptor& socket() { return socket_; }
+  // libpq's socket (TCP or unix-domain) as an Asio socket: sends pass MSG_NOSIGNAL, and ReadSome
+  // reaches its reactor state.
+  asio::generic::stream_protocol::socket& socket() { return socket_; }
   // Bytes read from the socket past the last complete message.
   std::string& buffer() { return buffer_; }
 
@@ -95,7 +97,7 @@ class ServerConnection {
   PGconn* conn_;
   std::string target_;
   const TargetMetrics* metrics_ = nullptr;
-  asio::posix::stream_descriptor socket_;
+  asio::generic::stream_protocol::socket socket_;
   std::string buffer_;
   std::map<std::string, std::string> parameters_;
   std::map<std::string, std::string> reported_lower_;  // parameters_ by lower-case name
