@@ -5,6 +5,23 @@
 #include <algorithm>
 
 namespace zerodown::proxy {
+namespace {
+
+// A new backend builds its catalog caches at its first use of each table and index, some 15-20
+// ms for a handful of tables: on a connection opened ahead of a switch that is paid before the
+// pause, not by the first transactions after it. Opening a relation (pg_relation_size does)
+// builds its entry; the 200 busiest tables and their indexes are warmed. A lock it cannot get
+// within 100 ms (a migration's) makes it give up: the warm-up is best effort.
+constexpr std::string_view kWarmUp =
+    "SET lock_timeout = 100; "
+    "SELECT count(pg_catalog.pg_relation_size(r.oid)) FROM "
+    "(SELECT relid FROM pg_catalog.pg_stat_user_tables ORDER BY coalesce(seq_scan, 0) + "
+    "coalesce(idx_scan, 0) + n_tup_ins + n_tup_upd + n_tup_del DESC LIMIT 200) t "
+    "CROSS JOIN LATERAL (SELECT t.relid AS oid UNION ALL SELECT indexrelid FROM "
+    "pg_catalog.pg_index WHERE indrelid = t.relid) r; "
+    "RESET lock_timeout";
+
+}  // namespace
 
 ServerPool::ServerPool(asio::thread_pool& blocking, Target target, int max_size,
                        std::chrono::milliseconds wait_timeout, const TargetMetrics& metrics)
@@ -65,6 +82,11 @@ Awaitable<int> ServerPool::Fill(int wanted, std::string* error) {
   while (total_ < std::min(wanted, max_size_)) {
     auto connection = co_await Open(error);
     if (!connection) break;
+    std::string warm_error = co_await connection->RunInternal(std::string(kWarmUp));
+    if (!warm_error.empty()) {
+      Log(fmt::format("target {}: warming a new server connection failed ({}); it is kept",
+                      target_.name, warm_error));
+    }
     Keep(std::move(connection));
     ++opened;
   }

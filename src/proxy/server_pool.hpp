@@ -38,7 +38,8 @@ class ServerPool {
   // Closes a connection that cannot be reused (lost, or left mid-transaction).
   void Discard(std::unique_ptr<ServerConnection> connection);
   // Opens connections, one after the other, until the pool holds `wanted` (at most its limit),
-  // and keeps them idle: clients moved here by a SWITCH then find a login done. Returns how many
+  // warms each one's catalog caches for the busiest tables, and keeps them idle: clients moved
+  // here by a SWITCH then find a login done and the tables known. Returns how many
   // it opened; sets `*error` when the server cannot be reached.
   Awaitable<int> Fill(int wanted, std::string* error);
 
