@@ -291,8 +291,8 @@ report_switch() {  # name, title
   fi
   # The steps in the order they run (the report's object is keyed by name).
   jq -r '"  lag before: \(.lag_seconds_before * 1000 | round) ms\n  steps (ms):" + ([
-      "paused", "fenced", "caught_up", "sequences", "slot", "forward_disabled",
-      "reverse_created", "target_unfenced", "moved", "resumed"] as $order | .steps_ms as $s |
+      "reverse_prepared", "paused", "fenced", "caught_up", "sequences", "slot",
+      "forward_disabled", "reverse_created", "target_unfenced", "moved", "resumed"] as $order | .steps_ms as $s |
       $order | map(" \(.) \($s[.] * 10 | round / 10)") | join(","))
     + "\n  traffic held by zerodown (pause to resume): \(.pause_ms * 10 | round / 10) ms"' \
     "$work/switch-$name.json"

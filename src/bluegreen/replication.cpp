@@ -100,12 +100,12 @@ void DropSlot(pg::Connection& conn, const std::string& name, std::chrono::millis
 }
 
 void CreateSubscription(pg::Connection& receiver, const std::string& sender_conninfo,
-                        const std::string& name, bool copy_data) {
+                        const std::string& name, bool copy_data, bool enabled) {
   receiver.Exec(fmt::format(
       "CREATE SUBSCRIPTION {} CONNECTION {} PUBLICATION {} WITH (create_slot = false, "
-      "slot_name = {}, copy_data = {})",
+      "slot_name = {}, copy_data = {}, enabled = {})",
       receiver.Ident(name), receiver.Literal(sender_conninfo), receiver.Ident(kPublication),
-      receiver.Literal(name), copy_data ? "true" : "false"));
+      receiver.Literal(name), copy_data ? "true" : "false", enabled ? "true" : "false"));
 }
 
 void EnableSubscription(pg::Connection& receiver, const std::string& name, bool enabled) {

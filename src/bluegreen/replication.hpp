@@ -38,10 +38,11 @@ void CreateSlot(pg::Connection& conn, const std::string& name);
 // `timeout` for it to let go.
 void DropSlot(pg::Connection& conn, const std::string& name, std::chrono::milliseconds timeout);
 
-// CREATE SUBSCRIPTION `name` on the receiver over the existing slot of that name (created with
-// CreateSlot), with the initial copy or without it.
+// CREATE SUBSCRIPTION `name` on the receiver over the slot of that name (created with CreateSlot;
+// a disabled subscription may come first), with the initial copy or without it. It connects to
+// the sender to list the publication's tables.
 void CreateSubscription(pg::Connection& receiver, const std::string& sender_conninfo,
-                        const std::string& name, bool copy_data);
+                        const std::string& name, bool copy_data, bool enabled = true);
 void EnableSubscription(pg::Connection& receiver, const std::string& name, bool enabled);
 // Drops subscription `name` on the receiver without touching the sender (slot_name = NONE), and
 // returns the prefix of the initial-copy slots the sender may still hold for it

@@ -9,8 +9,8 @@
 namespace zerodown::bluegreen {
 namespace {
 
-constexpr std::array<std::string_view, 10> kStepNames = {
-    "paused",           "fenced",          "caught_up",       "sequences", "slot",
+constexpr std::array<std::string_view, 11> kStepNames = {
+    "reverse_prepared", "paused",          "fenced",          "caught_up", "sequences", "slot",
     "forward_disabled", "reverse_created", "target_unfenced", "moved",     "resumed"};
 
 // The fence raises read_only_sql_transaction (25006), the error a read-only server gives, so

@@ -15,6 +15,7 @@ namespace zerodown::bluegreen {
 
 // A switch's steps in the order they run; the state records the ones done.
 enum class Step {
+  kReversePrepared,  // before the pause: the reverse subscription, disabled (it connects to T)
   kPaused,
   kFenced,
   kCaughtUp,

@@ -11,9 +11,10 @@
 namespace zerodown::bluegreen {
 namespace {
 
-constexpr Step kOrder[] = {Step::kPaused,         Step::kFenced,         Step::kCaughtUp,
-                           Step::kSequences,      Step::kSlot,           Step::kForwardDisabled,
-                           Step::kReverseCreated, Step::kTargetUnfenced, Step::kMoved};
+constexpr Step kOrder[] = {
+    Step::kReversePrepared, Step::kPaused, Step::kFenced,          Step::kCaughtUp,
+    Step::kSequences,       Step::kSlot,   Step::kForwardDisabled, Step::kReverseCreated,
+    Step::kTargetUnfenced,  Step::kMoved};
 
 // Every SQL statement of the switch ends within a step's timeout.
 void LimitStatements(Pair& pair, std::chrono::milliseconds timeout) {

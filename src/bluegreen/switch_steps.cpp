@@ -42,6 +42,14 @@ void SwitchRun::Do(Step step) {
   if (step == Step::kTargetUnfenced) state_.switching->target_was_fenced = IsFenced(To());
   if (intent) Record(step, true);
   switch (step) {
+    case Step::kReversePrepared:
+      // Creating a subscription connects to its sender (tens of milliseconds): done before the
+      // pause, disabled, so that the paused window only enables it. A disabled subscription
+      // never reads the slot, which the pause creates once T has applied all of S.
+      (void)DropSubscription(From(), PathName(pair_, to));
+      CreateSubscription(From(), pair_.ConnInfoOf(to), PathName(pair_, to), /*copy_data=*/false,
+                         /*enabled=*/false);
+      break;
     case Step::kPaused:
       traffic_.Pause(timeout).ThrowIfError();
       break;
@@ -63,7 +71,7 @@ void SwitchRun::Do(Step step) {
       EnableSubscription(To(), PathName(pair_, from), false);
       break;
     case Step::kReverseCreated:
-      CreateSubscription(From(), pair_.ConnInfoOf(to), PathName(pair_, to), /*copy_data=*/false);
+      EnableSubscription(From(), PathName(pair_, to), true);
       break;
     case Step::kTargetUnfenced:
       Unfence(To(), state_.tables, timeout);
@@ -149,6 +157,7 @@ void SwitchRun::Undo() {
   attempt(Step::kCaughtUp, [] {});
   attempt(Step::kFenced, [&] { Unfence(From(), state_.tables, timeout); });
   attempt(Step::kPaused, [] {});  // traffic restored below
+  attempt(Step::kReversePrepared, [&] { (void)DropSubscription(From(), PathName(pair_, to)); });
   if (!first) {
     // Also when the pause failed (it may have paused part of the traffic) or a move answered too
     // late to be recorded: the proxy is sent back to `from` and resumed.

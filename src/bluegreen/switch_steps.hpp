@@ -50,7 +50,7 @@ class SwitchRun {
   Traffic& traffic_;
   const Progress& progress_;
   std::string token_;
-  double step_ms_[10] = {};
+  double step_ms_[static_cast<std::size_t>(Step::kResumed) + 1] = {};
   std::chrono::steady_clock::time_point paused_at_;
   std::chrono::steady_clock::time_point resumed_at_;
 };
