@@ -4,7 +4,9 @@
 // works too.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <regex>
+#include <thread>
 
 #include "support/database.hpp"
 #include "support/proxy.hpp"
@@ -83,6 +85,28 @@ TEST(ProxyTransactionPooling, SessionSettingsFollowTheClient) {
     EXPECT_EQ(a.Exec("SHOW work_mem").Text(0, 0), "5MB");
     EXPECT_EQ(b.Exec("SHOW work_mem").Text(0, 0), "9MB");
   }
+}
+
+// A server connection that the server ends while it sits idle in the pool (an administrator's
+// pg_terminate_backend, idle_session_timeout) is not handed to the next transaction: that runs on
+// a new connection instead of failing on the dead one.
+TEST(ProxyTransactionPooling, AConnectionTheServerEndedWhileIdleIsNotHandedOut) {
+  std::string db = testing::FreshDatabase();
+  ProxyProcess proxy(
+      {"--target", "blue=" + db, "--pool-mode", "transaction", "--max-server-connections", "2"});
+  pg::Connection client = testing::Connect(proxy.ConnInfo("blue"));
+  std::int64_t first = client.Exec("SELECT pg_backend_pid()").Int(0, 0);
+  pg::Connection admin = testing::Connect(db);
+  admin.Exec("SELECT pg_terminate_backend(" + std::to_string(first) + ")");
+  for (int i = 0; i < 100; ++i) {
+    auto left =
+        admin.Exec("SELECT count(*) FROM pg_stat_activity WHERE pid = " + std::to_string(first));
+    if (left.Int(0, 0) == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  auto next = client.TryExec("SELECT pg_backend_pid()");
+  ASSERT_TRUE(next.ok()) << next.error().message() << proxy.log();
+  EXPECT_NE(next->Int(0, 0), first);
 }
 
 }  // namespace
