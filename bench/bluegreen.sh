@@ -9,15 +9,17 @@
 # of a transaction that ended during the switch or in the 3 s after it, from scheduled start);
 # then failed transactions and the ledger check on the side that serves afterwards (rows
 # acknowledged by pgbench = ledger rows, ledger sum = sum of balances) and on the other once it
-# caught up. Then, blue serving again, blue's latency under the same load straight to blue: for
-# --baseline seconds with no change, then while `bluegreen start` changes pgbench_accounts.abalance
-# to bigint on green (p99, max and their ratio; pgbench runs in chunks of 5 s, each a complete
-# run whose log is whole). Saves it as bench/results/<date>-bluegreen.txt. See docs/bench.md,
+# caught up. Before the switches, blue's latency under the same load straight to blue, in
+# --rounds rounds: --baseline seconds with no change, then while `bluegreen start` changes
+# pgbench_accounts.abalance to bigint on green, then `bluegreen rollback` (p99, max and their
+# ratio per round and over all rounds; pgbench runs in chunks of 5 s, each a complete run whose
+# log is whole). Saves it as bench/results/<date>-bluegreen.txt. See docs/bench.md,
 # "Blue-green".
 #
 #   bench/bluegreen.sh [--scale 10] [--clients 8] [--threads 2] [--rate 400] [--warmup 10]
 #                      [--gap 10] [--tail 10] [--step-timeout 10] [--protocol simple|extended]
-#                      [--baseline 20] [--zerodown build/release/zerodown] [--results bench/results]
+#                      [--baseline 20] [--rounds 3] [--zerodown build/release/zerodown]
+#                      [--results bench/results]
 #
 # --rate: pgbench's -R (transactions per second over all clients); with a rate, pgbench counts
 # latency from each transaction's scheduled start, so the queue that builds behind a pause shows.
@@ -35,11 +37,12 @@ tail_s=10
 step_timeout=10
 protocol=simple
 baseline=20
+rounds=3
 chunk_s=5
 zerodown=$root/build/release/zerodown
 results=$root/bench/results
 
-usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case $1 in
     --scale) scale=$2; shift 2 ;;
@@ -52,6 +55,7 @@ while [ $# -gt 0 ]; do
     --step-timeout) step_timeout=$2; shift 2 ;;
     --protocol) protocol=$2; shift 2 ;;
     --baseline) baseline=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
     --zerodown) zerodown=$(realpath "$2"); shift 2 ;;
     --results) results=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
@@ -188,12 +192,15 @@ load_chunk() {  # prefix
     -l --log-prefix="$work/$1" -f "$work/touch.sql" -D scale="$scale" "$(blue_url)" \
     >>"$work/$1.out" 2>&1 || true
 }
-# "transactions p99_ms max_ms" of the transactions in $work/$1.* that ended between $2 and $3
-# (epoch seconds; 0 0 = all), latency from scheduled start.
-latency_stats() {  # prefix, from, to
+# The latencies (microseconds, from scheduled start) of the transactions in $work/$1.* that
+# ended between $2 and $3 (epoch seconds; 0 0 = all).
+latencies() {  # prefix, from, to
   cat "$work/$1".[0-9]* | awk -v b="$2" -v e="$3" '$3 ~ /^[0-9]+$/ {
-      t = $5 + $6 / 1e6; if (e == 0 || (t >= b && t <= e)) print $3 }' | sort -n |
-    awk '{ v[NR] = $1 } END { if (NR == 0) { print "0 0 0"; exit }
+      t = $5 + $6 / 1e6; if (e == 0 || (t >= b && t <= e)) print $3 }'
+}
+# "transactions p99_ms max_ms" of the latencies on stdin.
+latency_stats() {
+  sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) { print "0 0 0"; exit }
       i = int(NR * 0.99); if (i < NR * 0.99) i++; if (i < 1) i = 1
       printf "%d %.1f %.1f\n", NR, v[i] / 1000, v[NR] / 1000 }'
 }
@@ -216,34 +223,49 @@ operations:
       up: abalance::bigint
       down: abalance::int
 EOF
-# Blue's latency with no change on green, then while `bluegreen start` runs there.
-change_phase() {
-  local start_pid began ended start_status=0
-  for _ in $(seq $((baseline / chunk_s))); do load_chunk base; done
+# One round: blue's latency with no change on green, then while `bluegreen start` runs there,
+# then `bluegreen rollback`, so that the next round and the switches start from green as
+# `bluegreen create` left it. Appends the round's line to $work/rounds.txt.
+change_round() {  # round
+  local r=$1 start_pid began ended start_status=0
+  for _ in $(seq $((baseline / chunk_s))); do load_chunk "base$r"; done
   began=$(date +%s.%N)
-  zd_bg start "$work/widen.yaml" >"$work/start.log" 2>&1 &
+  zd_bg start "$work/widen.yaml" >>"$work/start.log" 2>&1 &
   start_pid=$!
-  while kill -0 "$start_pid" 2>/dev/null; do load_chunk during; done
+  while kill -0 "$start_pid" 2>/dev/null; do load_chunk "during$r"; done
   wait "$start_pid" || start_status=$?
   ended=$(date +%s.%N)
-  read -r base_n base_p99 base_max <<<"$(latency_stats base 0 0)"
-  read -r during_n during_p99 during_max <<<"$(latency_stats during "$began" "$ended")"
-  change_report=$(
-    echo "blue's latency, pgbench straight to blue at $rate tx/s ($clients clients), while green changes a column's type:"
-    printf '  no change on green:                        %6d tx, p99 %7.1f ms, max %7.1f ms\n' \
-      "$base_n" "$base_p99" "$base_max"
-    printf '  during bluegreen start (%5.1f s, exit %d):  %6d tx, p99 %7.1f ms, max %7.1f ms\n' \
-      "$(awk -v b="$began" -v e="$ended" 'BEGIN { print e - b }')" "$start_status" \
-      "$during_n" "$during_p99" "$during_max"
-    awk -v a="$during_p99" -v b="$base_p99" -v c="$during_max" -v d="$base_max" \
-      'BEGIN { if (b > 0 && d > 0) printf "  ratio during / no change: p99 %.2f, max %.2f\n", a / b, c / d }'
-    if [ "$start_status" != 0 ]; then echo "  FAILED: $(tail -3 "$work/start.log")"; fi
-  )
-  # The switch below starts from green as `bluegreen create` left it.
+  echo "$began $ended" >"$work/window$r"
+  read -r base_n base_p99 base_max <<<"$(latencies "base$r" 0 0 | latency_stats)"
+  read -r during_n during_p99 during_max <<<"$(latencies "during$r" "$began" "$ended" | latency_stats)"
+  printf '  round %d: no change %6d tx, p99 %6.1f, max %6.1f; start (%4.1f s, exit %d) %6d tx, p99 %6.1f, max %6.1f; ratio p99 %.2f, max %.2f\n' \
+    "$r" "$base_n" "$base_p99" "$base_max" \
+    "$(awk -v b="$began" -v e="$ended" 'BEGIN { print e - b }')" "$start_status" \
+    "$during_n" "$during_p99" "$during_max" \
+    "$(awk -v a="$during_p99" -v b="$base_p99" 'BEGIN { print (b > 0 ? a / b : 0) }')" \
+    "$(awk -v a="$during_max" -v b="$base_max" 'BEGIN { print (b > 0 ? a / b : 0) }')" \
+    >>"$work/rounds.txt"
+  if [ "$start_status" != 0 ]; then echo "  FAILED: $(tail -3 "$work/start.log")" >>"$work/rounds.txt"; fi
   zd_bg rollback widen_abalance >>"$work/start.log" 2>&1 || {
     cat "$work/start.log" >&2
     exit 1
   }
+}
+# --rounds rounds, then the pooled figures: every no-change window against every change window.
+change_phase() {
+  local r base_n base_p99 base_max during_n during_p99 during_max
+  for r in $(seq "$rounds"); do change_round "$r"; done
+  read -r base_n base_p99 base_max <<<"$(for r in $(seq "$rounds"); do latencies "base$r" 0 0; done | latency_stats)"
+  read -r during_n during_p99 during_max <<<"$(for r in $(seq "$rounds"); do
+    read -r b e <"$work/window$r"; latencies "during$r" "$b" "$e"; done | latency_stats)"
+  change_report=$(
+    echo "blue's latency, pgbench straight to blue at $rate tx/s ($clients clients), while green changes a column's type ($rounds rounds, ms):"
+    cat "$work/rounds.txt"
+    printf '  all rounds: no change %6d tx, p99 %6.1f, max %6.1f; during start %6d tx, p99 %6.1f, max %6.1f\n' \
+      "$base_n" "$base_p99" "$base_max" "$during_n" "$during_p99" "$during_max"
+    awk -v a="$during_p99" -v b="$base_p99" -v c="$during_max" -v d="$base_max" \
+      'BEGIN { if (b > 0 && d > 0) printf "  ratio during / no change, all rounds: p99 %.2f, max %.2f\n", a / b, c / d }'
+  )
 }
 
 

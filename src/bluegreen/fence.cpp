@@ -1,6 +1,9 @@
 #include "bluegreen/fence.hpp"
 
 #include <fmt/format.h>
+#include <libpq-fe.h>
+
+#include <string_view>
 
 #include "bluegreen/state.hpp"
 
@@ -13,16 +16,23 @@ std::vector<std::string> FencedTables(pg::Connection& conn, const std::vector<Ta
   return quoted;
 }
 
-void SetLockTimeout(pg::Connection& conn, std::chrono::milliseconds timeout) {
-  conn.Exec(fmt::format("SET LOCAL lock_timeout = {}", std::max<std::int64_t>(1, timeout.count())));
-}
-
 }  // namespace
+
+void LimitLockWaits(pg::Connection& conn, std::chrono::milliseconds timeout) {
+  conn.Exec(fmt::format("SET LOCAL lock_timeout = {}", std::max<std::int64_t>(1, timeout.count())));
+  // An autovacuum of a table (SHARE UPDATE EXCLUSIVE) holds up the fence's lock until the waiter's
+  // deadlock check cancels it, deadlock_timeout (1 s by default) into the wait, with traffic
+  // paused. Only a superuser may shorten it; others wait it out.
+  const char* superuser = PQparameterStatus(conn.raw(), "is_superuser");
+  if (superuser != nullptr && std::string_view(superuser) == "on") {
+    conn.Exec("SET LOCAL deadlock_timeout = 20");
+  }
+}
 
 std::string Fence(pg::Connection& conn, const std::vector<TableRef>& tables,
                   const std::string& token, std::chrono::milliseconds lock_timeout) {
   pg::Transaction tx(conn);
-  SetLockTimeout(conn, lock_timeout);
+  LimitLockWaits(conn, lock_timeout);
   // A walsender sends only flushed WAL: with synchronous_commit off the marker's commit would
   // wait for the WAL writer (up to 3 x wal_writer_delay, 600 ms by default) while traffic is
   // paused. Flushing it at commit costs one WAL flush.
@@ -52,7 +62,7 @@ std::string Fence(pg::Connection& conn, const std::vector<TableRef>& tables,
 void Unfence(pg::Connection& conn, const std::vector<TableRef>& tables,
              std::chrono::milliseconds lock_timeout) {
   pg::Transaction tx(conn);
-  SetLockTimeout(conn, lock_timeout);
+  LimitLockWaits(conn, lock_timeout);
   for (const auto& table : FencedTables(conn, tables)) {
     conn.Exec(fmt::format("DROP TRIGGER IF EXISTS {} ON {}", conn.Ident(kFenceTrigger), table));
   }

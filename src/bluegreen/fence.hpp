@@ -15,6 +15,9 @@ namespace zerodown::bluegreen {
 
 inline constexpr std::string_view kFenceTrigger = "zerodown_bluegreen_fence";
 
+// In the transaction open on `conn`: a lock waited for at most `timeout`, and, for a superuser, an
+// autovacuum in the way cancelled after 20 ms instead of the server's deadlock_timeout.
+void LimitLockWaits(pg::Connection& conn, std::chrono::milliseconds timeout);
 // In one transaction: writes heartbeat `token` (the marker the other side must show before the
 // switch goes on) and creates the fence triggers. Each CREATE TRIGGER takes SHARE ROW EXCLUSIVE
 // on its table, so the transaction waits for the writes in flight to commit, and fails after

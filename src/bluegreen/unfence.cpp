@@ -49,8 +49,7 @@ Result<UnfenceReport> LiftFence(pg::Connection& conn, std::chrono::milliseconds 
   }
   report.tables = TablesWithFence(conn);
   pg::Transaction tx(conn);
-  conn.Exec(
-      fmt::format("SET LOCAL lock_timeout = {}", std::max<std::int64_t>(1, lock_timeout.count())));
+  LimitLockWaits(conn, lock_timeout);
   if (local) {
     // The pair's next switch fences this side again with the same function: keep it.
     for (const auto& table : report.tables) {
