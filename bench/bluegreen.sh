@@ -13,13 +13,15 @@
 # --rounds rounds: --baseline seconds with no change, then while `bluegreen start` changes
 # pgbench_accounts.abalance to bigint on green, then `bluegreen rollback` (p99, max and their
 # ratio per round and over all rounds; pgbench runs in chunks of 5 s, each a complete run whose
-# log is whole). Saves it as bench/results/<date>-bluegreen.txt. See docs/bench.md,
+# log is whole). With --split-cpus the change phase runs blue's server and pgbench on CPU 0 and
+# green's server and zerodown on the others, as on two machines: without it both clusters share
+# every core, and blue's latency also shows the CPU the change takes on green. Saves it as bench/results/<date>-bluegreen.txt. See docs/bench.md,
 # "Blue-green".
 #
 #   bench/bluegreen.sh [--scale 10] [--clients 8] [--threads 2] [--rate 400] [--warmup 10]
 #                      [--gap 10] [--tail 10] [--step-timeout 10] [--protocol simple|extended]
-#                      [--baseline 20] [--rounds 3] [--zerodown build/release/zerodown]
-#                      [--results bench/results]
+#                      [--baseline 20] [--rounds 3] [--split-cpus]
+#                      [--zerodown build/release/zerodown] [--results bench/results]
 #
 # --rate: pgbench's -R (transactions per second over all clients); with a rate, pgbench counts
 # latency from each transaction's scheduled start, so the queue that builds behind a pause shows.
@@ -38,11 +40,14 @@ step_timeout=10
 protocol=simple
 baseline=20
 rounds=3
+split_cpus=0
+blue_pin=()
+green_pin=()
 chunk_s=5
 zerodown=$root/build/release/zerodown
 results=$root/bench/results
 
-usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case $1 in
     --scale) scale=$2; shift 2 ;;
@@ -56,6 +61,7 @@ while [ $# -gt 0 ]; do
     --protocol) protocol=$2; shift 2 ;;
     --baseline) baseline=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
+    --split-cpus) split_cpus=1; shift ;;
     --zerodown) zerodown=$(realpath "$2"); shift 2 ;;
     --results) results=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
@@ -110,7 +116,8 @@ psql_at() { "$PG_BINDIR/psql" -X -q -At -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
 zd_bg() {
   local global=()
   if [ "$1" = --json ]; then global=(--json); shift; fi
-  "$zerodown" "${global[@]}" --postgres-url "$(blue_url)" bluegreen "$1" --green "$(green_url)" \
+  "${green_pin[@]}" "$zerodown" "${global[@]}" --postgres-url "$(blue_url)" bluegreen "$1" \
+    --green "$(green_url)" \
     "${@:2}"
 }
 
@@ -188,7 +195,8 @@ EOF
 
 # The load straight to blue, one chunk: a complete pgbench run of $chunk_s s into $work/$1.*.
 load_chunk() {  # prefix
-  "$PG_BINDIR/pgbench" -n -c "$clients" -j "$threads" -M "$protocol" -R "$rate" -T "$chunk_s" \
+  "${blue_pin[@]}" "$PG_BINDIR/pgbench" -n -c "$clients" -j "$threads" -M "$protocol" -R "$rate" \
+    -T "$chunk_s" \
     -l --log-prefix="$work/$1" -f "$work/touch.sql" -D scale="$scale" "$(blue_url)" \
     >>"$work/$1.out" 2>&1 || true
 }
@@ -251,15 +259,40 @@ change_round() {  # round
     exit 1
   }
 }
+# A cluster's postmaster and the processes it has forked to CPUs $2 (those it forks later inherit).
+pin_cluster() {  # dir, cpus
+  local postmaster child
+  postmaster=$(head -1 "$1/data/postmaster.pid")
+  taskset -a -p -c "$2" "$postmaster" >/dev/null
+  for child in $(pgrep -P "$postmaster"); do taskset -a -p -c "$2" "$child" >/dev/null || true; done
+}
+# With --split-cpus: blue's side on CPU 0, green's on the rest; "all" undoes it.
+split() {  # on|all
+  local last=$(($(nproc) - 1))
+  if [ "$split_cpus" = 0 ] || [ "$last" -lt 1 ]; then return; fi
+  if [ "$1" = on ]; then
+    pin_cluster "$blue_dir" 0
+    pin_cluster "$green_dir" "1-$last"
+    blue_pin=(taskset -c 0)
+    green_pin=(taskset -c "1-$last")
+  else
+    pin_cluster "$blue_dir" "0-$last"
+    pin_cluster "$green_dir" "0-$last"
+    blue_pin=()
+    green_pin=()
+  fi
+}
 # --rounds rounds, then the pooled figures: every no-change window against every change window.
 change_phase() {
   local r base_n base_p99 base_max during_n during_p99 during_max
+  split on
   for r in $(seq "$rounds"); do change_round "$r"; done
+  split all
   read -r base_n base_p99 base_max <<<"$(for r in $(seq "$rounds"); do latencies "base$r" 0 0; done | latency_stats)"
   read -r during_n during_p99 during_max <<<"$(for r in $(seq "$rounds"); do
     read -r b e <"$work/window$r"; latencies "during$r" "$b" "$e"; done | latency_stats)"
   change_report=$(
-    echo "blue's latency, pgbench straight to blue at $rate tx/s ($clients clients), while green changes a column's type ($rounds rounds, ms):"
+    echo "blue's latency, pgbench straight to blue at $rate tx/s ($clients clients), while green changes a column's type ($rounds rounds, ms$([ "$split_cpus" = 1 ] && echo ", blue on CPU 0 and green on the others")):"
     cat "$work/rounds.txt"
     printf '  all rounds: no change %6d tx, p99 %6.1f, max %6.1f; during start %6d tx, p99 %6.1f, max %6.1f\n' \
       "$base_n" "$base_p99" "$base_max" "$during_n" "$during_p99" "$during_max"
