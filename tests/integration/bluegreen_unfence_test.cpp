@@ -24,13 +24,19 @@ bool Refused(const std::string& conninfo) {
   return true;
 }
 
+// `bluegreen switch FLAGS` with no traffic mover, which must succeed.
+void Switched(const BlueGreenPair& pair, const std::string& flags) {
+  int code = 0;
+  std::string out;
+  pair.Switch(flags, &code, &out);
+  ASSERT_EQ(code, 0) << out;
+}
+
 TEST(BlueGreenUnfence, LiftsTheFenceFinishLeftAndRefusesTheServingSide) {
   BlueGreenPair pair;
   ASSERT_NO_FATAL_FAILURE(pair.Create());
-  int code = 0;
+  ASSERT_NO_FATAL_FAILURE(Switched(pair, ""));
   std::string out;
-  pair.Switch("", &code, &out);
-  ASSERT_EQ(code, 0) << out;
   ASSERT_TRUE(Refused(pair.blue)) << "blue is fenced once green serves";
 
   EXPECT_EQ(RunZerodown(Unfence(pair.green), &out), 2) << out;
@@ -51,12 +57,9 @@ TEST(BlueGreenUnfence, LiftsTheFenceFinishLeftAndRefusesTheServingSide) {
 TEST(BlueGreenUnfence, GreenUnfencedInAPairIsFencedAgainByTheNextSwitch) {
   BlueGreenPair pair;
   ASSERT_NO_FATAL_FAILURE(pair.Create());
-  int code = 0;
+  ASSERT_NO_FATAL_FAILURE(Switched(pair, ""));
+  ASSERT_NO_FATAL_FAILURE(Switched(pair, "--back"));
   std::string out;
-  pair.Switch("", &code, &out);
-  ASSERT_EQ(code, 0) << out;
-  pair.Switch("--back", &code, &out);
-  ASSERT_EQ(code, 0) << out;
   ASSERT_TRUE(Refused(pair.green)) << "green keeps its fence after the switch back";
 
   ASSERT_EQ(RunZerodown(Unfence(pair.green), &out), 0) << out;
@@ -67,8 +70,7 @@ TEST(BlueGreenUnfence, GreenUnfencedInAPairIsFencedAgainByTheNextSwitch) {
   Connect(pair.blue).Exec(std::string(kWrite));
   pair.WaitEqual("SELECT count(*) FROM ledger");
   EXPECT_EQ(Count(pair.green, "SELECT count(*) FROM ledger WHERE client = 7"), 1);
-  pair.Switch("", &code, &out);
-  ASSERT_EQ(code, 0) << out;
+  ASSERT_NO_FATAL_FAILURE(Switched(pair, ""));
   EXPECT_TRUE(Refused(pair.blue));
   EXPECT_TRUE(Connect(pair.green).TryExec(std::string(kWrite)).ok());
   ExpectFinishLeavesNothing(pair);
