@@ -6,6 +6,10 @@
 #include <algorithm>
 #include <memory>
 #include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "proxy/read_sql.hpp"
 
 namespace zerodown::proxy {
 namespace {
@@ -123,15 +127,14 @@ std::optional<SettingChange> FromSet(const PgQuery__VariableSetStmt& set) {
   return change;
 }
 
-}  // namespace
+// How many classified texts the cache keeps before it starts over: the statements of a
+// client's extended protocol (and every prepared one) repeat their text exactly.
+constexpr std::size_t kCachedTexts = 512;
 
-std::vector<SettingChange> FollowedSettingChanges(std::string_view sql) {
+std::vector<SettingChange> SettingChanges(const PgQuery__ParseResult& tree) {
   std::vector<SettingChange> changes;
-  if (!MayChangeSettings(sql)) return changes;
-  ParseTree tree = Parse(sql);
-  if (!tree) return changes;
-  for (std::size_t i = 0; i < tree->n_stmts; ++i) {
-    const PgQuery__Node* stmt = tree->stmts[i]->stmt;
+  for (std::size_t i = 0; i < tree.n_stmts; ++i) {
+    const PgQuery__Node* stmt = tree.stmts[i]->stmt;
     if (stmt == nullptr) continue;
     if (stmt->node_case == PG_QUERY__NODE__NODE_VARIABLE_SET_STMT) {
       if (auto change = FromSet(*stmt->variable_set_stmt)) changes.push_back(std::move(*change));
@@ -141,6 +144,51 @@ std::vector<SettingChange> FollowedSettingChanges(std::string_view sql) {
     }
   }
   return changes;
+}
+
+// The read kinds of texts that change no followed setting, by exact text. The proxy runs on one
+// thread; a thread_local keeps tests and any other caller safe all the same.
+struct TextHash {
+  using is_transparent = void;  // found by string_view, without a copy
+  std::size_t operator()(std::string_view text) const {
+    return std::hash<std::string_view>{}(text);
+  }
+};
+using ReadKinds = std::unordered_map<std::string, ReadKind, TextHash, std::equal_to<>>;
+ReadKinds& ReadCache() {
+  thread_local ReadKinds cache;
+  return cache;
+}
+
+}  // namespace
+
+SqlFacts AnalyzeSql(std::string_view sql, bool classify) {
+  SqlFacts facts;
+  bool settings = MayChangeSettings(sql);
+  classify = classify && MayBeRead(sql);
+  if (!settings && !classify) return facts;
+  auto& cache = ReadCache();
+  if (!settings) {
+    if (auto it = cache.find(sql); it != cache.end()) {
+      facts.read = it->second;
+      return facts;
+    }
+  }
+  ParseTree tree = Parse(sql);
+  if (!tree) return facts;  // the server will refuse it too
+  if (settings) facts.changes = SettingChanges(*tree);
+  if (classify) {
+    facts.read = ClassifyRead(*tree);
+    if (!settings) {
+      if (cache.size() >= kCachedTexts) cache.clear();
+      cache.emplace(std::string(sql), facts.read);
+    }
+  }
+  return facts;
+}
+
+std::vector<SettingChange> FollowedSettingChanges(std::string_view sql) {
+  return AnalyzeSql(sql, /*classify=*/false).changes;
 }
 
 }  // namespace zerodown::proxy
