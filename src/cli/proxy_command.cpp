@@ -21,6 +21,7 @@ struct ProxyFlags {
   std::string max_hold = "60s";
   std::string server_wait_timeout = "30s";
   std::string login_timeout = "60s";
+  std::string read_share;
   proxy::ProxyOptions options;  // the flags CLI11 fills in directly
 };
 
@@ -65,6 +66,8 @@ proxy::ProxyOptions Options(const ProxyFlags& flags, const CLI::App& cmd) {
   for (const auto& spec : flags.targets) {
     OverrideTarget(proxy::ParseTarget(spec).ValueOrThrow(), &options.targets);
   }
+  if (given("--read-share"))
+    options.read_share = proxy::ParseReadShare(flags.read_share).ValueOrThrow();
   return options;
 }
 
@@ -89,6 +92,29 @@ void Control(const GlobalOptions& global, const std::string& admin, const nlohma
   if (!ok) throw CommandExit{1};
 }
 
+// "  read share: 50% of blue's read-only transactions to green, lag 0 bytes (sampled 12 ms ago);
+//   412 ran there; on blue: 398 share, 3 read-your-writes, 0 lag unknown, 0 target error, 10 not
+//   read-only"
+std::string ReadShareText(const nlohmann::json& r) {
+  auto number = [&r](const char* key) {
+    return r[key].is_null() ? std::string("unknown") : std::to_string(r[key].get<long long>());
+  };
+  std::string lag = r.value("known", false)
+                        ? fmt::format("lag {} bytes (sampled {} ms ago)", number("lag_bytes"),
+                                      number("sample_age_ms"))
+                        : fmt::format("lag unknown (last sample {} ms ago): every read runs on {}",
+                                      number("sample_age_ms"), r["primary"].get<std::string>());
+  const auto& d = r["decisions"];
+  auto count = [&d](const char* key) { return d.value(key, 0LL); };
+  return fmt::format(
+      "  read share: {}% of {}'s read-only transactions to {}, {}; {} ran there; on {}: {} share, "
+      "{} read-your-writes, {} lag unknown, {} target error, {} not read-only\n",
+      r["percent"].get<int>(), r["primary"].get<std::string>(), r["target"].get<std::string>(), lag,
+      count("read_target"), r["primary"].get<std::string>(), count("share"),
+      count("read_your_writes"), count("lag_unknown"), count("target_error"),
+      count("not_read_only"));
+}
+
 std::string StatusText(const nlohmann::json& s) {
   std::string out = fmt::format(
       "{} ({} pooling), default target {}; {} client(s): {} in a transaction, {} held\n",
@@ -100,6 +126,7 @@ std::string StatusText(const nlohmann::json& s) {
                        t["name"].get<std::string>(), t["clients"].get<int>(),
                        t["server_connections"].get<int>(), t["idle_server_connections"].get<int>());
   }
+  if (s.contains("read_share")) out += ReadShareText(s["read_share"]);
   for (const auto& r : s.value("routes", nlohmann::json::array())) {
     out += fmt::format("  route flag {}: {}; {} transaction(s) ran on the version, {} not",
                        r["flag"].get<std::string>(), r["state"].get<std::string>(),
@@ -209,6 +236,8 @@ const CommandRegistration kProxy{
           "  zerodown proxy --target shop=postgresql://app@db1/shop --auth-file userlist.txt\n"
           "  zerodown proxy --target shop=postgresql://app@db1/shop --route-flag new_balance\n"
           "  zerodown proxy --config proxy.yaml --pool-mode transaction\n"
+          "  zerodown proxy --target blue=postgresql://app@db1/shop --target "
+          "green=postgresql://app@db2/shop --default blue --read-share green=50\n"
           "  psql 'host=127.0.0.1 port=6432 dbname=shop options=-czerodown.user_id=42'");
       cmd->add_option("--config", flags->config,
                       "a YAML file saying what these flags say (docs/proxy.md, \"Config "
@@ -260,6 +289,15 @@ const CommandRegistration kProxy{
           "of PgBouncer's userlist.txt): clients must log in with SCRAM-SHA-256 as one of its "
           "users. Without it the proxy trusts every client that reaches --listen (docs/proxy.md, "
           "\"Client authentication\")");
+      cmd->add_option(
+          "--read-share", flags->read_share,
+          "TARGET=PERCENT: that share of the read-only transactions of the primary's clients (the "
+          "--default target's) runs on TARGET, a replica or a green database, with "
+          "read-your-writes: a client that wrote reads on the primary until TARGET has replayed "
+          "its write. Read-only: a lone SELECT without FOR UPDATE/SHARE, INTO, data-modifying "
+          "WITH or functions other than pure built-ins, or a transaction begun with BEGIN READ "
+          "ONLY. Drawn per transaction in transaction pooling, per session in session pooling "
+          "(docs/proxy.md, \"Read-only transactions on another target\")");
       AddControls(cmd, global);
       cmd->callback([cmd, flags] {
         if (!cmd->get_subcommands().empty()) return;  // a control command ran

@@ -79,9 +79,7 @@ Awaitable<void> ClientSession::Relay() {
       for (const auto& message : messages) {
         if (message.type == 'X') break;
         tracker_.OnClientMessage(message.type);
-        // A named prepared statement lives on one server connection: in transaction pooling the
-        // session keeps its connection from then on (docs/proxy.md, "Transaction pooling").
-        if (message.type == 'P' && !wire::FirstString(message.body()).empty()) pinned_ = true;
+        if (message.type == 'P') NoteNamedParse(message);
       }
       if (!server_) co_return;
       asio::const_buffer out(buffer_.data(), forward);
@@ -105,11 +103,8 @@ Awaitable<bool> ClientSession::BeginTransaction() {
   if (!kill_reason_.empty()) co_return false;
   // Decided once here, so every statement of the transaction runs on one version.
   std::optional<SearchPath> search_path = TransactionSearchPath();
-  if (server_ && server_->target() != target_) {
-    // Moved by SWITCH: the old connection goes back reset; session state set on it is lost.
-    co_await StopPump();
-    GiveBackServer();
-  }
+  // The target (or the read target) it runs on; a connection elsewhere is given back or parked.
+  co_await PlaceTransaction();
   if (server_) co_return co_await Reroute(search_path);
   std::string error = co_await Attach(search_path);
   if (!error.empty()) {
@@ -117,6 +112,7 @@ Awaitable<bool> ClientSession::BeginTransaction() {
     co_await WriteToClient(wire::ErrorResponse("FATAL", "08006", error));
     co_return false;
   }
+  if (!co_await PrepareStatements()) co_return false;
   if (!co_await WriteToClient(ParameterChanges())) co_return false;
   StartPump();
   co_return true;
@@ -124,6 +120,7 @@ Awaitable<bool> ClientSession::BeginTransaction() {
 
 void ClientSession::MoveTo(const std::string& target) {
   target_ = target;
+  if (parked_ && parked_->target() != target_) GiveBackParked();  // idle, of the old target
   if (running_ || !pump_running_ || !server_ || server_->target() == target_) return;
   // The pump ends on the cancelled read and hands the connection back (PumpServer).
   stopping_pump_ = true;
@@ -183,6 +180,7 @@ Awaitable<void> ClientSession::PumpServer(std::shared_ptr<ClientSession> /*self*
     }
     if (running_ && tracker_.BetweenTransactions()) {
       running_ = false;
+      NoteTransactionEnd();
       server->metrics().transactions->Increment();
       controller_.EndTransaction();
       if (controller_.options().pool_mode == PoolMode::kTransaction && !pinned_) {
@@ -247,6 +245,7 @@ void ClientSession::Kill(std::string why) {
 Awaitable<void> ClientSession::Close() {
   co_await StopPump();
   GiveBackServer();
+  GiveBackParked();
   if (running_) {
     running_ = false;
     controller_.EndTransaction();

@@ -4,8 +4,9 @@
 // the conversation stands. Between transactions the session asks the controller before going on
 // (PAUSE holds it there), moves to another target after a SWITCH, and in transaction pooling
 // gives its server connection back. At each transaction's start it also sets the search_path the
-// route flag gives its user (session_route.cpp). It does not choose targets or pool connections
-// itself.
+// route flag gives its user (session_route.cpp), and with --read-share runs a read-only
+// transaction on the read target when read-your-writes allows (session_read.cpp). It does not
+// choose targets or pool connections itself.
 #pragma once
 
 #include <asio.hpp>
@@ -13,9 +14,11 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 
 #include "proxy/async_util.hpp"
+#include "proxy/replay_state.hpp"
 #include "proxy/scram.hpp"
 #include "proxy/server_connection.hpp"
 #include "proxy/session_sql.hpp"
@@ -81,6 +84,27 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   void ForgetOnServer();
   std::optional<SearchPath> TransactionSearchPath();
   Awaitable<bool> Reroute(const std::optional<SearchPath>& search_path);
+  // Reads on the read target (session_read.cpp).
+  // What the messages that begin a transaction say about whether it only reads.
+  struct BatchReads {
+    bool ok = true;                 // nothing seen that may write
+    bool first = true;              // no message seen yet
+    bool begins_read_only = false;  // a first Query began with BEGIN READ ONLY
+    bool at_boundary = false;       // the last message so far ends a transaction (Query, Sync)
+    bool unnamed_read = false;      // the batch's last unnamed Parse is a read
+    ReadKind Result() const;
+  };
+  void ClassifyMessage(const wire::MessageView& message, const SqlFacts& facts, BatchReads& reads);
+  void RememberStatement(std::string_view name, std::string_view parse, ReadKind read);
+  void NoteNamedParse(const wire::MessageView& message);
+  Awaitable<void> PlaceTransaction();
+  ReadOutcome DecideRead();
+  std::unique_ptr<ServerConnection> TakeParked();
+  Awaitable<std::unique_ptr<ServerConnection>> AcquireServer(std::string* error);
+  const std::map<std::string, std::string>& WantedOn(const ServerConnection& server);
+  Awaitable<bool> PrepareStatements();
+  void NoteTransactionEnd();
+  void GiveBackParked();
 
   asio::ip::tcp::socket client_;
   // Closes the client's socket when it has not logged in within --login-timeout.
@@ -121,6 +145,27 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   Signal pump_stopped_;
   std::string kill_reason_;  // set: the session ends with this FATAL error
   bool registered_ = false;
+
+  // --read-share (session_read.cpp). A session that keeps its connections (session pooling, or
+  // a client with named statements) keeps one on the primary and one on the read target: the one
+  // not in use waits in parked_, and the client's named statements (their Parse messages, by
+  // name) are prepared again on whichever one lacks their latest version.
+  struct Statement {
+    std::string parse;  // the whole Parse message
+    std::uint64_t version = 0;
+    ReadKind read = ReadKind::kOther;
+  };
+  std::map<std::string, Statement, std::less<>> statements_;
+  std::uint64_t statement_versions_ = 0;
+  std::unique_ptr<ServerConnection> parked_;
+  std::string where_;                       // the pool the running transaction runs on
+  ReadKind batch_read_ = ReadKind::kOther;  // the transaction's first messages
+  bool transaction_read_only_ = false;
+  bool on_read_target_ = false;
+  WriterMark writes_;             // read-your-writes: this client's last write
+  std::optional<bool> in_share_;  // session pooling: drawn once, at the first read
+  std::map<std::string, std::string> read_wanted_;  // wanted_ with default_transaction_read_only
+  std::minstd_rand random_{std::random_device{}()};
 };
 
 }  // namespace zerodown::proxy

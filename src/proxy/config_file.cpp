@@ -148,6 +148,17 @@ const std::vector<std::pair<std::string, KeyReader>>& Keys() {
       {"route-flag", RouteFlags},
       {"metrics-addr", TextInto(&ProxyConfig::metrics_addr, "127.0.0.1:9187")},
       {"auth-file", TextInto(&ProxyConfig::auth_file, "/etc/zerodown/userlist.txt")},
+      {"read-share", Into(&ProxyConfig::read_share,
+                          [](const Place& at, const YAML::Node& value) -> Result<ReadShare> {
+                            auto text = Text(at, value, "green=50");
+                            if (!text) return text.error();
+                            auto share = ParseReadShare(*text);
+                            if (share) return share;
+                            return at.Fail(fmt::format("is \"{}\", not TARGET=PERCENT with a "
+                                                       "whole percentage from 0 to 100",
+                                                       *text),
+                                           "Write e.g. `read-share: green=50`.");
+                          })},
   };
   return keys;
 }
@@ -246,6 +257,7 @@ void ApplyConfig(const ProxyConfig& config, ProxyOptions* options) {
   if (!config.route_flags.empty()) options->route_flags = config.route_flags;
   if (config.metrics_addr) options->metrics_addr = *config.metrics_addr;
   if (config.auth_file) options->auth_file = *config.auth_file;
+  if (config.read_share) options->read_share = *config.read_share;
 }
 
 }  // namespace zerodown::proxy

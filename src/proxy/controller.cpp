@@ -5,6 +5,7 @@
 #include <random>
 
 #include "proxy/client_session.hpp"
+#include "proxy/read_target.hpp"
 #include "proxy/router.hpp"
 
 namespace zerodown::proxy {
@@ -31,13 +32,23 @@ Controller::Controller(asio::io_context& io, asio::thread_pool& blocking,
         std::make_unique<ServerPool>(blocking_, target, options_.max_server_connections,
                                      options_.server_wait_timeout, metrics_.Target(target.name));
   }
+  if (options_.read_share) {
+    read_pool_ = ReadPoolName(options_.read_share->target);
+    Target reads = pools_.at(options_.read_share->target)->target();
+    reads.name = read_pool_;
+    pools_[read_pool_] =
+        std::make_unique<ServerPool>(blocking_, reads, options_.max_server_connections,
+                                     options_.server_wait_timeout, metrics_.Target(read_pool_));
+  }
 }
 
 Result<std::string> Controller::Resolve(const std::string& database) const {
-  if (pools_.count(database)) return database;
+  if (IsTarget(database)) return database;
   if (!default_target_.empty()) return default_target_;
   std::string names;
-  for (const auto& [name, pool] : pools_) names += (names.empty() ? "" : ", ") + name;
+  for (const auto& [name, pool] : pools_) {
+    if (IsTarget(name)) names += (names.empty() ? "" : ", ") + name;
+  }
   return Error(
       ErrorKind::kNotFound,
       fmt::format("database \"{}\" is not a target of this proxy (targets: {})", database, names),
@@ -167,7 +178,7 @@ nlohmann::json Controller::Resume(const std::string& why) {
 }
 
 nlohmann::json Controller::Switch(const std::string& to) {
-  if (!pools_.count(to)) {
+  if (!IsTarget(to)) {
     return {{"ok", false}, {"error", fmt::format("no target named \"{}\"", to)}};
   }
   if (!paused_ || running_ > 0) {
@@ -187,7 +198,7 @@ nlohmann::json Controller::Switch(const std::string& to) {
 }
 
 Awaitable<nlohmann::json> Controller::Warm(const std::string& target, int connections) {
-  if (!pools_.count(target)) {
+  if (!IsTarget(target)) {
     co_return nlohmann::json{{"ok", false},
                              {"error", fmt::format("no target named \"{}\"", target)}};
   }
@@ -233,6 +244,7 @@ nlohmann::json Controller::Status() const {
       {"running", running_},
       {"held", held_},
       {"targets", targets}};
+  if (read_ != nullptr) out["read_share"] = read_->Status();
   if (route_ != nullptr) {
     out["routes"] = route_->Status();
     out["route"] = out["routes"][0];  // the first flag, as before there could be more

@@ -21,6 +21,7 @@ namespace zerodown::proxy {
 
 class AuthFile;
 class ClientSession;
+class ReadTarget;
 class Router;
 
 struct PauseRequest {
@@ -40,6 +41,12 @@ class Controller {
   // The route flags (--route-flag), or nullptr: sessions ask them at each transaction's start.
   Router* route() const { return route_; }
   void SetRoute(Router* route) { route_ = route; }
+  // The read target of --read-share, or nullptr: sessions ask it at each transaction's start.
+  ReadTarget* read() const { return read_; }
+  void SetRead(ReadTarget* read) { read_ = read; }
+  // The pool of the read target's connections for reads ("green (reads)"): apart from the
+  // target's own, since its connections run with default_transaction_read_only on.
+  const std::string& read_pool() const { return read_pool_; }
   // The users clients authenticate as (--auth-file), or nullptr: every client is let in.
   const AuthFile* auth() const { return auth_; }
   void SetAuth(const AuthFile* auth) { auth_ = auth; }
@@ -74,6 +81,8 @@ class Controller {
 
  private:
   void CancelBlockers();
+  // A target clients and commands may name: not the read pool.
+  bool IsTarget(const std::string& name) const { return pools_.count(name) && name != read_pool_; }
   Awaitable<void> ExpireHold(std::uint64_t epoch);
 
   asio::io_context& io_;
@@ -84,6 +93,8 @@ class Controller {
   std::string default_target_;
   std::unordered_map<std::uint32_t, ClientSession*> sessions_;
   Router* route_ = nullptr;
+  ReadTarget* read_ = nullptr;
+  std::string read_pool_;
   const AuthFile* auth_ = nullptr;
 
   bool paused_ = false;

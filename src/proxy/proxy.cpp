@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <asio.hpp>
 #include <cctype>
 #include <memory>
@@ -13,6 +14,7 @@
 #include "proxy/client_session.hpp"
 #include "proxy/controller.hpp"
 #include "proxy/proxy_metrics.hpp"
+#include "proxy/read_target.hpp"
 #include "proxy/router.hpp"
 
 namespace zerodown::proxy {
@@ -33,6 +35,44 @@ Result<PoolMode> ParsePoolMode(std::string_view name) {
                "Use --pool-mode session or --pool-mode transaction.");
 }
 
+Result<ReadShare> ParseReadShare(std::string_view spec) {
+  auto eq = spec.find('=');
+  std::string_view share = eq == std::string_view::npos ? "" : spec.substr(eq + 1);
+  if (!share.empty() && share.back() == '%') share.remove_suffix(1);
+  int percent = -1;
+  bool digits =
+      !share.empty() && share.size() <= 3 &&
+      std::all_of(share.begin(), share.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
+  if (digits) percent = std::stoi(std::string(share));
+  if (eq == std::string_view::npos || eq == 0 || percent < 0 || percent > 100) {
+    return Error(ErrorKind::kUsage,
+                 fmt::format("--read-share \"{}\" is not TARGET=PERCENT with a whole percentage "
+                             "from 0 to 100",
+                             spec),
+                 "Write e.g. --read-share green=50: half of the read-only transactions of the "
+                 "primary's clients run on target green.");
+  }
+  return ReadShare{std::string(spec.substr(0, eq)), percent};
+}
+
+Result<std::string> ReadSharePrimary(const ProxyOptions& options) {
+  if (!options.default_target.empty()) return options.default_target;
+  std::vector<std::string> others;
+  for (const auto& target : options.targets) {
+    if (!options.read_share || target.name != options.read_share->target) {
+      others.push_back(target.name);
+    }
+  }
+  if (others.size() == 1) return others[0];
+  return Error(ErrorKind::kUsage,
+               fmt::format("--read-share: with targets {} the proxy cannot tell which one is the "
+                           "primary whose reads it moves",
+                           fmt::join(others, ", ")),
+               "Add --default NAME naming the primary.");
+}
+
+std::string ReadPoolName(const std::string& read_target) { return read_target + " (reads)"; }
+
 Result<std::chrono::milliseconds> ParseDuration(std::string_view text, std::string_view what) {
   std::size_t digits = 0;
   while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
@@ -49,6 +89,33 @@ Result<std::chrono::milliseconds> ParseDuration(std::string_view text, std::stri
 }
 
 namespace {
+
+Status CheckReadShare(const ProxyOptions& options, const std::set<std::string>& names) {
+  const ReadShare& share = *options.read_share;
+  if (!names.count(share.target)) {
+    return Error(ErrorKind::kUsage,
+                 fmt::format("--read-share {}={}: \"{}\" is not one of the targets ({})",
+                             share.target, share.percent, share.target, fmt::join(names, ", ")),
+                 "Name a --target: add --target NAME=URL for the replica or green database, "
+                 "then --read-share NAME=PERCENT.");
+  }
+  auto primary = ReadSharePrimary(options);
+  if (!primary) return primary.error();
+  if (*primary == share.target) {
+    return Error(ErrorKind::kUsage,
+                 fmt::format("--read-share {}={}: \"{}\" is the target the clients are served "
+                             "by (the primary), so there is no other target to send reads to",
+                             share.target, share.percent, share.target),
+                 "Name the replica or green database's target instead, or another --default.");
+  }
+  if (share.percent < 0 || share.percent > 100) {
+    return Error(ErrorKind::kUsage,
+                 fmt::format("--read-share {}={}: the share is not from 0 to 100", share.target,
+                             share.percent),
+                 "Write a whole percentage, e.g. --read-share green=50.");
+  }
+  return Status::Ok();
+}
 
 Status CheckOptions(const ProxyOptions& options) {
   if (options.targets.empty()) {
@@ -67,6 +134,7 @@ Status CheckOptions(const ProxyOptions& options) {
                  fmt::format("--default \"{}\" is not one of the targets", options.default_target),
                  "Name one of the --target names.");
   }
+  if (options.read_share) return CheckReadShare(options, names);
   return Status::Ok();
 }
 
@@ -85,6 +153,24 @@ Result<std::unique_ptr<Router>> StartRouter(asio::io_context& io, const ProxyOpt
     if (target.name == name) return Router::Start(io, name, target.conninfo, options.route_flags);
   }
   return Error(ErrorKind::kInternal, "the default target vanished");
+}
+
+// The read target's watcher, sampling from now on; nullptr without --read-share.
+std::unique_ptr<ReadTarget> StartReadTarget(asio::io_context& io, const ProxyOptions& options,
+                                            ProxyMetrics& metrics) {
+  if (!options.read_share) return nullptr;
+  std::string primary = ReadSharePrimary(options).ValueOrThrow();  // checked already
+  auto find = [&options](const std::string& name) {
+    return *std::find_if(options.targets.begin(), options.targets.end(),
+                         [&name](const Target& t) { return t.name == name; });
+  };
+  const ReadShare& share = *options.read_share;
+  Log(
+      fmt::format("read share: {}% of the read-only transactions of {}'s clients run on {}, "
+                  "each once {} has replayed its client's last write",
+                  share.percent, primary, share.target, share.target));
+  return std::make_unique<ReadTarget>(io, find(primary), find(share.target), share.percent,
+                                      metrics.AddRead(share.target));
 }
 
 Result<std::unique_ptr<asio::ip::tcp::acceptor>> Bind(asio::io_context& io,
@@ -132,6 +218,10 @@ std::string ListeningLine(const ProxyOptions& options, const std::vector<std::st
                           fmt::join(route->flags(), " "))
             : "",
       clients);
+  if (options.read_share) {
+    line +=
+        fmt::format("; read share {}={}%", options.read_share->target, options.read_share->percent);
+  }
   if (!options.admin.empty()) line += fmt::format("; admin on {}", options.admin);
   if (!options.metrics_addr.empty()) {
     // The port bound, not the one asked for: port 0 picks a free one.
@@ -165,8 +255,11 @@ Status RunProxy(const ProxyOptions& options,
   }
   std::vector<std::string> names;
   for (const auto& target : options.targets) names.push_back(target.name);
-  ProxyMetrics metrics(names, route ? route->flags() : std::vector<std::string>{});
+  std::vector<std::string> pools = names;
+  if (options.read_share) pools.push_back(ReadPoolName(options.read_share->target));
+  ProxyMetrics metrics(pools, route ? route->flags() : std::vector<std::string>{});
   if (route) route->SetMetrics(metrics);
+  std::unique_ptr<ReadTarget> read = StartReadTarget(io, options, metrics);
   // Served before the client port listens: whoever sees the proxy listening can scrape it.
   if (!options.metrics_addr.empty()) {
     if (auto served = metrics.Serve(options.metrics_addr); !served) return served;
@@ -181,6 +274,7 @@ Status RunProxy(const ProxyOptions& options,
   }
   Controller controller(io, blocking, options, metrics);
   controller.SetRoute(route.get());
+  controller.SetRead(read.get());
   controller.SetAuth(auth ? &*auth : nullptr);
   asio::co_spawn(io, AcceptClients(**listener, controller), asio::detached);
   if (admin) asio::co_spawn(io, ServeAdmin(*admin, controller), asio::detached);

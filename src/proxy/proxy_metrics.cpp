@@ -22,6 +22,24 @@ const char* OutcomeLabel(RouteOutcome outcome) {
 
 }  // namespace
 
+const char* ReadOutcomeLabel(ReadOutcome outcome) {
+  switch (outcome) {
+    case ReadOutcome::kReadTarget:
+      return "read_target";
+    case ReadOutcome::kShare:
+      return "share";
+    case ReadOutcome::kReadYourWrites:
+      return "read_your_writes";
+    case ReadOutcome::kLagUnknown:
+      return "lag_unknown";
+    case ReadOutcome::kTargetError:
+      return "target_error";
+    case ReadOutcome::kNotReadOnly:
+      return "not_read_only";
+  }
+  return "unknown";
+}
+
 FlagMetrics::FlagMetrics(prometheus::Family<prometheus::Counter>* family, std::string flag)
     : family_(family), flag_(std::move(flag)) {
   for (auto outcome :
@@ -95,6 +113,31 @@ ProxyMetrics::ProxyMetrics(const std::vector<std::string>& targets,
                    .Name("zerodown_proxy_switches_total")
                    .Help("SWITCHes, by the target they moved clients to")
                    .Register(r);
+}
+
+ReadMetrics& ProxyMetrics::AddRead(const std::string& target) {
+  if (read_.lag_bytes != nullptr) return read_;
+  auto& r = endpoint_.registry();
+  auto& decisions = BuildCounter()
+                        .Name("zerodown_proxy_read_decisions_total")
+                        .Help(
+                            "Per transaction of a client of the primary under --read-share: "
+                            "outcome=read_target (ran there), or why it stayed on the primary: "
+                            "share, read_your_writes, lag_unknown, target_error, not_read_only")
+                        .Register(r);
+  for (ReadOutcome outcome : kReadOutcomes) {
+    read_.decisions[outcome] =
+        &decisions.Add({{"target", target}, {"outcome", ReadOutcomeLabel(outcome)}});
+  }
+  read_.lag_bytes = &BuildGauge()
+                         .Name("zerodown_proxy_read_target_lag_bytes")
+                         .Help(
+                             "WAL bytes between the primary's position and the read target's "
+                             "replayed position in the latest sample; -1 while unknown")
+                         .Register(r)
+                         .Add({{"target", target}});
+  read_.lag_bytes->Set(-1);
+  return read_;
 }
 
 }  // namespace zerodown::proxy

@@ -39,6 +39,26 @@ enum class RouteOutcome {
   kEarlierFlag,   // an earlier route flag routed it already; this one was not asked
 };
 
+// Where a transaction of a client of the primary went under --read-share, and why.
+enum class ReadOutcome {
+  kReadTarget,      // read-only, and ran on the read target
+  kShare,           // read-only, but not drawn into the share
+  kReadYourWrites,  // read-only, but the read target had not replayed its client's last write
+  kLagUnknown,      // read-only, but the read target's position was not known within 1 s
+  kTargetError,     // read-only, but no connection to the read target could be opened
+  kNotReadOnly,     // not certainly read-only: ran on the primary
+};
+const char* ReadOutcomeLabel(ReadOutcome outcome);
+inline constexpr ReadOutcome kReadOutcomes[] = {
+    ReadOutcome::kReadTarget, ReadOutcome::kShare,       ReadOutcome::kReadYourWrites,
+    ReadOutcome::kLagUnknown, ReadOutcome::kTargetError, ReadOutcome::kNotReadOnly};
+
+// The --read-share series: decisions by outcome, and the read target's lag.
+struct ReadMetrics {
+  std::map<ReadOutcome, prometheus::Counter*> decisions;
+  prometheus::Gauge* lag_bytes = nullptr;  // -1 while unknown
+};
+
 // One route flag's decision counters. Event loop only (Count keeps the last version's series).
 class FlagMetrics {
  public:
@@ -65,6 +85,8 @@ class ProxyMetrics {
 
   TargetMetrics& Target(const std::string& name) { return targets_.at(name); }
   FlagMetrics& Flag(const std::string& name) { return *flags_.at(name); }
+  // Registers the --read-share series for read target `target`, at zero (once).
+  ReadMetrics& AddRead(const std::string& target);
 
   void SetClients(std::size_t clients) { clients_->Set(static_cast<double>(clients)); }
   void SetHeld(int held) { held_->Set(held); }
@@ -82,6 +104,7 @@ class ProxyMetrics {
   prometheus::Gauge* paused_;
   prometheus::Counter* paused_seconds_;
   prometheus::Family<prometheus::Counter>* switches_;
+  ReadMetrics read_;
 };
 
 }  // namespace zerodown::proxy

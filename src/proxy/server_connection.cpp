@@ -157,8 +157,14 @@ Awaitable<std::string> ServerConnection::Apply(const std::map<std::string, std::
 }
 
 Awaitable<std::string> ServerConnection::RunInternal(const std::string& sql) {
+  // Named, not a temporary in the co_await: GCC 12 destroys those twice.
+  std::string query = wire::Query(sql);
+  co_return co_await Exchange(query, 1);
+}
+
+Awaitable<std::string> ServerConnection::Exchange(const std::string& bytes, int replies) {
   asio::error_code ec;
-  co_await asio::async_write(socket_, asio::buffer(wire::Query(sql)),
+  co_await asio::async_write(socket_, asio::buffer(bytes),
                              asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return "the server connection was lost: " + ec.message();
   std::string first_error;
@@ -169,14 +175,14 @@ Awaitable<std::string> ServerConnection::RunInternal(const std::string& sql) {
     if (!wire::SplitMessages(buffer_, &messages, &consumed)) co_return "the server sent garbage";
     bool ready = false;
     for (const auto& message : messages) {
-      if (message.type == 'E' && first_error.empty()) {
-        first_error = wire::ParseError(message.body()).message;
+      if (message.type == 'E') {
+        first_error += (first_error.empty() ? "" : "; ") + wire::ParseError(message.body()).message;
       } else if (message.type == 'S') {
         auto name = wire::FirstString(message.body());
         auto value = wire::FirstString(message.body().substr(name.size() + 1));
         SetParameter(std::string(name), std::string(value));
       } else if (message.type == 'Z') {
-        ready = true;
+        ready = --replies == 0;
       }
     }
     buffer_.erase(0, consumed);
@@ -192,6 +198,7 @@ Awaitable<std::string> ServerConnection::Reset() {
   applied_.clear();
   search_path_.reset();  // DISCARD ALL gives the session its default again
   search_path_known_ = true;
+  statements_.clear();
   co_return co_await RunInternal("DISCARD ALL");
 }
 

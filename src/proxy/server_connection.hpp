@@ -7,6 +7,7 @@
 #include <libpq-fe.h>
 
 #include <asio.hpp>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -80,6 +81,9 @@ class ServerConnection {
   // Runs `sql` with the simple-query protocol and reads to ReadyForQuery, keeping any
   // ParameterStatus it reports. Returns "" or the first error.
   Awaitable<std::string> RunInternal(const std::string& sql);
+  // Sends `bytes` (whole protocol messages) and reads to the `replies`-th ReadyForQuery, the way
+  // RunInternal does. Returns "" or the errors, joined.
+  Awaitable<std::string> Exchange(const std::string& bytes, int replies);
   // DISCARD ALL, and forgets the settings Apply made.
   Awaitable<std::string> Reset();
 
@@ -88,6 +92,9 @@ class ServerConnection {
   // Asks the server to cancel the running statement (PQcancel on `pool`; returns at once).
   void Cancel(asio::thread_pool& pool);
   int backend_pid() const { return backend_pid_; }
+  // A client's named statements prepared on this connection, by name, with the version the
+  // session gave each (--read-share moves such clients between two connections). Reset clears it.
+  std::map<std::string, std::uint64_t, std::less<>>& statements() { return statements_; }
 
  private:
   ServerConnection(PGconn* conn, std::string target, asio::any_io_executor executor);
@@ -107,6 +114,7 @@ class ServerConnection {
   bool search_path_known_ = true;               // false once a client's statement changed it
   std::shared_ptr<PGcancel> cancel_;
   int backend_pid_ = 0;
+  std::map<std::string, std::uint64_t, std::less<>> statements_;
 };
 
 }  // namespace zerodown::proxy

@@ -263,13 +263,13 @@ std::string ClientSession::ParameterChanges() {
 
 Awaitable<std::string> ClientSession::Attach(const std::optional<SearchPath>& search_path) {
   std::string error;
-  ServerPool& pool = controller_.Pool(target_);
-  auto server = co_await pool.Acquire(&error);
-  if (!server) co_return fmt::format("cannot reach target \"{}\": {}", target_, error);
-  error = co_await server->Apply(wanted_, search_path);
+  // where_: the target, or the read target's pool for a read (session_read.cpp).
+  auto server = co_await AcquireServer(&error);
+  if (!server) co_return fmt::format("cannot reach target \"{}\": {}", where_, error);
+  error = co_await server->Apply(WantedOn(*server), search_path);
   if (!error.empty()) {
-    pool.Release(std::move(server), /*reset=*/true);
-    co_return fmt::format("target \"{}\" refused the session's settings: {}", target_, error);
+    controller_.Pool(where_).Release(std::move(server), /*reset=*/true);
+    co_return fmt::format("target \"{}\" refused the session's settings: {}", where_, error);
   }
   server_ = std::move(server);
   co_return "";

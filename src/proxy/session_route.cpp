@@ -25,20 +25,31 @@ void ClientSession::InitFollowedSettings() {
 }
 
 void ClientSession::FollowSettings(const std::vector<wire::MessageView>& messages) {
+  // With --read-share, the messages that begin a transaction are classified too, from the same
+  // parse (session_read.cpp), and so is every named statement, for the Binds that run it later.
+  bool classify = controller_.read() != nullptr && !running_;
+  BatchReads reads;
   for (const auto& message : messages) {
     std::string_view sql;
+    std::string_view name;
     if (message.type == 'X') break;
     if (message.type == 'Q') {
       sql = wire::FirstString(message.body());
     } else if (message.type == 'P') {
       // Parse: statement name, then the query text.
-      auto name = wire::FirstString(message.body());
+      name = wire::FirstString(message.body());
       sql = wire::FirstString(message.body().substr(name.size() + 1));
     } else {
+      if (classify) ClassifyMessage(message, SqlFacts{}, reads);
       continue;
     }
-    for (const auto& change : FollowedSettingChanges(sql)) Follow(change);
+    bool named = controller_.read() != nullptr && !name.empty();
+    SqlFacts facts = AnalyzeSql(sql, classify || named);
+    for (const auto& change : facts.changes) Follow(change);
+    if (named) RememberStatement(name, message.bytes, facts.read);
+    if (classify) ClassifyMessage(message, facts, reads);
   }
+  if (classify) batch_read_ = reads.Result();
 }
 
 void ClientSession::Follow(const SettingChange& change) {
@@ -102,7 +113,7 @@ Awaitable<bool> ClientSession::Reroute(const std::optional<SearchPath>& search_p
   if (pump) co_await StopPump();
   // No co_await inside a conditional expression: GCC 12 destroys such temporaries twice.
   std::string error = "the server connection was lost";
-  if (server_) error = co_await server_->Apply(wanted_, search_path);
+  if (server_) error = co_await server_->Apply(WantedOn(*server_), search_path);
   if (!error.empty()) {
     std::string message =
         fmt::format("target \"{}\" refused the transaction's search_path: {}", target_, error);

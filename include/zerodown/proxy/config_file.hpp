@@ -30,6 +30,7 @@ struct ProxyConfig {
   std::vector<std::string> route_flags;
   std::optional<std::string> metrics_addr;
   std::optional<std::string> auth_file;
+  std::optional<ReadShare> read_share;
 };
 
 // Reads the file at `path`. Fails with kUsage (exit 2) in one paragraph naming the file, the line,

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,16 @@ enum class PoolMode {
   kTransaction,  // a client holds a server connection only while a transaction runs
 };
 Result<PoolMode> ParsePoolMode(std::string_view name);
+// --read-share TARGET=PERCENT: that share of the read-only transactions of the primary's clients
+// runs on TARGET (docs/proxy.md, "Read-only transactions on another target").
+struct ReadShare {
+  std::string target;
+  int percent = 0;  // 0 to 100
+  bool operator==(const ReadShare&) const = default;
+};
+// "green=50" or "green=50%". Fails with kUsage naming the fix.
+Result<ReadShare> ParseReadShare(std::string_view spec);
+
 // "250ms", "10s", "2min" or a plain number of milliseconds; kUsage naming `what` otherwise.
 Result<std::chrono::milliseconds> ParseDuration(std::string_view text, std::string_view what);
 
@@ -64,12 +75,22 @@ struct ProxyOptions {
   // connected is disconnected (PostgreSQL's authentication_timeout), so silent or stalled
   // connections cannot pile up.
   std::chrono::milliseconds login_timeout{60000};
+  // A share of the read-only transactions of the primary's clients (the primary: the --default
+  // target, or the only other one) to another target, with read-your-writes; none for none.
+  std::optional<ReadShare> read_share;
 };
+
+// The target whose clients' reads --read-share moves: the default target, else the only target
+// that is not the read target. kUsage when there is none.
+Result<std::string> ReadSharePrimary(const ProxyOptions& options);
+// The name of the pool of the read target's connections that run reads: "green (reads)".
+std::string ReadPoolName(const std::string& read_target);
 
 // Serves clients until SIGINT or SIGTERM. `on_listening` is called once every endpoint is bound,
 // with the client and admin ports (0 for no admin endpoint). Fails with kUsage when an address
 // (clients, admin, metrics) cannot be bound, a target or route flag is named twice or the auth
-// file is unreadable or malformed, and before listening when a route flag does not exist or
+// file is unreadable or malformed, a --read-share names an unknown target, the primary itself or
+// a share outside 0–100, and before listening when a route flag does not exist or
 // names a version schema that does not exist (kNotFound).
 Status RunProxy(const ProxyOptions& options,
                 const std::function<void(int port, int admin_port)>& on_listening = {});
