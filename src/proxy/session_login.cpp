@@ -136,6 +136,7 @@ Awaitable<bool> ClientSession::Login(const wire::StartupPacket& packet) {
     co_return false;
   }
   target_ = *target;
+  where_ = target_;  // the login's connection is the primary's
   for (const auto& [name, value] : parameters) {
     if (name != "user" && name != "database" && name != "options") wanted_[Lower(name)] = value;
   }
