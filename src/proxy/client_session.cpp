@@ -104,7 +104,8 @@ Awaitable<bool> ClientSession::BeginTransaction() {
   // Decided once here, so every statement of the transaction runs on one version.
   std::optional<SearchPath> search_path = TransactionSearchPath();
   // The target (or the read target) it runs on; a connection elsewhere is given back or parked.
-  co_await PlaceTransaction();
+  ChooseWhere();
+  if (MustMoveServer()) co_await MoveServer();
   if (server_) co_return co_await Reroute(search_path);
   std::string error = co_await Attach(search_path);
   if (!error.empty()) {

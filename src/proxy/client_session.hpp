@@ -97,7 +97,10 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   void ClassifyMessage(const wire::MessageView& message, const SqlFacts& facts, BatchReads& reads);
   void RememberStatement(std::string_view name, std::string_view parse, ReadKind read);
   void NoteNamedParse(const wire::MessageView& message);
-  Awaitable<void> PlaceTransaction();
+  void ForgetStatement(const wire::MessageView& message);
+  void ChooseWhere();
+  bool MustMoveServer() const;
+  Awaitable<void> MoveServer();
   ReadOutcome DecideRead();
   std::unique_ptr<ServerConnection> TakeParked();
   Awaitable<std::unique_ptr<ServerConnection>> AcquireServer(std::string* error);
@@ -158,8 +161,9 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   std::map<std::string, Statement, std::less<>> statements_;
   std::uint64_t statement_versions_ = 0;
   std::unique_ptr<ServerConnection> parked_;
-  std::string where_;                       // the pool the running transaction runs on
-  ReadKind batch_read_ = ReadKind::kOther;  // the transaction's first messages
+  std::unique_ptr<ServerConnection> ready_;  // parked_ taken out for the transaction to begin
+  std::string where_;                        // the pool the running transaction runs on
+  ReadKind batch_read_ = ReadKind::kOther;   // the transaction's first messages
   bool transaction_read_only_ = false;
   bool on_read_target_ = false;
   WriterMark writes_;             // read-your-writes: this client's last write

@@ -97,6 +97,14 @@ void ClientSession::RememberStatement(std::string_view name, std::string_view pa
   statement.read = read;
 }
 
+// A Close of a named statement: it is not prepared again anywhere (a new Parse of the name is a
+// new version, which replaces whatever a connection still has under it).
+void ClientSession::ForgetStatement(const wire::MessageView& message) {
+  auto name = StatementOf(message);
+  if (!name || name->empty() || statements_.empty()) return;
+  if (auto it = statements_.find(*name); it != statements_.end()) statements_.erase(it);
+}
+
 // A named Parse on its way to server_: that connection has this version of the statement.
 void ClientSession::NoteNamedParse(const wire::MessageView& message) {
   std::string_view name = wire::FirstString(message.body());
@@ -132,9 +140,9 @@ ReadOutcome ClientSession::DecideRead() {
   return read.failing() ? ReadOutcome::kTargetError : ReadOutcome::kReadTarget;
 }
 
-// Where the transaction that begins now runs (where_), and server_ kept only when it is there
-// already; a kept connection elsewhere is parked (or given back when it is of no use any more).
-Awaitable<void> ClientSession::PlaceTransaction() {
+// Where the transaction that begins now runs: where_, the session's target or, for a read, the
+// read target's pool. Counts the decision.
+void ClientSession::ChooseWhere() {
   where_ = target_;
   on_read_target_ = false;
   transaction_read_only_ = batch_read_ != ReadKind::kOther;
@@ -151,24 +159,39 @@ Awaitable<void> ClientSession::PlaceTransaction() {
     }
   }
   batch_read_ = ReadKind::kOther;
+}
+
+// Whether MoveServer has anything to do: server_ is elsewhere, or a connection is parked.
+bool ClientSession::MustMoveServer() const {
+  return (server_ && server_->target() != where_) || parked_ != nullptr;
+}
+
+// Leaves server_ only when it is on where_; otherwise the connection on where_ that the session
+// kept (parked) waits in ready_ for Attach, and server_ is parked in its place, when the session
+// keeps its connections, or given back. A parked connection of neither the target nor the read
+// target (the old target after a SWITCH) goes back.
+Awaitable<void> ClientSession::MoveServer() {
+  ReadTarget* read = controller_.read();
+  auto useful = [&](const ServerConnection& c) {
+    return c.target() == target_ || (read != nullptr && c.target() == controller_.read_pool());
+  };
+  if (parked_ && !useful(*parked_)) GiveBackParked();
   if (server_ && server_->target() == where_) co_return;
-  if (server_) {
-    co_await StopPump();
-    bool keep = controller_.options().pool_mode == PoolMode::kSession || pinned_;
-    bool useful = server_->target() == target_ ||
-                  (read != nullptr && server_->target() == controller_.read_pool());
-    if (keep && useful && tracker_.BetweenTransactions()) {
-      GiveBackParked();
-      parked_ = std::move(server_);
-    } else {
-      // Moved by SWITCH: the old connection goes back reset; session state set on it is lost.
-      GiveBackServer();
-    }
+  if (!server_) {
+    ready_ = TakeParked();
+    co_return;
   }
-  if (parked_ && parked_->target() != target_ &&
-      (read == nullptr || parked_->target() != controller_.read_pool())) {
+  co_await StopPump();
+  std::unique_ptr<ServerConnection> next = TakeParked();
+  bool keep = controller_.options().pool_mode == PoolMode::kSession || pinned_;
+  if (server_ && keep && useful(*server_) && tracker_.BetweenTransactions()) {
     GiveBackParked();
+    parked_ = std::move(server_);
+  } else {
+    // Moved by SWITCH: the old connection goes back reset; session state set on it is lost.
+    GiveBackServer();
   }
+  ready_ = std::move(next);
 }
 
 std::unique_ptr<ServerConnection> ClientSession::TakeParked() {
@@ -179,7 +202,7 @@ std::unique_ptr<ServerConnection> ClientSession::TakeParked() {
 // A connection for where_: the parked one, else one from its pool. A read target that cannot be
 // reached sends the transaction to the primary instead, without a word to the client.
 Awaitable<std::unique_ptr<ServerConnection>> ClientSession::AcquireServer(std::string* error) {
-  std::unique_ptr<ServerConnection> server = TakeParked();
+  std::unique_ptr<ServerConnection> server = std::move(ready_);
   if (!server) server = co_await controller_.Pool(where_).Acquire(error);
   if (on_read_target_) {
     ReadTarget& read = *controller_.read();
@@ -242,8 +265,8 @@ void ClientSession::NoteTransactionEnd() {
 }
 
 void ClientSession::GiveBackParked() {
-  if (!parked_) return;
-  controller_.Pool(parked_->target()).Release(std::move(parked_), /*reset=*/true);
+  if (parked_) controller_.Pool(parked_->target()).Release(std::move(parked_), /*reset=*/true);
+  if (ready_) controller_.Pool(ready_->target()).Release(std::move(ready_), /*reset=*/true);
 }
 
 }  // namespace zerodown::proxy

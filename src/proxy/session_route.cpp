@@ -40,6 +40,7 @@ void ClientSession::FollowSettings(const std::vector<wire::MessageView>& message
       name = wire::FirstString(message.body());
       sql = wire::FirstString(message.body().substr(name.size() + 1));
     } else {
+      if (message.type == 'C') ForgetStatement(message);
       if (classify) ClassifyMessage(message, SqlFacts{}, reads);
       continue;
     }

@@ -179,7 +179,9 @@ SqlFacts AnalyzeSql(std::string_view sql, bool classify) {
   if (settings) facts.changes = SettingChanges(*tree);
   if (classify) {
     facts.read = ClassifyRead(*tree);
-    if (!settings) {
+    // Only texts with parameters: those of the extended protocol repeat, while a simple Query
+    // carries its values and would only churn the cache.
+    if (!settings && sql.find('$') != std::string_view::npos) {
       if (cache.size() >= kCachedTexts) cache.clear();
       cache.emplace(std::string(sql), facts.read);
     }

@@ -13,6 +13,7 @@
 
 #include "support/bluegreen_pair.hpp"
 #include "support/database.hpp"
+#include "support/http.hpp"
 #include "support/proxy.hpp"
 
 namespace zerodown {
@@ -94,9 +95,20 @@ long long Processed(const std::string& out) {
   return std::stoll(match[1]);
 }
 
+// One series of the proxy's /metrics, e.g. `zerodown_proxy_read_target_lag_bytes{target="green"}`;
+// -2 when the scrape lacks it.
+double Metric(int port, const std::string& series) {
+  std::string body = testing::HttpGet(port, "/metrics");
+  auto at = body.find("\n" + series + " ");
+  return at == std::string::npos ? -2 : std::stod(body.substr(at + series.size() + 2));
+}
+
 void PgbenchSelectsOnGreen(const ReadPair& read, const std::string& mode) {
   SCOPED_TRACE(mode);
-  ProxyProcess proxy(read.ProxyArgs(mode));
+  int metrics_port = testing::FreePort();
+  auto args = read.ProxyArgs(mode);
+  args.insert(args.end(), {"--metrics-addr", "127.0.0.1:" + std::to_string(metrics_port)});
+  ProxyProcess proxy(args);
   WaitKnown(proxy);
   std::string out;
   int rc = Shell(SharedCluster().bindir() + "/psql -XAt " + Quoted(proxy.ConnInfo("shop")) +
@@ -120,6 +132,18 @@ void PgbenchSelectsOnGreen(const ReadPair& read, const std::string& mode) {
         << protocol << decisions.dump() << proxy.log();
     EXPECT_EQ(decisions["read_your_writes"], 0) << protocol << decisions.dump();
   }
+  auto status = ReadStatus(proxy);
+  EXPECT_EQ(Metric(metrics_port,
+                   R"(zerodown_proxy_read_decisions_total{outcome="read_target",target="green"})"),
+            status["decisions"]["read_target"].get<double>());
+  EXPECT_EQ(Metric(metrics_port, R"(zerodown_proxy_read_decisions_total{outcome="not_read_only",)"
+                                 R"(target="green"})"),
+            status["decisions"]["not_read_only"].get<double>());
+  EXPECT_GE(Metric(metrics_port, R"(zerodown_proxy_read_target_lag_bytes{target="green"})"), 0);
+  // The reads ran on green's read pool, whose transactions are counted as such.
+  EXPECT_GE(Metric(metrics_port, R"(zerodown_proxy_transactions_total{target="green (reads)"
+})"),
+            status["decisions"]["read_target"].get<double>());
 }
 
 TEST(ProxyReadRouting, ClientsThatNeverWroteReadOnGreenInTransactionPooling) {
@@ -155,6 +179,13 @@ void AWriterReadsItsWriteWhileGreenLags(const std::string& mode) {
   EXPECT_EQ(Port(reader), read.green_port);
   EXPECT_EQ(reader.Exec("SELECT count(*) FROM notes WHERE id = 1").Int(0, 0), 0);
   EXPECT_GE(ReadStatus(proxy)["decisions"]["read_your_writes"].get<long long>(), 100);
+  // `proxy status` shows how far green is behind.
+  std::string text;
+  EXPECT_EQ(testing::RunZerodown("proxy status --admin " + proxy.admin(), &text), 0) << text;
+  EXPECT_NE(text.find("read share: 100% of blue's read-only transactions to green, lag "),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("lag 0 bytes"), std::string::npos) << text;
 
   read.SetSubscription(true);
   std::string port;

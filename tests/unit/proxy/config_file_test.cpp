@@ -24,6 +24,7 @@ server-wait-timeout: 1500ms
 route-flag: new_balance
 metrics-addr: 127.0.0.1:9187
 auth-file: /etc/zerodown/userlist.txt
+read-share: blue=25
 )";
 
 TEST(ProxyConfigFile, AFullFileSetsEveryOption) {
@@ -46,6 +47,7 @@ TEST(ProxyConfigFile, AFullFileSetsEveryOption) {
   EXPECT_EQ(options.route_flags, std::vector<std::string>{"new_balance"});
   EXPECT_EQ(options.metrics_addr, "127.0.0.1:9187");
   EXPECT_EQ(options.auth_file, "/etc/zerodown/userlist.txt");
+  EXPECT_EQ(options.read_share, (ReadShare{"blue", 25}));
 }
 
 TEST(ProxyConfigFile, RouteFlagsMayBeAList) {
@@ -138,6 +140,10 @@ INSTANTIATE_TEST_SUITE_P(
                 "targets:\n  blue: postgresql://x/y\ndefault: green\n",
                 {"line 3", "`default` is \"green\", which is not one of the file's targets (blue)"},
                 "Name one of the targets"},
+        BadFile{"BadReadShare",
+                "read-share: green=half\n",
+                {"line 1", "`read-share` is \"green=half\", not TARGET=PERCENT"},
+                "read-share: green=50"},
         BadFile{"KeyTwice",
                 "listen: a:1\nlisten: b:2\n",
                 {"line 2", "`listen` appears twice"},
