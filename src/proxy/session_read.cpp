@@ -145,7 +145,9 @@ ReadOutcome ClientSession::DecideRead() {
 void ClientSession::ChooseWhere() {
   where_ = target_;
   on_read_target_ = false;
-  transaction_read_only_ = batch_read_ != ReadKind::kOther;
+  // Only a transaction classified whole: one begun with BEGIN READ ONLY may go on, after its
+  // COMMIT in a later message, with statements nobody looked at.
+  transaction_read_only_ = batch_read_ == ReadKind::kReadOnly;
   ReadTarget* read = controller_.read();
   if (read != nullptr && target_ == read->primary()) {
     ReadOutcome outcome = DecideRead();

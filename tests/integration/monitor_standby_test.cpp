@@ -3,82 +3,22 @@
 // writes WAL on the primary. The throttler sees the lag on that standby and holds the chunk loop
 // back; after pg_wal_replay_resume() the standby catches up and the loop goes on.
 #include <gtest/gtest.h>
-#include <pwd.h>
-#include <unistd.h>
 
 #include <atomic>
-#include <filesystem>
 #include <thread>
 
 #include "support/database.hpp"
+#include "support/standby.hpp"
 #include "zerodown/monitor/signals.hpp"
 #include "zerodown/monitor/throttler.hpp"
-#include "zerodown/pg/cluster.hpp"
 
 namespace zerodown::monitor {
 namespace {
 
+using testing::Standby;
+
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-// A hot standby of the shared cluster in a temporary directory; stopped and removed on
-// destruction.
-class Standby {
- public:
-  Standby() {
-    auto& primary = testing::SharedCluster();
-    std::string templ =
-        (std::filesystem::temp_directory_path() / "zerodown-standby-XXXXXX").string();
-    if (mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    dir_ = templ;
-    if (geteuid() == 0) {
-      // The server runs as `postgres`; it must own the directory it writes its socket in.
-      const passwd* pg = getpwnam("postgres");
-      if (pg == nullptr || chown(dir_.c_str(), pg->pw_uid, pg->pw_gid) != 0) {
-        throw std::runtime_error("cannot hand " + dir_ + " to postgres");
-      }
-    }
-    data_ = dir_ + "/data";
-    bindir_ = primary.bindir();
-    // Written by the server itself (as postgres), so not opened by us first.
-    log_ = dir_ + "/standby.log";
-    int rc = pg::RunAsServerUser(
-        {bindir_ + "/pg_basebackup", "-D", data_, "-R", "-X", "stream", "-c", "fast", "-h",
-         primary.socket_dir(), "-p", std::to_string(primary.port()), "-U", primary.superuser()},
-        dir_ + "/basebackup.log");
-    if (rc != 0) throw std::runtime_error("pg_basebackup failed, see " + dir_ + "/basebackup.log");
-    port_ = primary.port() + 1;
-    // A hot standby needs max_connections and friends at least as high as the primary's.
-    std::string options = "-p " + std::to_string(port_) + " -k " + dir_;
-    for (const auto& [name, value] : pg::ClusterOptions{}.settings) {
-      options += " -c " + name + "=" + (value.empty() ? "''" : value);
-    }
-    // Report replay progress every second, not every ten, so a resumed standby shows at once.
-    options += " -c hot_standby=on -c wal_receiver_status_interval=1 -c cluster_name=standby1";
-    rc = pg::RunAsServerUser(
-        {bindir_ + "/pg_ctl", "-D", data_, "-o", options, "-l", log_, "-w", "-t", "60", "start"},
-        dir_ + "/pg_ctl.log");
-    if (rc != 0) throw std::runtime_error("the standby did not start, see " + log_);
-    running_ = true;
-  }
-  ~Standby() {
-    if (running_) {
-      pg::RunAsServerUser({bindir_ + "/pg_ctl", "-D", data_, "-m", "immediate", "-w", "stop"},
-                          "/dev/null");
-    }
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
-  std::string ConnInfo() const {
-    return "host=" + dir_ + " port=" + std::to_string(port_) +
-           " user=" + testing::SharedCluster().superuser() + " dbname=postgres";
-  }
-
- private:
-  std::string dir_, data_, bindir_, log_;
-  int port_ = 0;
-  bool running_ = false;
-};
 
 template <typename Predicate>
 bool WaitFor(Predicate done, std::chrono::milliseconds limit) {

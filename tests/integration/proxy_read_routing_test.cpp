@@ -3,7 +3,8 @@
 // write. Clients that never wrote read on green (psql, pgbench -S in its three protocols, no
 // failure); a client that wrote reads its own write at once, on blue, while green lags, and on
 // green again once it caught up; 8 clients inserting and reading back their row 2,000 times each
-// never miss it; a bad --read-share stops the proxy before it listens.
+// never miss it; a physical standby works as a read target too (a writer reads on the primary
+// while the standby's replay is paused); a bad --read-share stops the proxy before it listens.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -15,6 +16,7 @@
 #include "support/database.hpp"
 #include "support/http.hpp"
 #include "support/proxy.hpp"
+#include "support/standby.hpp"
 
 namespace zerodown {
 namespace {
@@ -238,6 +240,44 @@ TEST(ProxyReadRouting, EightClientsAlwaysReadTheRowTheyJustInserted) {
   auto decisions = ReadStatus(proxy)["decisions"];
   std::cout << "8 x 2000 insert-then-read: " << decisions.dump() << "\n";
   EXPECT_EQ(decisions["not_read_only"], kClients * kRounds) << decisions.dump();
+}
+
+TEST(ProxyReadRouting, AStandbyIsAReadTargetToo) {
+  std::string db = testing::FreshDatabase();
+  pg::Connection blue = testing::Connect(db);
+  blue.Run("CREATE TABLE notes (id bigint PRIMARY KEY, client int NOT NULL, body text)");
+  testing::Standby standby;
+  std::string name = blue.Database();
+  pg::Connection replica = pg::Connection::Open(standby.ConnInfo(name));
+  for (int i = 0; i < 300 && replica.Exec("SELECT to_regclass('notes') IS NULL").Bool(0, 0); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::string blue_port = Port(blue);
+  std::string standby_port = Port(replica);
+  ProxyProcess proxy({"--target", "blue=" + db, "--target", "replica=" + standby.ConnInfo(name),
+                      "--default", "blue", "--pool-mode", "transaction", "--read-share",
+                      "replica=100"});
+  WaitKnown(proxy);
+  pg::Connection writer = testing::Connect(proxy.ConnInfo("shop"));
+  pg::Connection reader = testing::Connect(proxy.ConnInfo("shop"));
+  EXPECT_EQ(Port(reader), standby_port);
+
+  replica.Exec("SELECT pg_wal_replay_pause()");
+  writer.Run("INSERT INTO notes VALUES (1, 1, 'mine')");
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(writer.Exec("SELECT count(*) FROM notes WHERE id = 1").Int(0, 0), 1) << i;
+    EXPECT_EQ(Port(writer), blue_port) << i;
+  }
+  EXPECT_EQ(Port(reader), standby_port);
+  EXPECT_EQ(reader.Exec("SELECT count(*) FROM notes WHERE id = 1").Int(0, 0), 0);
+
+  replica.Exec("SELECT pg_wal_replay_resume()");
+  std::string port;
+  for (int i = 0; i < 200 && (port = Port(writer)) != standby_port; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(port, standby_port) << ReadStatus(proxy).dump() << proxy.log();
+  EXPECT_EQ(writer.Exec("SELECT count(*) FROM notes WHERE id = 1").Int(0, 0), 1);
 }
 
 TEST(ProxyReadRouting, ABadReadShareStopsTheProxyBeforeItListens) {
