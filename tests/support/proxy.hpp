@@ -47,11 +47,15 @@ inline bool Listening(int port) {
 }
 
 // Starts `argv` with its stderr appended to `*log` (under `*mutex`, for failure messages) and
-// waits up to 5 s until `port` accepts connections.
+// waits up to 5 s until `port` accepts connections. The child is killed when the test binary
+// dies (util-linux's setpriv sets its parent-death signal), so that a killed or crashed test
+// leaves no server listening and holding files it inherited.
 inline std::unique_ptr<load::ChildProcess> StartListeningChild(const std::vector<std::string>& argv,
                                                                int port, std::mutex* mutex,
                                                                std::string* log) {
-  auto child = load::ChildProcess::Start(argv, {}, nullptr, [mutex, log](std::string line) {
+  std::vector<std::string> guarded = {"setpriv", "--pdeathsig", "KILL", "--"};
+  guarded.insert(guarded.end(), argv.begin(), argv.end());
+  auto child = load::ChildProcess::Start(guarded, {}, nullptr, [mutex, log](std::string line) {
                  std::lock_guard lock(*mutex);
                  *log += line + "\n";
                }).ValueOrThrow();
