@@ -76,6 +76,11 @@ class ProxyProcess {
     argv.insert(argv.end(), args.begin(), args.end());
     child_ = StartListeningChild(argv, port_, &mutex_, &log_);
     EXPECT_TRUE(Listening(port_)) << log();
+    // The port accepts before the proxy's first line reaches the log (another thread reads its
+    // stderr): a test that reads the log at once waits for that line.
+    for (int i = 0; i < 200 && log().find("listening on") == std::string::npos; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
   }
 
   int port() const { return port_; }
