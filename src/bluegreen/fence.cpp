@@ -10,7 +10,7 @@
 namespace zerodown::bluegreen {
 namespace {
 
-std::vector<std::string> FencedTables(pg::Connection& conn, const std::vector<TableRef>& tables) {
+std::vector<std::string> CoveredTables(pg::Connection& conn, const std::vector<TableRef>& tables) {
   std::vector<std::string> quoted = {conn.Ident(kHeartbeatSchema, kHeartbeatTable)};
   for (const auto& t : tables) quoted.push_back(t.Quoted(conn));
   return quoted;
@@ -37,7 +37,7 @@ std::string Fence(pg::Connection& conn, const std::vector<TableRef>& tables,
   // wait for the WAL writer (up to 3 x wal_writer_delay, 600 ms by default) while traffic is
   // paused. Flushing it at commit costs one WAL flush.
   conn.Exec("SET LOCAL synchronous_commit = on");
-  auto quoted = FencedTables(conn, tables);
+  auto quoted = CoveredTables(conn, tables);
   std::string list;
   for (const auto& table : quoted) list += (list.empty() ? "" : ", ") + table;
   // Every lock first, so that a writer that began before the fence commits before the marker
@@ -63,17 +63,21 @@ void Unfence(pg::Connection& conn, const std::vector<TableRef>& tables,
              std::chrono::milliseconds lock_timeout) {
   pg::Transaction tx(conn);
   LimitLockWaits(conn, lock_timeout);
-  for (const auto& table : FencedTables(conn, tables)) {
+  for (const auto& table : CoveredTables(conn, tables)) {
     conn.Exec(fmt::format("DROP TRIGGER IF EXISTS {} ON {}", conn.Ident(kFenceTrigger), table));
   }
   tx.Commit();
 }
 
-bool IsFenced(pg::Connection& conn) {
-  return conn
-      .Exec("SELECT EXISTS (SELECT FROM pg_trigger WHERE tgname = $1)",
-            {std::string(kFenceTrigger)})
-      .Bool(0, 0);
+std::vector<std::string> FencedTables(pg::Connection& conn) {
+  auto rows =
+      conn.Exec("SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgname = $1 ORDER BY 1",
+                {std::string(kFenceTrigger)});
+  std::vector<std::string> tables;
+  for (int i = 0; i < rows.size(); ++i) tables.push_back(rows.Text(i, 0));
+  return tables;
 }
+
+bool IsFenced(pg::Connection& conn) { return !FencedTables(conn).empty(); }
 
 }  // namespace zerodown::bluegreen

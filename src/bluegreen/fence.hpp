@@ -28,7 +28,8 @@ std::string Fence(pg::Connection& conn, const std::vector<TableRef>& tables,
 // (reads wait too), bounded by `lock_timeout`.
 void Unfence(pg::Connection& conn, const std::vector<TableRef>& tables,
              std::chrono::milliseconds lock_timeout);
-// Whether any fence trigger exists on `conn`'s tables.
+// The tables of `conn` that carry a fence trigger, as regclass text; and whether there is one.
+std::vector<std::string> FencedTables(pg::Connection& conn);
 bool IsFenced(pg::Connection& conn);
 
 }  // namespace zerodown::bluegreen

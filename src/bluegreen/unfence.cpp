@@ -8,15 +8,6 @@
 namespace zerodown::bluegreen {
 namespace {
 
-std::vector<std::string> TablesWithFence(pg::Connection& conn) {
-  auto rows =
-      conn.Exec("SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgname = $1 ORDER BY 1",
-                {std::string(kFenceTrigger)});
-  std::vector<std::string> tables;
-  for (int i = 0; i < rows.size(); ++i) tables.push_back(rows.Text(i, 0));
-  return tables;
-}
-
 Status CheckPairAllows(const LocalState& local) {
   if (local.pair.switching) {
     return Error(ErrorKind::kConflict,
@@ -47,17 +38,15 @@ Result<UnfenceReport> LiftFence(pg::Connection& conn, std::chrono::milliseconds 
     if (auto allowed = CheckPairAllows(*local); !allowed.ok()) return allowed.error();
     report.side = local->side;
   }
-  report.tables = TablesWithFence(conn);
-  pg::Transaction tx(conn);
-  LimitLockWaits(conn, lock_timeout);
+  report.tables = FencedTables(conn);
   if (local) {
     // The pair's next switch fences this side again with the same function: keep it.
-    for (const auto& table : report.tables) {
-      conn.Exec(fmt::format("DROP TRIGGER IF EXISTS {} ON {}", conn.Ident(kFenceTrigger), table));
-    }
-  } else {
-    conn.Exec("DROP FUNCTION IF EXISTS zerodown.bluegreen_fence() CASCADE");
+    Unfence(conn, local->pair.tables, lock_timeout);
+    return report;
   }
+  pg::Transaction tx(conn);
+  LimitLockWaits(conn, lock_timeout);
+  conn.Exec("DROP FUNCTION IF EXISTS zerodown.bluegreen_fence() CASCADE");
   tx.Commit();
   return report;
 }
