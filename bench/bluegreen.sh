@@ -13,14 +13,17 @@
 # --rounds rounds: --baseline seconds with no change, then while `bluegreen start` changes
 # pgbench_accounts.abalance to bigint on green, then `bluegreen rollback` (p99, max and their
 # ratio per round and over all rounds; pgbench runs in chunks of 5 s, each a complete run whose
-# log is whole). With --split-cpus the change phase runs blue's server and pgbench on CPU 0 and
+# log is whole). With --control each round also measures blue while green's server does unrelated
+# work as long as the change took (batches of 10,000-row UPDATEs of a copy of pgbench_accounts
+# in a database green does not replicate): what blue feels of green's work through the machine
+# alone, with no replication and no zerodown involved. With --split-cpus the change phase runs blue's server and pgbench on CPU 0 and
 # green's server and zerodown on the others, as on two machines: without it both clusters share
 # every core, and blue's latency also shows the CPU the change takes on green. Saves it as bench/results/<date>-bluegreen.txt. See docs/bench.md,
 # "Blue-green".
 #
 #   bench/bluegreen.sh [--scale 10] [--clients 8] [--threads 2] [--rate 400] [--warmup 10]
 #                      [--gap 10] [--tail 10] [--step-timeout 10] [--protocol simple|extended]
-#                      [--baseline 20] [--rounds 3] [--split-cpus]
+#                      [--baseline 20] [--rounds 3] [--split-cpus] [--control]
 #                      [--zerodown build/release/zerodown] [--results bench/results]
 #
 # --rate: pgbench's -R (transactions per second over all clients); with a rate, pgbench counts
@@ -41,13 +44,14 @@ protocol=simple
 baseline=20
 rounds=3
 split_cpus=0
+control=0
 blue_pin=()
 green_pin=()
 chunk_s=5
 zerodown=$root/build/release/zerodown
 results=$root/bench/results
 
-usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case $1 in
     --scale) scale=$2; shift 2 ;;
@@ -62,6 +66,7 @@ while [ $# -gt 0 ]; do
     --baseline) baseline=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --split-cpus) split_cpus=1; shift ;;
+    --control) control=1; shift ;;
     --zerodown) zerodown=$(realpath "$2"); shift 2 ;;
     --results) results=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
@@ -258,6 +263,40 @@ change_round() {  # round
     cat "$work/start.log" >&2
     exit 1
   }
+  if [ "$control" = 1 ]; then control_round "$r" "$(awk -v b="$began" -v e="$ended" 'BEGIN { print e - b }')"; fi
+}
+burn_url() { CLUSTER_DIR=$green_dir cluster_url burn; }
+# --control: a copy of pgbench_accounts on green, in a database no subscription writes to.
+prepare_control() {
+  CLUSTER_DIR=$green_dir cluster_sql postgres "CREATE DATABASE burn"
+  "$PG_BINDIR/pgbench" -i -q -s "$scale" -I dtgvp "$(burn_url)" >>"$work/init.log" 2>&1
+}
+# Blue's latency while green's server rewrites rows of the unrelated copy for $2 seconds, in
+# committed batches as a backfill does; appends its line to $work/rounds.txt.
+control_round() {  # round, seconds
+  local r=$1 burn_pid began ended n p99 max base_p99 base_max
+  began=$(date +%s.%N)
+  "${green_pin[@]}" "$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -d "$(burn_url)" -c "DO \$\$
+    DECLARE lo bigint := 0; top bigint := (SELECT max(aid) FROM pgbench_accounts);
+      stop timestamptz := clock_timestamp() + interval '$2 seconds';
+    BEGIN
+      WHILE clock_timestamp() < stop LOOP
+        UPDATE pgbench_accounts SET abalance = abalance + 0 WHERE aid > lo AND aid <= lo + 10000;
+        COMMIT;
+        lo := CASE WHEN lo + 10000 >= top THEN 0 ELSE lo + 10000 END;
+      END LOOP;
+    END \$\$" >>"$work/start.log" 2>&1 &
+  burn_pid=$!
+  while kill -0 "$burn_pid" 2>/dev/null; do load_chunk "control$r"; done
+  wait "$burn_pid" || true
+  ended=$(date +%s.%N)
+  read -r _ base_p99 base_max <<<"$(latencies "base$r" 0 0 | latency_stats)"
+  read -r n p99 max <<<"$(latencies "control$r" "$began" "$ended" | latency_stats)"
+  echo "$began $ended" >"$work/control-window$r"
+  printf '  round %d control: unrelated UPDATEs on green (%4.1f s) %6d tx, p99 %6.1f, max %6.1f; ratio to no change p99 %.2f, max %.2f\n' \
+    "$r" "$(awk -v b="$began" -v e="$ended" 'BEGIN { print e - b }')" "$n" "$p99" "$max" \
+    "$(awk -v a="$p99" -v b="$base_p99" 'BEGIN { print (b > 0 ? a / b : 0) }')" \
+    "$(awk -v a="$max" -v b="$base_max" 'BEGIN { print (b > 0 ? a / b : 0) }')" >>"$work/rounds.txt"
 }
 # A cluster's postmaster and the processes it has forked to CPUs $2 (those it forks later inherit).
 pin_cluster() {  # dir, cpus
@@ -284,7 +323,7 @@ split() {  # on|all
 }
 # --rounds rounds, then the pooled figures: every no-change window against every change window.
 change_phase() {
-  local r base_n base_p99 base_max during_n during_p99 during_max
+  local r base_n base_p99 base_max during_n during_p99 during_max control_n control_p99 control_max
   split on
   for r in $(seq "$rounds"); do change_round "$r"; done
   split all
@@ -298,6 +337,14 @@ change_phase() {
       "$base_n" "$base_p99" "$base_max" "$during_n" "$during_p99" "$during_max"
     awk -v a="$during_p99" -v b="$base_p99" -v c="$during_max" -v d="$base_max" \
       'BEGIN { if (b > 0 && d > 0) printf "  ratio during / no change, all rounds: p99 %.2f, max %.2f\n", a / b, c / d }'
+    if [ "$control" = 1 ]; then
+      read -r control_n control_p99 control_max <<<"$(for r in $(seq "$rounds"); do
+        read -r b e <"$work/control-window$r"; latencies "control$r" "$b" "$e"; done | latency_stats)"
+      printf '  all rounds, control: %6d tx, p99 %6.1f, max %6.1f; ratio control / no change: p99 %.2f, max %.2f\n' \
+        "$control_n" "$control_p99" "$control_max" \
+        "$(awk -v a="$control_p99" -v b="$base_p99" 'BEGIN { print (b > 0 ? a / b : 0) }')" \
+        "$(awk -v a="$control_max" -v b="$base_max" 'BEGIN { print (b > 0 ? a / b : 0) }')"
+    fi
   )
 }
 
@@ -310,6 +357,7 @@ two clusters on one machine, $(nproc) cores, commit $commit, $stamp"
 echo "$header" >&2
 prepare_blue
 create_pair
+if [ "$control" = 1 ]; then prepare_control; fi
 change_phase
 start_proxy
 
