@@ -9,10 +9,10 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <vector>
+
+#include "bluegreen/pgbouncer_include.hpp"
 
 namespace zerodown::bluegreen {
 namespace {
@@ -184,7 +184,7 @@ Status WriteAtomically(const fs::path& path, const std::string& text) {
 }
 
 // The file a symbolic link points at: the rename replaces the file, not the link with a file.
-fs::path RealPath(const std::string& path) {
+fs::path RealPath(const fs::path& path) {
   std::error_code error;
   fs::path real = fs::canonical(path, error);
   return error ? fs::path(path) : real;
@@ -218,8 +218,9 @@ class PgBouncerTraffic final : public Traffic {
     std::string Field(std::string_view column) const { return answer.Field(row, column); }
   };
   Result<Shown> Entry(std::chrono::milliseconds timeout);
-  // The ini's text and the entry's line in it; an Error naming the file when either is missing.
-  Result<std::pair<std::string, DatabaseLine>> ReadIni();
+  // The entry's line and the file that holds it (the ini or a file it includes); an Error naming
+  // the file when one is missing or no file has the line.
+  Result<EntryLocation> ReadIni();
   // The entry's line pointed at `target`, RELOAD, and a check that PgBouncer now sends the
   // entry there.
   Status PointAt(const Endpoint& target, std::chrono::milliseconds timeout);
@@ -229,6 +230,7 @@ class PgBouncerTraffic final : public Traffic {
   Console console_;
   std::string database_;
   fs::path ini_;
+  IniFiles files_ = DiskIniFiles();
   Endpoint from_;
   Endpoint to_;
   std::optional<std::string> original_;  // the entry's line as Prepare found it
@@ -250,24 +252,23 @@ Result<PgBouncerTraffic::Shown> PgBouncerTraffic::Entry(std::chrono::millisecond
   return shown;
 }
 
-Result<std::pair<std::string, DatabaseLine>> PgBouncerTraffic::ReadIni() {
-  std::ifstream in(ini_, std::ios::binary);
-  if (!in) {
-    return FileError(ErrorKind::kNotFound, ini_, "cannot be read").error();
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  auto line = FindDatabaseLine(text.str(), database_);
-  if (!line) return line.error().WithWhere(ini_.string());
-  if (!*line) {
+Result<EntryLocation> PgBouncerTraffic::ReadIni() {
+  auto found = FindDatabaseEntry(ini_, database_, files_);
+  if (!found) return found.error();
+  if (!*found) {
     return Error(ErrorKind::kNotFound,
                  fmt::format("the PgBouncer ini file {} has no line for the entry \"{}\" in its "
-                             "[databases] section (lines in an %include'd file are not followed)",
+                             "[databases] section, nor does any file it %includes",
                              ini_.string(), database_),
-                 "Point --pgbouncer-ini at the file that holds the entry's line, or move the "
-                 "line into it.");
+                 "Point --pgbouncer-ini at the file PgBouncer was started with, or add the "
+                 "entry's line to it.");
   }
-  return std::make_pair(text.str(), **line);
+  return std::move(**found);
+}
+
+// Where a line sits, as errors name it.
+std::string LineName(const EntryLocation& at) {
+  return fmt::format("{} line {}", at.file.string(), at.number);
 }
 
 Status PgBouncerTraffic::Prepare(std::chrono::milliseconds timeout) {
@@ -288,18 +289,19 @@ Status PgBouncerTraffic::Prepare(std::chrono::milliseconds timeout) {
   if (std::error_code missing; !fs::exists(ini_, missing)) {
     return FileError(ErrorKind::kNotFound, ini_, "does not exist");
   }
-  if (::access(ini_.c_str(), R_OK | W_OK) != 0 ||
-      ::access(ini_.parent_path().c_str(), W_OK | X_OK) != 0) {
-    return FileError(ErrorKind::kConflict, ini_,
+  auto read = ReadIni();
+  if (!read) return read.error();
+  fs::path file = RealPath(read->file);
+  if (::access(file.c_str(), R_OK | W_OK) != 0 ||
+      ::access(file.parent_path().c_str(), W_OK | X_OK) != 0) {
+    return FileError(ErrorKind::kConflict, file,
                      "or its directory is not writable by zerodown, which rewrites the entry's "
                      "line there");
   }
-  auto read = ReadIni();
-  if (!read) return read.error();
-  if (auto line = PointLineAt(read->second.text, to_); !line) {
-    return line.error().WithWhere(ini_.string());
+  if (auto line = PointLineAt(read->line.text, to_); !line) {
+    return line.error().WithWhere(LineName(*read));
   }
-  original_ = read->second.text;
+  original_ = read->line.text;
   return Status::Ok();
 }
 
@@ -316,8 +318,9 @@ Status PgBouncerTraffic::Pause(std::chrono::milliseconds timeout) {
 Status PgBouncerTraffic::Rewrite(const std::string& line, std::chrono::milliseconds timeout) {
   auto read = ReadIni();
   if (!read) return read.error();
-  if (read->second.text != line) {
-    Status written = WriteAtomically(ini_, ReplaceLine(read->first, read->second, line));
+  if (read->line.text != line) {
+    Status written =
+        WriteAtomically(RealPath(read->file), ReplaceLine(read->text, read->line, line));
     if (!written) return written;
   }
   auto reloaded = console_.Run("RELOAD", timeout);
@@ -327,8 +330,8 @@ Status PgBouncerTraffic::Rewrite(const std::string& line, std::chrono::milliseco
 Status PgBouncerTraffic::PointAt(const Endpoint& target, std::chrono::milliseconds timeout) {
   auto read = ReadIni();
   if (!read) return read.error();
-  auto line = PointLineAt(read->second.text, target);
-  if (!line) return line.error().WithWhere(ini_.string());
+  auto line = PointLineAt(read->line.text, target);
+  if (!line) return line.error().WithWhere(LineName(*read));
   if (Status rewritten = Rewrite(*line, timeout); !rewritten) return rewritten;
   auto entry = Entry(timeout);
   if (!entry) return entry.error();
@@ -336,9 +339,9 @@ Status PgBouncerTraffic::PointAt(const Endpoint& target, std::chrono::millisecon
   if (now != target) {
     return Error(ErrorKind::kMigrationFailed,
                  fmt::format("after RELOAD, PgBouncer at {} sends \"{}\" to host={} port={} "
-                             "dbname={}, not to host={} port={} dbname={} as its ini file {} says",
+                             "dbname={}, not to host={} port={} dbname={} as {} says",
                              console_.name(), database_, now.host, now.port, now.dbname,
-                             target.host, target.port, target.dbname, ini_.string()),
+                             target.host, target.port, target.dbname, LineName(*read)),
                  "Check that --pgbouncer-ini is the file this PgBouncer was started with, and "
                  "its log for why the reload did not take.");
   }

@@ -110,30 +110,48 @@ bool IsDatabasesSection(std::string_view trimmed) {
 
 }  // namespace
 
-Result<std::optional<DatabaseLine>> FindDatabaseLine(std::string_view ini, std::string_view name) {
-  std::optional<DatabaseLine> found;
-  bool in_databases = false;
+std::vector<DatabaseLine> Lines(std::string_view ini) {
+  std::vector<DatabaseLine> lines;
   for (std::size_t begin = 0; begin < ini.size();) {
     std::size_t newline = ini.find('\n', begin);
     std::size_t end = newline == std::string_view::npos ? ini.size() : newline;
     std::size_t next = newline == std::string_view::npos ? ini.size() : newline + 1;
     if (end > begin && ini[end - 1] == '\r') --end;
-    std::string_view line = ini.substr(begin, end - begin);
-    std::string_view trimmed = Trim(line);
-    if (IsSection(trimmed)) {
-      in_databases = IsDatabasesSection(trimmed);
-    } else if (in_databases && !trimmed.empty() && trimmed[0] != ';' && trimmed[0] != '#') {
-      auto entry = EntryName(line);
-      if (entry && entry->first == name) {
-        if (found) {
-          return Error(ErrorKind::kConflict,
-                       fmt::format("[databases] names the entry \"{}\" twice", name),
-                       "Keep one line for it in the ini file, and switch again.");
-        }
-        found = DatabaseLine{begin, end, std::string(line)};
-      }
-    }
+    lines.push_back({begin, end, std::string(ini.substr(begin, end - begin))});
     begin = next;
+  }
+  return lines;
+}
+
+IniLine ClassifyLine(std::string_view line) {
+  std::string_view trimmed = Trim(line);
+  if (IsSection(trimmed)) return {IniLineKind::kSection, {}, IsDatabasesSection(trimmed)};
+  // PgBouncer takes the rest of the line after `%include` and its blanks, trailing blanks cut,
+  // with no quoting.
+  constexpr std::string_view kInclude = "%include";
+  if (trimmed.starts_with(kInclude) && trimmed.size() > kInclude.size() &&
+      Blank(trimmed[kInclude.size()])) {
+    return {IniLineKind::kInclude, std::string(Trim(trimmed.substr(kInclude.size())))};
+  }
+  if (trimmed.empty() || trimmed[0] == ';' || trimmed[0] == '#') return {};
+  auto entry = EntryName(line);
+  if (!entry) return {};
+  return {IniLineKind::kEntry, entry->first};
+}
+
+Result<std::optional<DatabaseLine>> FindDatabaseLine(std::string_view ini, std::string_view name) {
+  std::optional<DatabaseLine> found;
+  bool in_databases = false;
+  for (DatabaseLine& line : Lines(ini)) {
+    IniLine kind = ClassifyLine(line.text);
+    if (kind.kind == IniLineKind::kSection) in_databases = kind.databases;
+    if (!in_databases || kind.kind != IniLineKind::kEntry || kind.value != name) continue;
+    if (found) {
+      return Error(ErrorKind::kConflict,
+                   fmt::format("[databases] names the entry \"{}\" twice", name),
+                   "Keep one line for it in the ini file, and switch again.");
+    }
+    found = std::move(line);
   }
   return found;
 }

@@ -1,12 +1,13 @@
 // PgBouncer's ini file as a blue-green switch edits it: the one [databases] line of an entry found,
 // and its host, port and dbname pointed elsewhere with every other byte kept. Text in, text out:
-// it reads and writes no file and does not follow %include.
+// it reads and writes no file (pgbouncer_include.hpp follows %include across files).
 #pragma once
 
 #include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "zerodown/common/error.hpp"
 
@@ -27,6 +28,20 @@ struct DatabaseLine {
   std::size_t end = 0;
   std::string text;
 };
+
+// Every line of `ini`, in order, each without its line break.
+std::vector<DatabaseLine> Lines(std::string_view ini);
+
+// What one line of an ini file is to PgBouncer (lib/usual/cfparser.c): a `[section]` header, an
+// `%include FILE` (`value` the file name, as written), a `name = …` entry (`value` the name
+// unquoted), or anything else (a blank, a comment, a line PgBouncer would refuse).
+enum class IniLineKind { kOther, kSection, kInclude, kEntry };
+struct IniLine {
+  IniLineKind kind = IniLineKind::kOther;
+  std::string value;
+  bool databases = false;  // a kSection that opens [databases]
+};
+IniLine ClassifyLine(std::string_view line);
 
 // The line of entry `name` (as PgBouncer reads it: "quoted" names unquoted, ""-escapes undone)
 // in the [databases] section of `ini`. nullopt when there is none; kConflict when two lines name

@@ -259,9 +259,10 @@ void AddSwitchFlags(CLI::App* cmd, BlueGreenFlags& flags) {
   cmd->add_option("--pgbouncer-database", o.pgbouncer.database,
                   "with --pgbouncer: the [databases] entry the application connects to");
   cmd->add_option("--pgbouncer-ini", o.pgbouncer.ini,
-                  "with --pgbouncer: PgBouncer's ini file; the entry's line gets the other "
-                  "side's host, port and dbname as zerodown reaches it (rewritten atomically, "
-                  "every other line kept)");
+                  "with --pgbouncer: PgBouncer's ini file; the entry's line (in it or in a file "
+                  "it %includes, a relative path taken from the working directory as PgBouncer "
+                  "does) gets the other side's host, port and dbname as zerodown reaches it "
+                  "(rewritten atomically, every other line kept)");
   cmd->add_option("--step-timeout", flags.step_timeout_s,
                   "seconds each step may take before the switch is undone")
       ->capture_default_str()

@@ -1,8 +1,8 @@
 // Test support: a real PgBouncer (the Debian package's /usr/sbin/pgbouncer) as a child process on
 // a free local port, started from a generated ini in a directory of its own: transaction
 // pooling, auth_type trust, the cluster's superuser as its admin, and one [databases] entry
-// pointed at a throwaway cluster's database. As root it runs as the `postgres` user (PgBouncer
-// refuses root), which owns that directory.
+// pointed at a throwaway cluster's database (in the ini, or in a file the ini %includes). As root
+// it runs as the `postgres` user (PgBouncer refuses root), which owns that directory.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -19,6 +19,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "support/proxy.hpp"
 #include "zerodown/load/child_process.hpp"
@@ -45,18 +46,31 @@ inline std::string ReadFile(const std::string& path) {
 
 class PgBouncerProcess {
  public:
+  // Where the [databases] section is written.
+  enum class Layout { kOneFile, kDatabasesIncluded };
+
   // Starts PgBouncer with the entry `entry` pointed at `target` (a throwaway cluster's conninfo)
-  // and waits until it listens.
-  PgBouncerProcess(const std::string& entry, const std::string& target)
+  // and waits until it listens. kDatabasesIncluded writes the section to databases_ini(), which
+  // the ini includes by its absolute path.
+  PgBouncerProcess(const std::string& entry, const std::string& target,
+                   Layout layout = Layout::kOneFile)
       : entry_(entry), port_(FreePort()) {
     auto fields = ConnInfoFields(target);
     user_ = fields["user"];
     dir_ = "/tmp/zerodown-pgbouncer-" + std::to_string(getpid()) + "-" + std::to_string(port_);
     std::filesystem::create_directories(dir_);
     std::ofstream(dir_ + "/userlist.txt") << "\"" << user_ << "\" \"\"\n";
-    std::ofstream(ini()) << "[databases]\n"
-                         << entry << " = host=" << fields["host"] << " port=" << fields["port"]
-                         << " dbname=" << fields["dbname"] << "\n\n[pgbouncer]\n"
+    std::ostringstream databases;
+    databases << "[databases]\n"
+              << entry << " = host=" << fields["host"] << " port=" << fields["port"]
+              << " dbname=" << fields["dbname"] << "\n";
+    std::vector<std::string> files = {dir_, ini(), dir_ + "/userlist.txt"};
+    if (layout == Layout::kDatabasesIncluded) {
+      std::ofstream(databases_ini()) << databases.str();
+      databases.str("%include " + databases_ini() + "\n");
+      files.push_back(databases_ini());
+    }
+    std::ofstream(ini()) << databases.str() << "\n[pgbouncer]\n"
                          << "listen_addr = 127.0.0.1\nlisten_port = " << port_
                          << "\nunix_socket_dir =\nauth_type = trust\nauth_file = " << dir_
                          << "/userlist.txt\nadmin_users = " << user_
@@ -67,7 +81,7 @@ class PgBouncerProcess {
       const passwd* postgres = ::getpwnam("postgres");
       EXPECT_NE(postgres, nullptr) << "PgBouncer will not run as root; no postgres user";
       if (postgres) {
-        for (const auto& path : {dir_, ini(), dir_ + "/userlist.txt"}) {
+        for (const auto& path : files) {
           EXPECT_EQ(::chown(path.c_str(), postgres->pw_uid, postgres->pw_gid), 0) << path;
         }
         argv.insert(argv.end(), {"-u", "postgres"});
@@ -95,6 +109,7 @@ class PgBouncerProcess {
     return "postgresql://" + user_ + "@127.0.0.1:" + std::to_string(port_) + "/pgbouncer";
   }
   std::string ini() const { return dir_ + "/pgbouncer.ini"; }
+  std::string databases_ini() const { return dir_ + "/databases.ini"; }
   const std::string& dir() const { return dir_; }
   std::string log() const {
     std::lock_guard lock(mutex_);
