@@ -23,11 +23,28 @@ std::vector<std::string> DropLogTriggersSql(pg::Connection& conn, const std::str
                       table)};
 }
 
-std::vector<std::string> ChangeLogSql(pg::Connection& conn,
-                                      const std::vector<std::string>& key_columns,
-                                      const std::string& log, const std::string& function,
-                                      const std::string& table,
-                                      const std::vector<std::string>& key_types) {
+namespace {
+
+// DROP TRIGGER IF EXISTS locks the table ACCESS EXCLUSIVE even when there is nothing to drop,
+// so the drop is sent only for triggers that exist. The catalog read takes no lock.
+std::string DropLeftTriggers(pg::Connection& conn, const std::string& table,
+                             const std::string& row_trigger_name,
+                             const std::string& truncate_trigger_name) {
+  pg::Rows left = conn.Exec(
+      "SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass($1) AND tgname IN ($2, $3)",
+      {table, row_trigger_name, truncate_trigger_name});
+  std::string sql;
+  for (int r = 0; r < left.size(); ++r) {
+    sql += fmt::format("DROP TRIGGER {} ON {}; ", conn.Ident(left.Text(r, 0)), table);
+  }
+  return sql;
+}
+
+}  // namespace
+
+ChangeLogDdl ChangeLogSql(pg::Connection& conn, const std::vector<std::string>& key_columns,
+                          const std::string& log, const std::string& function,
+                          const std::string& table, const std::vector<std::string>& key_types) {
   std::string key_list;
   std::string new_key;
   std::string old_key;
@@ -43,7 +60,8 @@ std::vector<std::string> ChangeLogSql(pg::Connection& conn,
   std::string qualified = conn.Ident("zerodown", function);
   std::string row_trigger = conn.Ident(function);
   std::string truncate_trigger = conn.Ident(TruncateTriggerName(function));
-  std::vector<std::string> sql = {
+  ChangeLogDdl ddl;
+  ddl.prepare = {
       // No truncation by autovacuum either: it would lock the application's inserts out.
       fmt::format("CREATE TABLE IF NOT EXISTS {} (_zd_seq bigserial PRIMARY KEY{}) WITH "
                   "(vacuum_truncate = false)",
@@ -62,18 +80,15 @@ std::vector<std::string> ChangeLogSql(pg::Connection& conn,
       // role that could attach it to a table of its own could write into the log as its owner.
       fmt::format("REVOKE ALL ON FUNCTION {}() FROM PUBLIC", qualified),
   };
-  for (const auto& drop : DropLogTriggersSql(conn, function, table)) sql.push_back(drop);
-  sql.push_back(
-      fmt::format("CREATE TRIGGER {} AFTER INSERT OR UPDATE OR DELETE ON {} FOR EACH "
-                  "ROW EXECUTE FUNCTION {}()",
-                  row_trigger, table, qualified));
-  sql.push_back(
-      fmt::format("CREATE TRIGGER {} AFTER TRUNCATE ON {} FOR EACH STATEMENT EXECUTE FUNCTION {}()",
-                  truncate_trigger, table, qualified));
-  for (const auto& trigger : {row_trigger, truncate_trigger}) {
-    sql.push_back(fmt::format("ALTER TABLE {} ENABLE ALWAYS TRIGGER {}", table, trigger));
-  }
-  return sql;
+  ddl.attach = DropLeftTriggers(conn, table, function, TruncateTriggerName(function)) +
+               fmt::format(
+                   "CREATE TRIGGER {row} AFTER INSERT OR UPDATE OR DELETE ON {t} FOR EACH ROW "
+                   "EXECUTE FUNCTION {fn}(); CREATE TRIGGER {trunc} AFTER TRUNCATE ON {t} FOR "
+                   "EACH STATEMENT EXECUTE FUNCTION {fn}(); ALTER TABLE {t} ENABLE ALWAYS "
+                   "TRIGGER {row}, ENABLE ALWAYS TRIGGER {trunc}",
+                   fmt::arg("row", row_trigger), fmt::arg("trunc", truncate_trigger),
+                   fmt::arg("t", table), fmt::arg("fn", qualified));
+  return ddl;
 }
 
 void LogPruner::PrunePast(const std::vector<std::string>& copied_up_to) {

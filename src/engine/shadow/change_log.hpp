@@ -27,13 +27,20 @@ std::vector<std::string> DropLogTriggersSql(pg::Connection& conn, const std::str
 // with nothing but pg_catalog on its search path, and it compares keys by their text, so that
 // no operator of a user's type is looked up as that owner. ENABLE ALWAYS: writes made under
 // session_replication_role = replica, such as a logical replication subscriber's, are logged.
+// `prepare` makes the log table and the function and takes no lock on `table`. `attach` adds
+// the triggers: one string, run in one round trip, so that the lock they take on `table` (SHARE
+// ROW EXCLUSIVE: the application's writes wait, its reads go on) is held for the server's work
+// alone until the transaction commits. Triggers of the same names left by an interrupted run
+// are dropped first (that one statement locks the table ACCESS EXCLUSIVE).
+struct ChangeLogDdl {
+  std::vector<std::string> prepare;
+  std::string attach;
+};
 // `log` is quoted, `function` the function's bare name (its row trigger's too), `table` quoted;
 // `key_columns` are the key's bare names, `key_types` their SQL types.
-std::vector<std::string> ChangeLogSql(pg::Connection& conn,
-                                      const std::vector<std::string>& key_columns,
-                                      const std::string& log, const std::string& function,
-                                      const std::string& table,
-                                      const std::vector<std::string>& key_types);
+ChangeLogDdl ChangeLogSql(pg::Connection& conn, const std::vector<std::string>& key_columns,
+                          const std::string& log, const std::string& function,
+                          const std::string& table, const std::vector<std::string>& key_types);
 
 // Drops the entries of the forward log for keys the copy has not reached: the chunk that reaches
 // them starts after the prune and reads those committed writes. What is left to replay after

@@ -39,10 +39,10 @@ void NewHeap::Create() {
     // Last: the log's triggers lock the live table against the application's writes until this
     // transaction commits, so nothing else runs while they hold it (a peak of the time the new
     // heap took to make, at every load, where it ran first).
-    for (const auto& sql : ChangeLogSql(c, spec.key_columns, ctx_.log, spec.log_function, ctx_.live,
-                                        ctx_.key.types)) {
-      c.Exec(sql);
-    }
+    ChangeLogDdl log =
+        ChangeLogSql(c, spec.key_columns, ctx_.log, spec.log_function, ctx_.live, ctx_.key.types);
+    for (const auto& sql : log.prepare) c.Exec(sql);
+    c.Run(log.attach);
     ctx_.checkpoint.SetStage(Stage::kCopy);
     ctx_.checkpoint["rows_done"] = 0;
     ctx_.checkpoint["rows_total"] = total;

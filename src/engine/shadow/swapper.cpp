@@ -91,10 +91,10 @@ void Swapper::KeepOldHeap(pg::Connection& c, const Dependent& dependents,
     c.Exec(fmt::format("ALTER TABLE {} DROP CONSTRAINT {}", ctx_.retired, c.Ident(name)));
   }
   KeySql new_key = BuildKeySql(c, ctx_.live, ctx_.spec.key_columns);
-  for (const auto& sql : ChangeLogSql(c, ctx_.spec.key_columns, ctx_.reverse_log,
-                                      ctx_.spec.reverse_log_function, ctx_.live, new_key.types)) {
-    c.Exec(sql);
-  }
+  ChangeLogDdl log = ChangeLogSql(c, ctx_.spec.key_columns, ctx_.reverse_log,
+                                  ctx_.spec.reverse_log_function, ctx_.live, new_key.types);
+  for (const auto& sql : log.prepare) c.Exec(sql);
+  c.Run(log.attach);
   nlohmann::json renamed = nlohmann::json::array();
   for (const auto& index : indexes) {
     renamed.push_back({{"oid", index.oid}, {"name", index.name}, {"constraint", index.constraint}});
