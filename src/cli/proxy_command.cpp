@@ -1,5 +1,5 @@
 // zerodown proxy: runs the PostgreSQL proxy (docs/proxy.md), and its live controls pause, resume,
-// switch and status, which talk to a running proxy's --admin endpoint.
+// switch, warm, status and reload, which talk to a running proxy's --admin endpoint.
 #include <fmt/format.h>
 
 #include <iostream>
@@ -127,6 +127,10 @@ std::string StatusText(const nlohmann::json& s) {
                        t["server_connections"].get<int>(), t["idle_server_connections"].get<int>());
   }
   if (s.contains("read_share")) out += ReadShareText(s["read_share"]);
+  if (s.contains("auth")) {
+    out += fmt::format("  clients log in as one of {} user(s) of {}\n",
+                       s["auth"]["users"].get<int>(), s["auth"]["file"].get<std::string>());
+  }
   for (const auto& r : s.value("routes", nlohmann::json::array())) {
     out += fmt::format("  route flag {}: {}; {} transaction(s) ran on the version, {} not",
                        r["flag"].get<std::string>(), r["state"].get<std::string>(),
@@ -215,6 +219,19 @@ void AddControls(CLI::App* cmd, GlobalOptions& global) {
   status->callback([&global, admin] {
     Control(global, *admin, {{"command", "status"}}, std::chrono::seconds(10), StatusText);
   });
+  auto* reload = cmd->add_subcommand(
+      "reload",
+      "Read --auth-file again (as SIGHUP does): new logins use the new users and secrets, "
+      "clients logged in already are not touched. A file that cannot be read or parsed leaves "
+      "the old list serving (exit 1, the file, line and fix printed).");
+  add_admin(reload);
+  reload->callback([&global, admin] {
+    Control(global, *admin, {{"command", "reload"}}, std::chrono::seconds(10),
+            [](const nlohmann::json& a) {
+              return fmt::format("reloaded {}: {} user(s); new logins use them",
+                                 a["file"].get<std::string>(), a["users"].get<int>());
+            });
+  });
 }
 
 const CommandRegistration kProxy{
@@ -251,8 +268,9 @@ const CommandRegistration kProxy{
                       "more. Clients pick one by using NAME as their database name");
       cmd->add_option("--default", flags->options.default_target,
                       "target for clients whose database name is not a target");
-      cmd->add_option("--admin", flags->options.admin,
-                      "host:port of the admin endpoint (pause, resume, switch, warm, status)");
+      cmd->add_option(
+          "--admin", flags->options.admin,
+          "host:port of the admin endpoint (pause, resume, switch, warm, status, reload)");
       cmd->add_option("--pool-mode", flags->pool_mode, "session or transaction")
           ->capture_default_str();
       cmd->add_option("--max-server-connections", flags->options.max_server_connections,
@@ -287,8 +305,9 @@ const CommandRegistration kProxy{
           "--auth-file", flags->options.auth_file,
           "a file of \"user\" \"SCRAM-SHA-256$…\" lines (pg_authid.rolpassword values, the format "
           "of PgBouncer's userlist.txt): clients must log in with SCRAM-SHA-256 as one of its "
-          "users. Without it the proxy trusts every client that reaches --listen (docs/proxy.md, "
-          "\"Client authentication\")");
+          "users. Read again on SIGHUP or `zerodown proxy reload` (a file that does not parse "
+          "leaves the old list serving). Without it the proxy trusts every client that reaches "
+          "--listen (docs/proxy.md, \"Client authentication\")");
       cmd->add_option(
           "--read-share", flags->read_share,
           "TARGET=PERCENT: that share of the read-only transactions of the primary's clients (the "

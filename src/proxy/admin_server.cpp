@@ -30,10 +30,11 @@ Awaitable<nlohmann::json> Answer(const std::string& line, Controller& controller
     co_return co_await controller.Warm(request.value("target", std::string()), connections);
   }
   if (command == "status") co_return controller.Status();
+  if (command == "reload") co_return controller.ReloadAuth();
   co_return nlohmann::json{
       {"ok", false},
-      {"error",
-       fmt::format("unknown command \"{}\" (pause, resume, switch, warm, status)", command)}};
+      {"error", fmt::format("unknown command \"{}\" (pause, resume, switch, warm, status, reload)",
+                            command)}};
 }
 
 Awaitable<void> ServeConnection(asio::ip::tcp::socket socket, Controller& controller) {

@@ -1,7 +1,8 @@
 // The admin endpoint: JSON lines over TCP, one request and one answer per line, each connection
 // served by its own coroutine so a RESUME is answered while a PAUSE on another connection still
 // waits. Requests: {"command":"pause","timeout_ms":N,"cancel_blockers":bool},
-// {"command":"resume"}, {"command":"switch","to":"NAME"}, {"command":"status"}.
+// {"command":"resume"}, {"command":"switch","to":"NAME"}, {"command":"warm","target":"NAME",
+// "connections":N}, {"command":"status"}, {"command":"reload"} (the --auth-file).
 #pragma once
 
 #include <asio.hpp>

@@ -69,6 +69,13 @@ std::string RandomBytes(std::size_t n) {
   return out;
 }
 
+// The key of the mock secrets: random, drawn once per process, so that a reload of the file does
+// not change an unknown user's salt (a change would tell that the user is unknown).
+const std::string& MockKey() {
+  static const std::string key = RandomBytes(32);
+  return key;
+}
+
 }  // namespace
 
 Result<AuthFile> AuthFile::Load(const std::string& path) {
@@ -121,7 +128,6 @@ Result<AuthFile> AuthFile::Parse(std::string_view text, const std::string& path)
     return Error(ErrorKind::kUsage, fmt::format("--auth-file {} names no user", path),
                  "Every client would be refused. " + std::string(kLineForm));
   }
-  file.mock_key_ = RandomBytes(32);
   return file;
 }
 
@@ -133,15 +139,16 @@ const scram::Secret* AuthFile::Find(const std::string& user) const {
 scram::Secret AuthFile::MockSecret(const std::string& user) const {
   // The salt is a keyed hash of the name, so two attempts for one unknown user see the same salt
   // (as they would for a real user); the keys are the random key itself, which no proof matches.
+  const std::string& key = MockKey();
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  HMAC(EVP_sha256(), mock_key_.data(), static_cast<int>(mock_key_.size()),
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
        reinterpret_cast<const unsigned char*>(user.data()), user.size(), digest, &length);
   scram::Secret secret;
   secret.iterations = 4096;
   secret.salt.assign(reinterpret_cast<const char*>(digest), 16);
-  secret.stored_key = mock_key_;
-  secret.server_key = mock_key_;
+  secret.stored_key = key;
+  secret.server_key = key;
   return secret;
 }
 

@@ -1,7 +1,8 @@
 // The users clients of `zerodown proxy --auth-file PATH` log in as: a file of
 // `"user" "SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>"` lines, the format of
 // PgBouncer's userlist.txt with the secrets of pg_authid.rolpassword (docs/proxy.md says how to
-// make one). It reads and checks the file once, before the proxy listens; it holds no passwords
+// make one). It reads and checks the file before the proxy listens, and again at each reload
+// (SIGHUP or `zerodown proxy reload`, controller.hpp); it holds no passwords
 // (plaintext and md5 entries are refused) and does not speak to clients (session_login.cpp does).
 #pragma once
 
@@ -26,8 +27,8 @@ class AuthFile {
   // The secret of `user`, or nullptr when the file does not name it.
   const scram::Secret* Find(const std::string& user) const;
   // A secret for a user the file does not name: the exchange runs through with it (its salt the
-  // same at every attempt) and fails at the proof, as PostgreSQL's does, so a client cannot tell
-  // which users exist.
+  // same at every attempt, and across reloads) and fails at the proof, as PostgreSQL's does, so a
+  // client cannot tell which users exist.
   scram::Secret MockSecret(const std::string& user) const;
 
   const std::string& path() const { return path_; }
@@ -36,7 +37,6 @@ class AuthFile {
  private:
   std::string path_;
   std::map<std::string, scram::Secret> users_;
-  std::string mock_key_;  // random, drawn once per process
 };
 
 }  // namespace zerodown::proxy

@@ -4,6 +4,7 @@
 
 #include <random>
 
+#include "proxy/auth_file.hpp"
 #include "proxy/client_session.hpp"
 #include "proxy/read_target.hpp"
 #include "proxy/router.hpp"
@@ -245,11 +246,35 @@ nlohmann::json Controller::Status() const {
       {"held", held_},
       {"targets", targets}};
   if (read_ != nullptr) out["read_share"] = read_->Status();
+  if (auth_ != nullptr) out["auth"] = {{"file", auth_->path()}, {"users", auth_->size()}};
   if (route_ != nullptr) {
     out["routes"] = route_->Status();
     out["route"] = out["routes"][0];  // the first flag, as before there could be more
   }
   return out;
+}
+
+nlohmann::json Controller::ReloadAuth() {
+  if (auth_ == nullptr) {
+    Log("RELOAD: the proxy runs without --auth-file; nothing to reload");
+    return {{"ok", false},
+            {"error",
+             "the proxy runs without --auth-file (every client is trusted): there is no "
+             "user list to reload"}};
+  }
+  auto loaded = AuthFile::Load(options_.auth_file);
+  if (!loaded) {
+    // One paragraph: the file, the line and the fix (AuthFile names them), and what still serves.
+    std::string why = fmt::format(
+        "RELOAD of the user list failed; the {} user(s) loaded before "
+        "keep serving new logins. {}",
+        auth_->size(), loaded.error().Describe());
+    Log(why);
+    return {{"ok", false}, {"error", why}};
+  }
+  auth_ = std::make_shared<const AuthFile>(std::move(loaded).ValueOrThrow());
+  Log(fmt::format("RELOAD: {} user(s) from {}; new logins use them", auth_->size(), auth_->path()));
+  return {{"ok", true}, {"file", auth_->path()}, {"users", auth_->size()}};
 }
 
 }  // namespace zerodown::proxy

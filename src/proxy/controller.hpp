@@ -47,9 +47,15 @@ class Controller {
   // The pool of the read target's connections for reads ("green (reads)"): apart from the
   // target's own, since its connections run with default_transaction_read_only on.
   const std::string& read_pool() const { return read_pool_; }
-  // The users clients authenticate as (--auth-file), or nullptr: every client is let in.
-  const AuthFile* auth() const { return auth_; }
-  void SetAuth(const AuthFile* auth) { auth_ = auth; }
+  // The users clients authenticate as (--auth-file), or nullptr: every client is let in. A login
+  // keeps the list it began with, so a reload during its exchange changes nothing for it.
+  std::shared_ptr<const AuthFile> auth() const { return auth_; }
+  void SetAuth(std::shared_ptr<const AuthFile> auth) { auth_ = std::move(auth); }
+  // RELOAD (SIGHUP or the admin command): reads --auth-file again; new logins use the new list,
+  // sessions logged in already are not touched. A file that cannot be read or parsed leaves the
+  // old list serving and is logged as one paragraph naming the file, line and fix. Answers
+  // {"ok":true,"users":N,…} or {"ok":false,"error":…}.
+  nlohmann::json ReloadAuth();
 
   // The target for a client that asked for `database`: the target of that name, else the
   // default (the last SWITCH's target, once there was one). kNotFound when neither exists.
@@ -95,7 +101,7 @@ class Controller {
   Router* route_ = nullptr;
   ReadTarget* read_ = nullptr;
   std::string read_pool_;
-  const AuthFile* auth_ = nullptr;
+  std::shared_ptr<const AuthFile> auth_;
 
   bool paused_ = false;
   std::uint64_t epoch_ = 0;  // +1 at every PAUSE and RESUME: a waiter sees it moved on

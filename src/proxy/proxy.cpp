@@ -205,6 +205,15 @@ Awaitable<void> AcceptClients(asio::ip::tcp::acceptor& acceptor, Controller& con
   }
 }
 
+Awaitable<void> ReloadOnHangup(asio::signal_set& hangups, Controller& controller) {
+  for (;;) {
+    asio::error_code ec;
+    co_await hangups.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+    (void)controller.ReloadAuth();  // it logs what happened
+  }
+}
+
 // "listening on 127.0.0.1:6432 (targets: blue green; session pooling); admin on …; metrics on …"
 std::string ListeningLine(const ProxyOptions& options, const std::vector<std::string>& targets,
                           const Router* route, const AuthFile* auth, int metrics_port) {
@@ -236,11 +245,11 @@ std::string ListeningLine(const ProxyOptions& options, const std::vector<std::st
 Status RunProxy(const ProxyOptions& options,
                 const std::function<void(int port, int admin_port)>& on_listening) {
   if (auto checked = CheckOptions(options); !checked) return checked;
-  std::optional<AuthFile> auth;
+  std::shared_ptr<const AuthFile> auth;
   if (!options.auth_file.empty()) {
     auto loaded = AuthFile::Load(options.auth_file);
     if (!loaded) return loaded.error();
-    auth = std::move(loaded).ValueOrThrow();
+    auth = std::make_shared<const AuthFile>(std::move(loaded).ValueOrThrow());
   }
   // One thread runs every socket: Asio may skip the per-socket locks (a tenth of the work of
   // relaying a message). Other threads only post work to it, which stays locked.
@@ -275,7 +284,7 @@ Status RunProxy(const ProxyOptions& options,
   Controller controller(io, blocking, options, metrics);
   controller.SetRoute(route.get());
   controller.SetRead(read.get());
-  controller.SetAuth(auth ? &*auth : nullptr);
+  controller.SetAuth(auth);
   asio::co_spawn(io, AcceptClients(**listener, controller), asio::detached);
   if (admin) asio::co_spawn(io, ServeAdmin(*admin, controller), asio::detached);
 
@@ -284,7 +293,10 @@ Status RunProxy(const ProxyOptions& options,
     Log(fmt::format("signal {}: stopping", signal));
     io.stop();
   });
-  Log(ListeningLine(options, names, route.get(), auth ? &*auth : nullptr, metrics.port()));
+  // SIGHUP reloads the user list, as it makes PgBouncer reload its own (and no longer ends us).
+  asio::signal_set hangups(io, SIGHUP);
+  asio::co_spawn(io, ReloadOnHangup(hangups, controller), asio::detached);
+  Log(ListeningLine(options, names, route.get(), auth.get(), metrics.port()));
   if (on_listening) {
     on_listening((*listener)->local_endpoint().port(), admin ? admin->local_endpoint().port() : 0);
   }

@@ -174,7 +174,7 @@ Awaitable<bool> ClientSession::Login(const wire::StartupPacket& packet) {
 // the caller sends AuthenticationOk with the messages that follow. Without --auth-file every
 // client is let in (trust, docs/proxy.md). False when the client was refused or left.
 Awaitable<bool> ClientSession::Authenticate(const std::string& user) {
-  const AuthFile* auth = controller_.auth();
+  std::shared_ptr<const AuthFile> auth = controller_.auth();
   if (auth == nullptr) co_return true;
   const scram::Secret* secret = auth->Find(user);
   scram::ServerExchange exchange(secret ? *secret : auth->MockSecret(user), scram::RandomNonce());

@@ -78,12 +78,20 @@ class ProxyProcess {
     EXPECT_TRUE(Listening(port_)) << log();
     // The port accepts before the proxy's first line reaches the log (another thread reads its
     // stderr): a test that reads the log at once waits for that line.
-    for (int i = 0; i < 200 && log().find("listening on") == std::string::npos; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
+    WaitForLog("listening on");
   }
 
   int port() const { return port_; }
+  // Sends `signal` to the proxy process; Ended() says whether it is gone (reaping it).
+  void Signal(int signal) { child_->Signal(signal); }
+  bool Ended() { return child_->Ended(); }
+  // Waits up to 5 s for `text` to appear in the log; whether it did.
+  bool WaitForLog(const std::string& text) const {
+    for (int i = 0; i < 200 && log().find(text) == std::string::npos; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    return log().find(text) != std::string::npos;
+  }
   std::string admin() const { return "127.0.0.1:" + std::to_string(admin_port_); }
   // A libpq conninfo through the proxy for `database` (a target name or any name).
   std::string ConnInfo(const std::string& database) const {
