@@ -39,6 +39,22 @@ constexpr const char* kPrimarySql =
     "  AND s.database = current_database() AND s.slot_type = 'logical' "
     "LEFT JOIN pg_stat_replication r ON r.pid = s.active_pid";
 
+// libpq's messages run over several lines ("…failed: Connection refused\n\tIs the server
+// running…"): the log says each problem on one.
+std::string OneLine(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    bool space = c == '\n' || c == '\t' || c == '\r' || c == ' ';
+    if (!space) {
+      out += c;
+    } else if (!out.empty() && out.back() != ' ') {
+      out += ' ';
+    }
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
 std::uint64_t Lsn(const std::string& text) {
   auto lsn = ParseLsn(text);
   if (!lsn) throw Error(ErrorKind::kInternal, fmt::format("\"{}\" is not an LSN", text));
@@ -72,7 +88,7 @@ void ReadTarget::ConnectFailed(const std::string& error) {
     Log(
         fmt::format("read target {}: cannot open a connection ({}); reads run on {} until one "
                     "opens",
-                    target_.name, error, primary_.name));
+                    target_.name, OneLine(error), primary_.name));
   }
   connect_failing_ = true;
   retry_at_ = Clock::now() + kRetry;
@@ -132,13 +148,33 @@ ReplaySample ReadTarget::Sample(pg::Connection& primary, pg::Connection& target,
   return sample;
 }
 
-void ReadTarget::Publish(std::optional<ReplaySample> sample, const std::string& problem) {
-  if (problem != problem_) {
-    Log(problem.empty()
-            ? fmt::format("read target {}: its replay position is known again", target_.name)
-            : fmt::format("read target {}: its replay position is unknown: {}; every read runs "
-                          "on {} meanwhile",
-                          target_.name, problem, primary_.name));
+std::string ReadTarget::Describe(const WatchProblem& problem) const {
+  if (problem.empty()) {
+    return fmt::format("read target {}: its replay position is known again; reads run there",
+                       target_.name);
+  }
+  if (problem.unreachable == &target_) {
+    return fmt::format(
+        "read target {} cannot be reached ({}); every read runs on {} until it "
+        "can, tried again each second. Check that its server runs and that "
+        "--target {}=URL reaches it",
+        target_.name, problem.detail, primary_.name, target_.name);
+  }
+  if (problem.unreachable == &primary_) {
+    return fmt::format(
+        "read target {}: its replay position is unknown, since the primary {} "
+        "cannot be reached ({}); every read runs on {} meanwhile",
+        target_.name, primary_.name, problem.detail, primary_.name);
+  }
+  return fmt::format(
+      "read target {}: its replay position is unknown: {}; every read runs on {} "
+      "meanwhile",
+      target_.name, problem.detail, primary_.name);
+}
+
+void ReadTarget::Publish(std::optional<ReplaySample> sample, const WatchProblem& problem) {
+  if (!(problem == problem_)) {
+    Log(Describe(problem));
     problem_ = problem;
   }
   asio::post(io_, [this, sample = std::move(sample)] {
@@ -159,7 +195,9 @@ void ReadTarget::Watch() {
   std::optional<pg::Connection> target;
   while (!stop_) {
     auto next = Clock::now() + kInterval;
+    const Target* opening = nullptr;  // the server being connected to, while one is
     try {
+      opening = &primary_;
       if (!primary) {
         primary.emplace(pg::Connection::Open(primary_.conninfo, "zerodown proxy read share"));
         pg::Rows sizes = primary->Exec(
@@ -168,14 +206,16 @@ void ReadTarget::Watch() {
         segment_size_ = static_cast<std::uint64_t>(sizes.Int(0, 0));
         block_size_ = static_cast<std::uint64_t>(sizes.Int(0, 1));
       }
+      opening = &target_;
       if (!target) {
         target.emplace(pg::Connection::Open(target_.conninfo, "zerodown proxy read share"));
       }
-      std::string problem;
-      ReplaySample sample = Sample(*primary, *target, &problem);
+      opening = nullptr;
+      WatchProblem problem;
+      ReplaySample sample = Sample(*primary, *target, &problem.detail);
       Publish(sample, problem);
     } catch (const Error& error) {
-      Publish(std::nullopt, error.message());
+      Publish(std::nullopt, WatchProblem{opening, OneLine(error.message())});
       primary.reset();
       target.reset();
       next = Clock::now() + kRetry;

@@ -29,6 +29,14 @@ class Connection;
 
 namespace zerodown::proxy {
 
+// Why the watcher does not know the read target's position, as the log says it once per change.
+struct WatchProblem {
+  const Target* unreachable = nullptr;  // the server the watcher cannot connect to, if that is why
+  std::string detail;                   // one line
+  bool empty() const { return unreachable == nullptr && detail.empty(); }
+  bool operator==(const WatchProblem&) const = default;
+};
+
 class ReadTarget {
  public:
   // Starts sampling `primary` and `target` (the read target) at once; the first verdicts are
@@ -59,7 +67,9 @@ class ReadTarget {
   void Watch();
   // One sample through the two connections; throws Error when either fails.
   ReplaySample Sample(pg::Connection& primary, pg::Connection& target, std::string* problem);
-  void Publish(std::optional<ReplaySample> sample, const std::string& problem);
+  void Publish(std::optional<ReplaySample> sample, const WatchProblem& problem);
+  // The log line that says `problem` (or that it is over).
+  std::string Describe(const WatchProblem& problem) const;
 
   asio::io_context& io_;
   Target primary_;
@@ -70,7 +80,7 @@ class ReadTarget {
   std::map<ReadOutcome, std::int64_t> decisions_;  // event loop's
   bool connect_failing_ = false;                   // event loop's
   Clock::time_point retry_at_;                     // event loop's
-  std::string problem_;                            // watcher thread's: the last logged
+  WatchProblem problem_;                           // watcher thread's: the last logged
   std::uint64_t segment_size_ = 0;                 // watcher thread's
   std::uint64_t block_size_ = 0;
   std::atomic<bool> stop_{false};

@@ -48,11 +48,23 @@ class Standby {
     }
     // Report replay progress every second, not every ten, so a resumed standby shows at once.
     options += " -c hot_standby=on -c wal_receiver_status_interval=1 -c cluster_name=standby1";
-    rc = pg::RunAsServerUser(
-        {bindir_ + "/pg_ctl", "-D", data_, "-o", options, "-l", log_, "-w", "-t", "60", "start"},
+    options_ = options;
+    Start();
+  }
+  // Starts the standby again after Stop (the constructor starts it first).
+  void Start() {
+    int rc = pg::RunAsServerUser(
+        {bindir_ + "/pg_ctl", "-D", data_, "-o", options_, "-l", log_, "-w", "-t", "60", "start"},
         dir_ + "/pg_ctl.log");
     if (rc != 0) throw std::runtime_error("the standby did not start, see " + log_);
     running_ = true;
+  }
+  // Stops it (fast shutdown): its port and socket refuse connections until Start.
+  void Stop() {
+    int rc = pg::RunAsServerUser({bindir_ + "/pg_ctl", "-D", data_, "-m", "fast", "-w", "stop"},
+                                 dir_ + "/pg_ctl.log");
+    if (rc != 0) throw std::runtime_error("the standby did not stop, see " + log_);
+    running_ = false;
   }
   ~Standby() {
     if (running_) {
@@ -69,7 +81,7 @@ class Standby {
   }
 
  private:
-  std::string dir_, data_, bindir_, log_;
+  std::string dir_, data_, bindir_, log_, options_;
   int port_ = 0;
   bool running_ = false;
 };
