@@ -97,8 +97,11 @@ Awaitable<void> ClientSession::Relay() {
 
 // The first message of a transaction: wait while paused, then make sure the session holds a
 // server connection of its current target.
+// In transaction pooling this runs at every transaction: what usually has nothing to do (the
+// pause, a connection's settings, named statements, parameter changes) is checked before a
+// coroutine is called for it.
 Awaitable<bool> ClientSession::BeginTransaction() {
-  co_await controller_.BeginTransaction(*this);
+  if (!controller_.TryBeginTransaction()) co_await controller_.BeginTransaction(*this);
   running_ = true;
   if (!kill_reason_.empty()) co_return false;
   // Decided once here, so every statement of the transaction runs on one version.
@@ -106,17 +109,35 @@ Awaitable<bool> ClientSession::BeginTransaction() {
   // The target (or the read target) it runs on; a connection elsewhere is given back or parked.
   ChooseWhere();
   if (MustMoveServer()) co_await MoveServer();
-  if (server_) co_return co_await Reroute(search_path);
-  std::string error = co_await Attach(search_path);
-  if (!error.empty()) {
-    Log(error);
-    co_await WriteToClient(wire::ErrorResponse("FATAL", "08006", error));
-    co_return false;
+  if (server_) {
+    if (server_->HasSearchPath(search_path)) co_return true;
+    co_return co_await Reroute(search_path);
   }
-  if (!co_await PrepareStatements()) co_return false;
-  if (!co_await WriteToClient(ParameterChanges())) co_return false;
+  if (!AttachIdle(search_path)) {
+    std::string error = co_await Attach(search_path);
+    if (!error.empty()) {
+      Log(error);
+      co_await WriteToClient(wire::ErrorResponse("FATAL", "08006", error));
+      co_return false;
+    }
+  }
+  if (!statements_.empty() && !co_await PrepareStatements()) co_return false;
+  std::string changes = ParameterChanges();
+  if (!changes.empty() && !co_await WriteToClient(changes)) co_return false;
   StartPump();
   co_return true;
+}
+
+bool ClientSession::AttachIdle(const std::optional<SearchPath>& search_path) {
+  if (ready_ || on_read_target_) return false;
+  std::unique_ptr<ServerConnection> server = controller_.Pool(where_).TakeIdle();
+  if (!server) return false;
+  if (!server->Matches(WantedOn(*server), search_path)) {
+    ready_ = std::move(server);  // Attach takes it from there and sets what differs
+    return false;
+  }
+  server_ = std::move(server);
+  return true;
 }
 
 void ClientSession::MoveTo(const std::string& target) {
@@ -136,9 +157,12 @@ void ClientSession::StartPump() {
 }
 
 Awaitable<void> ClientSession::PumpServer(std::shared_ptr<ClientSession> /*self*/) {
-  std::array<char, kChunk> chunk;
+  // The session's, not the coroutine's: in transaction pooling a pump runs per transaction, and a
+  // frame holding them would be allocated (and the vector grown) each time. One pump at a time.
+  if (pump_chunk_.empty()) pump_chunk_.resize(kChunk);
+  std::vector<char>& chunk = pump_chunk_;
+  std::vector<wire::MessageView>& messages = pump_messages_;
   ServerConnection* server = server_.get();
-  std::vector<wire::MessageView> messages;  // reused: no allocation per read
   for (;;) {
     asio::error_code ec;
     std::size_t n = co_await ReadSome(server->socket(), asio::buffer(chunk),

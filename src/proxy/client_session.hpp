@@ -16,6 +16,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "proxy/async_util.hpp"
 #include "proxy/replay_state.hpp"
@@ -69,6 +70,9 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   Awaitable<bool> BeginTransaction();
   Awaitable<void> PumpServer(std::shared_ptr<ClientSession> self);
   Awaitable<std::string> Attach(const std::optional<SearchPath>& search_path);
+  // Attach's common case without a coroutine: an idle connection of where_ whose settings match.
+  // False when there is none (or it needs settings: then it waits in ready_ for Attach).
+  bool AttachIdle(const std::optional<SearchPath>& search_path);
   void StartPump();
   Awaitable<void> StopPump();
   void GiveBackServer();
@@ -146,7 +150,9 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   bool pump_running_ = false;
   bool stopping_pump_ = false;
   Signal pump_stopped_;
-  std::string kill_reason_;  // set: the session ends with this FATAL error
+  std::vector<char> pump_chunk_;                  // what the pump reads into
+  std::vector<wire::MessageView> pump_messages_;  // the messages of one read
+  std::string kill_reason_;                       // set: the session ends with this FATAL error
   bool registered_ = false;
 
   // --read-share (session_read.cpp). A session that keeps its connections (session pooling, or

@@ -70,6 +70,13 @@ class Controller {
   // Called by a session when a client message arrives between transactions: waits while the
   // proxy is paused, then counts the session as running a transaction.
   Awaitable<void> BeginTransaction(ClientSession& session);
+  // BeginTransaction without a coroutine when the proxy is not paused (the relay's common case):
+  // true when the session now counts as running, false when it must wait in BeginTransaction.
+  bool TryBeginTransaction() {
+    if (paused_) return false;
+    ++running_;
+    return true;
+  }
   // Called when that transaction (or the session) ends.
   void EndTransaction();
 

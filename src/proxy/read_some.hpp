@@ -19,6 +19,7 @@
 
 #include <asio.hpp>
 #include <cerrno>
+#include <new>
 #include <type_traits>
 #include <utility>
 
@@ -67,8 +68,26 @@ class ReadOp : public asio::detail::reactor_op {
     Handler handler(std::move(op->handler_));
     asio::error_code ec = op->ec_;  // the reactor sets it (operation_aborted on cancel)
     std::size_t n = op->bytes_transferred_;
-    delete op;  // before the handler, which may start the next read
+    Free(op);  // before the handler, which may start the next read
     if (owner != nullptr) std::move(handler)(ec, n);
+  }
+
+ public:
+  // From the event loop thread's cache of recently freed blocks, as Asio allocates its own
+  // operations: a read per relayed message would otherwise be a malloc and a free.
+  static ReadOp* New(int fd, asio::mutable_buffer buffer, Handler handler) {
+    void* memory = asio::detail::thread_info_base::allocate(
+        asio::detail::thread_info_base::default_tag(),
+        asio::detail::thread_context::top_of_thread_call_stack(), sizeof(ReadOp), alignof(ReadOp));
+    return new (memory) ReadOp(fd, buffer, std::move(handler));
+  }
+
+ private:
+  static void Free(ReadOp* op) {
+    op->~ReadOp();
+    asio::detail::thread_info_base::deallocate(
+        asio::detail::thread_info_base::default_tag(),
+        asio::detail::thread_context::top_of_thread_call_stack(), op, sizeof(ReadOp));
   }
 
   int fd_;
@@ -99,7 +118,7 @@ auto ReadSome(Stream& stream, asio::mutable_buffer buffer, Token&& token) {
         using Op = read_some_detail::ReadOp<std::decay_t<decltype(handler)>>;
         auto& context = asio::query(stream.get_executor(), asio::execution::context);
         auto& reactor = asio::use_service<asio::detail::reactor>(context);
-        auto* op = new Op(stream.native_handle(), buffer, std::move(handler));
+        auto* op = Op::New(stream.native_handle(), buffer, std::move(handler));
         reactor.start_op(asio::detail::reactor::read_op, stream.native_handle(),
                          read_some_detail::ReactorData(stream), op, /*is_continuation=*/false,
                          /*allow_speculative=*/true);

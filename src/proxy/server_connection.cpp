@@ -125,18 +125,30 @@ std::string ServerConnection::SearchPathSql(const std::optional<SearchPath>& sea
   return "SELECT pg_catalog.set_config('search_path', " + Literal(value) + ", false);";
 }
 
+const std::string* ServerConnection::Current(const std::string& name) const {
+  auto it = applied_.find(name);
+  if (it != applied_.end()) return &it->second;
+  it = reported_lower_.find(name);
+  return it == reported_lower_.end() ? nullptr : &it->second;
+}
+
+bool ServerConnection::Matches(const std::map<std::string, std::string>& wanted,
+                               const std::optional<SearchPath>& search_path) const {
+  // Runs at the start of every transaction in transaction pooling: look-ups only, no copies.
+  if (!HasSearchPath(search_path)) return false;
+  for (const auto& [name, value] : wanted) {
+    const std::string* now = Current(name);
+    if (now == nullptr || *now != value) return false;
+  }
+  return true;
+}
+
 Awaitable<std::string> ServerConnection::Apply(const std::map<std::string, std::string>& wanted,
                                                const std::optional<SearchPath>& search_path) {
-  // Runs at the start of every transaction in transaction pooling: look-ups only, no copies.
-  auto current = [this](const std::string& name) -> const std::string* {
-    auto it = applied_.find(name);
-    if (it != applied_.end()) return &it->second;
-    it = reported_lower_.find(name);
-    return it == reported_lower_.end() ? nullptr : &it->second;
-  };
+  if (Matches(wanted, search_path)) co_return "";
   std::string sql;
   for (const auto& [name, value] : wanted) {
-    const std::string* now = current(name);
+    const std::string* now = Current(name);
     if (now != nullptr && *now == value) continue;
     sql += "SELECT pg_catalog.set_config(" + Literal(name) + ", " + Literal(value) + ", false);";
   }
@@ -204,6 +216,12 @@ Awaitable<std::string> ServerConnection::Reset() {
 
 bool ServerConnection::LooksIdle() {
   if (!buffer_.empty()) return false;
+  // The poll costs a system call per transaction, a sixth of the proxy's at 8 clients running
+  // one-statement transactions, where the connection was given back a few hundred microseconds
+  // before. What it catches is a server that ended the connection while it sat idle: an
+  // idle_session_timeout or an administrator's pg_terminate_backend, which hit connections idle
+  // for long, not one given back a moment ago.
+  if (Clock::now() - idle_since_ < kUncheckedIdle) return true;
   pollfd pfd{socket_.native_handle(), POLLIN, 0};
   // Readable while idle means the server closed it or said something unasked (a FATAL).
   return ::poll(&pfd, 1, 0) == 0;

@@ -21,6 +21,10 @@
 
 namespace zerodown::proxy {
 
+// How long a connection may sit idle in the pool and still be handed out without a look at its
+// socket (ServerConnection::LooksIdle).
+inline constexpr std::chrono::milliseconds kUncheckedIdle{1};
+
 // A search_path the proxy gives a session: the text a client gave at login (`-c
 // search_path=…`), as set_config takes it, or schemas by name (a client's SET search_path, a
 // routed version), quoted by libpq when set. None (std::nullopt) is the session's default.
@@ -66,6 +70,9 @@ class ServerConnection {
   // differ, none when all match. Returns the server's error.
   Awaitable<std::string> Apply(const std::map<std::string, std::string>& wanted,
                                const std::optional<SearchPath>& search_path);
+  // Whether Apply would send nothing: every setting of `wanted` and the search_path are already so.
+  bool Matches(const std::map<std::string, std::string>& wanted,
+               const std::optional<SearchPath>& search_path) const;
   // Whether Apply would leave the search_path as it is.
   bool HasSearchPath(const std::optional<SearchPath>& search_path) const {
     return search_path_known_ && search_path_ == search_path;
@@ -87,7 +94,10 @@ class ServerConnection {
   // DISCARD ALL, and forgets the settings Apply made.
   Awaitable<std::string> Reset();
 
-  // Whether the idle socket still looks usable: nothing to read, not closed by the server.
+  // The pool keeps it idle from now on (LooksIdle's clock).
+  void MarkIdle() { idle_since_ = Clock::now(); }
+  // Whether the idle socket still looks usable: nothing to read, not closed by the server. A
+  // connection idle for less than kUncheckedIdle is taken as it is, without asking the kernel.
   bool LooksIdle();
   // Asks the server to cancel the running statement (PQcancel on `pool`; returns at once).
   void Cancel(asio::thread_pool& pool);
@@ -99,6 +109,8 @@ class ServerConnection {
  private:
   ServerConnection(PGconn* conn, std::string target, asio::any_io_executor executor);
   std::string Literal(std::string_view text) const;
+  // The value of setting `name` (lower-case) on the server as far as the proxy knows, or nullptr.
+  const std::string* Current(const std::string& name) const;
   std::string SearchPathSql(const std::optional<SearchPath>& search_path) const;
 
   PGconn* conn_;
@@ -112,6 +124,7 @@ class ServerConnection {
   std::map<std::string, std::string> applied_;  // lower-case name -> value set by Apply
   std::optional<SearchPath> search_path_;       // what Apply set; none: the session's default
   bool search_path_known_ = true;               // false once a client's statement changed it
+  Clock::time_point idle_since_;
   std::shared_ptr<PGcancel> cancel_;
   int backend_pid_ = 0;
   std::map<std::string, std::uint64_t, std::less<>> statements_;

@@ -51,16 +51,21 @@ void ServerPool::Publish() {
   metrics_.active->Set(static_cast<double>(total_) - static_cast<double>(idle_.size()));
 }
 
+std::unique_ptr<ServerConnection> ServerPool::TakeIdle() {
+  while (!idle_.empty()) {
+    auto connection = std::move(idle_.back());
+    idle_.pop_back();
+    Publish();
+    if (connection->LooksIdle()) return connection;
+    Discard(std::move(connection));  // the server went away while it sat idle
+  }
+  return nullptr;
+}
+
 Awaitable<std::unique_ptr<ServerConnection>> ServerPool::Acquire(std::string* error) {
   auto deadline = Clock::now() + wait_timeout_;
   for (;;) {
-    while (!idle_.empty()) {
-      auto connection = std::move(idle_.back());
-      idle_.pop_back();
-      Publish();
-      if (connection->LooksIdle()) co_return connection;
-      Discard(std::move(connection));  // the server went away while it sat idle
-    }
+    if (auto connection = TakeIdle()) co_return connection;
     if (total_ < max_size_) co_return co_await Open(error);
     if (Clock::now() >= deadline) {
       *error = fmt::format("all {} server connections of target \"{}\" stayed busy for {} ms",
@@ -117,6 +122,7 @@ Awaitable<void> ServerPool::ResetAndKeep(std::unique_ptr<ServerConnection> conne
 
 void ServerPool::Keep(std::unique_ptr<ServerConnection> connection) {
   if (waiters_.empty()) {
+    connection->MarkIdle();
     idle_.push_back(std::move(connection));
     Publish();
     return;

@@ -32,6 +32,9 @@ class ServerPool {
   // is full. Returns nullptr and sets `*error` when the server cannot be reached or none frees up
   // within the wait timeout.
   Awaitable<std::unique_ptr<ServerConnection>> Acquire(std::string* error);
+  // An idle connection at once, without a coroutine (a transaction's start in transaction
+  // pooling), or nullptr when none is idle: then Acquire waits or opens one.
+  std::unique_ptr<ServerConnection> TakeIdle();
   // Takes a connection back. `reset` runs DISCARD ALL first (in the background); a connection
   // whose reset fails is closed.
   void Release(std::unique_ptr<ServerConnection> connection, bool reset);
