@@ -2,14 +2,17 @@
 # The proxy benchmark: the same pgbench runs straight to the server, through PgBouncer and through
 # `zerodown proxy`, both poolers in transaction pooling with the same number of server
 # connections, on one throwaway PostgreSQL 15, side by side. Two workloads (pgbench's TPC-B-like
-# transaction and its select-only `-S`), each at every client count; the order of the three
-# routes rotates from one client count to the next, so drift of the machine does not favour one.
-# Prints one table (TPS, p50 and p99 latency from pgbench's per-transaction logs, failed
-# transactions, and zerodown's ratios to direct and to PgBouncer) and saves it as
-# bench/results/<date>-proxy.txt. See docs/bench.md, "Proxy".
+# transaction and its select-only `-S`), each at every client count. Each pooler runs --rounds
+# times per workload and client count, in mirrored order (PgBouncer, zerodown, direct, zerodown,
+# PgBouncer; the next cell starts with zerodown), so a drift of the machine during a cell weighs
+# on both poolers alike; each run follows a --warmup through the same route, so the pooler's
+# server connections are open and warm for that client count before the clock starts.
+# Prints one table (TPS averaged over the rounds, p50 and p99 latency from pgbench's
+# per-transaction logs of all rounds, failed transactions, and zerodown's ratios to direct and to
+# PgBouncer) and saves it as bench/results/<date>-proxy.txt. See docs/bench.md, "Proxy".
 #
-#   bench/proxy.sh [--scale 10] [--clients 8,64] [--threads 2] [--duration 20]
-#                  [--protocol simple|extended|prepared] [--pool-size 20]
+#   bench/proxy.sh [--scale 10] [--clients 8,64] [--threads 2] [--duration 20] [--rounds 2]
+#                  [--warmup 2] [--protocol simple|extended|prepared] [--pool-size 20]
 #                  [--workloads tpcb,select] [--zerodown build/release/zerodown]
 #                  [--pgbouncer /usr/sbin/pgbouncer] [--results bench/results]
 #
@@ -26,6 +29,8 @@ scale=10
 clients=8,64
 threads=2
 duration=20
+rounds=2
+warmup=2
 protocol=simple
 pool_size=20
 workloads=tpcb,select
@@ -33,13 +38,15 @@ zerodown=$root/build/release/zerodown
 pgbouncer=$(command -v pgbouncer || echo /usr/sbin/pgbouncer)
 results=$root/bench/results
 
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case $1 in
     --scale) scale=$2; shift 2 ;;
     --clients) clients=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
+    --warmup) warmup=$2; shift 2 ;;
     --protocol) protocol=$2; shift 2 ;;
     --pool-size) pool_size=$2; shift 2 ;;
     --workloads) workloads=$2; shift 2 ;;
@@ -144,7 +151,7 @@ start_zerodown
 
 header="bench-proxy: PostgreSQL $("$PG_BINDIR/postgres" --version | awk '{print $3}'), \
 $("$pgbouncer" --version | head -1), pgbench scale $scale, $protocol protocol, -j $threads, \
-$duration s per run, $pool_size server connections per pooler, $(nproc) cores, commit $commit, $stamp"
+$duration s per run, $rounds rounds per pooler after ${warmup} s of warm-up, $pool_size server connections per pooler, $(nproc) cores, commit $commit, $stamp"
 echo "$header"
 
 # The same starting point for every run: no history rows, vacuumed small tables, a checkpoint
@@ -155,18 +162,24 @@ reset_tables() {
   cluster_sql bench "CHECKPOINT" >/dev/null
 }
 
-# One pgbench run; appends "workload clients route tps p50 p99 failed" to $work/rows.
-run_one() {  # workload, clients, route
-  local workload=$1 n=$2 route=$3 port host args=()
+# One pgbench run of $duration seconds (after $warmup seconds unmeasured); appends "workload
+# clients route tps failed" to $work/runs and keeps pgbench's per-transaction log lines in
+# $work/lat-<workload>-<clients>-<route>.
+run_one() {  # workload, clients, route, round
+  local workload=$1 n=$2 route=$3 round=$4 port host args=()
   case $route in
     direct) host=$CLUSTER_DIR; port=$CLUSTER_PORT ;;
     pgbouncer) host=127.0.0.1; port=$bouncer_port ;;
     zerodown) host=127.0.0.1; port=$zerodown_port ;;
   esac
   if [ "$workload" = select ]; then args+=(-S); fi
-  local prefix=$work/log-$workload-$n-$route
+  local prefix=$work/log-$workload-$n-$route-$round
+  if [ "$warmup" -gt 0 ]; then
+    "$PG_BINDIR/pgbench" -n -h "$host" -p "$port" -U postgres -c "$n" -j "$threads" \
+      -M "$protocol" -T "$warmup" "${args[@]}" bench >/dev/null 2>&1 || true
+  fi
   reset_tables
-    local status=0
+  local status=0
   "$PG_BINDIR/pgbench" -n -h "$host" -p "$port" -U postgres -c "$n" -j "$threads" \
     -M "$protocol" -T "$duration" -l --log-prefix="$prefix" "${args[@]}" bench \
     >"$prefix.out" 2>&1 || status=$?
@@ -178,29 +191,50 @@ run_one() {  # workload, clients, route
     aborted=$(grep -c 'client .* aborted' "$prefix.out" || true)
     failed="${failed:-0}+${aborted}aborted"
   fi
+  cat "$prefix".[0-9]* >>"$work/lat-$workload-$n-$route" 2>/dev/null || true
+  rm -f "$prefix".[0-9]*
+  echo "$workload $n $route ${tps:-0} ${failed:-0}" >>"$work/runs"
+  printf 'bench-proxy: %-6s %3s clients %-9s round %s %7s tps  failed %s\n' \
+    "$workload" "$n" "$route" "$round" "${tps:-0}" "${failed:-0}"
+}
+
+# The row of one route: mean TPS over its rounds, p50/p99 of all their transactions, failures
+# summed; appends "workload clients route tps p50 p99 failed" to $work/rows.
+summarize() {  # workload, clients, route
+  local workload=$1 n=$2 route=$3 tps failed p50 p99
+  read -r tps failed < <(awk -v w="$workload" -v n="$n" -v r="$route" '
+    $1 == w && $2 == n && $3 == r { sum += $4; runs++; split($5, f, "+"); failed += f[1]
+      if ($5 ~ /aborted/) aborted = 1 }
+    END { printf "%.0f %s\n", runs ? sum / runs : 0, failed (aborted ? "+aborted" : "") }' \
+    "$work/runs")
   # Latency (µs, the third field of each line) of every transaction that ended, all threads.
-  local p50 p99
-  read -r p50 p99 < <(cat "$prefix".[0-9]* 2>/dev/null | awk '$3 ~ /^[0-9]+$/ { print $3 }' |
-    sort -n | awk '{ v[NR] = $1 } END {
+  read -r p50 p99 < <(awk '$3 ~ /^[0-9]+$/ { print $3 }' "$work/lat-$workload-$n-$route" \
+    2>/dev/null | sort -n | awk '{ v[NR] = $1 } END {
       if (NR == 0) { print "- -"; exit }
       i50 = int(NR * 0.50); if (i50 < 1) i50 = 1
       i99 = int(NR * 0.99); if (i99 < 1) i99 = 1
       printf "%.2f %.2f\n", v[i50] / 1000, v[i99] / 1000 }')
-  rm -f "$prefix".[0-9]*
-  echo "$workload $n $route ${tps:-0} $p50 $p99 ${failed:-0}" >>"$work/rows"
-  printf 'bench-proxy: %-6s %3s clients %-9s %7s tps  p50 %6s ms  p99 %7s ms  failed %s\n' \
-    "$workload" "$n" "$route" "${tps:-0}" "$p50" "$p99" "${failed:-0}"
+  echo "$workload $n $route $tps $p50 $p99 $failed" >>"$work/rows"
 }
 
 IFS=, read -r -a chosen_clients <<<"$clients"
 IFS=, read -r -a chosen_workloads <<<"$workloads"
 routes=(direct pgbouncer zerodown)
+: >"$work/runs"
 : >"$work/rows"
 turn=0
 for n in "${chosen_clients[@]}"; do
   for workload in "${chosen_workloads[@]}"; do
-    # Rotate the order: direct first, then PgBouncer first, then zerodown first, …
-    for k in 0 1 2; do run_one "$workload" "$n" "${routes[$(((turn + k) % 3))]}"; done
+    # Mirrored: A B .. direct .. B A, with A PgBouncer in one cell and zerodown in the next.
+    first=pgbouncer second=zerodown
+    if [ $((turn % 2)) = 1 ]; then first=zerodown second=pgbouncer; fi
+    order=()
+    for ((r = 1; r <= rounds; r++)); do
+      if [ $((r % 2)) = 1 ]; then order+=("$first:$r" "$second:$r"); else order+=("$second:$r" "$first:$r"); fi
+      if [ "$r" = $(((rounds + 1) / 2)) ]; then order+=("direct:1"); fi
+    done
+    for step in "${order[@]}"; do run_one "$workload" "$n" "${step%%:*}" "${step##*:}"; done
+    for route in "${routes[@]}"; do summarize "$workload" "$n" "$route"; done
     turn=$((turn + 1))
   done
 done
