@@ -17,6 +17,8 @@ class NewHeap {
   void Create();
 
  private:
+  // One attempt at Create's transaction on `c`.
+  void CreateIn(pg::Connection& c);
   // LIKE … INCLUDING IDENTITY gives the new heap an identity sequence of its own with the live
   // one's options, but as bigint whatever the column. Made the column's type, and where the
   // live sequence ends where its type ends, ending where the new type ends: an integer key made
