@@ -217,7 +217,9 @@ void RunOnGreen(const GlobalOptions& global, BlueGreenFlags& flags, OnGreen comm
     name = migration->name;
   }
   bluegreen::Pair pair = OpenPair(global, flags);
-  MigrationSession session(on_green, flags.engine, /*health_checks=*/false);
+  // Green's work keeps to blue's application, which serves, and shares its machine, disks or
+  // network with green more often than not.
+  MigrationSession session(on_green, flags.engine, /*health_checks=*/false, global.postgres_url);
   auto run = [&] {
     switch (command) {
       case OnGreen::kStart:

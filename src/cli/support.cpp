@@ -215,9 +215,9 @@ namespace {
 
 // The throttle's and the health checks' settings from the command's flags.
 monitor::SessionOptions MonitorOptions(const GlobalOptions& global, const EngineFlags& flags,
-                                       bool health_checks) {
+                                       bool health_checks, const std::string& watched_url) {
   monitor::SessionOptions o;
-  o.conninfo = global.postgres_url;
+  o.conninfo = watched_url.empty() ? global.postgres_url : watched_url;
   o.metrics_addr = flags.metrics_addr;
   o.health_checks = health_checks;
   o.throttle.schema = global.schema;
@@ -254,12 +254,12 @@ monitor::SessionOptions MonitorOptions(const GlobalOptions& global, const Engine
 }  // namespace
 
 MigrationSession::MigrationSession(const GlobalOptions& global, const EngineFlags& flags,
-                                   bool health_checks)
+                                   bool health_checks, const std::string& watched_url)
     : options_(MakeEngineOptions(global, flags)), parts_(std::make_unique<Parts>()) {
   parts_->text = MakeProgress(global);
   // Built before the engine runs, so the probe baselines are taken on an unloaded server.
-  parts_->monitor = std::make_unique<monitor::Session>(MonitorOptions(global, flags, health_checks),
-                                                       *parts_->text);
+  parts_->monitor = std::make_unique<monitor::Session>(
+      MonitorOptions(global, flags, health_checks, watched_url), *parts_->text);
   monitor::Session* session = parts_->monitor.get();
   options_.backfill.before_batch = [session] { session->BeforeBatch(); };
   // The throttler reads the control rows before a batch (at most once a second); asking it costs

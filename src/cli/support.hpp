@@ -55,9 +55,12 @@ engine::EngineOptions MakeEngineOptions(const GlobalOptions& global, const Engin
 // when asked). Owns the throttler and the metrics endpoint for as long as the command runs.
 class MigrationSession {
  public:
-  // `health_checks` false for complete/rollback: metrics and throttling only.
-  MigrationSession(const GlobalOptions& global, const EngineFlags& flags,
-                   bool health_checks = true);
+  // `health_checks` false for complete/rollback: metrics and throttling only. `watched_url`:
+  // the database whose application the throttle keeps to (its active sessions, probe, standbys
+  // and `zerodown pause`) when it is not the one the engine changes, such as blue for the
+  // migration `bluegreen start` runs on green; empty: the one the engine changes.
+  MigrationSession(const GlobalOptions& global, const EngineFlags& flags, bool health_checks = true,
+                   const std::string& watched_url = "");
   ~MigrationSession();
   const engine::EngineOptions& options() const { return options_; }
   ProgressSink& progress();
