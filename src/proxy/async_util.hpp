@@ -2,7 +2,10 @@
 // with a deadline, blocking libpq calls run on a worker pool, host:port parsing and the log line.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <asio.hpp>
+#include <cerrno>
 #include <chrono>
 #include <functional>
 #include <list>
@@ -53,15 +56,21 @@ auto RunBlocking(asio::thread_pool& pool, const asio::any_io_executor& executor,
 // Writes what `stream` (in non-blocking mode) takes of `bytes` right now and returns how many;
 // 0 when it is full. Relaying a message this way, and waiting only for what is left, spares the
 // trip through the event loop that an asynchronous write costs even when the socket has room.
-// A failure other than "would block" goes to `ec`.
+// A failure other than "would block" goes to `ec`. It calls send(2) itself: Asio's write_some
+// builds an error_code from errno after every call, a tenth of the relay's own work per message.
 template <typename Stream>
 std::size_t WriteNow(Stream& stream, asio::const_buffer bytes, asio::error_code& ec) {
-  std::size_t written = stream.write_some(bytes, ec);
-  if (ec == asio::error::would_block || ec == asio::error::try_again) {
-    ec = {};
+  ec = {};
+  for (;;) {
+    // MSG_NOSIGNAL: a peer that left is an EPIPE here, not a SIGPIPE for the process.
+    ssize_t written = ::send(stream.native_handle(), bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (written >= 0) return static_cast<std::size_t>(written);
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      ec = asio::error_code(errno, asio::error::get_system_category());
+    }
     return 0;
   }
-  return ec ? 0 : written;
 }
 
 // "host:port" (":port" means 127.0.0.1) as a TCP endpoint; kUsage naming `what` when malformed.
