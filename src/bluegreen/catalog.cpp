@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
+
 namespace zerodown::bluegreen {
 namespace {
 
@@ -113,6 +115,27 @@ std::vector<std::string> LongTransactions(pg::Connection& conn, std::chrono::sec
   for (int i = 0; i < rows.size(); ++i) {
     found.push_back(fmt::format("pid {} ({}, {} s): {}", rows.Text(i, 0), rows.Text(i, 1),
                                 rows.Text(i, 2), rows.Text(i, 3)));
+  }
+  return found;
+}
+
+std::vector<std::string> MaintenanceLocks(pg::Connection& conn, const std::vector<TableRef>& tables,
+                                          bool skip_autovacuum) {
+  nlohmann::json names = nlohmann::json::array();
+  for (const auto& t : tables) names.push_back(t.Quoted(conn));
+  auto rows = conn.Exec(
+      "SELECT DISTINCT a.pid, a.backend_type, l.mode, l.relation::regclass::text, "
+      "left(coalesce(a.query, ''), 60) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+      "WHERE l.granted AND l.locktype = 'relation' AND l.pid <> pg_backend_pid() "
+      "AND l.relation IN (SELECT to_regclass(n) FROM jsonb_array_elements_text($1::jsonb) n) "
+      "AND l.mode IN ('ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock', "
+      "'ExclusiveLock', 'AccessExclusiveLock') "
+      "AND NOT ($2::bool AND a.backend_type = 'autovacuum worker') ORDER BY 1",
+      {names.dump(), skip_autovacuum ? "true" : "false"});
+  std::vector<std::string> found;
+  for (int i = 0; i < rows.size(); ++i) {
+    found.push_back(fmt::format("pid {} ({}, {} on {}): {}", rows.Text(i, 0), rows.Text(i, 1),
+                                rows.Text(i, 2), rows.Text(i, 3), rows.Text(i, 4)));
   }
   return found;
 }

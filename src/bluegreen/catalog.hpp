@@ -47,4 +47,11 @@ std::vector<SequenceValue> UsedSequences(pg::Connection& conn);
 // than this session's.
 std::vector<std::string> LongTransactions(pg::Connection& conn, std::chrono::seconds age);
 
+// "pid 123 (autovacuum worker, ShareUpdateExclusiveLock on public.t): autovacuum: VACUUM …" for
+// each session other than this one holding a lock on one of `tables` that the fence's SHARE ROW
+// EXCLUSIVE waits for and that no plain write takes: a VACUUM, ANALYZE, index build or DDL.
+// Autovacuum workers are left out when `skip_autovacuum` (the fence cancels them).
+std::vector<std::string> MaintenanceLocks(pg::Connection& conn, const std::vector<TableRef>& tables,
+                                          bool skip_autovacuum);
+
 }  // namespace zerodown::bluegreen

@@ -18,15 +18,18 @@ std::vector<std::string> CoveredTables(pg::Connection& conn, const std::vector<T
 
 }  // namespace
 
+bool CancelsAutovacuum(pg::Connection& conn) {
+  const char* superuser = PQparameterStatus(conn.raw(), "is_superuser");
+  return superuser != nullptr && std::string_view(superuser) == "on";
+}
+
 void LimitLockWaits(pg::Connection& conn, std::chrono::milliseconds timeout) {
   conn.Exec(fmt::format("SET LOCAL lock_timeout = {}", std::max<std::int64_t>(1, timeout.count())));
   // An autovacuum of a table (SHARE UPDATE EXCLUSIVE) holds up the fence's lock until the waiter's
   // deadlock check cancels it, deadlock_timeout (1 s by default) into the wait, with traffic
-  // paused. Only a superuser may shorten it; others wait it out.
-  const char* superuser = PQparameterStatus(conn.raw(), "is_superuser");
-  if (superuser != nullptr && std::string_view(superuser) == "on") {
-    conn.Exec("SET LOCAL deadlock_timeout = 20");
-  }
+  // paused. Only a superuser may shorten it; for others the switch's guardrails wait for the
+  // autovacuum to end before the pause.
+  if (CancelsAutovacuum(conn)) conn.Exec("SET LOCAL deadlock_timeout = 20");
 }
 
 std::string Fence(pg::Connection& conn, const std::vector<TableRef>& tables,

@@ -15,6 +15,9 @@ namespace zerodown::bluegreen {
 
 inline constexpr std::string_view kFenceTrigger = "zerodown_bluegreen_fence";
 
+// Whether the fence's lock cancels an autovacuum in its way after 20 ms: only a superuser may
+// shorten deadlock_timeout, which is when a waiter cancels one (1 s by default).
+bool CancelsAutovacuum(pg::Connection& conn);
 // In the transaction open on `conn`: a lock waited for at most `timeout`, and, for a superuser, an
 // autovacuum in the way cancelled after 20 ms instead of the server's deadlock_timeout.
 void LimitLockWaits(pg::Connection& conn, std::chrono::milliseconds timeout);

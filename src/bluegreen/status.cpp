@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "bluegreen/catalog.hpp"
+#include "bluegreen/fence.hpp"
 #include "bluegreen/replication.hpp"
 #include "bluegreen/state.hpp"
 
@@ -76,6 +77,17 @@ void AddGuardrails(Pair& pair, const PairState& state, const StatusOptions& opti
     for (const auto& t : long_transactions) open += t + "; ";
   }
   g.push_back(Check("long transaction", long_transactions.empty(), open, /*transient=*/true));
+  pg::Connection& fenced = pair.Of(sender);
+  auto maintenance = MaintenanceLocks(fenced, state.tables, CancelsAutovacuum(fenced));
+  std::string held = "none";
+  if (!maintenance.empty()) {
+    held = fmt::format(
+        "on {} (the fence would wait for them with traffic paused; let them end, "
+        "or cancel them with pg_cancel_backend): ",
+        SideName(sender));
+    for (const auto& m : maintenance) held += m + "; ";
+  }
+  g.push_back(Check("maintenance", maintenance.empty(), held, /*transient=*/true));
   std::string now = Fingerprint(pair.Of(sender));
   g.push_back(Check("schema", now == state.fingerprint,
                     now == state.fingerprint

@@ -274,8 +274,10 @@ void AddSwitchFlags(CLI::App* cmd, BlueGreenFlags& flags) {
   cmd->add_option("--max-lag-bytes", o.guardrails.max_lag_bytes,
                   "bytes of unconfirmed WAL a switch accepts")
       ->capture_default_str();
-  cmd->add_option("--guardrail-wait", flags.guardrail_wait_s,
-                  "seconds to wait for lag to drop and long transactions to end before refusing")
+  cmd->add_option(
+         "--guardrail-wait", flags.guardrail_wait_s,
+         "seconds to wait for lag to drop and long transactions and maintenance (VACUUM, index "
+         "builds) to end before refusing")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 3600.0));
   cmd->add_option("--max-transaction-age", flags.max_transaction_age_s,

@@ -77,7 +77,8 @@ struct CreateReport {
 Result<CreateReport> Create(Pair& pair, const CreateOptions& options, const Progress& progress);
 
 struct Guardrail {
-  std::string name;  // "lag", "long transaction", "schema", "subscription", "initial copy"
+  // "switch", "subscription", "initial copy", "lag", "long transaction", "maintenance", "schema"
+  std::string name;
   bool ok = false;
   std::string detail;  // what was measured, and the fix when not ok
   // Clears by itself on a healthy pair (lag, a long transaction): a switch waits for it.
