@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "support/database.hpp"
+#include "support/migrations.hpp"
 #include "zerodown/engine/engine.hpp"
 #include "zerodown/model/migration_reader.hpp"
 #include "zerodown/pg/catalog.hpp"
@@ -83,13 +84,8 @@ struct Holder {
 };
 
 TEST(LockContentionTest, StartAndCompleteNeverQueueTheApplicationLongerThanLockTimeout) {
-  std::string db = testing::FreshDatabase();
+  std::string db = testing::ZeroBalanceAccounts(kRows);
   pg::Connection conn = testing::Connect(db);
-  conn.Run(
-      "CREATE TABLE accounts (id int PRIMARY KEY, balance int NOT NULL);"
-      "INSERT INTO accounts SELECT g, 0 FROM generate_series(1, " +
-      std::to_string(kRows) + ") g; ANALYZE accounts;");
-  State(conn).Init();
   EngineOptions options;
   options.lock.lock_timeout = kLockTimeout;
   options.backfill.chunk_time = milliseconds(20);

@@ -32,13 +32,8 @@ std::string AwaitedLock(pg::Connection& watch, const std::string& table) {
 }
 
 TEST(ShadowLogTriggersTest, ReadsGoOnWhileTheTriggersWaitForTheTablesLock) {
-  std::string db = testing::FreshDatabase();
+  std::string db = testing::ZeroBalanceAccounts(kRows);
   pg::Connection conn = testing::Connect(db);
-  conn.Run(
-      "CREATE TABLE accounts (id int PRIMARY KEY, balance int NOT NULL);"
-      "INSERT INTO accounts SELECT g, 0 FROM generate_series(1, " +
-      std::to_string(kRows) + ") g; ANALYZE accounts;");
-  State(conn).Init();
   EngineOptions options = testing::FastEngineOptions();
   options.mechanism = Mechanism::kShadow;
   // Long enough that the triggers are still queued while the reader runs.

@@ -1,5 +1,5 @@
-// Test support for engine tests: the engine options every integration test runs with, and a
-// migration built from the JSON of its operations.
+// Test support for engine tests: the engine options every integration test runs with, a
+// migration built from the JSON of its operations, and the smallest table to migrate.
 #pragma once
 
 #include <fmt/format.h>
@@ -7,7 +7,9 @@
 #include <chrono>
 #include <string>
 
+#include "support/database.hpp"
 #include "zerodown/engine/engine.hpp"
+#include "zerodown/engine/state.hpp"
 #include "zerodown/model/migration_reader.hpp"
 
 namespace zerodown::testing {
@@ -25,6 +27,19 @@ inline engine::EngineOptions FastEngineOptions() {
 inline model::Migration ParseOperations(const std::string& name, const std::string& operations) {
   std::string json = fmt::format(R"zd({{"name": "{}", "operations": [{}]}})zd", name, operations);
   return model::ParseMigration(json, model::Format::kJson, name + ".json").ValueOrThrow();
+}
+
+// A fresh database holding `accounts (id int PRIMARY KEY, balance int NOT NULL)` with ids 1 to
+// `rows` at balance 0, analyzed, and zerodown's state tables.
+inline std::string ZeroBalanceAccounts(int rows) {
+  std::string db = FreshDatabase();
+  pg::Connection conn = Connect(db);
+  conn.Run(fmt::format(
+      "CREATE TABLE accounts (id int PRIMARY KEY, balance int NOT NULL);"
+      "INSERT INTO accounts SELECT g, 0 FROM generate_series(1, {}) g; ANALYZE accounts;",
+      rows));
+  engine::State(conn).Init();
+  return db;
 }
 
 }  // namespace zerodown::testing
