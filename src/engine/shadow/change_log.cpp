@@ -25,8 +25,9 @@ std::vector<std::string> DropLogTriggersSql(pg::Connection& conn, const std::str
 
 namespace {
 
-// DROP TRIGGER IF EXISTS locks the table ACCESS EXCLUSIVE even when there is nothing to drop,
-// so the drop is sent only for triggers that exist. The catalog read takes no lock.
+// The drops of the triggers an interrupted run left, for the attach's round trip: DROP TRIGGER
+// locks the table ACCESS EXCLUSIVE, so nothing is sent when there are none (the usual case).
+// The catalog read takes no lock.
 std::string DropLeftTriggers(pg::Connection& conn, const std::string& table,
                              const std::string& row_trigger_name,
                              const std::string& truncate_trigger_name) {
