@@ -59,6 +59,19 @@ class Checkpoint {
   void SaveAs(pg::Connection& c, const nlohmann::json& checkpoint, std::int64_t total) const;
   void Save(pg::Connection& c, std::int64_t total = 0) const { SaveAs(c, json_, total); }
 
+  // Runs `body`, which changes this checkpoint inside an attempt's transaction: when it throws,
+  // the transaction rolls back, and so does the checkpoint.
+  template <typename Body>
+  auto InAttempt(Body&& body) -> decltype(body()) {
+    nlohmann::json before = json_;
+    try {
+      return body();
+    } catch (...) {
+      json_ = std::move(before);
+      throw;
+    }
+  }
+
  private:
   nlohmann::json json_;
   const SaveCheckpoint& save_;

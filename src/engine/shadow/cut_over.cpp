@@ -103,8 +103,7 @@ Clock::time_point CutOver::Hold(
     const Attempt& attempt, bool types_change,
     const std::function<void(pg::Connection&, const Dependent&)>& body) {
   const Approach& approach = attempt.approach;
-  nlohmann::json before = ctx_.checkpoint.json();
-  try {
+  return ctx_.checkpoint.InAttempt([&] {
     // The tables only zerodown and autovacuum use come first: waiting for them must not
     // hold the live table's lock with the application queued behind it.
     // Then the views over the table, then the table: the order the application locks
@@ -134,10 +133,7 @@ Clock::time_point CutOver::Hold(
     ctx_.checkpoint["swap_lock_ms"] = SecondsSince(locked) * 1000;
     ctx_.Save();
     return locked;
-  } catch (const Error&) {
-    ctx_.checkpoint.json() = before;  // the attempt's transaction rolls back
-    throw;
-  }
+  });
 }
 
 void CutOver::SayHeld(const std::string& done, double held_ms, int attempt) {

@@ -69,8 +69,7 @@ void NewHeap::CreateIn(pg::Connection& c) {
   ChangeLogDdl log =
       ChangeLogSql(c, spec.key_columns, ctx_.log, spec.log_function, ctx_.live, ctx_.key.types);
   for (const auto& sql : log.prepare) c.Exec(sql);
-  nlohmann::json before = ctx_.checkpoint.json();
-  try {
+  ctx_.checkpoint.InAttempt([&] {
     ctx_.checkpoint.SetStage(Stage::kCopy);
     ctx_.checkpoint["rows_done"] = 0;
     ctx_.checkpoint["rows_total"] = total;
@@ -79,10 +78,7 @@ void NewHeap::CreateIn(pg::Connection& c) {
     // this transaction commits, so only the commit runs while they hold it (a peak of the time
     // the new heap took to make, at every load, where it ran first).
     c.Run(log.attach);
-  } catch (...) {
-    ctx_.checkpoint.json() = before;  // the attempt's transaction rolls back
-    throw;
-  }
+  });
 }
 
 void NewHeap::AlignIdentitySequences(pg::Connection& c) {
