@@ -262,6 +262,7 @@ MigrationSession::MigrationSession(const GlobalOptions& global, const EngineFlag
       MonitorOptions(global, flags, health_checks, watched_url), *parts_->text);
   monitor::Session* session = parts_->monitor.get();
   options_.backfill.before_batch = [session] { session->BeforeBatch(); };
+  options_.backfill.settle = [session](const std::string& after) { session->Settle(after); };
   // The throttler reads the control rows before a batch (at most once a second); asking it costs
   // no query.
   options_.backfill.chunk_time_source = [session, fallback = options_.backfill.chunk_time] {

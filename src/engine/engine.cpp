@@ -270,6 +270,11 @@ void Engine::RunBackfillAction(const MigrationRecord& record, PlanPhase phase,
   auto step = state_.Step(record.schema, record.name, phase, action.id);
   BackfillCheckpoint from =
       step ? BackfillCheckpoint::FromJson(step->checkpoint) : BackfillCheckpoint{};
+  // The triggers a backfill fires went in just before it: every application session compiles
+  // them on its next write to the table, and the first batch lets them have the CPU.
+  if (from.rows_done == 0 && options_.backfill.settle) {
+    options_.backfill.settle(fmt::format("the triggers on {} went in", action.table));
+  }
   RunBackfill(
       conn_, action.schema, action.table, action.key_columns, options_.backfill, from,
       [&](const BackfillCheckpoint& checkpoint, std::int64_t total) {

@@ -1,5 +1,7 @@
 #include "zerodown/monitor/session.hpp"
 
+#include <fmt/format.h>
+
 namespace zerodown::monitor {
 
 Session::Session(SessionOptions options, ProgressSink& base)
@@ -46,6 +48,15 @@ void Session::CheckHealth() {
 void Session::BeforeBatch() {
   CheckHealth();
   throttler_->WaitIfNeeded();
+}
+
+void Session::Settle(const std::string& after) {
+  std::chrono::milliseconds waited = throttler_->Settle();
+  if (waited >= kNoticedSettle) {
+    progress().OnMessage(
+        fmt::format("waited {:.1f} s after {} for the application's sessions to settle",
+                    waited.count() / 1e3, after));
+  }
 }
 
 void Session::WaitForCutover(bool check_health) {

@@ -36,13 +36,9 @@ std::string FormatBytes(std::int64_t bytes) {
   return fmt::format("{:.{}f} {}", value, value < 10 ? 1 : 0, kUnits[unit]);
 }
 
-namespace {
-
 double HeadroomLine(double base, const ThrottleLimits& limits) {
   return base + std::max(limits.headroom_slack, limits.headroom_ratio * base);
 }
-
-}  // namespace
 
 bool LeavesHeadroom(const ApplicationLevel& level, const ThrottleLimits& limits) {
   return limits.headroom_slack > 0 && level.connections > 0 &&

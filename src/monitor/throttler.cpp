@@ -52,6 +52,11 @@ class DatabaseSignals final : public SignalSource {
 
   std::optional<ApplicationLevel> ApplicationBaseline() const override { return app_baseline_; }
 
+  std::optional<int> ApplicationActiveNow() override {
+    Reconnect();
+    return CountApplicationActive(conn_);
+  }
+
   ControlValues ReadControl(const std::string& schema) override {
     Reconnect();
     return monitor::ReadControl(conn_, schema);
@@ -209,6 +214,30 @@ void Throttler::WaitIfNeeded() {
     throw;
   }
   finish();
+}
+
+std::chrono::milliseconds Throttler::Settle() {
+  std::optional<ApplicationLevel> level = source_->ApplicationBaseline();
+  if (!level || !LeavesHeadroom(*level, options_.limits)) return std::chrono::milliseconds(0);
+  double line = HeadroomLine(level->active, options_.limits);
+  auto started = Clock::now();
+  int quiet = 0;
+  while (quiet < kSettleQuiet && Clock::now() - started < kMaxSettle) {
+    std::this_thread::sleep_for(kSettlePoll);
+    {
+      std::lock_guard lock(mutex_);
+      if (cancelled_) break;
+    }
+    std::optional<int> active;
+    try {
+      active = source_->ApplicationActiveNow();
+    } catch (const Error& error) {
+      for (auto* o : observers_) o->OnSampleError(error);
+    }
+    if (!active) break;
+    quiet = *active <= line ? quiet + 1 : 0;
+  }
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
 }
 
 void Throttler::Cancel() {

@@ -23,6 +23,10 @@ struct BackfillOptions {
   int max_batch = 20000;
   // Called before every batch; the throttler blocks here while it wants the pass to wait.
   std::function<void()> before_batch;
+  // Called, when set, after a step every application session pays for on its next statement
+  // (triggers put on its table, a table swapped in), before the next work; `after` names the
+  // step. The monitor waits there for the application's sessions to settle.
+  std::function<void(const std::string& after)> settle;
   // Read before every batch when set: the target time an operator changed while the pass runs
   // (`zerodown set chunk-time=…`); chunk_time otherwise.
   std::function<std::chrono::milliseconds()> chunk_time_source;

@@ -5,6 +5,7 @@
 // monitoring connections and threads; it never touches the migration itself.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -43,6 +44,9 @@ class Session {
   // rolls start back), and otherwise waits while the throttler says so, checking the policy
   // on every poll of the wait.
   void BeforeBatch();
+  // For BackfillOptions::settle: Throttler::Settle, said through progress() when it waited long
+  // enough to notice, naming the step it waited `after`.
+  void Settle(const std::string& after);
   // For EngineOptions::before_cutover: returns at once unless `zerodown postpone-cutover` holds
   // the cut-over back; then says so through progress() once and waits, reading the flag every
   // cutover.poll_interval on the monitoring connection, until `zerodown cutover`. Checks the
@@ -62,6 +66,8 @@ class Session {
   Metrics* metrics() { return metrics_.get(); }      // null without an endpoint
 
  private:
+  // A settle shorter than this is not worth a line of output.
+  static constexpr std::chrono::milliseconds kNoticedSettle{100};
   void CheckHealth();
   void WaitForCutover(bool check_health);
 

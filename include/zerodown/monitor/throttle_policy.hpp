@@ -67,6 +67,10 @@ struct ApplicationLevel {
   int connections = 0;
 };
 
+// The application's active sessions above which the work waits for headroom: `base` (its level
+// before the migration) plus max(headroom_slack, headroom_ratio x base).
+double HeadroomLine(double base, const ThrottleLimits& limits);
+
 // Whether the application leaves headroom for the work to keep to: it has connections, and the
 // headroom line (see ThrottleLimits) is below their number, so its statements can be seen to
 // queue. False with headroom off.

@@ -51,6 +51,9 @@ class SignalSource {
   virtual ControlValues ReadControl(const std::string& schema) = 0;
   // The application's level measured before the migration began; nullopt when not measured.
   virtual std::optional<ApplicationLevel> ApplicationBaseline() const { return std::nullopt; }
+  // The application's active sessions at this instant (CountApplicationActive); nullopt when
+  // the source cannot tell. Throws Error when the database cannot be asked.
+  virtual std::optional<int> ApplicationActiveNow() { return std::nullopt; }
 };
 
 // Samples a live server through its own connection, opened from `conninfo` with
@@ -90,6 +93,14 @@ class Throttler {
   // stays postponed through a dropped monitoring connection. Call from the thread that calls
   // WaitIfNeeded.
   ControlValues RefreshControl();
+  // After a step every application session pays for on its next statement (triggers put on its
+  // table: each session loads and compiles them once; a table swapped in): waits until the
+  // application's active sessions, looked at every kSettlePoll, have been at or under the
+  // headroom line for kSettleQuiet looks in a row, at most kMaxSettle, so that the work's next
+  // statement does not take the CPU they need then. Returns how long it waited: at once when
+  // headroom is off, not measured, or never left by the application (it would wait in vain).
+  // Call from the thread that calls WaitIfNeeded.
+  std::chrono::milliseconds Settle();
   // Makes a blocked WaitIfNeeded return now, and every later one return at once. Thread-safe.
   void Cancel();
 
@@ -127,6 +138,9 @@ class Throttler {
   static constexpr int kHeadroomWaitPerRun = 3;
   static constexpr std::chrono::milliseconds kMinHeadroomRun{50};
   static constexpr std::chrono::milliseconds kMaxHeadroomRun{1000};
+  static constexpr std::chrono::milliseconds kSettlePoll{10};
+  static constexpr int kSettleQuiet = 3;
+  static constexpr std::chrono::milliseconds kMaxSettle{1000};
   Clock::time_point next_sample_{};
   Clock::time_point last_return_ = Clock::now();
   Clock::time_point next_control_{};

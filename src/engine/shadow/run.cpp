@@ -25,11 +25,21 @@ ShadowCopyReport ShadowCopyRun::Run() {
   if (checkpoint.Stage() == Stage::kNone) checkpoint.SetStage(Stage::kPrepare);
   ctx_.key = BuildKeySql(ctx_.conn, ctx_.live, ctx_.spec.key_columns);
   IndexBuilder indexes(ctx_);
-  if (checkpoint.Stage() == Stage::kPrepare) NewHeap(ctx_).Create();
+  if (checkpoint.Stage() == Stage::kPrepare) {
+    NewHeap(ctx_).Create();
+    // Every application session loads and compiles the change log's trigger on its next write
+    // to the table, all within a few of their transactions: the copy lets them have the CPU.
+    Settle("the change log's triggers went in");
+  }
   if (checkpoint.Stage() == Stage::kCopy) Copier(ctx_, sessions_, pruner_).Copy();
   if (checkpoint.Stage() == Stage::kIndex) indexes.BuildIndexes();
   Swapper swapper(ctx_, replayer_, indexes, cut_over_);
-  if (checkpoint.Stage() == Stage::kCatchup) swapper.Swap();
+  if (checkpoint.Stage() == Stage::kCatchup) {
+    swapper.Swap();
+    // The same after the swap, where they meet the new heap and its triggers, before the old
+    // heap's drop.
+    Settle("the swap");
+  }
   if (checkpoint.Stage() == Stage::kSwapped) {
     CrashPoint("swapped");
     swapper.Finish();
@@ -39,6 +49,10 @@ ShadowCopyReport ShadowCopyRun::Run() {
   report.swap_lock_ms = checkpoint.value("swap_lock_ms", 0.0);
   report.swap_attempts = checkpoint.value("swap_attempts", 0);
   return report;
+}
+
+void ShadowCopyRun::Settle(const std::string& after) {
+  if (ctx_.options.chunks.settle) ctx_.options.chunks.settle(after);
 }
 
 void ShadowCopyRun::CheckSwapBack() { shadow::SwapBack(ctx_, replayer_, cut_over_).Check(); }
