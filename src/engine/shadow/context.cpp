@@ -84,4 +84,8 @@ std::chrono::milliseconds Context::ChunkTime() const {
                                           : options.chunks.chunk_time;
 }
 
+void Context::Settle(const std::string& after) const {
+  if (options.chunks.settle) options.chunks.settle(after);
+}
+
 }  // namespace zerodown::engine::shadow

@@ -88,6 +88,10 @@ struct Context {
   void Retry(std::string_view what, const std::function<void(pg::Connection&)>& body);
   // The chunk time now (--chunk-time, or what the throttle makes of it).
   std::chrono::milliseconds ChunkTime() const;
+  // After a step every application session pays for on its next statement (the change log's
+  // triggers put on the table, a heap swapped in): BackfillOptions::settle, when the caller gave
+  // one, so that the next step waits for those sessions.
+  void Settle(const std::string& after) const;
 
   pg::Connection& conn;
   const ShadowCopySpec& spec;

@@ -29,7 +29,7 @@ ShadowCopyReport ShadowCopyRun::Run() {
     NewHeap(ctx_).Create();
     // Every application session loads and compiles the change log's trigger on its next write
     // to the table, all within a few of their transactions: the copy lets them have the CPU.
-    Settle("the change log's triggers went in");
+    ctx_.Settle("the change log's triggers went in");
   }
   if (checkpoint.Stage() == Stage::kCopy) Copier(ctx_, sessions_, pruner_).Copy();
   if (checkpoint.Stage() == Stage::kIndex) indexes.BuildIndexes();
@@ -38,7 +38,7 @@ ShadowCopyReport ShadowCopyRun::Run() {
     swapper.Swap();
     // The same after the swap, where they meet the new heap and its triggers, before the old
     // heap's drop.
-    Settle("the swap");
+    ctx_.Settle("the swap");
   }
   if (checkpoint.Stage() == Stage::kSwapped) {
     CrashPoint("swapped");
@@ -49,10 +49,6 @@ ShadowCopyReport ShadowCopyRun::Run() {
   report.swap_lock_ms = checkpoint.value("swap_lock_ms", 0.0);
   report.swap_attempts = checkpoint.value("swap_attempts", 0);
   return report;
-}
-
-void ShadowCopyRun::Settle(const std::string& after) {
-  if (ctx_.options.chunks.settle) ctx_.options.chunks.settle(after);
 }
 
 void ShadowCopyRun::CheckSwapBack() { shadow::SwapBack(ctx_, replayer_, cut_over_).Check(); }

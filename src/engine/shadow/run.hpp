@@ -5,7 +5,6 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
-#include <string>
 
 #include "engine/shadow/change_log.hpp"
 #include "engine/shadow/context.hpp"
@@ -28,9 +27,6 @@ class ShadowCopyRun {
   void SwapBack(const nlohmann::json& forward);
 
  private:
-  // BackfillOptions::settle, when the caller gave one.
-  void Settle(const std::string& after);
-
   // Declared in the order they are made: each takes those above it.
   Context ctx_;
   HelperSessions sessions_;

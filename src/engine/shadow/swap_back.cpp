@@ -42,6 +42,7 @@ void SwapBack::Run(const nlohmann::json& forward) {
                      {ctx_.retired}, true, [&](pg::Connection& c, const Dependent& dependents) {
                        UnderLock(c, dependents, forward);
                      });
+      ctx_.Settle("the swap back");
     } catch (const Error& error) {
       if (error.sqlstate().rfind("22", 0) != 0) throw;
       // A row written after the check in CheckShadowSwapBack. The swap back did not happen.
