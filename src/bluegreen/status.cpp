@@ -37,6 +37,15 @@ Guardrail Check(std::string name, bool ok, std::string detail, bool transient = 
   return {std::move(name), ok, std::move(detail), transient};
 }
 
+// A transient check of sessions the fence would wait for: passes when `found` is empty ("none"),
+// and otherwise names each one after `intro`.
+Guardrail SessionsCheck(std::string name, const std::vector<std::string>& found,
+                        const std::string& intro) {
+  std::string detail = found.empty() ? "none" : intro;
+  for (const auto& f : found) detail += f + "; ";
+  return Check(std::move(name), found.empty(), std::move(detail), /*transient=*/true);
+}
+
 void AddGuardrails(Pair& pair, const PairState& state, const StatusOptions& options,
                    const SubscriptionHealth& health, StatusReport& report) {
   Side sender = state.serving;
@@ -69,26 +78,17 @@ void AddGuardrails(Pair& pair, const PairState& state, const StatusOptions& opti
                         report.lag_bytes ? std::to_string(*report.lag_bytes) : "unknown",
                         options.max_lag_seconds, options.max_lag_bytes),
             /*transient=*/true));
-  auto long_transactions = LongTransactions(pair.Of(sender), options.max_transaction_age);
-  std::string open = "none";
-  if (!long_transactions.empty()) {
-    open = fmt::format("open longer than {} s on {} (the fence would wait for them): ",
-                       options.max_transaction_age.count(), SideName(sender));
-    for (const auto& t : long_transactions) open += t + "; ";
-  }
-  g.push_back(Check("long transaction", long_transactions.empty(), open, /*transient=*/true));
   pg::Connection& fenced = pair.Of(sender);
-  auto maintenance = MaintenanceLocks(fenced, state.tables, CancelsAutovacuum(fenced));
-  std::string held = "none";
-  if (!maintenance.empty()) {
-    held = fmt::format(
-        "on {} (the fence would wait for them with traffic paused; let them end, "
-        "or cancel them with pg_cancel_backend): ",
-        SideName(sender));
-    for (const auto& m : maintenance) held += m + "; ";
-  }
-  g.push_back(Check("maintenance", maintenance.empty(), held, /*transient=*/true));
-  std::string now = Fingerprint(pair.Of(sender));
+  g.push_back(
+      SessionsCheck("long transaction", LongTransactions(fenced, options.max_transaction_age),
+                    fmt::format("open longer than {} s on {} (the fence would wait for them): ",
+                                options.max_transaction_age.count(), SideName(sender))));
+  g.push_back(SessionsCheck(
+      "maintenance", MaintenanceLocks(fenced, state.tables, CancelsAutovacuum(fenced)),
+      fmt::format("on {} (the fence would wait for them with traffic paused; let them end, "
+                  "or cancel them with pg_cancel_backend): ",
+                  SideName(sender))));
+  std::string now = Fingerprint(fenced);
   g.push_back(Check("schema", now == state.fingerprint,
                     now == state.fingerprint
                         ? "unchanged since replication began"
