@@ -11,6 +11,7 @@
 #include <iostream>
 #include <thread>
 
+#include "cli/progress.hpp"
 #include "cli/support.hpp"
 #include "zerodown/engine/engine.hpp"
 #include "zerodown/load/runner.hpp"

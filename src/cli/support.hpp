@@ -79,10 +79,6 @@ class MigrationSession {
   std::unique_ptr<Parts> parts_;
 };
 
-// Progress on stderr: a live line on a terminal, one line per event otherwise, JSON events with
-// --json.
-std::unique_ptr<ProgressSink> MakeProgress(const GlobalOptions& global);
-
 // Reads a .yaml/.yml/.json migration, or translates a .sql file into operations (statements
 // with no online form are refused unless `allow_blocking`), into global.schema. A file over
 // --max-file-size is refused before it is read (kInvalidMigration).
