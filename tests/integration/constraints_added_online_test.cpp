@@ -10,9 +10,6 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
-
 #include "support/database.hpp"
 #include "support/migrations.hpp"
 #include "support/two_versions.hpp"
@@ -24,6 +21,7 @@ namespace {
 using testing::Database;
 using testing::kNew;
 using testing::kOld;
+using testing::SchemaDump;
 using testing::Step;
 using testing::Versions;
 
@@ -50,33 +48,6 @@ constexpr const char* kBaseSetup =
 // The constraint `name` as type|validated, for the after-complete checks.
 std::string Constraint(const std::string& name) {
   return fmt::format("SELECT contype, convalidated FROM pg_constraint WHERE conname = '{}'", name);
-}
-
-// The schema of everything but zerodown's own state, as pg_dump prints it, without the random
-// key of its \restrict lines (pg_dump 15.14+).
-std::string SchemaDump(const std::string& conninfo) {
-  std::string command = fmt::format(
-      "{}/pg_dump --schema-only --exclude-schema=zerodown "
-      "--dbname={} 2>&1",
-      testing::SharedCluster().bindir(), testing::Quoted(conninfo));
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return "popen failed";
-  std::array<char, 4096> buffer{};
-  std::string text;
-  while (std::size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) {
-    text.append(buffer.data(), n);
-  }
-  pclose(pipe);
-  std::string kept;
-  std::size_t at = 0;
-  while (at < text.size()) {
-    std::size_t end = text.find('\n', at);
-    end = end == std::string::npos ? text.size() : end + 1;
-    std::string line = text.substr(at, end - at);
-    if (line.rfind("\\restrict ", 0) != 0 && line.rfind("\\unrestrict ", 0) != 0) kept += line;
-    at = end;
-  }
-  return kept;
 }
 
 const std::vector<Case>& Cases() {
@@ -201,45 +172,26 @@ const std::vector<Case>& Cases() {
   return cases;
 }
 
-class ConstraintsAddedOnlineTest : public ::testing::TestWithParam<Case> {
- protected:
-  std::string SetUp(const std::string& suffix) {
-    std::string db = Database(GetParam().name + suffix);
-    pg::Connection conn = testing::Connect(db);
-    conn.Run(std::string(kBaseSetup) + GetParam().setup);
-    State(conn).Init();
-    return db;
-  }
-};
+class ConstraintsAddedOnlineTest : public ::testing::TestWithParam<Case> {};
+
+std::string CaseDatabase(const Case& c, const std::string& suffix) {
+  return testing::PreparedDatabase(c.name + suffix, std::string(kBaseSetup) + c.setup);
+}
 
 TEST_P(ConstraintsAddedOnlineTest, EnforcedFromStartThenCompleteLeavesItValidUnderItsName) {
   const Case& c = GetParam();
-  std::string db = SetUp("_c");
-  pg::Connection conn = testing::Connect(db);
-  SilentProgress progress;
-  Engine engine(conn, testing::FastEngineOptions(), progress);
-  auto record = engine.Start(testing::ParseOperations(c.name, c.operations));
-  ASSERT_EQ(record.phase, zerodown::engine::MigrationPhase::kActive);
-  Versions apps(db, record.plan.version_schema);
-  apps.Run(c.after_start, "after start");
-  engine.Complete();
-  apps.Run(c.after_complete, "after complete");
+  testing::CaseRun run(CaseDatabase(c, "_c"));
+  run.Start(c.name, c.operations, c.after_start);
+  run.Complete(c.after_complete);
 }
 
 TEST_P(ConstraintsAddedOnlineTest, RollbackLeavesTheSchemaDumpAsBeforeStart) {
   const Case& c = GetParam();
-  std::string db = SetUp("_r");
-  pg::Connection conn = testing::Connect(db);
+  std::string db = CaseDatabase(c, "_r");
+  testing::CaseRun run(db);
   std::string before = SchemaDump(db);
-  SilentProgress progress;
-  Engine engine(conn, testing::FastEngineOptions(), progress);
-  auto record = engine.Start(testing::ParseOperations(c.name, c.operations));
-  ASSERT_EQ(record.phase, zerodown::engine::MigrationPhase::kActive);
-  {
-    Versions apps(db, record.plan.version_schema);
-    apps.Run(c.after_start, "after start");
-  }
-  engine.Rollback();
+  run.Start(c.name, c.operations, c.after_start);
+  run.Rollback();
   EXPECT_EQ(SchemaDump(db), before) << "rollback leaves pg_dump --schema-only as before start";
   Versions apps(db, "public");
   apps.Run(c.after_rollback, "after rollback");
@@ -264,10 +216,8 @@ class ConstraintRefusalsTest : public ::testing::TestWithParam<Refusal> {};
 // Refused before anything changes, with exit-2 kind and a message that names the problem.
 TEST_P(ConstraintRefusalsTest, RefusedWithTheFixAndNothingChanges) {
   const Refusal& r = GetParam();
-  std::string db = Database(r.name);
+  std::string db = testing::PreparedDatabase(r.name, std::string(kBaseSetup) + r.setup);
   pg::Connection conn = testing::Connect(db);
-  conn.Run(std::string(kBaseSetup) + r.setup);
-  State(conn).Init();
   std::string before = SchemaDump(db);
   SilentProgress progress;
   Engine engine(conn, testing::FastEngineOptions(), progress);

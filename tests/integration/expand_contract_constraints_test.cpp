@@ -296,51 +296,32 @@ const std::vector<Case>& Cases() {
   return cases;
 }
 
-class ExpandContractConstraintsTest : public ::testing::TestWithParam<Case> {
- protected:
-  std::string SetUp(const std::string& suffix) {
-    std::string db = Database(GetParam().name + suffix);
-    pg::Connection conn = testing::Connect(db);
-    conn.Run(std::string(kBaseSetup) + GetParam().setup);
-    State(conn).Init();
-    return db;
-  }
-};
+class ExpandContractConstraintsTest : public ::testing::TestWithParam<Case> {};
+
+std::string CaseDatabase(const Case& c, const std::string& suffix) {
+  return testing::PreparedDatabase(c.name + suffix, std::string(kBaseSetup) + c.setup);
+}
 
 TEST_P(ExpandContractConstraintsTest, BothVersionsWorkThenCompleteLeavesTheConstraint) {
   const Case& c = GetParam();
-  std::string db = SetUp("_c");
-  pg::Connection conn = testing::Connect(db);
-  SilentProgress progress;
-  Engine engine(conn, testing::FastEngineOptions(), progress);
-  auto record = engine.Start(testing::ParseOperations(c.name, c.operations));
-  ASSERT_EQ(record.phase, zerodown::engine::MigrationPhase::kActive);
-  Versions apps(db, record.plan.version_schema);
-  apps.Run(c.after_start, "after start");
-
-  engine.Complete();
-  EXPECT_EQ(RowsText(conn.Exec(kConstraints)), c.constraints_after_complete)
+  testing::CaseRun run(CaseDatabase(c, "_c"));
+  run.Start(c.name, c.operations, c.after_start);
+  run.Complete();
+  EXPECT_EQ(RowsText(run.conn().Exec(kConstraints)), c.constraints_after_complete)
       << "the constraint is there, validated, under the user's name";
-  EXPECT_EQ(Leftovers(conn), "");
-  apps.Run(c.after_complete, "after complete");
+  EXPECT_EQ(Leftovers(run.conn()), "");
+  run.Steps(c.after_complete, "after complete");
 }
 
 TEST_P(ExpandContractConstraintsTest, BothVersionsWorkThenRollbackRestoresCatalogAndKeepsWrites) {
   const Case& c = GetParam();
-  std::string db = SetUp("_r");
-  pg::Connection conn = testing::Connect(db);
-  std::string before = Catalog(conn);
-  SilentProgress progress;
-  Engine engine(conn, testing::FastEngineOptions(), progress);
-  auto record = engine.Start(testing::ParseOperations(c.name, c.operations));
-  ASSERT_EQ(record.phase, zerodown::engine::MigrationPhase::kActive);
-  {
-    Versions apps(db, record.plan.version_schema);
-    apps.Run(c.after_start, "after start");
-  }
-  engine.Rollback();
-  EXPECT_EQ(Catalog(conn), before) << "rollback leaves the catalog as before start";
-  EXPECT_EQ(Leftovers(conn), "");
+  std::string db = CaseDatabase(c, "_r");
+  testing::CaseRun run(db);
+  std::string before = Catalog(run.conn());
+  run.Start(c.name, c.operations, c.after_start);
+  run.Rollback();
+  EXPECT_EQ(Catalog(run.conn()), before) << "rollback leaves the catalog as before start";
+  EXPECT_EQ(Leftovers(run.conn()), "");
   Versions apps(db, "public");
   apps.Run(c.after_rollback, "after rollback");
 }

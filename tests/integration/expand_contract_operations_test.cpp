@@ -495,58 +495,38 @@ const std::vector<Case>& Cases() {
   return cases;
 }
 
-class ExpandContractOperationsTest : public ::testing::TestWithParam<Case> {
- protected:
-  // A database with the case's tables and zerodown's state schema.
-  std::string SetUp(const std::string& suffix) {
-    std::string db = Database(GetParam().name + suffix);
-    pg::Connection conn = testing::Connect(db);
-    conn.Run(std::string(kBaseSetup) + GetParam().setup);
-    State(conn).Init();
-    return db;
-  }
-};
+class ExpandContractOperationsTest : public ::testing::TestWithParam<Case> {};
+
+std::string CaseDatabase(const Case& c, const std::string& suffix) {
+  return testing::PreparedDatabase(c.name + suffix, std::string(kBaseSetup) + c.setup);
+}
 
 TEST_P(ExpandContractOperationsTest, BothVersionsWorkThenCompleteLeavesThePlainAlterCatalog) {
   const Case& c = GetParam();
-  std::string db = SetUp("_c");
-  pg::Connection conn = testing::Connect(db);
-  SilentProgress progress;
-  Engine engine(conn, testing::FastEngineOptions(), progress);
-  auto record = engine.Start(testing::ParseOperations(c.name, c.operations));
-  ASSERT_EQ(record.phase, zerodown::engine::MigrationPhase::kActive);
-  const std::string version = record.plan.version_schema;
-  Versions apps(db, version);
-  apps.Run(c.after_start, "after start");
-
-  engine.Complete();
-  apps.Run(c.after_complete, "after complete");
+  testing::CaseRun run(CaseDatabase(c, "_c"));
+  run.Start(c.name, c.operations, c.after_start);
+  run.Complete(c.after_complete);
 
   std::string plain_db = Database(c.name + "_p");
   pg::Connection plain = testing::Connect(plain_db);
   plain.Run(std::string(kBaseSetup) + c.setup);
   plain.Run(c.plain);
-  EXPECT_EQ(Catalog(conn), Catalog(plain)) << "complete leaves the catalog a plain ALTER would";
-  EXPECT_EQ(Leftovers(conn, version), "") << "nothing of the migration is left but its views";
-  EXPECT_TRUE(pg::SchemaExists(conn, version)) << "the new version stays usable";
+  EXPECT_EQ(Catalog(run.conn()), Catalog(plain))
+      << "complete leaves the catalog a plain ALTER would";
+  EXPECT_EQ(Leftovers(run.conn(), run.version()), "")
+      << "nothing of the migration is left but its views";
+  EXPECT_TRUE(pg::SchemaExists(run.conn(), run.version())) << "the new version stays usable";
 }
 
 TEST_P(ExpandContractOperationsTest, BothVersionsWorkThenRollbackRestoresCatalogAndKeepsWrites) {
   const Case& c = GetParam();
-  std::string db = SetUp("_r");
-  pg::Connection conn = testing::Connect(db);
-  std::string before = Catalog(conn);
-  SilentProgress progress;
-  Engine engine(conn, testing::FastEngineOptions(), progress);
-  auto record = engine.Start(testing::ParseOperations(c.name, c.operations));
-  ASSERT_EQ(record.phase, zerodown::engine::MigrationPhase::kActive);
-  {
-    Versions apps(db, record.plan.version_schema);
-    apps.Run(c.after_start, "after start");
-  }
-  engine.Rollback();
-  EXPECT_EQ(Catalog(conn), before) << "rollback leaves the catalog as before start";
-  EXPECT_EQ(Leftovers(conn, "public"), "");
+  std::string db = CaseDatabase(c, "_r");
+  testing::CaseRun run(db);
+  std::string before = Catalog(run.conn());
+  run.Start(c.name, c.operations, c.after_start);
+  run.Rollback();
+  EXPECT_EQ(Catalog(run.conn()), before) << "rollback leaves the catalog as before start";
+  EXPECT_EQ(Leftovers(run.conn(), "public"), "");
   Versions apps(db, "public");
   apps.Run(c.after_rollback, "after rollback");
 }

@@ -131,11 +131,8 @@ class IndexedColumnChangeTest : public ::testing::TestWithParam<Case> {
  protected:
   std::string SetUp(const std::string& suffix) {
     const Case& c = GetParam();
-    std::string db = Database(c.kind.name + "_" + c.change.name + suffix);
-    pg::Connection conn = testing::Connect(db);
-    conn.Run(std::string(kBaseSetup) + c.kind.setup + ";");
-    State(conn).Init();
-    return db;
+    return testing::PreparedDatabase(c.kind.name + "_" + c.change.name + suffix,
+                                     std::string(kBaseSetup) + c.kind.setup + ";");
   }
 
   // Both versions write and read each other's rows; the duplicate is built and valid.
@@ -169,31 +166,26 @@ class IndexedColumnChangeTest : public ::testing::TestWithParam<Case> {
 
 TEST_P(IndexedColumnChangeTest, StartThenRollbackLeavesTheSchemaAsItWas) {
   std::string db = SetUp("_r");
-  pg::Connection conn = testing::Connect(db);
+  testing::CaseRun run(db);
   std::string before = testing::SchemaDump(db);
   ASSERT_NE(before.find(GetParam().kind.name), std::string::npos) << before;
-  SilentProgress progress;
-  Engine engine(conn, testing::FastEngineOptions(), progress);
-  auto record = engine.Start(testing::ParseOperations("m", GetParam().change.operation));
-  ASSERT_EQ(record.phase, zerodown::engine::MigrationPhase::kActive);
-  AfterStart(db, record.plan.version_schema);
-  engine.Rollback();
+  run.Start("m", GetParam().change.operation);
+  AfterStart(db, run.version());
+  run.Rollback();
   EXPECT_EQ(testing::SchemaDump(db), before);
-  EXPECT_EQ(Leftovers(conn), "");
-  EXPECT_EQ(RowsText(conn.Exec("SELECT count(*) FROM users")), "5") << "every write is kept";
+  EXPECT_EQ(Leftovers(run.conn()), "");
+  EXPECT_EQ(RowsText(run.conn().Exec("SELECT count(*) FROM users")), "5") << "every write is kept";
 }
 
 TEST_P(IndexedColumnChangeTest, StartThenCompleteLeavesTheIndexUnderItsNameOverTheNewColumn) {
   const Case& c = GetParam();
   std::string db = SetUp("_c");
-  pg::Connection conn = testing::Connect(db);
+  testing::CaseRun run(db);
+  pg::Connection& conn = run.conn();
   std::string definition = IndexDefinition(conn, c.kind.name);
-  SilentProgress progress;
-  Engine engine(conn, testing::FastEngineOptions(), progress);
-  auto record = engine.Start(testing::ParseOperations("m", c.change.operation));
-  ASSERT_EQ(record.phase, zerodown::engine::MigrationPhase::kActive);
-  AfterStart(db, record.plan.version_schema);
-  engine.Complete();
+  run.Start("m", c.change.operation);
+  AfterStart(db, run.version());
+  run.Complete();
   EXPECT_EQ(IndexOverEmail(conn, c.kind.name), "t|t");
   if (!c.change.retypes) {
     EXPECT_EQ(IndexDefinition(conn, c.kind.name), definition);
@@ -223,13 +215,10 @@ INSTANTIATE_TEST_SUITE_P(Kinds, IndexedColumnChangeTest, ::testing::ValuesIn(Cas
 class AllKindsTest : public ::testing::TestWithParam<Mechanism> {
  protected:
   std::string SetUp(const std::string& suffix) {
-    std::string db = Database(fmt::format("all_kinds_{}{}", MechanismName(GetParam()), suffix));
-    pg::Connection conn = testing::Connect(db);
     std::string setup = kBaseSetup;
     for (const auto& kind : Kinds()) setup += kind.setup + ";";
-    conn.Run(setup);
-    State(conn).Init();
-    return db;
+    return testing::PreparedDatabase(
+        fmt::format("all_kinds_{}{}", MechanismName(GetParam()), suffix), setup);
   }
   EngineOptions Options() const {
     EngineOptions options = testing::FastEngineOptions();
@@ -242,22 +231,17 @@ class AllKindsTest : public ::testing::TestWithParam<Mechanism> {
 };
 
 TEST_P(AllKindsTest, StartThenCompleteKeepsEveryIndex) {
-  std::string db = SetUp("_c");
-  pg::Connection conn = testing::Connect(db);
+  testing::CaseRun run(SetUp("_c"), Options());
+  pg::Connection& conn = run.conn();
   std::map<std::string, std::string> definitions;
   for (const auto& kind : Kinds()) definitions[kind.name] = IndexDefinition(conn, kind.name);
-  SilentProgress progress;
-  Engine engine(conn, Options(), progress);
-  auto record = engine.Start(testing::ParseOperations("m", kOperation));
-  ASSERT_EQ(record.phase, zerodown::engine::MigrationPhase::kActive);
-  Versions apps(db, record.plan.version_schema);
-  apps.Run({{kOld, "INSERT INTO users (id, name, email, age) VALUES (4, 'dee', 'd@x', 20)"},
-            {kNew, "INSERT INTO users (id, name, email, age) VALUES (5, 'eve', 'e@x', 50)"},
-            {kNew, "INSERT INTO users (id, name, email) VALUES (6, 'fay', 'a@x')", "!23505"},
-            {kOld, "SELECT count(*) FROM pg_class WHERE relname LIKE '\\_zd\\_dup\\_%'",
-             std::to_string(Kinds().size())}},
-           "after start");
-  engine.Complete();
+  run.Start("m", kOperation,
+            {{kOld, "INSERT INTO users (id, name, email, age) VALUES (4, 'dee', 'd@x', 20)"},
+             {kNew, "INSERT INTO users (id, name, email, age) VALUES (5, 'eve', 'e@x', 50)"},
+             {kNew, "INSERT INTO users (id, name, email) VALUES (6, 'fay', 'a@x')", "!23505"},
+             {kOld, "SELECT count(*) FROM pg_class WHERE relname LIKE '\\_zd\\_dup\\_%'",
+              std::to_string(Kinds().size())}});
+  run.Complete();
   for (const auto& kind : Kinds()) {
     EXPECT_EQ(IndexOverEmail(conn, kind.name), "t|t") << kind.name;
     EXPECT_EQ(IndexDefinition(conn, kind.name), definitions[kind.name]);
@@ -268,15 +252,12 @@ TEST_P(AllKindsTest, StartThenCompleteKeepsEveryIndex) {
 
 TEST_P(AllKindsTest, StartThenRollbackLeavesTheSchemaAsItWas) {
   std::string db = SetUp("_r");
-  pg::Connection conn = testing::Connect(db);
+  testing::CaseRun run(db, Options());
   std::string before = testing::SchemaDump(db);
-  SilentProgress progress;
-  Engine engine(conn, Options(), progress);
-  auto record = engine.Start(testing::ParseOperations("m", kOperation));
-  ASSERT_EQ(record.phase, zerodown::engine::MigrationPhase::kActive);
-  engine.Rollback();
+  run.Start("m", kOperation);
+  run.Rollback();
   EXPECT_EQ(testing::SchemaDump(db), before);
-  EXPECT_EQ(Leftovers(conn), "");
+  EXPECT_EQ(Leftovers(run.conn()), "");
 }
 
 INSTANTIATE_TEST_SUITE_P(Mechanisms, AllKindsTest,

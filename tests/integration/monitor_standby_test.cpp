@@ -7,6 +7,7 @@
 #include <atomic>
 #include <thread>
 
+#include "support/chunk_loop.hpp"
 #include "support/database.hpp"
 #include "support/standby.hpp"
 #include "zerodown/monitor/signals.hpp"
@@ -72,20 +73,12 @@ TEST(MonitorStandby, PausedReplayHoldsTheLoopBackUntilItResumes) {
 
   // The throttler samples at most every 250 ms; past that, the next chunk sees the lag.
   std::this_thread::sleep_for(options.sample_interval + 50ms);
-  std::atomic<int> chunks{0};
-  std::atomic<bool> stop{false};
-  std::thread loop([&] {
-    while (!stop) {
-      throttler.WaitIfNeeded();
-      ++chunks;
-      std::this_thread::sleep_for(10ms);
-    }
-  });
+  testing::ChunkLoop loop(throttler);
   std::this_thread::sleep_for(500ms);
-  int frozen = chunks;
+  int frozen = loop.chunks();
   std::this_thread::sleep_for(1500ms);
   EXPECT_EQ(frozen, 0) << "a chunk ran over a lagging standby";
-  EXPECT_EQ(chunks, frozen) << "the loop ran on over a lagging standby";
+  EXPECT_EQ(loop.chunks(), frozen) << "the loop ran on over a lagging standby";
   EXPECT_NE(throttler.Reason().find("replication lag"), std::string::npos) << throttler.Reason();
   EXPECT_NE(throttler.Reason().find("standby1"), std::string::npos) << throttler.Reason();
   auto lag = throttler.LastSignals().MaxLagBytes();
@@ -94,11 +87,9 @@ TEST(MonitorStandby, PausedReplayHoldsTheLoopBackUntilItResumes) {
 
   replica.Exec("SELECT pg_wal_replay_resume()");
   auto resumed = Clock::now();
-  EXPECT_TRUE(WaitFor([&] { return chunks > frozen; }, 20s)) << throttler.Reason();
+  EXPECT_TRUE(WaitFor([&] { return loop.chunks() > frozen; }, 20s)) << throttler.Reason();
   EXPECT_LT(Clock::now() - resumed, 20s);
-  stop = true;
-  throttler.Cancel();
-  loop.join();
+  loop.Stop();
   EXPECT_GE(throttler.ThrottledTime(), 1900ms);
   EXPECT_EQ(throttler.Reason(), "");
 }

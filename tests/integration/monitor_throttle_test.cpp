@@ -10,6 +10,7 @@
 #include <fstream>
 #include <thread>
 
+#include "support/chunk_loop.hpp"
 #include "support/database.hpp"
 #include "zerodown/engine/backfill.hpp"
 #include "zerodown/monitor/control.hpp"
@@ -91,31 +92,21 @@ TEST(MonitorThrottle, PauseResumeAndSetThroughTheControlTable) {
   ASSERT_EQ(testing::RunZerodown("pause --postgres-url " + Quote(db), &out), 0) << out;
   EXPECT_NE(out.find("paused the migration of schema \"public\""), std::string::npos) << out;
 
-  std::atomic<int> chunks{0};
-  std::atomic<bool> stop{false};
-  std::thread loop([&] {
-    while (!stop) {
-      throttler.WaitIfNeeded();
-      ++chunks;
-      std::this_thread::sleep_for(10ms);
-    }
-  });
+  testing::ChunkLoop loop(throttler);
   // The control rows are read at most once a second: the pause lands within about that.
   std::this_thread::sleep_for(1500ms);
-  int frozen = chunks;
+  int frozen = loop.chunks();
   std::this_thread::sleep_for(1000ms);
-  EXPECT_EQ(chunks, frozen) << "chunks ran while paused";
+  EXPECT_EQ(loop.chunks(), frozen) << "chunks ran while paused";
   EXPECT_NE(throttler.Reason().find("paused by `zerodown pause`"), std::string::npos)
       << throttler.Reason();
 
   ASSERT_EQ(testing::RunZerodown("resume --postgres-url " + Quote(db), &out), 0) << out;
   auto resumed = Clock::now();
-  while (chunks == frozen && Clock::now() - resumed < 5s) std::this_thread::sleep_for(20ms);
+  while (loop.chunks() == frozen && Clock::now() - resumed < 5s) std::this_thread::sleep_for(20ms);
   EXPECT_LT(Clock::now() - resumed, 2500ms);
-  EXPECT_GT(chunks, frozen);
-  stop = true;
-  throttler.Cancel();
-  loop.join();
+  EXPECT_GT(loop.chunks(), frozen);
+  loop.Stop();
 
   ASSERT_EQ(
       testing::RunZerodown("set chunk-time=300ms max-lag=32MB --postgres-url " + Quote(db), &out),

@@ -250,7 +250,8 @@ TEST(ProxyPauseSwitch, ConcurrentResumeNeverHangsAPause) {
     int rc = proxy.Control("pause --timeout 60s", &answer);
     return std::make_pair(rc, answer);
   });
-  std::this_thread::sleep_for(Ms(300));
+  // The pause is in effect once the proxy says so (the command's own start can take a while).
+  ASSERT_TRUE(proxy.WaitForLog("PAUSE: holding new transactions")) << proxy.log();
   // Meanwhile a new client is held.
   auto held = std::async(std::launch::async, [&] {
     return testing::Connect(proxy.ConnInfo("app")).Exec("SELECT 1").Int(0, 0);

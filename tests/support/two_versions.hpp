@@ -1,15 +1,21 @@
 // Test support for expand/contract tests: the old and the new application version as two
 // connections (the old on the physical tables, the new on the migration's views), steps run
-// through either with the result they must give, and a database of its own per case.
+// through either with the result they must give, a database of its own per case, and one case's
+// migration driven through start and complete or rollback.
 #pragma once
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "support/database.hpp"
+#include "support/migrations.hpp"
+#include "zerodown/common/progress.hpp"
+#include "zerodown/engine/engine.hpp"
+#include "zerodown/engine/state.hpp"
 
 namespace zerodown::testing {
 
@@ -81,6 +87,58 @@ struct Versions {
   }
   pg::Connection old_app;
   pg::Connection new_app;
+};
+
+// A database of its own named `name`, with `setup` run in it and zerodown's state tables.
+inline std::string PreparedDatabase(const std::string& name, const std::string& setup) {
+  std::string db = Database(name);
+  pg::Connection conn = testing::Connect(db);
+  conn.Run(setup);
+  engine::State(conn).Init();
+  return db;
+}
+
+// One case's migration on its database, with the options every integration test runs with:
+// started with steps through both versions, then completed (the versions stay open for the
+// steps after it) or rolled back (their connections closed first, as an application leaves a
+// version it no longer uses).
+class CaseRun {
+ public:
+  explicit CaseRun(const std::string& db,
+                   const engine::EngineOptions& options = FastEngineOptions())
+      : db_(db), conn_(testing::Connect(db)), engine_(conn_, options, progress_) {}
+
+  // Starts `operations` as migration `name`, checks it is active, and runs `after_start`.
+  void Start(const std::string& name, const std::string& operations,
+             const std::vector<Step>& after_start = {}) {
+    auto record = engine_.Start(ParseOperations(name, operations));
+    EXPECT_EQ(record.phase, engine::MigrationPhase::kActive) << name;
+    version_ = record.plan.version_schema;
+    apps_.emplace(db_, version_);
+    apps_->Run(after_start, "after start");
+  }
+  // Completes, then runs `after` through both versions.
+  void Complete(const std::vector<Step>& after = {}) {
+    engine_.Complete();
+    Steps(after, "after complete");
+  }
+  // Runs `steps` through both versions, as they are after start or complete.
+  void Steps(const std::vector<Step>& steps, const std::string& phase) { apps_->Run(steps, phase); }
+  void Rollback() {
+    apps_.reset();
+    engine_.Rollback();
+  }
+
+  pg::Connection& conn() { return conn_; }
+  const std::string& version() const { return version_; }
+
+ private:
+  std::string db_;
+  pg::Connection conn_;
+  SilentProgress progress_;
+  engine::Engine engine_;
+  std::string version_;
+  std::optional<Versions> apps_;
 };
 
 }  // namespace zerodown::testing

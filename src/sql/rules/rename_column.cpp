@@ -10,27 +10,25 @@ class RenameColumn final : public Rule {
   const RuleInfo& Info() const override { return info_; }
 
   void Check(const LintContext& context, Reporter& reporter) const override {
-    for (std::size_t i = 0; i < context.statements().size(); ++i) {
-      const Statement& statement = *context.statements()[i].statement;
-      if (statement.kind != "RenameStmt") continue;
-      const Json& node = Inner(statement.node);
-      if (GetString(node, "renameType") != "OBJECT_COLUMN") continue;
-      const std::string table = RelationName(Get(node, "relation"));
-      if (context.CreatedBefore(table, i)) continue;
-      const std::string from = QuoteIdent(GetString(node, "subname"));
-      const std::string to = QuoteIdent(GetString(node, "newname"));
-      reporter.Add(
-          statement, -1,
-          "RENAME COLUMN " + from + " TO " + to + " takes an ACCESS EXCLUSIVE lock on " + table +
-              " (brief) and breaks every running application instance that still reads or "
-              "writes " +
-              from + ": its queries fail from the commit until it is redeployed.",
-          "-- run it with zerodown (expand/contract): `zerodown start` makes the new version's\n"
-          "-- schema see " +
-              to + " and the old version's see " + from +
-              "; `zerodown complete`\n-- once no instance of the old version runs:\n" +
-              std::string(statement.text) + ";");
-    }
+    ForEachRenameOnExistingTable(
+        context, "OBJECT_COLUMN",
+        [&](const Statement& statement, const std::string& table, const Json& node) {
+          const std::string from = QuoteIdent(GetString(node, "subname"));
+          const std::string to = QuoteIdent(GetString(node, "newname"));
+          reporter.Add(
+              statement, -1,
+              "RENAME COLUMN " + from + " TO " + to + " takes an ACCESS EXCLUSIVE lock on " +
+                  table +
+                  " (brief) and breaks every running application instance that still reads or "
+                  "writes " +
+                  from + ": its queries fail from the commit until it is redeployed.",
+              "-- run it with zerodown (expand/contract): `zerodown start` makes the new "
+              "version's\n"
+              "-- schema see " +
+                  to + " and the old version's see " + from +
+                  "; `zerodown complete`\n-- once no instance of the old version runs:\n" +
+                  std::string(statement.text) + ";");
+        });
   }
 
  private:

@@ -10,27 +10,23 @@ class RenameTable final : public Rule {
   const RuleInfo& Info() const override { return info_; }
 
   void Check(const LintContext& context, Reporter& reporter) const override {
-    for (std::size_t i = 0; i < context.statements().size(); ++i) {
-      const Statement& statement = *context.statements()[i].statement;
-      if (statement.kind != "RenameStmt") continue;
-      const Json& node = Inner(statement.node);
-      if (GetString(node, "renameType") != "OBJECT_TABLE") continue;
-      const std::string table = RelationName(Get(node, "relation"));
-      if (context.CreatedBefore(table, i)) continue;
-      const std::string schema = GetString(Get(node, "relation"), "schemaname");
-      const std::string to =
-          (schema.empty() ? "" : QuoteIdent(schema) + ".") + QuoteIdent(GetString(node, "newname"));
-      reporter.Add(statement, -1,
-                   "RENAME TO takes an ACCESS EXCLUSIVE lock on " + table +
-                       " (brief) and breaks every running application instance that still "
-                       "names " +
-                       table + ": its queries fail from the commit on.",
-                   "-- rename and leave an updatable view under the old name, in one "
-                   "transaction, until no old instance runs:\nBEGIN;\nALTER TABLE " +
-                       table + " RENAME TO " + QuoteIdent(GetString(node, "newname")) +
-                       ";\nCREATE VIEW " + table + " AS SELECT * FROM " + to +
-                       ";\nCOMMIT;\n-- later: DROP VIEW " + table + ";");
-    }
+    ForEachRenameOnExistingTable(
+        context, "OBJECT_TABLE",
+        [&](const Statement& statement, const std::string& table, const Json& node) {
+          const std::string schema = GetString(Get(node, "relation"), "schemaname");
+          const std::string to = (schema.empty() ? "" : QuoteIdent(schema) + ".") +
+                                 QuoteIdent(GetString(node, "newname"));
+          reporter.Add(statement, -1,
+                       "RENAME TO takes an ACCESS EXCLUSIVE lock on " + table +
+                           " (brief) and breaks every running application instance that still "
+                           "names " +
+                           table + ": its queries fail from the commit on.",
+                       "-- rename and leave an updatable view under the old name, in one "
+                       "transaction, until no old instance runs:\nBEGIN;\nALTER TABLE " +
+                           table + " RENAME TO " + QuoteIdent(GetString(node, "newname")) +
+                           ";\nCREATE VIEW " + table + " AS SELECT * FROM " + to +
+                           ";\nCOMMIT;\n-- later: DROP VIEW " + table + ";");
+        });
   }
 
  private:

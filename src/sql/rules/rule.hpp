@@ -169,6 +169,11 @@ class Rule {
 template <typename Visit>
 void ForEachAlterOfExistingTable(const LintContext& context, Visit&& visit);
 
+// Calls visit(statement, table, node) for every RenameStmt (inner node) whose renameType is
+// `type` (OBJECT_COLUMN, OBJECT_TABLE) on a table that the file did not create earlier.
+template <typename Visit>
+void ForEachRenameOnExistingTable(const LintContext& context, std::string_view type, Visit&& visit);
+
 // Every rule, in registry order (registry.cpp: one line per rule).
 const std::vector<std::unique_ptr<Rule>>& Registry();
 
@@ -234,6 +239,20 @@ void ForEachAlterOfExistingTable(const LintContext& context, Visit&& visit) {
     for (const Json* command : AlterTableCommands(statement.node)) {
       visit(statement, table, *command);
     }
+  }
+}
+
+template <typename Visit>
+void ForEachRenameOnExistingTable(const LintContext& context, std::string_view type,
+                                  Visit&& visit) {
+  for (std::size_t i = 0; i < context.statements().size(); ++i) {
+    const Statement& statement = *context.statements()[i].statement;
+    if (statement.kind != "RenameStmt") continue;
+    const Json& node = Inner(statement.node);
+    if (GetString(node, "renameType") != type) continue;
+    const std::string table = RelationName(Get(node, "relation"));
+    if (context.CreatedBefore(table, i)) continue;
+    visit(statement, table, node);
   }
 }
 
