@@ -37,12 +37,13 @@ namespace {
 void AddHealthFlags(CLI::App* command, EngineFlags& flags) {
   command
       ->add_option("--alert-error-rate", flags.alert_error_rate,
-                   "alert when this share of the database's transactions rolls back (0: off)")
+                   "alert when this share of the application's transactions rolls back (zerodown's "
+                   "own are not counted; 0: off)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
   command
       ->add_option("--rollback-error-rate", flags.rollback_error_rate,
-                   "with --auto-rollback, roll back when this share of the database's "
+                   "with --auto-rollback, roll back when this share of the application's "
                    "transactions rolls back for 2 verdicts in a row (0: off)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));

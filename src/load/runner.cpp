@@ -107,6 +107,7 @@ Status LoadRunner::Start() {
       client->id = i;
       client->rng.seed(seed + static_cast<std::uint64_t>(i) * 0x9E3779B97F4A7C15ULL);
       client->conn = pg::Connection::Open(options_.conninfo, options_.application_name);
+      client->conn->CountAsApplication();
       clients_.push_back(std::move(client));
     }
   } catch (const Error& error) {
@@ -185,6 +186,7 @@ bool LoadRunner::Reconnect(Client& client, std::chrono::milliseconds& backoff, S
   try {
     client.conn.reset();
     client.conn = pg::Connection::Open(options_.conninfo, options_.application_name);
+    client.conn->CountAsApplication();
     backoff = std::chrono::milliseconds(50);
     return true;
   } catch (const Error& error) {

@@ -14,6 +14,9 @@ struct HealthMonitor::Impl {
         latency(conn, options.probe_query, options.window) {}
   pg::Connection conn;
   LatencyGauge latency;
+  // The application's transactions: the database's less this process's own.
+  ApplicationCount commits;
+  ApplicationCount rollbacks;
   std::optional<std::string> consistency_failure;  // guarded by HealthMonitor::mutex_
 };
 
@@ -42,8 +45,9 @@ HealthVerdict HealthMonitor::SampleOnce() {
       impl_->conn = pg::Connection::Open(conninfo_, "zerodown-monitor");
     }
     TransactionCounters counters = SampleTransactionCounters(impl_->conn);
-    snap.commits = counters.commits;
-    snap.rollbacks = counters.rollbacks;
+    pg::TransactionCount own = impl_->conn.OwnTransactions();
+    snap.commits = impl_->commits.Observe(counters.commits, own.commits);
+    snap.rollbacks = impl_->rollbacks.Observe(counters.rollbacks, own.rollbacks);
     impl_->latency.Sample(now);
     auto lag = SampleReplicationLag(impl_->conn);
     for (const auto& s : lag) {

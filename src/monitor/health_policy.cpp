@@ -78,6 +78,17 @@ std::optional<CheckResult> JudgeLatency(const LatencySample& l, const HealthThre
 
 }  // namespace
 
+std::int64_t ApplicationCount::Observe(std::int64_t database, std::int64_t own) {
+  std::int64_t value = database - own + offset_;
+  if (last_database_ && database < *last_database_ && high_) {
+    offset_ += *high_ - value;
+    value = *high_;
+  }
+  last_database_ = database;
+  high_ = high_ ? std::max(*high_, value) : value;
+  return *high_;
+}
+
 HealthVerdict Judge(const HealthSample& sample, const HealthThresholds& t) {
   HealthVerdict verdict;
   std::int64_t total = sample.commits + sample.rollbacks;

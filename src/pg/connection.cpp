@@ -100,6 +100,7 @@ Connection Connection::Established(PGconn* raw, std::string_view failure) {
                 ConnectionFix(reason));
   }
   PQsetNoticeProcessor(raw, &DropNotice, nullptr);
+  conn.tally_ = TallyOf(raw);
   return conn;
 }
 
@@ -156,13 +157,23 @@ Result<Rows> Connection::Outcome(PGresult* result, std::string_view sql) const {
   return error;
 }
 
+void Connection::Tally(PGTransactionStatusType before, PGresult* result) const {
+  if (!tally_) return;
+  ExecStatusType status = PQresultStatus(result);
+  bool failed = status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK;
+  tally_->Note(before, PQtransactionStatus(conn_.get()), failed,
+               result != nullptr ? PQcmdStatus(result) : nullptr);
+}
+
 Result<Rows> Connection::TryExec(std::string_view sql, const std::vector<Param>& params) {
   if (hook_) hook_(sql);
   std::string text(sql);
   std::vector<const char*> values = ParamValues(params);
-  return Outcome(PQexecParams(conn_.get(), text.c_str(), static_cast<int>(params.size()), nullptr,
-                              values.data(), nullptr, nullptr, 0),
-                 sql);
+  PGTransactionStatusType before = PQtransactionStatus(conn_.get());
+  PGresult* result = PQexecParams(conn_.get(), text.c_str(), static_cast<int>(params.size()),
+                                  nullptr, values.data(), nullptr, nullptr, 0);
+  Tally(before, result);
+  return Outcome(result, sql);
 }
 
 Rows Connection::Exec(std::string_view sql, const std::vector<Param>& params) {
@@ -174,32 +185,43 @@ Rows Connection::ExecPrepared(std::string_view sql, const std::vector<Param>& pa
   if (found == prepared_.end()) {
     std::string name = "zd_prepared_" + std::to_string(prepared_.size());
     std::string text(sql);
-    Outcome(PQprepare(conn_.get(), name.c_str(), text.c_str(), static_cast<int>(params.size()),
-                      nullptr),
-            sql)
-        .ValueOrThrow();
+    PGTransactionStatusType before = PQtransactionStatus(conn_.get());
+    PGresult* prepared = PQprepare(conn_.get(), name.c_str(), text.c_str(),
+                                   static_cast<int>(params.size()), nullptr);
+    Tally(before, prepared);
+    Outcome(prepared, sql).ValueOrThrow();
     found = prepared_.emplace(std::move(text), std::move(name)).first;
   }
   if (hook_) hook_(sql);
   std::vector<const char*> values = ParamValues(params);
-  return Outcome(PQexecPrepared(conn_.get(), found->second.c_str(), static_cast<int>(params.size()),
-                                values.data(), nullptr, nullptr, 0),
-                 sql)
-      .ValueOrThrow();
+  PGTransactionStatusType before = PQtransactionStatus(conn_.get());
+  PGresult* result =
+      PQexecPrepared(conn_.get(), found->second.c_str(), static_cast<int>(params.size()),
+                     values.data(), nullptr, nullptr, 0);
+  Tally(before, result);
+  return Outcome(result, sql).ValueOrThrow();
 }
 
 Rows Connection::Run(std::string_view sql) {
   if (hook_) hook_(sql);
   std::string text(sql);
+  PGTransactionStatusType before = PQtransactionStatus(conn_.get());
   if (PQsendQuery(conn_.get(), text.c_str()) == 0) throw ErrorFrom(nullptr, sql);
   std::optional<Error> first_error;
   std::optional<Rows> last;
+  std::string last_tag;
   while (PGresult* result = PQgetResult(conn_.get())) {
     ExecStatusType status = PQresultStatus(result);
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && !first_error) {
       first_error = ErrorFrom(result, sql);
     }
+    last_tag = PQcmdStatus(result);
     last.emplace(result);  // owns it, and frees the one before
+  }
+  // Counted as one transaction at most, as the session stands after the last statement.
+  if (tally_) {
+    tally_->Note(before, PQtransactionStatus(conn_.get()), first_error.has_value(),
+                 last_tag.c_str());
   }
   if (first_error) throw *first_error;
   if (!last) throw ErrorFrom(nullptr, sql);

@@ -3,7 +3,8 @@
 // every fourth row). The health monitor sees the error rate climb past 5%, the policy trips, the
 // backfill's before-batch hook stops the migration and the engine rolls it back: within 10 s of
 // the first failure, with every row and value intact, and the reason named. The --on-alert
-// command runs on the way.
+// command runs on the way. And the other way round: zerodown's own transactions, some rolled back
+// on purpose, never read as the application's errors.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -62,6 +63,7 @@ TEST(MonitorHealth, FailingWorkloadRollsTheMigrationBackWithin10s) {
   for (int i = 0; i < 4; ++i) {
     clients.emplace_back([&, i] {
       pg::Connection conn = pg::Connection::Open(db, "app");
+      conn.CountAsApplication();
       std::uint64_t n = 0;
       while (!stop) {
         std::string id = std::to_string(1 + (i * 7919 + n++ * 104729) % kRows);
@@ -145,6 +147,63 @@ TEST(MonitorHealth, FailingWorkloadRollsTheMigrationBackWithin10s) {
   text << in.rdbuf();
   EXPECT_NE(text.str().find("error rate"), std::string::npos) << text.str();
   std::filesystem::remove(alert_file);
+}
+
+// Rolled back transactions of the database, once pg_stat_database shows at least `at_least`.
+std::int64_t RollbacksOnceCounted(const std::string& db, std::int64_t at_least) {
+  pg::Connection look = testing::Connect(db);
+  std::int64_t rollbacks = 0;
+  for (int i = 0; i < 100 && rollbacks < at_least; ++i) {
+    if (i > 0) std::this_thread::sleep_for(100ms);
+    rollbacks = look.Exec(
+                        "SELECT xact_rollback FROM pg_stat_database WHERE datname = "
+                        "current_database()")
+                    .Int(0, 0);
+  }
+  return rollbacks;
+}
+
+// pg_stat_database counts zerodown's own transactions with the application's: a plan checks
+// each expression in a transaction it rolls back on purpose. On a quiet database those read as
+// the application's errors and tripped --auto-rollback. The monitor takes away what this
+// process's own sessions ended, and still sees the application's.
+TEST(MonitorHealth, ZerodownsOwnRollbacksAreNotTheApplicationsErrors) {
+  std::string db = testing::FreshDatabase();
+  HealthOptions options;
+  options.auto_rollback = true;
+  options.window = 60s;  // every sample below falls in one window
+  options.thresholds.alert_latency_ratio = 0;
+  options.thresholds.rollback_latency_ratio = 0;
+  HealthMonitor health(db, options);
+  health.SampleOnce();
+  std::int64_t before = RollbacksOnceCounted(db, 0);
+  {
+    pg::Connection own = pg::Connection::Open(db);  // zerodown's own session
+    for (int i = 0; i < 10; ++i) {
+      pg::Transaction check(own);
+      own.Exec("SELECT 1");
+    }  // each rolled back
+  }
+  {
+    pg::Connection app = testing::Connect(db);
+    for (int i = 0; i < 40; ++i) app.Exec("SELECT 1");
+  }
+  ASSERT_GE(RollbacksOnceCounted(db, before + 10), before + 10);
+  HealthVerdict verdict = health.SampleOnce();
+  EXPECT_EQ(verdict.state, HealthState::kOk) << verdict.Summary();
+  EXPECT_FALSE(health.ShouldRollBack(nullptr));
+
+  {
+    pg::Connection app = testing::Connect(db);
+    for (int i = 0; i < 10; ++i) {
+      pg::Transaction failing(app);
+      app.Exec("SELECT 1");
+    }
+  }
+  ASSERT_GE(RollbacksOnceCounted(db, before + 20), before + 20);
+  verdict = health.SampleOnce();
+  EXPECT_EQ(verdict.state, HealthState::kRollback) << verdict.Summary();
+  EXPECT_NE(verdict.Summary().find("error rate"), std::string::npos) << verdict.Summary();
 }
 
 TEST(MonitorHealth, QuietDatabaseIsHealthy) {

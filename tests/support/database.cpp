@@ -30,7 +30,12 @@ std::string FreshDatabase() {
   return cluster.CreateDatabase(name);
 }
 
-pg::Connection Connect(const std::string& conninfo) { return pg::Connection::Open(conninfo); }
+pg::Connection Connect(const std::string& conninfo) {
+  pg::Connection conn = pg::Connection::Open(conninfo);
+  // A test's sessions play the application for a health monitor running in the test.
+  conn.CountAsApplication();
+  return conn;
+}
 
 std::string Quoted(const std::string& s) { return "'" + s + "'"; }
 

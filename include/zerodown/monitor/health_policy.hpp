@@ -57,6 +57,23 @@ struct HealthSample {
   std::optional<std::string> consistency_failure;
 };
 
+// One of the application's running transaction counts (commits or rollbacks): the database's
+// counter (pg_stat_database, every session's) less zerodown's own (pg/own_transactions.hpp). The
+// server reports a session's transactions up to about a second after the client saw them end,
+// so the difference dips while ours are on their way; it is kept as a high-water mark, so that
+// ours never show up as the application's when they land. A database counter that went back
+// (pg_stat_reset()) goes on from the mark. Pure.
+class ApplicationCount {
+ public:
+  // The application's count after a sample of both.
+  std::int64_t Observe(std::int64_t database, std::int64_t own);
+
+ private:
+  std::optional<std::int64_t> last_database_;
+  std::int64_t offset_ = 0;
+  std::optional<std::int64_t> high_;
+};
+
 // The names of the checks, as CheckResult::check and the metrics' `check` label.
 inline constexpr std::string_view kErrorRateCheck = "error_rate";
 inline constexpr std::string_view kStatementLatencyCheck = "statement_latency";

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "zerodown/common/error.hpp"
+#include "zerodown/pg/own_transactions.hpp"
 
 namespace zerodown::pg {
 
@@ -92,6 +93,13 @@ class Connection {
   // NOTICE and WARNING messages from the server go to `handler` (default: dropped).
   void SetNoticeHandler(std::function<void(std::string_view)> handler);
 
+  // The transactions this process's own sessions ended on this connection's database
+  // (own_transactions.hpp).
+  TransactionCount OwnTransactions() const { return tally_ ? tally_->Count() : TransactionCount{}; }
+  // This session stands in for the application (a load runner's client), not zerodown's own
+  // work: its transactions are not counted as zerodown's.
+  void CountAsApplication() { tally_.reset(); }
+
   PGconn* raw() const { return conn_.get(); }
 
  private:
@@ -101,11 +109,15 @@ class Connection {
   Error ErrorFrom(const PGresult* result, std::string_view sql) const;
   // The rows of a statement that succeeded (owning `result`), or its error.
   Result<Rows> Outcome(PGresult* result, std::string_view sql) const;
+  // Notes in the tally whether the command that answered `result` ended the session's
+  // transaction, and how; `before` is the session's transaction status before it was sent.
+  void Tally(PGTransactionStatusType before, PGresult* result) const;
 
   std::unique_ptr<PGconn, decltype(&PQfinish)> conn_;
   std::function<void(std::string_view)> hook_;
   std::map<std::string, std::string, std::less<>> prepared_;  // statement text -> name
   std::shared_ptr<std::function<void(std::string_view)>> notice_handler_;
+  std::shared_ptr<TransactionTally> tally_;
 };
 
 // BEGIN on construction; ROLLBACK on destruction unless Commit() ran.
