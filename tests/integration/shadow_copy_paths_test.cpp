@@ -28,8 +28,6 @@ namespace zerodown::engine {
 namespace {
 
 using testing::CopyCheckpoint;
-using testing::ExpectDoneWithEveryTransfer;
-using testing::HoldOpen;
 using testing::kRows;
 using testing::Migration;
 using testing::Oid;
