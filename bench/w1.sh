@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Workload W1 (issues 6 and 11): pgbench's TPC-B-like transaction on pgbench_accounts under N
+# Workload W1: pgbench's TPC-B-like transaction on pgbench_accounts under N
 # clients while `abalance` changes from int to bigint, by every way a user could do it, all in
 # one run on the same machine and data. Prints one table; saves bench/results/<date>.json, one
 # SVG chart per variant and each variant's output in bench/results/tmp/<date>-<variant>.log.
@@ -249,7 +249,8 @@ for id in "${chosen[@]}"; do files+=("$work/$id.json"); done
   printf '}\n'
 } >"$results/$stamp.json"
 
-# The ratios the issue's goals are read from, when pg_repack ran to the end of its change.
+# The ratios against pg_repack (docs/bench.md reads its goals from them), when pg_repack ran to
+# the end of its change.
 versus=()
 repack_seconds=$(grep -o '"change_seconds": *[0-9.]*' "$work/c.json" 2>/dev/null | head -1 | sed 's/.*: *//' || true)
 if awk -v s="${repack_seconds:-0}" 'BEGIN { exit !(s > 0) }'; then versus=(--versus c); fi

@@ -1,4 +1,4 @@
-// The planner's choice of how a type change moves its rows (issue 11): `zerodown plan` on a real
+// The planner's choice of how a type change moves its rows: `zerodown plan` on a real
 // server picks a shadow copy from 100,000 rows and in place below, and prints the estimate the
 // choice rests on: rows, sizes, and each way's duration and write volume.
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// Live control of a running migration from another process (GitHub issue #8), on a real server
+// Live control of a running migration from another process, on a real server
 // through the zerodown binary: `zerodown postpone-cutover` holds a `complete` back until
 // `zerodown cutover` (and `status` says so), also inside `start --complete`, and `zerodown set
 // chunk-time=` during a backfill resizes its next batches.

@@ -116,7 +116,7 @@ inline void ExpectShortWaits(std::string_view what, std::size_t acks, int on_gre
             << " on green); longest client wait " << w.there_ms << " ms (switch, "
             << w.there["pause_ms"] << " ms paused by zerodown) and " << w.back_ms << " ms (back, "
             << w.back["pause_ms"] << " ms); steps " << w.there["steps_ms"].dump() << "\n";
-  // The goal is 1 s on a quiet machine (300 ms aimed at); this bound only catches a
+  // The goal is 1 s on a quiet machine (300 ms aimed at; docs/bench.md); this bound only catches a
   // switch that waited out a timeout, since the tests share two cores with builds.
   EXPECT_LT(w.there_ms, 5000);
   EXPECT_LT(w.back_ms, 5000);
