@@ -279,7 +279,12 @@ void MigrationSession::SizeToHeadroom(const EngineFlags& flags) {
   bool headroom = throttler.ApplicationLeavesHeadroom();
   int sized = headroom ? 1 : 2;
   if (flags.copy_sessions == 0) options_.copy_sessions = sized;
-  if (flags.replay_sessions == 0) options_.replay_sessions = sized;
+  if (flags.replay_sessions == 0) {
+    options_.replay_sessions = sized;
+    // A catch-up the application's writes keep long takes two all the same (see
+    // ShadowCopyOptions::catch_up_sessions).
+    options_.catch_up_sessions = 2;
+  }
   options_.parallel_index_builds = !headroom;
   auto level = throttler.ApplicationBaseline();
   if (level && level->connections > 0 && flags.headroom > 0) {

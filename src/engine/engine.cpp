@@ -311,6 +311,7 @@ ShadowCopyOptions Engine::ShadowOptions() const {
   copy.lock = options_.lock;
   copy.check_before_swap = options_.check_before_swap;
   copy.replay_sessions = options_.replay_sessions;
+  copy.catch_up_sessions = options_.catch_up_sessions;
   copy.copy_sessions = options_.copy_sessions;
   copy.parallel_index_builds = options_.parallel_index_builds;
   copy.swap_when_log_below = options_.swap_when_log_below;

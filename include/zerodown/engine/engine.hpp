@@ -29,6 +29,7 @@ struct EngineOptions {
   // What a shadow copy compares with the table before its swap.
   CopyCheckMode check_before_swap = CopyCheckMode::kSample;
   int replay_sessions = 2;                  // see ShadowCopyOptions
+  int catch_up_sessions = 0;                // see ShadowCopyOptions
   int copy_sessions = 2;                    // see ShadowCopyOptions
   bool parallel_index_builds = true;        // see ShadowCopyOptions
   std::int64_t swap_when_log_below = 1000;  // see ShadowCopyOptions

@@ -27,6 +27,10 @@ constexpr std::chrono::seconds kPatience{120};
 // of one round trip, then in slices that hold the writes: 41 of them replayed 22,750 entries in
 // 1.4 s there.
 constexpr std::int64_t kSettledLog = 20000;
+// A catch-up that would take longer than this at the pace of its first second grows to
+// catch_up_sessions (see WidenIfSlow).
+constexpr std::chrono::seconds kSlowCatchUp{3};
+constexpr std::chrono::seconds kCatchUpPaceAfter{1};
 
 }  // namespace
 
@@ -78,9 +82,8 @@ std::pair<std::int64_t, std::int64_t> Replayer::ReplayShortLog(pg::Connection& c
 }
 
 std::span<pg::Connection> Replayer::ReplayHelpers(const ReplayPath& path) {
-  std::vector<pg::Connection>& all =
-      sessions_.Get(ctx_.options.replay_sessions, "replaying the change log of");
-  std::size_t n = std::min<std::size_t>(all.size(), ctx_.options.replay_sessions - 1);
+  std::vector<pg::Connection>& all = sessions_.Get(Sessions(), "replaying the change log of");
+  std::size_t n = std::min<std::size_t>(all.size(), Sessions() - 1);
   for (std::size_t& made = replay_batch_tables_[path.batch]; made < n; ++made) {
     all[made].Exec(
         fmt::format("CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {})", path.batch, path.log));
@@ -142,6 +145,7 @@ std::int64_t Replayer::CatchUp(const ReplayPath& path, std::int64_t below, int m
   // replay under its lock.
   bool paced = max_rounds == std::numeric_limits<int>::max();
   LogPace pace{Clock::now(), paced ? LogSizeEstimate(path) : 0, std::nullopt};
+  const LogPace start = pace;
   std::int64_t batch = kReplayBatch;
   // The swap's last approach (bounded) counts no further than `below`: each entry walked there
   // is time the application adds to what the lock replays.
@@ -151,7 +155,10 @@ std::int64_t Replayer::CatchUp(const ReplayPath& path, std::int64_t below, int m
     if (ctx_.options.chunks.before_batch) ctx_.options.chunks.before_batch();
     std::vector<std::int64_t> taken = ReplayRound(path, batch);
     CrashPoint(path.log == ctx_.log ? "catchup" : "swap_back_catchup");
-    if (paced) SayIfTheLogOutrunsTheReplay(path, pace);
+    if (paced) {
+      WidenIfSlow(path, start);
+      SayIfTheLogOutrunsTheReplay(path, pace);
+    }
     if (*std::max_element(taken.begin(), taken.end()) == batch) {
       batch = std::min(batch * 2, kMaxReplayBatch);
       // The swap's approach stops after its rounds however long the log still is: what they
@@ -213,11 +220,28 @@ void Replayer::SayIfTheLogOutrunsTheReplay(const ReplayPath& path, LogPace& pace
         ctx_.spec.table, size, pace.size, window,
         shrunk_per_second <= 0 ? std::string("does not get ahead")
                                : fmt::format("takes about {:.0f} s more", size / shrunk_per_second),
-        ctx_.options.replay_sessions));
+        Sessions()));
     pace.said = Clock::now();
   }
   pace.at = Clock::now();
   pace.size = size;
+}
+
+void Replayer::WidenIfSlow(const ReplayPath& path, const LogPace& start) {
+  if (pace_judged_ || ctx_.options.catch_up_sessions <= ctx_.options.replay_sessions) return;
+  double elapsed = std::chrono::duration<double>(Clock::now() - start.at).count();
+  if (elapsed < static_cast<double>(kCatchUpPaceAfter.count())) return;
+  pace_judged_ = true;
+  std::int64_t size = LogSizeEstimate(path);
+  std::optional<double> left = CatchUpSecondsLeft(start.size, size, elapsed);
+  if (left && *left <= static_cast<double>(kSlowCatchUp.count())) return;
+  widened_to_ = ctx_.options.catch_up_sessions;
+  ctx_.progress.OnMessage(fmt::format(
+      "catching up on {}: about {} entries left, {}; replaying with {} sessions, since what the "
+      "application writes meanwhile is replayed too",
+      ctx_.spec.table, size,
+      left ? fmt::format("about {:.0f} s at this pace", *left) : "not getting shorter",
+      widened_to_));
 }
 
 }  // namespace zerodown::engine::shadow

@@ -4,6 +4,7 @@
 // The swap's last approach and its lock are the cut-over's (cut_over.hpp).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <map>
@@ -25,6 +26,15 @@ constexpr std::int64_t kWholeLog = 10000000;
 // Whether a log now `now` entries long (or a round that replayed `now`) is more than three
 // quarters of `before`: the log has stopped getting shorter.
 inline bool Settled(std::int64_t now, std::int64_t before) { return now > before / 4 * 3; }
+
+// Seconds a catch-up needs for the `size` entries left, at the pace since it began with
+// `start_size` `elapsed` seconds ago; empty when the log got no shorter.
+inline std::optional<double> CatchUpSecondsLeft(std::int64_t start_size, std::int64_t size,
+                                                double elapsed) {
+  double shrunk_per_second = static_cast<double>(start_size - size) / elapsed;
+  if (shrunk_per_second <= 0) return std::nullopt;
+  return static_cast<double>(size) / shrunk_per_second;
+}
 
 // Milliseconds a log replay spent per step (summed over its sessions): taking entries off the
 // log, analyzing and planning, removing the target's rows, copying them again.
@@ -109,6 +119,12 @@ class Replayer {
   // replay's sessions left holes, but read from the ends of an index, not counted.
   std::int64_t LogSizeEstimate(const ReplayPath& path);
   void SayIfTheLogOutrunsTheReplay(const ReplayPath& path, LogPace& pace);
+  // The sessions a replay round runs now: replay_sessions, or catch_up_sessions once a
+  // catch-up was found slow (WidenIfSlow).
+  int Sessions() const { return std::max(widened_to_, ctx_.options.replay_sessions); }
+  // Once, a second into a catch-up that began at `start` (the log's size then): when at that
+  // pace the log would take longer than kSlowCatchUp, the replay takes catch_up_sessions.
+  void WidenIfSlow(const ReplayPath& path, const LogPace& start);
 
   Context& ctx_;
   HelperSessions& sessions_;
@@ -117,6 +133,8 @@ class Replayer {
   ReplayMs replay_ms_;
   std::map<std::string, std::size_t> replay_batch_tables_;  // batch table -> helpers that have it
   std::map<std::string, bool> unique_beyond_key_;           // table -> HasUniqueBeyondKey
+  int widened_to_ = 0;
+  bool pace_judged_ = false;
 };
 
 }  // namespace zerodown::engine::shadow
