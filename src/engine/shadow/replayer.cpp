@@ -207,10 +207,9 @@ void Replayer::SayIfTheLogOutrunsTheReplay(const ReplayPath& path, LogPace& pace
   if (Clock::now() - pace.at < kPaceWindow) return;
   std::int64_t size = LogSizeEstimate(path);
   double window = std::chrono::duration<double>(Clock::now() - pace.at).count();
-  double shrunk_per_second = static_cast<double>(pace.size - size) / window;
-  bool slow =
-      size > ctx_.options.swap_when_log_below &&
-      (shrunk_per_second <= 0 || size / shrunk_per_second > static_cast<double>(kPatience.count()));
+  std::optional<double> left = CatchUpSecondsLeft(pace.size, size, window);
+  bool slow = size > ctx_.options.swap_when_log_below &&
+              (!left || *left > static_cast<double>(kPatience.count()));
   if (slow && (!pace.said || Clock::now() - *pace.said > kPatience / 2)) {
     ctx_.progress.OnMessage(fmt::format(
         "catching up on {}: the log holds about {} entries, {} {:.0f} s ago; at this pace the "
@@ -218,9 +217,7 @@ void Replayer::SayIfTheLogOutrunsTheReplay(const ReplayPath& path, LogPace& pace
         "sessions (--replay-sessions, {} now) or a quieter moment may help; the table serves "
         "meanwhile",
         ctx_.spec.table, size, pace.size, window,
-        shrunk_per_second <= 0 ? std::string("does not get ahead")
-                               : fmt::format("takes about {:.0f} s more", size / shrunk_per_second),
-        Sessions()));
+        left ? fmt::format("takes about {:.0f} s more", *left) : "does not get ahead", Sessions()));
     pace.said = Clock::now();
   }
   pace.at = Clock::now();
