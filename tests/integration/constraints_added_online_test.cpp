@@ -174,27 +174,21 @@ const std::vector<Case>& Cases() {
 
 class ConstraintsAddedOnlineTest : public ::testing::TestWithParam<Case> {};
 
-std::string CaseDatabase(const Case& c, const std::string& suffix) {
-  return testing::PreparedDatabase(c.name + suffix, std::string(kBaseSetup) + c.setup);
-}
-
 TEST_P(ConstraintsAddedOnlineTest, EnforcedFromStartThenCompleteLeavesItValidUnderItsName) {
   const Case& c = GetParam();
-  testing::CaseRun run(CaseDatabase(c, "_c"));
-  run.Start(c.name, c.operations, c.after_start);
+  testing::CaseRun run(testing::CaseDatabase(c, kBaseSetup, "_c"));
+  run.Start(c);
   run.Complete(c.after_complete);
 }
 
 TEST_P(ConstraintsAddedOnlineTest, RollbackLeavesTheSchemaDumpAsBeforeStart) {
   const Case& c = GetParam();
-  std::string db = CaseDatabase(c, "_r");
+  std::string db = testing::CaseDatabase(c, kBaseSetup, "_r");
   testing::CaseRun run(db);
   std::string before = SchemaDump(db);
-  run.Start(c.name, c.operations, c.after_start);
-  run.Rollback();
+  run.Start(c);
+  run.Rollback(c.after_rollback);
   EXPECT_EQ(SchemaDump(db), before) << "rollback leaves pg_dump --schema-only as before start";
-  Versions apps(db, "public");
-  apps.Run(c.after_rollback, "after rollback");
 }
 
 INSTANTIATE_TEST_SUITE_P(Ops, ConstraintsAddedOnlineTest, ::testing::ValuesIn(Cases()),

@@ -298,14 +298,10 @@ const std::vector<Case>& Cases() {
 
 class ExpandContractConstraintsTest : public ::testing::TestWithParam<Case> {};
 
-std::string CaseDatabase(const Case& c, const std::string& suffix) {
-  return testing::PreparedDatabase(c.name + suffix, std::string(kBaseSetup) + c.setup);
-}
-
 TEST_P(ExpandContractConstraintsTest, BothVersionsWorkThenCompleteLeavesTheConstraint) {
   const Case& c = GetParam();
-  testing::CaseRun run(CaseDatabase(c, "_c"));
-  run.Start(c.name, c.operations, c.after_start);
+  testing::CaseRun run(testing::CaseDatabase(c, kBaseSetup, "_c"));
+  run.Start(c);
   run.Complete();
   EXPECT_EQ(RowsText(run.conn().Exec(kConstraints)), c.constraints_after_complete)
       << "the constraint is there, validated, under the user's name";
@@ -315,15 +311,13 @@ TEST_P(ExpandContractConstraintsTest, BothVersionsWorkThenCompleteLeavesTheConst
 
 TEST_P(ExpandContractConstraintsTest, BothVersionsWorkThenRollbackRestoresCatalogAndKeepsWrites) {
   const Case& c = GetParam();
-  std::string db = CaseDatabase(c, "_r");
+  std::string db = testing::CaseDatabase(c, kBaseSetup, "_r");
   testing::CaseRun run(db);
   std::string before = Catalog(run.conn());
-  run.Start(c.name, c.operations, c.after_start);
-  run.Rollback();
+  run.Start(c);
+  run.Rollback(c.after_rollback);
   EXPECT_EQ(Catalog(run.conn()), before) << "rollback leaves the catalog as before start";
   EXPECT_EQ(Leftovers(run.conn()), "");
-  Versions apps(db, "public");
-  apps.Run(c.after_rollback, "after rollback");
 }
 
 INSTANTIATE_TEST_SUITE_P(Ops, ExpandContractConstraintsTest, ::testing::ValuesIn(Cases()),

@@ -497,14 +497,10 @@ const std::vector<Case>& Cases() {
 
 class ExpandContractOperationsTest : public ::testing::TestWithParam<Case> {};
 
-std::string CaseDatabase(const Case& c, const std::string& suffix) {
-  return testing::PreparedDatabase(c.name + suffix, std::string(kBaseSetup) + c.setup);
-}
-
 TEST_P(ExpandContractOperationsTest, BothVersionsWorkThenCompleteLeavesThePlainAlterCatalog) {
   const Case& c = GetParam();
-  testing::CaseRun run(CaseDatabase(c, "_c"));
-  run.Start(c.name, c.operations, c.after_start);
+  testing::CaseRun run(testing::CaseDatabase(c, kBaseSetup, "_c"));
+  run.Start(c);
   run.Complete(c.after_complete);
 
   std::string plain_db = Database(c.name + "_p");
@@ -520,15 +516,13 @@ TEST_P(ExpandContractOperationsTest, BothVersionsWorkThenCompleteLeavesThePlainA
 
 TEST_P(ExpandContractOperationsTest, BothVersionsWorkThenRollbackRestoresCatalogAndKeepsWrites) {
   const Case& c = GetParam();
-  std::string db = CaseDatabase(c, "_r");
+  std::string db = testing::CaseDatabase(c, kBaseSetup, "_r");
   testing::CaseRun run(db);
   std::string before = Catalog(run.conn());
-  run.Start(c.name, c.operations, c.after_start);
-  run.Rollback();
+  run.Start(c);
+  run.Rollback(c.after_rollback);
   EXPECT_EQ(Catalog(run.conn()), before) << "rollback leaves the catalog as before start";
   EXPECT_EQ(Leftovers(run.conn(), "public"), "");
-  Versions apps(db, "public");
-  apps.Run(c.after_rollback, "after rollback");
 }
 
 // The application's own role, which owns nothing, reaches the new version as it reached the

@@ -9,6 +9,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "support/database.hpp"
@@ -98,6 +99,13 @@ inline std::string PreparedDatabase(const std::string& name, const std::string& 
   return db;
 }
 
+// The database of a parameterised case `c` (its `name` and its `setup`, run after the file's
+// `base_setup`), named for what the test does with it: "_c" to complete, "_r" to roll back.
+template <typename Case>
+std::string CaseDatabase(const Case& c, std::string_view base_setup, const std::string& suffix) {
+  return PreparedDatabase(c.name + suffix, std::string(base_setup) + c.setup);
+}
+
 // One case's migration on its database, with the options every integration test runs with:
 // started with steps through both versions, then completed (the versions stay open for the
 // steps after it) or rolled back (their connections closed first, as an application leaves a
@@ -117,6 +125,11 @@ class CaseRun {
     apps_.emplace(db_, version_);
     apps_->Run(after_start, "after start");
   }
+  // Starts a parameterised case: its `operations` as migration `name`, then its `after_start`.
+  template <typename Case>
+  void Start(const Case& c) {
+    Start(c.name, c.operations, c.after_start);
+  }
   // Completes, then runs `after` through both versions.
   void Complete(const std::vector<Step>& after = {}) {
     engine_.Complete();
@@ -124,9 +137,11 @@ class CaseRun {
   }
   // Runs `steps` through both versions, as they are after start or complete.
   void Steps(const std::vector<Step>& steps, const std::string& phase) { apps_->Run(steps, phase); }
-  void Rollback() {
+  // Rolls back, then runs `after` through the old version on the physical tables.
+  void Rollback(const std::vector<Step>& after = {}) {
     apps_.reset();
     engine_.Rollback();
+    Versions(db_, "public").Run(after, "after rollback");
   }
 
   pg::Connection& conn() { return conn_; }
