@@ -289,10 +289,14 @@ void MigrationSession::SizeToHeadroom(const EngineFlags& flags) {
   auto level = throttler.ApplicationBaseline();
   if (level && level->connections > 0 && flags.headroom > 0) {
     parts_->text->OnMessage(fmt::format(
-        "the application had {:.1f} of its {} connections active before the migration: {}",
-        level->active, level->connections,
+        "the application had {:.1f} of its {} connections active and {:.1f} inside a transaction "
+        "before the migration: {}",
+        level->active, level->connections, level->in_transaction,
         headroom ? "work waits for its headroom, one session at a time"
-                 : "no headroom to keep to, work runs at full speed"));
+        : monitor::KeepsEveryConnectionBusy(*level)
+            ? "it keeps every connection busy, so work runs at full speed (a pause would only "
+              "make it last longer)"
+            : "no headroom to keep to, work runs at full speed"));
   }
 }
 

@@ -1,6 +1,9 @@
 #include "zerodown/monitor/signals.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <string_view>
 #include <thread>
 
 namespace zerodown::monitor {
@@ -71,8 +74,9 @@ int CountActiveConnections(pg::Connection& conn) {
 
 namespace {
 
-constexpr const char* kApplicationSessions =
-    "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' "
+// The application's sessions: the client backends of this database that are not zerodown's.
+constexpr std::string_view kApplicationSessions =
+    " FROM pg_stat_activity WHERE backend_type = 'client backend' "
     "AND datname = current_database() AND pid <> pg_backend_pid() "
     "AND application_name NOT IN ('zerodown', 'zerodown-helper', 'zerodown-monitor')";
 
@@ -80,11 +84,21 @@ constexpr const char* kApplicationSessions =
 
 int CountApplicationActive(pg::Connection& conn) {
   return static_cast<int>(
-      conn.ExecPrepared(std::string(kApplicationSessions) + " AND state = 'active'").Int(0, 0));
+      conn.ExecPrepared(fmt::format("SELECT count(*){} AND state = 'active'", kApplicationSessions))
+          .Int(0, 0));
 }
 
 int CountApplicationConnections(pg::Connection& conn) {
-  return static_cast<int>(conn.ExecPrepared(kApplicationSessions).Int(0, 0));
+  return static_cast<int>(
+      conn.ExecPrepared(fmt::format("SELECT count(*){}", kApplicationSessions)).Int(0, 0));
+}
+
+ApplicationSessions CountApplicationSessions(pg::Connection& conn) {
+  pg::Rows rows = conn.ExecPrepared(fmt::format(
+      "SELECT count(*) FILTER (WHERE state = 'active'), count(*) FILTER (WHERE state = 'active' "
+      "OR (state LIKE 'idle in transaction%' AND state_change > now() - interval '1 s')){}",
+      kApplicationSessions));
+  return {static_cast<int>(rows.Int(0, 0)), static_cast<int>(rows.Int(0, 1))};
 }
 
 TransactionCounters SampleTransactionCounters(pg::Connection& conn) {

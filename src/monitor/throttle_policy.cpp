@@ -8,6 +8,12 @@
 
 namespace zerodown::monitor {
 
+namespace {
+// The share of its connections an application keeps inside a transaction, on average, from
+// which it counts as keeping every one busy (KeepsEveryConnectionBusy).
+constexpr double kBusyShare = 0.75;
+}  // namespace
+
 std::optional<std::int64_t> ThrottleSignals::MaxLagBytes() const {
   std::optional<std::int64_t> max;
   for (const auto& s : standbys) {
@@ -40,8 +46,12 @@ double HeadroomLine(double base, const ThrottleLimits& limits) {
   return base + std::max(limits.headroom_slack, limits.headroom_ratio * base);
 }
 
+bool KeepsEveryConnectionBusy(const ApplicationLevel& level) {
+  return level.connections > 0 && level.in_transaction >= kBusyShare * level.connections;
+}
+
 bool LeavesHeadroom(const ApplicationLevel& level, const ThrottleLimits& limits) {
-  return limits.headroom_slack > 0 && level.connections > 0 &&
+  return limits.headroom_slack > 0 && level.connections > 0 && !KeepsEveryConnectionBusy(level) &&
          HeadroomLine(level.active, limits) < level.connections;
 }
 

@@ -45,7 +45,10 @@ class DatabaseSignals final : public SignalSource {
       double sum = 0;
       for (int n : recent_active_) sum += n;
       s.app_active = sum / static_cast<double>(recent_active_.size());
-      if (app_baseline_) s.app_active_baseline = app_baseline_->active;
+      // No line to keep under where the application leaves no headroom (LeavesHeadroom).
+      if (app_baseline_ && LeavesHeadroom(*app_baseline_, options_.limits)) {
+        s.app_active_baseline = app_baseline_->active;
+      }
     }
     return s;
   }
@@ -68,12 +71,17 @@ class DatabaseSignals final : public SignalSource {
   // The application's level before the migration works: the mean of samples over 200 ms.
   ApplicationLevel MeasureApplicationActive() {
     constexpr int kRuns = 10;
-    double sum = 0;
+    ApplicationLevel level;
     for (int i = 0; i < kRuns; ++i) {
       if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      sum += CountApplicationActive(conn_);
+      ApplicationSessions now = CountApplicationSessions(conn_);
+      level.active += now.active;
+      level.in_transaction += now.in_transaction;
     }
-    return {sum / kRuns, CountApplicationConnections(conn_)};
+    level.active /= kRuns;
+    level.in_transaction /= kRuns;
+    level.connections = CountApplicationConnections(conn_);
+    return level;
   }
 
   // A dropped monitoring connection must not end the migration: open a new one and go on.

@@ -1,7 +1,8 @@
 // The throttler on a real server: while a pause file exists no backfill chunk runs, and the pass
 // goes on when it is removed; `zerodown pause` / `resume` / `set` reach a running throttler
 // through zerodown.control; a client kept waiting on a row a zerodown session locked is counted
-// as a lock waiter.
+// as a lock waiter; an application that keeps every connection inside a transaction leaves no
+// headroom to wait for.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <vector>
 
 #include "support/chunk_loop.hpp"
 #include "support/database.hpp"
@@ -174,6 +176,66 @@ TEST(MonitorThrottle, SamplesAnIdleServerWithoutThrottling) {
   ThrottleLimits limits = options.limits;
   limits.max_probe_latency_ratio = 0;
   EXPECT_FALSE(Decide(s, limits).wait) << Decide(s, limits).reason;
+}
+
+// `clients` sessions named "app" that run transactions of two updates, back to back, with
+// `inside` of client work between the two statements and `between` after each commit.
+class TransactionLoop {
+ public:
+  TransactionLoop(const std::string& db, int clients, std::chrono::milliseconds inside,
+                  std::chrono::milliseconds between) {
+    for (int i = 0; i < clients; ++i) {
+      threads_.emplace_back([this, db, i, inside, between] {
+        pg::Connection app = pg::Connection::Open(db, "app");
+        std::string row = std::to_string(i + 1);
+        ++connected_;
+        while (!stop_) {
+          app.Run("BEGIN; UPDATE items SET v = v + 1 WHERE id = " + row);
+          std::this_thread::sleep_for(inside);
+          app.Run("UPDATE items SET v = v - 1 WHERE id = " + row + "; COMMIT");
+          std::this_thread::sleep_for(between);
+        }
+      });
+    }
+    while (connected_ < clients) std::this_thread::sleep_for(10ms);
+    std::this_thread::sleep_for(200ms);  // a few rounds each
+  }
+  ~TransactionLoop() {
+    stop_ = true;
+    for (auto& t : threads_) t.join();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<int> connected_{0};
+  std::vector<std::thread> threads_;
+};
+
+// A closed loop whose sessions wait on their clients between statements has few sessions
+// active, but every connection inside a transaction: no headroom, so no line to wait under.
+// The same clients with idle time between transactions leave headroom.
+TEST(MonitorThrottle, AnApplicationBusyBetweenItsStatementsLeavesNoHeadroom) {
+  std::string db = Table(10);
+  ThrottlerOptions options;
+  {
+    TransactionLoop closed_loop(db, 4, 50ms, 0ms);
+    auto source = MakeDatabaseSignals(db, options);
+    std::optional<ApplicationLevel> level = source->ApplicationBaseline();
+    ASSERT_TRUE(level.has_value());
+    EXPECT_EQ(level->connections, 4);
+    EXPECT_LT(level->active, 1.0);
+    EXPECT_GT(level->in_transaction, 3.0);
+    EXPECT_TRUE(KeepsEveryConnectionBusy(*level));
+    EXPECT_FALSE(LeavesHeadroom(*level, options.limits));
+    EXPECT_FALSE(source->Sample().app_active_baseline.has_value());
+  }
+  TransactionLoop with_idle_time(db, 4, 1ms, 50ms);
+  auto source = MakeDatabaseSignals(db, options);
+  std::optional<ApplicationLevel> level = source->ApplicationBaseline();
+  ASSERT_TRUE(level.has_value());
+  EXPECT_LT(level->in_transaction, 2.0);
+  EXPECT_TRUE(LeavesHeadroom(*level, options.limits));
+  EXPECT_TRUE(source->Sample().app_active_baseline.has_value());
 }
 
 }  // namespace

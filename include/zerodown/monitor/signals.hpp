@@ -38,6 +38,16 @@ int CountApplicationActive(pg::Connection& conn);
 // The same sessions, active or not.
 int CountApplicationConnections(pg::Connection& conn);
 
+// The application's sessions at one instant: those active, and those inside a transaction
+// (active, or idle in a transaction whose last statement ended under a second ago: between two
+// statements of a transaction the client is working on). A session idle in a transaction for
+// longer is left out: it is one that hangs, not load.
+struct ApplicationSessions {
+  int active = 0;
+  int in_transaction = 0;
+};
+ApplicationSessions CountApplicationSessions(pg::Connection& conn);
+
 // pg_stat_database counters of the current database. The server flushes them about once a
 // second per busy backend (PostgreSQL 15), so deltas are meaningful over a second or more.
 struct TransactionCounters {

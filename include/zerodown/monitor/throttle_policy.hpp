@@ -61,19 +61,29 @@ struct ThrottleLimits {
   double headroom_ratio = 1;
 };
 
-// The application before the migration began: its mean active sessions and its connections.
+// The application before the migration began: its mean active sessions, its connections, and
+// its mean sessions inside a transaction (ApplicationSessions::in_transaction).
 struct ApplicationLevel {
   double active = 0;
   int connections = 0;
+  double in_transaction = 0;
 };
+
+// Whether the application kept every connection it has inside a transaction: its clients send
+// each transaction as soon as the last one ends (a closed loop at full speed, a batch job, a
+// pool with requests queued in front of it). Its active sessions alone can be few (between two
+// statements a session waits for its client), but there is no idle time in it to give the work:
+// what the work takes it loses however the work is paced, and a pause only makes the work, and
+// the change log it replays, last longer.
+bool KeepsEveryConnectionBusy(const ApplicationLevel& level);
 
 // The application's active sessions above which the work waits for headroom: `base` (its level
 // before the migration) plus max(headroom_slack, headroom_ratio x base).
 double HeadroomLine(double base, const ThrottleLimits& limits);
 
-// Whether the application leaves headroom for the work to keep to: it has connections, and the
-// headroom line (see ThrottleLimits) is below their number, so its statements can be seen to
-// queue. False with headroom off.
+// Whether the application leaves headroom for the work to keep to: it has connections, it does
+// not keep every one busy, and the headroom line (see ThrottleLimits) is below their number, so
+// its statements can be seen to queue. False with headroom off.
 bool LeavesHeadroom(const ApplicationLevel& level, const ThrottleLimits& limits);
 
 struct ThrottleDecision {

@@ -172,6 +172,20 @@ TEST(ThrottlePolicy, AnApplicationThatKeepsEveryConnectionBusyLeavesNoHeadroom) 
   EXPECT_FALSE(LeavesHeadroom({1.5, 8}, limits));
 }
 
+TEST(ThrottlePolicy, AClosedLoopWithFewSessionsActiveStillKeepsEveryConnectionBusy) {
+  ThrottleLimits limits;
+  // 1.2 of 8 active, but 7.6 inside a transaction: the rest wait on their clients between the
+  // statements of a transaction, and the next transaction follows at once.
+  ApplicationLevel closed_loop{1.2, 8, 7.6};
+  EXPECT_TRUE(KeepsEveryConnectionBusy(closed_loop));
+  EXPECT_FALSE(LeavesHeadroom(closed_loop, limits));
+  // The same active level with idle time between transactions leaves headroom.
+  ApplicationLevel offered_rate{1.2, 8, 4.0};
+  EXPECT_FALSE(KeepsEveryConnectionBusy(offered_rate));
+  EXPECT_TRUE(LeavesHeadroom(offered_rate, limits));
+  EXPECT_FALSE(KeepsEveryConnectionBusy({0.0, 0, 0.0}));  // no application at all
+}
+
 TEST(ThrottlePolicy, FormatBytes) {
   EXPECT_EQ(FormatBytes(512), "512 B");
   EXPECT_EQ(FormatBytes(1536), "1.5 kB");
