@@ -1,9 +1,6 @@
 #include "zerodown/monitor/signals.hpp"
 
-#include <fmt/format.h>
-
 #include <algorithm>
-#include <string_view>
 #include <thread>
 
 namespace zerodown::monitor {
@@ -72,33 +69,15 @@ int CountActiveConnections(pg::Connection& conn) {
           .Int(0, 0));
 }
 
-namespace {
-
-// The application's sessions: the client backends of this database that are not zerodown's.
-constexpr std::string_view kApplicationSessions =
-    " FROM pg_stat_activity WHERE backend_type = 'client backend' "
-    "AND datname = current_database() AND pid <> pg_backend_pid() "
-    "AND application_name NOT IN ('zerodown', 'zerodown-helper', 'zerodown-monitor')";
-
-}  // namespace
-
-int CountApplicationActive(pg::Connection& conn) {
-  return static_cast<int>(
-      conn.ExecPrepared(fmt::format("SELECT count(*){} AND state = 'active'", kApplicationSessions))
-          .Int(0, 0));
-}
-
-int CountApplicationConnections(pg::Connection& conn) {
-  return static_cast<int>(
-      conn.ExecPrepared(fmt::format("SELECT count(*){}", kApplicationSessions)).Int(0, 0));
-}
-
 ApplicationSessions CountApplicationSessions(pg::Connection& conn) {
-  pg::Rows rows = conn.ExecPrepared(fmt::format(
+  pg::Rows rows = conn.ExecPrepared(
       "SELECT count(*) FILTER (WHERE state = 'active'), count(*) FILTER (WHERE state = 'active' "
-      "OR (state LIKE 'idle in transaction%' AND state_change > now() - interval '1 s')){}",
-      kApplicationSessions));
-  return {static_cast<int>(rows.Int(0, 0)), static_cast<int>(rows.Int(0, 1))};
+      "OR (state LIKE 'idle in transaction%' AND state_change > now() - interval '1 s')), "
+      "count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' "
+      "AND datname = current_database() AND pid <> pg_backend_pid() "
+      "AND application_name NOT IN ('zerodown', 'zerodown-helper', 'zerodown-monitor')");
+  return {static_cast<int>(rows.Int(0, 0)), static_cast<int>(rows.Int(0, 1)),
+          static_cast<int>(rows.Int(0, 2))};
 }
 
 TransactionCounters SampleTransactionCounters(pg::Connection& conn) {

@@ -40,7 +40,7 @@ class DatabaseSignals final : public SignalSource {
     if (options_.limits.headroom_slack > 0) {
       // A count at one instant is 0 or all of them; the mean of the last second's samples is
       // the level.
-      recent_active_.push_back(CountApplicationActive(conn_));
+      recent_active_.push_back(CountApplicationSessions(conn_).active);
       if (recent_active_.size() > kActiveSamples) recent_active_.erase(recent_active_.begin());
       double sum = 0;
       for (int n : recent_active_) sum += n;
@@ -57,7 +57,7 @@ class DatabaseSignals final : public SignalSource {
 
   std::optional<int> ApplicationActiveNow() override {
     Reconnect();
-    return CountApplicationActive(conn_);
+    return CountApplicationSessions(conn_).active;
   }
 
   ControlValues ReadControl(const std::string& schema) override {
@@ -77,10 +77,10 @@ class DatabaseSignals final : public SignalSource {
       ApplicationSessions now = CountApplicationSessions(conn_);
       level.active += now.active;
       level.in_transaction += now.in_transaction;
+      level.connections = now.connections;
     }
     level.active /= kRuns;
     level.in_transaction /= kRuns;
-    level.connections = CountApplicationConnections(conn_);
     return level;
   }
 

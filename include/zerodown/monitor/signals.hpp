@@ -30,21 +30,18 @@ int CountLockWaiters(pg::Connection& conn, const std::vector<std::string>& table
 // Sessions of the current database in state 'active', `conn` itself excluded.
 int CountActiveConnections(pg::Connection& conn);
 
-// Client sessions of the current database in state 'active' that are not the migration's own
-// (application_name zerodown, zerodown-helper or zerodown-monitor): the application's work in
-// flight. By Little's law it is its rate times its time in the server, so it rises as soon as
-// the application's statements start to queue.
-int CountApplicationActive(pg::Connection& conn);
-// The same sessions, active or not.
-int CountApplicationConnections(pg::Connection& conn);
-
-// The application's sessions at one instant: those active, and those inside a transaction
-// (active, or idle in a transaction whose last statement ended under a second ago: between two
-// statements of a transaction the client is working on). A session idle in a transaction for
-// longer is left out: it is one that hangs, not load.
+// The application's sessions at one instant: the client sessions of the current database that
+// are not the migration's own (application_name zerodown, zerodown-helper or zerodown-monitor).
+// `active`: those in state 'active', its work in flight; by Little's law its rate times its time
+// in the server, so it rises as soon as the application's statements start to queue.
+// `in_transaction`: those inside a transaction (active, or idle in a transaction whose last
+// statement ended under a second ago: between two statements of a transaction the client is
+// working on); a session idle in a transaction for longer is left out, it hangs, it is not load.
+// `connections`: all of them, active or not.
 struct ApplicationSessions {
   int active = 0;
   int in_transaction = 0;
+  int connections = 0;
 };
 ApplicationSessions CountApplicationSessions(pg::Connection& conn);
 

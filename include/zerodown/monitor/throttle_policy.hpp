@@ -27,7 +27,7 @@ struct ThrottleSignals {
   std::optional<std::chrono::microseconds> probe_latency;
   std::optional<std::chrono::microseconds> probe_baseline;
   std::optional<int> active_connections;  // pg_stat_activity state = 'active', ourselves excluded
-  // The application's active sessions (CountApplicationActive): the mean of the last few
+  // The application's active sessions (ApplicationSessions::active): the mean of the last few
   // samples, and the mean before the migration's work began.
   std::optional<double> app_active;
   std::optional<double> app_active_baseline;

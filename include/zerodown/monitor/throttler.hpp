@@ -51,7 +51,7 @@ class SignalSource {
   virtual ControlValues ReadControl(const std::string& schema) = 0;
   // The application's level measured before the migration began; nullopt when not measured.
   virtual std::optional<ApplicationLevel> ApplicationBaseline() const { return std::nullopt; }
-  // The application's active sessions at this instant (CountApplicationActive); nullopt when
+  // The application's active sessions at this instant (ApplicationSessions::active); nullopt when
   // the source cannot tell. Throws Error when the database cannot be asked.
   virtual std::optional<int> ApplicationActiveNow() { return std::nullopt; }
 };
