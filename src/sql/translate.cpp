@@ -13,6 +13,7 @@
 #include "sql/expr_text.hpp"
 #include "sql/rules/rule.hpp"
 #include "sql/tokens.hpp"
+#include "sql/translate_table.hpp"
 #include "zerodown/model/migration_reader.hpp"
 
 namespace zerodown::sql {
@@ -22,8 +23,6 @@ namespace {
 using Json = nlohmann::json;
 // The lint rules' quoting: a plain lower-case name stays bare, anything else is double-quoted.
 using rules::QuoteIdent;
-
-std::string Str(const Json& node) { return node.at("String").at("sval").get<std::string>(); }
 
 class Translator {
  public:
@@ -170,7 +169,7 @@ class Translator {
         op["down"] = QuoteIdent(column);
         operations_.push_back({{"alter_column", op}});
       } else if (subtype == "AT_AddColumn") {
-        auto column_json = ColumnJson(table, cmd.at("def").at("ColumnDef"));
+        auto column_json = TranslateColumn(Text(), table, cmd.at("def").at("ColumnDef"));
         if (!column_json.ok()) return column_json.error();
         operations_.push_back(
             {{"add_column", {{"table", table}, {"column", column_json.value()}}}});
@@ -303,115 +302,25 @@ class Translator {
   }
 
   Status CreateTable(const Json& body) {
-    std::string table = body.at("relation").at("relname");
-    Json columns = Json::array();
-    Json constraints = Json::array();
-    for (const auto& element : body.value("tableElts", Json::array())) {
-      if (element.contains("ColumnDef")) {
-        auto column = ColumnJson(table, element.at("ColumnDef"));
-        if (!column.ok()) return column.error();
-        columns.push_back(column.value());
-        continue;
-      }
-      const Json& c = element.at("Constraint");
-      std::string type = c.at("contype");
-      Json keys = Json::array();
-      for (const auto& k : c.value("keys", Json::array())) keys.push_back(Str(k));
-      if (type == "CONSTR_PRIMARY") {
-        for (auto& column : columns) {
-          if (std::find(keys.begin(), keys.end(), column["name"]) != keys.end()) {
-            column["pk"] = true;
-            column.erase("nullable");
-          }
-        }
-      } else if (type == "CONSTR_UNIQUE") {
-        constraints.push_back(
-            {{"name", c.value("conname", table + "_" + keys[0].get<std::string>() + "_key")},
-             {"type", "unique"},
-             {"columns", keys}});
-      } else if (type == "CONSTR_CHECK") {
-        constraints.push_back({{"name", c.value("conname", table + "_check")},
-                               {"type", "check"},
-                               {"check", ExprText(c.at("raw_expr"))}});
-      } else {
-        return Blocking(fmt::format("table constraint {} is not translated", type.substr(7)),
-                        "Add it in a later migration.");
-      }
+    auto table = TranslateCreateTable(Text(), body);
+    if (!table.ok()) return table.error();
+    if (table.value().untranslated_constraint) {
+      return Blocking(fmt::format("table constraint {} is not translated",
+                                  *table.value().untranslated_constraint),
+                      "Add it in a later migration.");
     }
-    Json op = {{"name", table}, {"columns", columns}};
-    if (!constraints.empty()) op["constraints"] = constraints;
-    operations_.push_back({{"create_table", op}});
+    operations_.push_back(std::move(table).ValueOrThrow().operation);
     return {};
   }
 
-  Result<Json> ColumnJson(const std::string& table, const Json& def) {
-    std::string name = def.at("colname");
-    Json column = {{"name", name}, {"type", TypeName(def.at("typeName"))}, {"nullable", true}};
-    const Json constraints = def.value("constraints", Json::array());
-    for (std::size_t i = 0; i < constraints.size(); ++i) {
-      const Json& c = constraints[i].at("Constraint");
-      std::string type = c.at("contype");
-      std::size_t bound = i + 1 < constraints.size()
-                              ? constraints[i + 1].at("Constraint").value("location", 0)
-                              : statement_->end;
-      if (type == "CONSTR_NOTNULL") {
-        column["nullable"] = false;
-      } else if (type == "CONSTR_NULL") {
-        column["nullable"] = true;
-      } else if (type == "CONSTR_DEFAULT") {
-        column["default"] = ExprText(c.at("raw_expr"), bound);
-      } else if (type == "CONSTR_PRIMARY") {
-        column["pk"] = true;
-        column.erase("nullable");
-      } else if (type == "CONSTR_UNIQUE") {
-        column["unique"] = true;
-      } else if (type == "CONSTR_IDENTITY") {
-        column["generated"] = {
-            {"identity",
-             {{"user_specified_values",
-               c.value("generated_when", "a") == "a" ? "ALWAYS" : "BY DEFAULT"}}}};
-      } else if (type == "CONSTR_CHECK") {
-        column["check"] = {{"name", c.value("conname", table + "_" + name + "_check")},
-                           {"constraint", ExprText(c.at("raw_expr"), bound)}};
-      } else if (type == "CONSTR_FOREIGN") {
-        std::string target = c.at("pktable").at("relname");
-        std::vector<std::string> pk;
-        for (const auto& k : c.value("pk_attrs", Json::array())) pk.push_back(Str(k));
-        if (pk.size() != 1) {
-          return Error(ErrorKind::kInvalidMigration,
-                       "a column REFERENCES clause must name the referenced column",
-                       fmt::format("Write REFERENCES {} (id).", target))
-              .WithWhere(Where());
-        }
-        column["references"] = {{"name", c.value("conname", table + "_" + name + "_fkey")},
-                                {"table", target},
-                                {"column", pk[0]}};
-      } else {
-        return Error(ErrorKind::kInvalidMigration,
-                     fmt::format("column constraint {} is not translated", type.substr(7)),
-                     "Add it in a later migration.")
-            .WithWhere(Where());
-      }
-    }
-    if (column.value("pk", false)) column.erase("nullable");
-    return column;
-  }
-
-  // The SQL text of an expression node (expr_text.hpp), within this statement.
+  StatementText Text() const { return {file_, tokens_, *statement_}; }
   std::string ExprText(const Json& node,
                        std::size_t bound = std::numeric_limits<std::size_t>::max(),
                        std::size_t offset = 0) const {
-    return sql::ExprText(*file_.text, tokens_, node, std::min(bound, statement_->end), offset);
+    return Text().ExprText(node, bound, offset);
   }
-
-  std::string Where() const {
-    return fmt::format("{}:{}:{}", file_.path, statement_->start.line, statement_->start.column);
-  }
-
-  std::string Excerpt() const {
-    std::string text(statement_->text.substr(0, statement_->text.find('\n')));
-    return text.size() > 80 ? text.substr(0, 77) + "..." : text;
-  }
+  std::string Where() const { return Text().Where(); }
+  std::string Excerpt() const { return Text().Excerpt(); }
 
   const ParsedFile& file_;
   const TranslateOptions& options_;
