@@ -6,7 +6,7 @@
 // every time, two failed system calls per statement (client and server side), a third of what the
 // proxy spends per transaction. The reactor already skips the speculative read for a socket whose
 // last read "exhausted" it (reactor_op::done_and_exhausted), but Asio's own read operation never
-// says so (only its write does). This operation does: a read(2) that returns fewer bytes than
+// says so (only its write does). This operation does: a recv(2) that returns fewer bytes than
 // asked for has emptied the socket, so the next read waits for epoll, which reports the socket
 // again as soon as more bytes arrive (the reactor registers it edge-triggered, and every arrival
 // is an edge). A full buffer may leave bytes behind, so the next read tries the socket first.
@@ -15,7 +15,7 @@
 // assertions below stop the build then, and ReadSome can fall back to async_read_some.
 #pragma once
 
-#include <unistd.h>
+#include <sys/socket.h>
 
 #include <asio.hpp>
 #include <cerrno>
@@ -45,7 +45,9 @@ class ReadOp : public asio::detail::reactor_op {
   static status Perform(reactor_op* base) {
     auto* op = static_cast<ReadOp*>(base);
     for (;;) {
-      ssize_t n = ::read(op->fd_, op->buffer_.data(), op->buffer_.size());
+      // recv(2), not read(2): a socket's read goes through the file layer first (position lock,
+      // iterator set-up), recv straight to the socket.
+      ssize_t n = ::recv(op->fd_, op->buffer_.data(), op->buffer_.size(), 0);
       if (n > 0) {
         op->bytes_transferred_ = static_cast<std::size_t>(n);
         return op->bytes_transferred_ < op->buffer_.size() ? done_and_exhausted : done;
@@ -108,7 +110,7 @@ asio::detail::reactor::per_descriptor_data& ReactorData(Stream& stream) {
 
 }  // namespace read_some_detail
 
-// Like stream.async_read_some(buffer, token) for a socket or stream_descriptor in non-blocking
+// Like stream.async_read_some(buffer, token) for a socket in non-blocking
 // mode (the caller sets it) on an io_context, completing with (error_code, bytes read); a
 // cancel or close of the stream completes it with operation_aborted. One read at a time.
 template <typename Stream, typename Token>
