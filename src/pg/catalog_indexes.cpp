@@ -8,33 +8,18 @@ namespace zerodown::pg {
 
 namespace {
 
-// The key's names as an SQL array of parameters appended to `params`.
-std::string KeyArray(const std::vector<std::string>& key_columns, std::vector<Param>& params) {
+// SQL true for an index `i` (of pg_index) whose plain columns include every key column: two
+// rows with different keys never collide in it. Appends the key's names to `params`.
+std::string CoversKey(const std::vector<std::string>& key_columns, std::vector<Param>& params) {
   std::string keys;
   for (const auto& column : key_columns) {
     params.emplace_back(column);
     keys += fmt::format("{}${}::name", keys.empty() ? "" : ", ", params.size());
   }
-  return "ARRAY[" + keys + "]";
-}
-
-// SQL true for an index `i` (of pg_index) whose plain columns include every key column (`keys`,
-// an SQL array): two rows with different keys never collide in it.
-std::string CoversKey(const std::string& keys) {
-  return "ARRAY(SELECT a.attname FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = "
-         "ANY (i.indkey)) @> " +
-         keys;
-}
-
-// SQL true for an index `i` of relation kind `ic` that is a btree over exactly the key columns
-// (`keys`), in that order, ascending, on no expression and with no predicate.
-std::string OrdersKey(const std::string& keys) {
-  return "ic.relam = (SELECT oid FROM pg_am WHERE amname = 'btree') AND i.indexprs IS NULL AND "
-         "i.indpred IS NULL AND ARRAY(SELECT "
-         "a.attname FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, n) JOIN "
-         "pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum WHERE k.n <= "
-         "i.indnkeyatts ORDER BY k.n) = " +
-         keys + " AND 0 = ALL (i.indoption::int2[])";
+  return fmt::format(
+      "ARRAY(SELECT a.attname FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = "
+      "ANY (i.indkey)) @> ARRAY[{}]",
+      keys);
 }
 
 }  // namespace
@@ -42,21 +27,21 @@ std::string OrdersKey(const std::string& keys) {
 std::vector<IndexDefinition> ValidIndexes(Connection& conn, const std::string& regclass,
                                           const std::vector<std::string>& key_columns) {
   std::vector<Param> params = {regclass};
-  std::string keys = KeyArray(key_columns, params);
+  std::string covers = CoversKey(key_columns, params);
   Rows rows = conn.ExecPrepared(
       fmt::format(
           "SELECT i.indexrelid::oid::text, ic.relname, pg_get_indexdef(i.indexrelid), "
           "coalesce(k.contype::text, ''), coalesce(k.condeferrable, false), "
-          "coalesce(k.condeferred, false), i.indisunique AND NOT {}, {} FROM pg_index i JOIN "
+          "coalesce(k.condeferred, false), i.indisunique AND NOT {} FROM pg_index i JOIN "
           "pg_class ic ON ic.oid = i.indexrelid LEFT JOIN pg_constraint k ON k.conindid = "
           "i.indexrelid AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u') WHERE "
           "i.indrelid = $1::regclass AND i.indisvalid ORDER BY i.indisprimary DESC, ic.relname",
-          CoversKey(keys), OrdersKey(keys)),
+          covers),
       params);
   std::vector<IndexDefinition> indexes;
   for (int r = 0; r < rows.size(); ++r) {
     indexes.push_back({rows.Text(r, 0), rows.Text(r, 1), rows.Text(r, 2), rows.Text(r, 3),
-                       rows.Bool(r, 4), rows.Bool(r, 5), rows.Bool(r, 6), rows.Bool(r, 7)});
+                       rows.Bool(r, 4), rows.Bool(r, 5), rows.Bool(r, 6)});
   }
   return indexes;
 }
@@ -103,7 +88,7 @@ std::vector<IndexDetail> IndexDetails(Connection& conn, const std::string& regcl
 bool HasUniqueIndexBeyond(Connection& conn, const std::string& regclass,
                           const std::vector<std::string>& key_columns) {
   std::vector<Param> params = {regclass};
-  std::string covers = CoversKey(KeyArray(key_columns, params));
+  std::string covers = CoversKey(key_columns, params);
   return conn
       .Exec(fmt::format("SELECT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid "
                         "= $1::regclass AND i.indisunique AND NOT {})",

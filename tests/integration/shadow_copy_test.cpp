@@ -5,8 +5,7 @@
 // rollback after the swap keeps every write; a swap blocked by a long transaction never queues
 // the application for longer than lock_timeout; a swap that would replay thousands of entries
 // under its lock is not asked for; a catch-up the writes keep from emptying the log ends when the
-// log stops getting shorter; one copy session fills the key's index in order, two build it after,
-// and either leaves it compact. The copy's other paths: shadow_copy_paths_test.cpp.
+// log stops getting shorter. The copy's other paths: shadow_copy_paths_test.cpp.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -345,39 +344,6 @@ TEST(ShadowCopyTest, SwapWaitsForAReportWithoutQueueingTheApplicationBehindIt) {
   EXPECT_EQ(checkpoint.value("swap_attempts", 0), 1)
       << "no lock was requested while the report held the table";
   EXPECT_LT(load.max_ms.load(), 200 + 400) << "a client queued behind the swap";
-}
-
-// One copy session writes the new heap in key order, so the key's index is built on the empty
-// heap first and only ever appended to; two sessions would insert the lower range inside it, so
-// there it waits for the copy. Either way every write is kept, and the primary key comes out
-// as compact as one built over the finished table.
-TEST(ShadowCopyTest, OneCopySessionFillsTheKeysIndexInOrderTwoBuildItAfter) {
-  for (int sessions : {1, 2}) {
-    SCOPED_TRACE(fmt::format("{} copy session(s)", sessions));
-    std::string db = SetUpLedger();
-    pg::Connection conn = testing::Connect(db);
-    std::int64_t sum_before = conn.Exec("SELECT sum(balance) FROM accounts").Int(0, 0);
-    testing::Writers load(db, 4, Transfer);
-    EngineOptions options = ShadowOptions();
-    options.copy_sessions = sessions;
-    testing::MessageLog progress;
-    Engine(conn, options, progress).Start(Migration());
-    load.Stop();
-    ExpectDoneWithEveryTransfer(conn, load, sum_before);
-    EXPECT_EQ(progress.Has("building index accounts_pkey on the copy of accounts (1/2), before "
-                           "the copy, which fills it in key order"),
-              sessions == 1)
-        << progress.All();
-    EXPECT_FALSE(progress.Has("accounts_branch on the copy of accounts (2/2), before"));
-    conn.Run(
-        "CREATE TABLE ref AS SELECT id FROM accounts ORDER BY id; CREATE UNIQUE INDEX ref_id "
-        "ON ref (id)");
-    double ratio = conn.Exec(
-                           "SELECT pg_relation_size('accounts_pkey')::float8 / "
-                           "pg_relation_size('ref_id')")
-                       .Double(0, 0);
-    EXPECT_LT(ratio, 1.15) << "the primary key is not bloated";
-  }
 }
 
 }  // namespace

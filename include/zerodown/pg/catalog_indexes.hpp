@@ -20,13 +20,9 @@ struct IndexDefinition {
   bool deferrable = false;
   bool deferred = false;
   bool beyond_key = false;  // unique, and its plain columns do not include every key column
-  // A btree over the key columns alone, in the key's order, ascending, with no expression or
-  // predicate: rows inserted in key order only ever append to it.
-  bool orders_key = false;
 };
 // The valid indexes of relation `regclass` (quoted, qualified), the primary key's first, then by
-// name, each marked unique beyond `key_columns` or not and ordered by them or not; a shadow copy
-// builds them on the new heap.
+// name, each marked unique beyond `key_columns` or not; a shadow copy builds them on the new heap.
 // Prepared: the swap reads them again under its lock.
 std::vector<IndexDefinition> ValidIndexes(Connection& conn, const std::string& regclass,
                                           const std::vector<std::string>& key_columns);

@@ -34,7 +34,7 @@ void ReportCopy(Context& ctx, Clock::time_point started, std::int64_t done_at_st
   ctx.progress.OnBackfill(p);
 }
 
-void Copier::Copy(IndexBuilder& indexes) {
+void Copier::Copy() {
   CopySql sql = BuildCopySql(ctx_.conn, ctx_.spec, ctx_.live);
   std::string copy_first = ChunkSql(sql, /*first=*/true);
   std::string copy_next = ChunkSql(sql, /*first=*/false);
@@ -42,13 +42,7 @@ void Copier::Copy(IndexBuilder& indexes) {
   // An integer key is walked by value ranges: a plain INSERT … SELECT per range, about a
   // quarter cheaper than materializing a LIMITed chunk to learn where it ended.
   static const std::set<std::string> kIntegerTypes = {"smallint", "integer", "bigint"};
-  bool by_ranges = ctx_.spec.key_columns.size() == 1 && kIntegerTypes.count(ctx_.key.types[0]) > 0;
-  // Decided once, before the first row: a resumed copy keeps what its start chose.
-  bool one_pass = !by_ranges || ctx_.options.copy_sessions <= 1;
-  if (one_pass && ctx_.checkpoint.value("rows_done", std::int64_t{0}) == 0) {
-    indexes.BuildKeyIndexFirst();
-  }
-  if (by_ranges) {
+  if (ctx_.spec.key_columns.size() == 1 && kIntegerTypes.count(ctx_.key.types[0]) > 0) {
     KeyRangeCopy(ctx_, sessions_, pruner_, sql).Run();
     return;
   }

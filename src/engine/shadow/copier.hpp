@@ -10,7 +10,6 @@
 #include "engine/copy_sql.hpp"
 #include "engine/shadow/change_log.hpp"
 #include "engine/shadow/context.hpp"
-#include "engine/shadow/index_builder.hpp"
 #include "engine/shadow/sessions.hpp"
 
 namespace zerodown::engine::shadow {
@@ -32,9 +31,8 @@ class Copier {
   // Stage "copy" to "index". INSERT … SELECT in key ranges, each with its checkpoint in the same
   // transaction. A plain SELECT takes no row locks, so the application never waits on the copy;
   // the chunk time bounds how long each transaction keeps the xmin horizon back and how much a
-  // kill redoes. A copy in one pass in key order first has `indexes` build the index over the
-  // key (IndexBuilder::BuildKeyIndexFirst). Sets the report's copy_seconds.
-  void Copy(IndexBuilder& indexes);
+  // kill redoes. Sets the report's copy_seconds.
+  void Copy();
 
  private:
   // One statement per chunk, from the start of the table (`first`) or after the last key copied.

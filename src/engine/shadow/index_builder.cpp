@@ -42,24 +42,6 @@ void IndexBuilder::BuildIndex(pg::Connection& c, const IndexToBuild& index,
 }
 
 int IndexBuilder::BuildMissing(bool beyond_key) {
-  return Build([&](const IndexToBuild& index) { return index.beyond_key == beyond_key; },
-               beyond_key ? ", now that the copy is one moment of it" : "", /*stage=*/true);
-}
-
-bool IndexBuilder::BuildKeyIndexFirst() {
-  bool first = true;
-  return Build(
-             [&](const IndexToBuild& index) {
-               // One is enough: the first such index (the primary key's, where it is one).
-               bool take = first && index.orders_key && !index.beyond_key;
-               if (index.orders_key) first = false;
-               return take;
-             },
-             ", before the copy, which fills it in key order", /*stage=*/false) > 0;
-}
-
-int IndexBuilder::Build(const std::function<bool(const IndexToBuild&)>& which,
-                        std::string_view note, bool stage) {
   std::vector<IndexToBuild> indexes;
   std::string live_text;
   {
@@ -73,12 +55,14 @@ int IndexBuilder::Build(const std::function<bool(const IndexToBuild&)>& which,
   for (const auto& index : indexes) {
     ++n;
     auto built = ctx_.checkpoint.value("indexes_built", std::vector<std::string>{});
-    if (!which(index) || std::find(built.begin(), built.end(), index.oid) != built.end()) {
+    if (index.beyond_key != beyond_key ||
+        std::find(built.begin(), built.end(), index.oid) != built.end()) {
       continue;
     }
-    if (stage) ctx_.progress.OnCopyStage(CopyStage::kIndexBuild, ctx_.spec.table);
-    ctx_.progress.OnMessage(fmt::format("building index {} on the copy of {} ({}/{}){}", index.name,
-                                        ctx_.spec.table, n, indexes.size(), note));
+    ctx_.progress.OnCopyStage(CopyStage::kIndexBuild, ctx_.spec.table);
+    ctx_.progress.OnMessage(
+        fmt::format("building index {} on the copy of {} ({}/{}){}", index.name, ctx_.spec.table, n,
+                    indexes.size(), beyond_key ? ", now that the copy is one moment of it" : ""));
     // One statement of seconds: asked before it, as the copy asks before each chunk.
     if (ctx_.options.chunks.before_batch) ctx_.options.chunks.before_batch();
     pg::Transaction tx(ctx_.conn);

@@ -17,7 +17,7 @@ std::vector<IndexToBuild> LiveIndexes(pg::Connection& c, const Context& ctx) {
   std::vector<IndexToBuild> out;
   for (pg::IndexDefinition& i : pg::ValidIndexes(c, ctx.live, ctx.spec.key_columns)) {
     out.push_back({std::move(i.oid), std::move(i.name), std::move(i.definition),
-                   std::move(i.constraint), i.deferrable, i.deferred, i.beyond_key, i.orders_key});
+                   std::move(i.constraint), i.deferrable, i.deferred, i.beyond_key});
   }
   return out;
 }

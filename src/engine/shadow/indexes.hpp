@@ -19,7 +19,6 @@ struct IndexToBuild {
   bool deferrable = false;
   bool deferred = false;
   bool beyond_key = false;  // unique over other columns than the key: see HasUniqueBeyondKey
-  bool orders_key = false;  // a plain btree over the key: see IndexBuilder::BuildKeyIndexFirst
 };
 
 // Whether `table` (quoted) has a unique index that two rows with different keys can collide in

@@ -20,8 +20,6 @@ void KeyRangeCopy::Run() {
   }
   // Made here, not in the sessions: a connection is not used from two threads at once.
   alias_ = ctx_.conn.Ident(ctx_.spec.table);
-  // With the key's index on the new heap already, rows in key order only append to it.
-  ordered_ = ctx_.checkpoint.contains("indexes_built");
   min_key_ = ctx_.checkpoint["key_bounds"][0].get<std::string>();
   max_key_ = min_key_.empty() ? 0 : std::stoll(ctx_.checkpoint["key_bounds"][1].get<std::string>());
   lanes_ = Lanes();
@@ -180,9 +178,9 @@ std::string KeyRangeCopy::Statement(bool from_last, bool bounded) const {
   if (bounded) where += " AND " + ctx_.key.Compare("<=", 2);
   return fmt::format(
       "INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM (SELECT {} FROM {} WHERE "
-      "{}{}) AS {}",
+      "{}) AS {}",
       ctx_.shadow, sql_.insert_columns, sql_.select_list, sql_.source_list, ctx_.live, where,
-      ordered_ ? " ORDER BY " + ctx_.key.list : "", alias_);
+      alias_);
 }
 
 std::string KeyRangeCopy::NextKeySql(bool bounded) const {

@@ -55,9 +55,8 @@ class KeyRangeCopy {
   HelperSessions& sessions_;
   LogPruner& pruner_;
   const CopySql& sql_;
-  std::string alias_;     // the live table's name, quoted: the source rows' alias
-  bool ordered_ = false;  // each range read in key order: the key's index was built first
-  std::string min_key_;   // empty: the table had no rows when the copy began
+  std::string alias_;    // the live table's name, quoted: the source rows' alias
+  std::string min_key_;  // empty: the table had no rows when the copy began
   std::int64_t max_key_ = 0;
   std::vector<CopyLane> lanes_;
   std::int64_t done_at_start_ = 0;

@@ -31,7 +31,7 @@ ShadowCopyReport ShadowCopyRun::Run() {
     // to the table, all within a few of their transactions: the copy lets them have the CPU.
     ctx_.Settle("the change log's triggers went in");
   }
-  if (checkpoint.Stage() == Stage::kCopy) Copier(ctx_, sessions_, pruner_).Copy(indexes);
+  if (checkpoint.Stage() == Stage::kCopy) Copier(ctx_, sessions_, pruner_).Copy();
   if (checkpoint.Stage() == Stage::kIndex) indexes.BuildIndexes();
   Swapper swapper(ctx_, replayer_, indexes, cut_over_);
   if (checkpoint.Stage() == Stage::kCatchup) {
