@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <string>
+
 #include "zerodown/model/migration_reader.hpp"
 
 namespace zerodown::sql {
@@ -11,6 +14,16 @@ model::Migration Translate(const std::string& text, bool allow_blocking = false)
   auto parsed = ParseSql("004_change.sql", text);
   EXPECT_TRUE(parsed.ok()) << parsed.error().Describe();
   return TranslateSql(parsed.value(), {allow_blocking}).ValueOrThrow();
+}
+
+// The error translating `text`, read from `path`, ends with (no --allow-blocking); none when it
+// translates.
+std::optional<Error> Refusal(const std::string& path, const std::string& text) {
+  auto parsed = ParseSql(path, text);
+  EXPECT_TRUE(parsed.ok()) << parsed.error().Describe();
+  auto result = TranslateSql(parsed.value(), {});
+  if (result.ok()) return std::nullopt;
+  return result.error();
 }
 
 TEST(TranslateTest, TypeChangeBecomesAlterColumnWithUpFromUsing) {
@@ -82,14 +95,13 @@ TEST(TranslateTest, IndexesRenamesDropsAndTables) {
 }
 
 TEST(TranslateTest, WhatCannotRunOnlineIsRefusedWithTheReasonUnlessAllowed) {
-  auto parsed = ParseSql("m.sql", "ALTER TABLE t ADD COLUMN c int;\nVACUUM FULL t;\n");
-  ASSERT_TRUE(parsed.ok());
-  auto refused = TranslateSql(parsed.value(), {});
-  ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.error().where(), "m.sql:2:1");
-  EXPECT_NE(refused.error().Describe().find("cannot run online"), std::string::npos);
-  EXPECT_NE(refused.error().fix().find("--allow-blocking"), std::string::npos);
-  auto allowed = TranslateSql(parsed.value(), {true}).ValueOrThrow();
+  const std::string text = "ALTER TABLE t ADD COLUMN c int;\nVACUUM FULL t;\n";
+  auto refused = Refusal("m.sql", text);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->where(), "m.sql:2:1");
+  EXPECT_NE(refused->Describe().find("cannot run online"), std::string::npos);
+  EXPECT_NE(refused->fix().find("--allow-blocking"), std::string::npos);
+  auto allowed = Translate(text, /*allow_blocking=*/true);
   ASSERT_EQ(allowed.operations.size(), 2u);
   EXPECT_EQ(std::get<model::RawSql>(allowed.operations[1]).up, "VACUUM FULL t");
 }
@@ -180,23 +192,20 @@ TEST(TranslateTest, TableAndColumnConstraintsOfANewTable) {
   EXPECT_EQ(table.constraints[1].type, model::ConstraintType::kCheck);
   EXPECT_EQ(table.constraints[1].check, "qty < 1000");
 
-  auto parsed = ParseSql("05.sql", "CREATE TABLE a (b int REFERENCES c);\n");
-  ASSERT_TRUE(parsed.ok());
-  auto unnamed = TranslateSql(parsed.value(), {});
-  ASSERT_FALSE(unnamed.ok());
-  EXPECT_EQ(unnamed.error().where(), "05.sql:1:1");
-  EXPECT_NE(unnamed.error().fix().find("REFERENCES c (id)"), std::string::npos);
+  auto unnamed = Refusal("05.sql", "CREATE TABLE a (b int REFERENCES c);\n");
+  ASSERT_TRUE(unnamed.has_value());
+  EXPECT_EQ(unnamed->where(), "05.sql:1:1");
+  EXPECT_NE(unnamed->fix().find("REFERENCES c (id)"), std::string::npos);
 
-  parsed =
-      ParseSql("06.sql", "\nCREATE TABLE a (b int, c int, FOREIGN KEY (b) REFERENCES d (e));\n");
-  ASSERT_TRUE(parsed.ok());
-  auto refused = TranslateSql(parsed.value(), {});
-  ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.error().where(), "06.sql:2:1");
-  EXPECT_NE(refused.error().message().find("table constraint FOREIGN is not translated"),
+  const std::string foreign =
+      "\nCREATE TABLE a (b int, c int, FOREIGN KEY (b) REFERENCES d (e));\n";
+  auto refused = Refusal("06.sql", foreign);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->where(), "06.sql:2:1");
+  EXPECT_NE(refused->message().find("table constraint FOREIGN is not translated"),
             std::string::npos)
-      << refused.error().Describe();
-  auto allowed = TranslateSql(parsed.value(), {true}).ValueOrThrow();
+      << refused->Describe();
+  auto allowed = Translate(foreign, /*allow_blocking=*/true);
   ASSERT_EQ(allowed.operations.size(), 1u);
   EXPECT_TRUE(std::holds_alternative<model::RawSql>(allowed.operations[0]));
 }
