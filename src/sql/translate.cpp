@@ -3,10 +3,8 @@
 #include <fmt/format.h>
 #include <pg_query.h>
 
-#include <algorithm>
 #include <filesystem>
 #include <limits>
-#include <map>
 #include <optional>
 #include <set>
 
