@@ -5,15 +5,12 @@
 #include <algorithm>
 
 #include "sql/expr_text.hpp"
-#include "sql/rules/rule.hpp"
 
 namespace zerodown::sql {
 
 namespace {
 
 using Json = nlohmann::json;
-// The lint rules' quoting: a plain lower-case name stays bare, anything else is double-quoted.
-using rules::QuoteIdent;
 
 Result<Json> ForeignKey(const StatementText& s, const std::string& table, const std::string& name,
                         const Json& c) {
