@@ -45,8 +45,8 @@ class ReadOp : public asio::detail::reactor_op {
   static status Perform(reactor_op* base) {
     auto* op = static_cast<ReadOp*>(base);
     for (;;) {
-      // recv(2), not read(2): a socket's read goes through the file layer first (position lock,
-      // iterator set-up), recv straight to the socket.
+      // recv(2), not read(2): read passes through the file layer (vfs_read) before it reaches
+      // the socket, recv goes to the socket.
       ssize_t n = ::recv(op->fd_, op->buffer_.data(), op->buffer_.size(), 0);
       if (n > 0) {
         op->bytes_transferred_ = static_cast<std::size_t>(n);
@@ -110,9 +110,9 @@ asio::detail::reactor::per_descriptor_data& ReactorData(Stream& stream) {
 
 }  // namespace read_some_detail
 
-// Like stream.async_read_some(buffer, token) for a socket in non-blocking
-// mode (the caller sets it) on an io_context, completing with (error_code, bytes read); a
-// cancel or close of the stream completes it with operation_aborted. One read at a time.
+// Like stream.async_read_some(buffer, token) for a socket in non-blocking mode (the caller sets
+// it) on an io_context, completing with (error_code, bytes read); a cancel or close of the
+// stream completes it with operation_aborted. One read at a time.
 template <typename Stream, typename Token>
 auto ReadSome(Stream& stream, asio::mutable_buffer buffer, Token&& token) {
   return asio::async_initiate<Token, void(asio::error_code, std::size_t)>(
