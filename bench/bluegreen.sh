@@ -12,8 +12,9 @@
 # caught up. Before the switches, blue's latency under the same load straight to blue, in
 # --rounds rounds: --baseline seconds with no change, then while `bluegreen start` changes
 # pgbench_accounts.abalance to bigint on green, then `bluegreen rollback` (p99, max and their
-# ratio per round and over all rounds; pgbench runs in chunks of 5 s, each a complete run whose
-# log is whole). With --control each round also measures blue while green's server does unrelated
+# ratio per round and over all rounds; one pgbench run per round, from a second before the
+# no-change window to two seconds after the change, so no window holds a new connection's first
+# transactions). With --control each round also measures blue while green's server does unrelated
 # work as long as the change took (batches of 10,000-row UPDATEs of a copy of pgbench_accounts
 # in a database green does not replicate): what blue feels of green's work through the machine
 # alone, with no replication and no zerodown involved. With --split-cpus the change phase runs blue's server and pgbench on CPU 0 and
@@ -47,7 +48,6 @@ split_cpus=0
 control=0
 blue_pin=()
 green_pin=()
-chunk_s=5
 zerodown=$root/build/release/zerodown
 results=$root/bench/results
 
@@ -198,12 +198,23 @@ INSERT INTO ledger (client, aid, amount) VALUES (:client_id, :aid, :amount);
 END;
 EOF
 
-# The load straight to blue, one chunk: a complete pgbench run of $chunk_s s into $work/$1.*.
-load_chunk() {  # prefix
+# The load straight to blue, started in the background into $work/$1.*: pgbench at the rate,
+# for longer than any round, until load_stop. Sets load_pid.
+load_start() {  # prefix
   "${blue_pin[@]}" "$PG_BINDIR/pgbench" -n -c "$clients" -j "$threads" -M "$protocol" -R "$rate" \
-    -T "$chunk_s" \
-    -l --log-prefix="$work/$1" -f "$work/touch.sql" -D scale="$scale" "$(blue_url)" \
-    >>"$work/$1.out" 2>&1 || true
+    -T 3600 -l --log-prefix="$work/$1" -f "$work/touch.sql" -D scale="$scale" "$(blue_url)" \
+    >>"$work/$1.out" 2>&1 &
+  load_pid=$!
+  pids+=("$load_pid")
+  # Its connections' first transactions (a new backend's caches) fall before any window.
+  sleep 1
+}
+# Two seconds on, so that each thread's log has written past the window, the load ends. pgbench
+# stopped by SIGTERM loses the lines still in its buffer: a fraction of a second, after that.
+load_stop() {
+  sleep 2
+  kill -TERM "$load_pid" 2>/dev/null || true
+  wait "$load_pid" 2>/dev/null || true
 }
 # The latencies (microseconds, from scheduled start) of the transactions in $work/$1.* that
 # ended between $2 and $3 (epoch seconds; 0 0 = all).
@@ -240,17 +251,18 @@ EOF
 # then `bluegreen rollback`, so that the next round and the switches start from green as
 # `bluegreen create` left it. Appends the round's line to $work/rounds.txt.
 change_round() {  # round
-  local r=$1 start_pid began ended start_status=0
-  for _ in $(seq $((baseline / chunk_s))); do load_chunk "base$r"; done
+  local r=$1 from began ended start_status=0
+  load_start "round$r"
+  from=$(date +%s.%N)
+  sleep "$baseline"
   began=$(date +%s.%N)
-  zd_bg start "$work/widen.yaml" >>"$work/start.log" 2>&1 &
-  start_pid=$!
-  while kill -0 "$start_pid" 2>/dev/null; do load_chunk "during$r"; done
-  wait "$start_pid" || start_status=$?
+  zd_bg start "$work/widen.yaml" >>"$work/start.log" 2>&1 || start_status=$?
   ended=$(date +%s.%N)
+  load_stop
+  echo "$from $began" >"$work/base-window$r"
   echo "$began $ended" >"$work/window$r"
-  read -r base_n base_p99 base_max <<<"$(latencies "base$r" 0 0 | latency_stats)"
-  read -r during_n during_p99 during_max <<<"$(latencies "during$r" "$began" "$ended" | latency_stats)"
+  read -r base_n base_p99 base_max <<<"$(latencies "round$r" "$from" "$began" | latency_stats)"
+  read -r during_n during_p99 during_max <<<"$(latencies "round$r" "$began" "$ended" | latency_stats)"
   printf '  round %d: no change %6d tx, p99 %6.1f, max %6.1f; start (%4.1f s, exit %d) %6d tx, p99 %6.1f, max %6.1f; ratio p99 %.2f, max %.2f\n' \
     "$r" "$base_n" "$base_p99" "$base_max" \
     "$(awk -v b="$began" -v e="$ended" 'BEGIN { print e - b }')" "$start_status" \
@@ -274,7 +286,8 @@ prepare_control() {
 # Blue's latency while green's server rewrites rows of the unrelated copy for $2 seconds, in
 # committed batches as a backfill does; appends its line to $work/rounds.txt.
 control_round() {  # round, seconds
-  local r=$1 burn_pid began ended n p99 max base_p99 base_max
+  local r=$1 began ended n p99 max base_p99 base_max from to
+  load_start "control$r"
   began=$(date +%s.%N)
   "${green_pin[@]}" "$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -d "$(burn_url)" -c "DO \$\$
     DECLARE lo bigint := 0; top bigint := (SELECT max(aid) FROM pgbench_accounts);
@@ -285,12 +298,11 @@ control_round() {  # round, seconds
         COMMIT;
         lo := CASE WHEN lo + 10000 >= top THEN 0 ELSE lo + 10000 END;
       END LOOP;
-    END \$\$" >>"$work/start.log" 2>&1 &
-  burn_pid=$!
-  while kill -0 "$burn_pid" 2>/dev/null; do load_chunk "control$r"; done
-  wait "$burn_pid" || true
+    END \$\$" >>"$work/start.log" 2>&1 || true
   ended=$(date +%s.%N)
-  read -r _ base_p99 base_max <<<"$(latencies "base$r" 0 0 | latency_stats)"
+  load_stop
+  read -r from to <"$work/base-window$r"
+  read -r _ base_p99 base_max <<<"$(latencies "round$r" "$from" "$to" | latency_stats)"
   read -r n p99 max <<<"$(latencies "control$r" "$began" "$ended" | latency_stats)"
   echo "$began $ended" >"$work/control-window$r"
   printf '  round %d control: unrelated UPDATEs on green (%4.1f s) %6d tx, p99 %6.1f, max %6.1f; ratio to no change p99 %.2f, max %.2f\n' \
@@ -327,9 +339,10 @@ change_phase() {
   split on
   for r in $(seq "$rounds"); do change_round "$r"; done
   split all
-  read -r base_n base_p99 base_max <<<"$(for r in $(seq "$rounds"); do latencies "base$r" 0 0; done | latency_stats)"
+  read -r base_n base_p99 base_max <<<"$(for r in $(seq "$rounds"); do
+    read -r b e <"$work/base-window$r"; latencies "round$r" "$b" "$e"; done | latency_stats)"
   read -r during_n during_p99 during_max <<<"$(for r in $(seq "$rounds"); do
-    read -r b e <"$work/window$r"; latencies "during$r" "$b" "$e"; done | latency_stats)"
+    read -r b e <"$work/window$r"; latencies "round$r" "$b" "$e"; done | latency_stats)"
   change_report=$(
     echo "blue's latency, pgbench straight to blue at $rate tx/s ($clients clients), while green changes a column's type ($rounds rounds, ms$([ "$split_cpus" = 1 ] && echo ", blue on CPU 0 and green on the others")):"
     cat "$work/rounds.txt"

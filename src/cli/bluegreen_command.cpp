@@ -131,7 +131,6 @@ void RunSwitch(const GlobalOptions& global, BlueGreenFlags& flags) {
   }
 }
 
-// The engine runs on green: its throttling and progress watch green, not blue.
 // The engine's commands bluegreen runs on green only.
 enum class OnGreen { kStart, kComplete, kRollback };
 
