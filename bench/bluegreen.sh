@@ -215,6 +215,10 @@ load_stop() {
   sleep 2
   kill -TERM "$load_pid" 2>/dev/null || true
   wait "$load_pid" 2>/dev/null || true
+  # Off the cleanup list: its pid may be another process's by the time cleanup runs.
+  local kept=() pid
+  for pid in "${pids[@]}"; do [ "$pid" = "$load_pid" ] || kept+=("$pid"); done
+  pids=("${kept[@]}")
 }
 # The latencies (microseconds, from scheduled start) of the transactions in $work/$1.* that
 # ended between $2 and $3 (epoch seconds; 0 0 = all).
