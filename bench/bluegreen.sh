@@ -221,10 +221,10 @@ load_stop() {
   pids=("${kept[@]}")
 }
 # The latencies (microseconds, from scheduled start) of the transactions in $work/$1.* that
-# ended between $2 and $3 (epoch seconds; 0 0 = all).
+# ended between $2 and $3 (epoch seconds).
 latencies() {  # prefix, from, to
   cat "$work/$1".[0-9]* | awk -v b="$2" -v e="$3" '$3 ~ /^[0-9]+$/ {
-      t = $5 + $6 / 1e6; if (e == 0 || (t >= b && t <= e)) print $3 }'
+      t = $5 + $6 / 1e6; if (t >= b && t <= e) print $3 }'
 }
 # "transactions p99_ms max_ms" of the latencies on stdin.
 latency_stats() {
@@ -279,7 +279,9 @@ change_round() {  # round
     cat "$work/start.log" >&2
     exit 1
   }
-  if [ "$control" = 1 ]; then control_round "$r" "$(awk -v b="$began" -v e="$ended" 'BEGIN { print e - b }')"; fi
+  if [ "$control" = 1 ]; then
+    control_round "$r" "$(awk -v b="$began" -v e="$ended" 'BEGIN { print e - b }')" "$base_p99" "$base_max"
+  fi
 }
 burn_url() { CLUSTER_DIR=$green_dir cluster_url burn; }
 # --control: a copy of pgbench_accounts on green, in a database no subscription writes to.
@@ -289,8 +291,8 @@ prepare_control() {
 }
 # Blue's latency while green's server rewrites rows of the unrelated copy for $2 seconds, in
 # committed batches as a backfill does; appends its line to $work/rounds.txt.
-control_round() {  # round, seconds
-  local r=$1 began ended n p99 max base_p99 base_max from to
+control_round() {  # round, seconds, the round's no-change p99 and max
+  local r=$1 base_p99=$3 base_max=$4 began ended n p99 max
   load_start "control$r"
   began=$(date +%s.%N)
   "${green_pin[@]}" "$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -d "$(burn_url)" -c "DO \$\$
@@ -305,8 +307,6 @@ control_round() {  # round, seconds
     END \$\$" >>"$work/start.log" 2>&1 || true
   ended=$(date +%s.%N)
   load_stop
-  read -r from to <"$work/base-window$r"
-  read -r _ base_p99 base_max <<<"$(latencies "round$r" "$from" "$to" | latency_stats)"
   read -r n p99 max <<<"$(latencies "control$r" "$began" "$ended" | latency_stats)"
   echo "$began $ended" >"$work/control-window$r"
   printf '  round %d control: unrelated UPDATEs on green (%4.1f s) %6d tx, p99 %6.1f, max %6.1f; ratio to no change p99 %.2f, max %.2f\n' \
